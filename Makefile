@@ -1,0 +1,82 @@
+# jubao — build, run, test, bench. One place for flags.
+#   make            build the programs into build/
+#   make run        bootstrap, build, start a private redis-server under var/ and the gateway
+#   make test       bootstrap, build, run every test (unit + integration)
+#   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
+#   make bench      the load benchmark against nginx and redis-benchmark (docs/BENCHMARKS.md)
+
+BUILD    ?= build
+CC       ?= gcc
+PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc
+WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wold-style-definition -Wcast-qual -Wpointer-arith -Wvla \
+            -Wundef -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference
+OPT      ?= -O2 -g -D_FORTIFY_SOURCE=2
+SAN      ?=
+CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
+            -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
+GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c)))
+ADM_OBJ  := $(BUILD)/gateway/admin.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-admin
+
+.PHONY: all run test unit integration asan bench bootstrap clean check-config
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h)
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+
+# The Redis Function library is compiled into the programs, so that the gateway always loads
+# the code it was built with (FUNCTION LOAD REPLACE at every connect).
+$(BUILD)/gen/functions.c: lib/functions.lua deploy/embed.sh
+	@mkdir -p $(dir $@)
+	sh deploy/embed.sh store_functions_lua $< > $@
+$(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
+	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/jubao-gateway: $(GW_OBJ) $(LIB_OBJ)
+	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
+	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+bootstrap:
+	@deploy/bootstrap.sh
+
+run: bootstrap
+	@$(MAKE) --no-print-directory all
+	@deploy/run.sh $(BUILD)
+
+check-config: all
+	$(BUILD)/jubao-gateway -n
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: $(PROGS)
+	JUBAO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
+
+test: bootstrap
+	@$(MAKE) --no-print-directory unit integration
+
+asan: bootstrap
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration
+
+bench: bootstrap
+	@deploy/bootstrap.sh bench
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, running, testing and benchmarking jubao need.
+# Non-interactive; uses sudo when not root; does nothing when everything is present.
+#   deploy/bootstrap.sh          build + run + test packages
+#   deploy/bootstrap.sh bench    also the benchmark peers (wrk, nginx, redis-benchmark, perf)
+set -euo pipefail
+
+pkgs=(
+  # build
+  gcc make pkg-config
+  libmicrohttpd-dev libhiredis-dev libpcre2-dev libsodium-dev libjansson-dev
+  libidn2-dev libpsl-dev publicsuffix libutf8proc-dev
+  # run
+  redis-server redis-tools
+  # test
+  libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis
+)
+if [ "${1:-}" = bench ]; then
+  pkgs+=(wrk nginx-light redis-tools linux-perf)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+# Services are not started by the packages' scripts: jubao runs its own private redis-server.
+"${sudo[@]}" env RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

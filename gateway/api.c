@@ -1,0 +1,829 @@
+/* api — see api.h. */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "category.h"
+#include "jdoc.h"
+#include "log.h"
+#include "metrics.h"
+#include "report.h"
+#include "schema.h"
+#include "text.h"
+
+#define API_REPORTS "/api/v1/reports"
+#define RETRY_AFTER_REDIS "2"
+
+struct api {
+    const struct conf *conf;
+    const struct keys *keys;
+    struct store *store;
+    struct buf categories; /* GET /api/v1/categories, rendered once */
+};
+
+/* One report of a request (a single report is a batch of one). */
+struct item {
+    int status;                 /* 0 while pending in the store job */
+    struct report_error err;
+    int cmd;                    /* its command in the job */
+    char id[CRYPTO_ID_LEN];
+    char secret[CRYPTO_SECRET_LEN];
+    char case_id[CRYPTO_ID_LEN];
+    bool duplicate;
+    long retry_after;
+};
+
+/* The per-request state: made in begin, freed in done. */
+struct call {
+    struct api *api;
+    enum route route;
+    struct store_job *job;
+    struct jdoc *doc;
+    struct item *items;
+    size_t nitems;
+    char key_hash[CRYPTO_HEX_LEN];  /* of the Bearer key, when one was sent */
+    bool has_key;
+    char secret_hash[CRYPTO_HEX_LEN];
+    bool has_secret;
+    char report_id[CRYPTO_ID_LEN];
+};
+
+/* ---- answers ------------------------------------------------------------------------- */
+
+static void answer_json(struct http_req *req, int status, struct buf *b)
+{
+    if (b->oom) {
+        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        http_respond(req, 503, "application/json", oom, sizeof oom - 1);
+    } else {
+        http_respond(req, status, "application/json", b->p, b->len);
+    }
+    buf_free(b);
+}
+
+/* {"code": …, "message": …, "field": …}, the inside of every error body. */
+static void error_object(struct buf *b, const char *code, const char *message, const char *field)
+{
+    buf_puts(b, "{");
+    buf_json_kv(b, "code", code);
+    buf_json_kv(b, "message", message);
+    if (field)
+        buf_json_kv(b, "field", field);
+    buf_puts(b, "}");
+}
+
+static void error_body(struct buf *b, const char *code, const char *message, const char *field)
+{
+    buf_puts(b, "{\"error\":");
+    error_object(b, code, message, field);
+    buf_puts(b, "}");
+}
+
+static void answer_error(struct http_req *req, int status, const char *code, const char *message,
+                         const char *field)
+{
+    struct buf b = {0};
+    error_body(&b, code, message, field);
+    if (status == 429 || status == 503) {
+        const char *retry = http_state(req) ? NULL : RETRY_AFTER_REDIS;
+        struct call *call = http_state(req);
+        char n[24];
+        if (call && call->nitems == 1 && call->items[0].retry_after > 0) {
+            snprintf(n, sizeof n, "%ld", call->items[0].retry_after);
+            retry = n;
+        }
+        http_add_header(req, "Retry-After", retry ? retry : RETRY_AFTER_REDIS);
+    }
+    answer_json(req, status, &b);
+}
+
+static void on_server_error(struct http_req *req, void *arg, int status, const char *code,
+                            const char *message)
+{
+    (void)arg;
+    answer_error(req, status, code, message, NULL);
+}
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void iso_time(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True when the Content-Type is JSON in UTF-8 (the default charset of JSON). */
+static bool content_type_json(const char *ct)
+{
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+        return false;
+    const char *rest = ct + 16;
+    while (*rest == ' ')
+        rest++;
+    if (*rest == '\0')
+        return true;
+    if (*rest != ';')
+        return false;
+    const char *cs = strcasestr(rest, "charset=");
+    if (!cs)
+        return true;
+    cs += 8;
+    if (*cs == '"')
+        cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0 &&
+           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+}
+
+/* Reads "Authorization: Bearer <key>" into call->key_hash. Returns 0 when there is none or
+ * it is well-formed, -1 when it is present but not a jubao key (answer 401). */
+static int take_bearer(struct call *call, struct http_req *req)
+{
+    const char *auth = http_header(req, "Authorization");
+    if (!auth)
+        return 0;
+    if (strncasecmp(auth, "Bearer ", 7) != 0)
+        return -1;
+    const char *key = auth + 7;
+    size_t n = strlen(key);
+    if (n != 47 || strncmp(key, "jbk_", 4) != 0)
+        return -1;
+    crypto_keyed_hash(call->api->keys, CRYPTO_APIKEY, key, n, call->key_hash);
+    call->has_key = true;
+    return 0;
+}
+
+/* ---- submitting reports -------------------------------------------------------------- */
+
+/* The sealed copy of what identifies or may identify the reporter. NULL when out of memory. */
+static char *seal_private(const struct api *api, const struct item *it, const struct report *r)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "report", it->id);
+    const struct field *f[] = {&r->contact, &r->title, &r->description};
+    const char *names[] = {"contact", "title", "description"};
+    for (int i = 0; i < 3; i++)
+        if (f[i]->s) {
+            buf_puts(&b, ",");
+            buf_json_str(&b, names[i], strlen(names[i]));
+            buf_puts(&b, ":");
+            buf_json_str(&b, f[i]->s, f[i]->len);
+        }
+    buf_puts(&b, "}");
+    char *sealed = b.oom ? NULL : crypto_seal(api->keys, b.p, b.len);
+    buf_free(&b);
+    return sealed;
+}
+
+/* Keyed fingerprint of the normalized title and description ("" when both are absent). */
+static void fingerprint(const struct api *api, const struct report *r, char out[CRYPTO_HEX_LEN])
+{
+    out[0] = '\0';
+    if (!r->title.s && !r->description.s)
+        return;
+    struct buf b = {0};
+    if (r->title.s)
+        buf_add(&b, r->title.s, r->title.len);
+    buf_add(&b, "\n", 1);
+    if (r->description.s)
+        buf_add(&b, r->description.s, r->description.len);
+    size_t n = 0;
+    char *norm = b.oom ? NULL : text_normalize(b.p, b.len, &n);
+    if (norm)
+        crypto_keyed_hash(api->keys, CRYPTO_FINGERPRINT, norm, n, out);
+    free(norm);
+    buf_free(&b);
+}
+
+struct scope {
+    char reporter[CRYPTO_HEX_LEN + 2];   /* pseudonym, or p:<key hash> */
+    char rate_key[128];
+    long rate_cap, rate_window_ms;
+    const char *idem_key;                /* the Idempotency-Key header, or NULL */
+    char body_hash[CRYPTO_HEX_LEN];
+};
+
+/* Appends one jb_report call for the item to the job. Returns 0, or -1 when out of memory. */
+static int add_report_call(struct call *call, struct item *it, const struct report *r,
+                           const struct scope *sc, size_t index)
+{
+    const struct api *api = call->api;
+    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_rl[160], k_idem[128],
+        k_key[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
+    crypto_random_id('R', it->id);
+    crypto_random_id('C', it->case_id);
+    crypto_random_secret(it->secret);
+    crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
+    crypto_keyed_hash(api->keys, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
+    fingerprint(api, r, fp);
+    schema_key(k_url, sizeof k_url, "caseurl", url_hash);
+    schema_key(k_report, sizeof k_report, "report", it->id);
+    schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
+    snprintf(k_rl, sizeof k_rl, "%s", sc->rate_key);
+    k_idem[0] = '\0';
+    if (sc->idem_key) {
+        struct buf s = {0};
+        buf_printf(&s, "%s\n%s\n%zu", sc->reporter, sc->idem_key, index);
+        char h[CRYPTO_HEX_LEN];
+        crypto_keyed_hash(api->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
+        buf_free(&s);
+        schema_key(k_idem, sizeof k_idem, "idem", h);
+    } else {
+        schema_key(k_idem, sizeof k_idem, "idem", "none");
+    }
+    long long now = wall_ms();
+    iso_time((time_t)(now / 1000), iso);
+    char *sealed = seal_private(api, it, r);
+    char *box = sc->idem_key ? crypto_wrap(api->keys, it->secret) : NULL;
+    if (!sealed || (sc->idem_key && !box)) {
+        free(sealed);
+        free(box);
+        return -1;
+    }
+    struct store_job *j = call->job;
+    it->cmd = (int)index;
+    store_job_command(j, "FCALL");
+    store_job_argstr(j, "jb_report");
+    store_job_argstr(j, "6");
+    const char *keys[] = {k_url, k_report, SCHEMA_INTAKE, k_rl, k_idem, k_key};
+    for (int i = 0; i < 6; i++)
+        store_job_argstr(j, keys[i]);
+    store_job_argstr(j, SCHEMA_PREFIX);
+    store_job_argstr(j, it->id);
+    store_job_argstr(j, it->case_id);
+    store_job_argll(j, now);
+    store_job_argstr(j, iso);
+    store_job_argstr(j, r->cat->code);
+    store_job_argstr(j, r->canon.canonical);
+    store_job_argstr(j, r->canon.domain);
+    store_job_arg(j, r->url.s, r->url.len);
+    store_job_argstr(j, sc->reporter);
+    store_job_argstr(j, call->has_key ? "1" : "0");
+    store_job_argll(j, sc->rate_cap);
+    store_job_argll(j, sc->rate_window_ms);
+    store_job_argstr(j, sc->idem_key ? sc->body_hash : "");
+    store_job_argll(j, api->conf->idempotency_ttl);
+    store_job_argstr(j, secret_hash);
+    store_job_argstr(j, box ? box : "");
+    store_job_argstr(j, sealed);
+    store_job_arg(j, r->platform_ref.s ? r->platform_ref.s : "", r->platform_ref.len);
+    store_job_arg(j, r->language.s ? r->language.s : "", r->language.len);
+    store_job_argstr(j, fp);
+    store_job_argstr(j, "");
+    int rc = store_job_argstr(j, "");
+    free(sealed);
+    free(box);
+    return rc;
+}
+
+/* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
+ * scope of idempotency keys. */
+static void make_scope(struct call *call, struct http_req *req, struct scope *sc)
+{
+    const struct conf *c = call->api->conf;
+    memset(sc, 0, sizeof *sc);
+    if (call->has_key) {
+        snprintf(sc->reporter, sizeof sc->reporter, "p:%.32s", call->key_hash);
+        sc->rate_cap = c->rate_platform;
+        sc->rate_window_ms = c->rate_platform_window * 1000;
+    } else {
+        crypto_pseudonym(call->api->keys, http_client(req), time(NULL), sc->reporter);
+        sc->rate_cap = c->rate_anon;
+        sc->rate_window_ms = c->rate_anon_window * 1000;
+    }
+    if (!c->rate_limit)
+        sc->rate_cap = 0;
+    snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
+    sc->idem_key = http_header(req, "Idempotency-Key");
+    if (sc->idem_key) {
+        size_t len;
+        const char *body = http_body(req, &len);
+        crypto_keyed_hash(call->api->keys, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
+    }
+}
+
+static void finish_reports(struct call *call, struct http_req *req);
+
+static void store_done(struct store_job *job, void *arg)
+{
+    (void)job;
+    http_resume(arg);
+}
+
+/* Validates each report object in arr (or obj alone when arr is NULL), queues the valid ones
+ * in one store job and suspends the request. Answers 503 itself when out of memory. */
+static void submit_reports(struct call *call, struct http_req *req, const struct jdoc *arr,
+                           const struct jdoc *obj)
+{
+    struct scope sc;
+    make_scope(call, req, &sc);
+    call->nitems = arr ? jdoc_size(arr) : 1;
+    call->items = calloc(call->nitems, sizeof *call->items);
+    call->job = store_job_new(store_done, req);
+    if (!call->items || !call->job) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    int queued = 0;
+    for (size_t i = 0; i < call->nitems; i++) {
+        struct item *it = &call->items[i];
+        struct report r;
+        it->cmd = -1;
+        if (report_validate(arr ? jdoc_at(arr, i) : obj, call->api->conf, &r, &it->err) < 0) {
+            it->status = it->err.status;
+            continue;
+        }
+        if (add_report_call(call, it, &r, &sc, (size_t)queued) < 0)
+            it->status = 503;
+        else
+            queued++;
+        report_free(&r);
+    }
+    if (queued == 0) {
+        finish_reports(call, req);
+        return;
+    }
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+/* Reads the jb_report reply of one item into its status. */
+static void take_reply(struct call *call, struct item *it)
+{
+    const struct store_reply *r = store_job_reply(call->job, it->cmd);
+    const struct store_reply *kind = store_reply_at(r, 0);
+    if (store_reply_is(kind, "ok") || store_reply_is(kind, "idem")) {
+        const char *cid = store_reply_str(store_reply_at(r, 2), NULL);
+        snprintf(it->id, sizeof it->id, "%s", store_reply_str(store_reply_at(r, 1), NULL));
+        snprintf(it->case_id, sizeof it->case_id, "%s", cid);
+        it->duplicate = store_reply_is(store_reply_at(r, 3), "1");
+        it->status = 202;
+        if (store_reply_is(kind, "idem")) {
+            metrics_add(M_IDEMPOTENT_REPLAYS, 1);
+            if (crypto_unwrap(call->api->keys, store_reply_str(store_reply_at(r, 4), NULL),
+                             it->secret, sizeof it->secret) < 0)
+                it->status = 503;
+            return;
+        }
+        metrics_add(M_REPORTS_ACCEPTED, 1);
+        metrics_add(M_DUPLICATES, it->duplicate);
+    } else if (store_reply_is(kind, "conflict")) {
+        it->status = 409;
+    } else if (store_reply_is(kind, "ratelimited")) {
+        it->status = 429;
+        it->retry_after = atol(store_reply_str(store_reply_at(r, 1), NULL));
+        metrics_add(M_RATE_LIMITED, 1);
+    } else if (store_reply_is(kind, "unauthorized")) {
+        it->status = 401;
+    } else {
+        if (store_reply_type(r) == STORE_ERROR)
+            log_error("redis: jb_report: %s", store_reply_str(r, NULL));
+        it->status = 503;
+    }
+}
+
+/* The error of an item that was not stored, as code and message. */
+static void item_error(const struct item *it, const char **code, const char **message,
+                       const char **field)
+{
+    *field = NULL;
+    switch (it->status) {
+    case 401: *code = "unauthorized"; *message = "unknown or revoked API key"; break;
+    case 409:
+        *code = "idempotency_conflict";
+        *message = "this Idempotency-Key was used with a different body";
+        break;
+    case 429: *code = "rate_limited"; *message = "too many reports; try again later"; break;
+    case 503:
+        *code = "unavailable";
+        *message = "the report could not be stored; try again (with the same Idempotency-Key)";
+        break;
+    default: *code = it->err.code; *message = it->err.message; *field = it->err.field; break;
+    }
+}
+
+static void receipt_fields(struct buf *b, const struct item *it)
+{
+    buf_json_kv(b, "id", it->id);
+    buf_json_kv(b, "case", it->case_id);
+    buf_printf(b, ",\"duplicate\":%s", it->duplicate ? "true" : "false");
+}
+
+static void finish_single(struct http_req *req, struct item *it)
+{
+    if (it->status != 202) {
+        const char *code, *message, *field;
+        item_error(it, &code, &message, &field);
+        answer_error(req, it->status, code, message, field);
+        return;
+    }
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    receipt_fields(&b, it);
+    buf_json_kv(&b, "secret", it->secret);
+    buf_json_kv(&b, "status", "received");
+    buf_printf(&b, ",\"status_url\":\"" API_REPORTS "/%s\"}", it->id);
+    char location[64];
+    snprintf(location, sizeof location, API_REPORTS "/%s", it->id);
+    http_add_header(req, "Cache-Control", "no-store");
+    http_add_header(req, "Location", location);
+    answer_json(req, 202, &b);
+}
+
+static void finish_batch(struct http_req *req, struct call *call)
+{
+    struct buf b = {0};
+    bool any_401 = false;
+    buf_puts(&b, "{\"results\":[");
+    for (size_t i = 0; i < call->nitems; i++) {
+        const struct item *it = &call->items[i];
+        any_401 |= it->status == 401;
+        buf_printf(&b, "%s{\"index\":%zu,\"status\":%d", i ? "," : "", i, it->status);
+        if (it->status == 202) {
+            buf_puts(&b, ",");
+            receipt_fields(&b, it);
+            buf_json_kv(&b, "secret", it->secret);
+            buf_printf(&b, ",\"status_url\":\"" API_REPORTS "/%s\"", it->id);
+        } else {
+            const char *code, *message, *field;
+            item_error(it, &code, &message, &field);
+            buf_puts(&b, ",\"error\":");
+            error_object(&b, code, message, field);
+        }
+        buf_puts(&b, "}");
+    }
+    buf_puts(&b, "]}");
+    if (any_401) {
+        buf_free(&b);
+        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
+        return;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+static void finish_reports(struct call *call, struct http_req *req)
+{
+    bool stored = call->job && store_job_ok(call->job) == 0;
+    for (size_t i = 0; i < call->nitems; i++) {
+        struct item *it = &call->items[i];
+        if (it->status == 0 && it->cmd >= 0) {
+            if (stored)
+                take_reply(call, it);
+            else
+                it->status = 503;
+            if (it->status == 503)
+                metrics_add(M_REDIS_ERRORS, 1);
+        }
+    }
+    if (call->route == ROUTE_BATCH)
+        finish_batch(req, call);
+    else
+        finish_single(req, &call->items[0]);
+}
+
+/* POST /api/v1/reports and /api/v1/reports/batch, once the body is in. */
+static void handle_reports(struct call *call, struct http_req *req)
+{
+    const char *idem = http_header(req, "Idempotency-Key");
+    if (idem && !report_idempotency_key_valid(idem)) {
+        answer_error(req, 400, "invalid_idempotency_key",
+                     "Idempotency-Key must be 1 to 128 printable ASCII characters",
+                     "Idempotency-Key");
+        return;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    char why[160];
+    call->doc = jdoc_parse(body, len, (int)call->api->conf->json_depth_max, why, sizeof why);
+    if (!call->doc) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the body is not valid JSON: %s", why);
+        answer_error(req, 400, "invalid_json", msg, NULL);
+        return;
+    }
+    if (call->route == ROUTE_REPORTS) {
+        submit_reports(call, req, NULL, call->doc);
+        return;
+    }
+    const struct jdoc *reports = jdoc_get(call->doc, "reports");
+    long max = call->api->conf->batch_max;
+    if (jdoc_size(call->doc) != 1 || !reports)
+        answer_error(req, 400, "invalid_batch", "the body must be {\"reports\": [ … ]}", NULL);
+    else if (jdoc_type(reports) != JDOC_ARRAY || jdoc_size(reports) == 0)
+        answer_error(req, 400, "invalid_batch", "reports must be a non-empty array", "reports");
+    else if (jdoc_size(reports) > (size_t)max) {
+        snprintf(why, sizeof why, "a batch holds at most %ld reports", max);
+        answer_error(req, 413, "batch_too_large", why, "reports");
+    } else
+        submit_reports(call, req, reports, NULL);
+}
+
+/* ---- following a report -------------------------------------------------------------- */
+
+static void handle_status(struct call *call, struct http_req *req)
+{
+    const char *secret = http_header(req, "X-Report-Secret");
+    if (!report_id_valid(call->report_id, 'R') || (!secret && !call->has_key)) {
+        answer_error(req, 404, "not_found", "no such report", NULL);
+        return;
+    }
+    if (secret) {
+        crypto_keyed_hash(call->api->keys, CRYPTO_SECRET, secret, strlen(secret),
+                          call->secret_hash);
+        call->has_secret = true;
+    }
+    char k_report[64], k_key[128];
+    schema_key(k_report, sizeof k_report, "report", call->report_id);
+    schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
+    call->job = store_job_new(store_done, req);
+    if (!call->job) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    store_job_command(call->job, "FCALL");
+    const char *args[] = {"jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
+                          call->has_key && !call->has_secret ? "1" : "0"};
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        store_job_argstr(call->job, args[i]);
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. */
+static int status_access(const struct call *call, const struct store_reply *r)
+{
+    if (store_reply_count(r) < 12)
+        return 404;
+    size_t n;
+    if (call->has_secret) {
+        const char *stored = store_reply_str(store_reply_at(r, 0), &n);
+        return n == CRYPTO_HEX_LEN - 1 && crypto_equal(stored, call->secret_hash, n) ? 200 : 404;
+    }
+    const char *key_name = store_reply_str(store_reply_at(r, 10), &n);
+    if (n == 0 || store_reply_is(store_reply_at(r, 11), "1"))
+        return 401;
+    return store_reply_is(store_reply_at(r, 1), key_name) ? 200 : 404;
+}
+
+static void finish_status(struct call *call, struct http_req *req)
+{
+    if (store_job_ok(call->job) < 0) {
+        metrics_add(M_REDIS_ERRORS, 1);
+        answer_error(req, 503, "unavailable", "the report store is unavailable; try again", NULL);
+        return;
+    }
+    const struct store_reply *r = store_job_reply(call->job, 0);
+    int access = status_access(call, r);
+    if (access != 200) {
+        answer_error(req, access, access == 401 ? "unauthorized" : "not_found",
+                     access == 401 ? "unknown or revoked API key" : "no such report", NULL);
+        return;
+    }
+#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "id", call->report_id);
+    buf_json_kv(&b, "case", AT(2));
+    buf_json_kv(&b, "category", AT(3));
+    buf_json_kv(&b, "status", AT(5));
+    buf_json_kv(&b, "received_at", AT(4));
+    buf_json_kv(&b, "updated_at", AT(6));
+    if (*AT(7)) {
+        buf_puts(&b, ",\"decision\":{");
+        buf_json_kv(&b, "verdict", AT(7));
+        buf_json_kv(&b, "category", AT(8));
+        buf_json_kv(&b, "decided_at", AT(9));
+        buf_puts(&b, "}");
+    }
+#undef AT
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+/* ---- operations ---------------------------------------------------------------------- */
+
+static void handle_ready(struct call *call, struct http_req *req)
+{
+    call->job = store_job_new(store_done, req);
+    if (!call->job) {
+        answer_error(req, 503, "not_ready", "out of memory", NULL);
+        return;
+    }
+    store_job_command(call->job, "PING");
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+static void finish_ready(struct call *call, struct http_req *req)
+{
+    const struct store_reply *r = store_job_reply(call->job, 0);
+    if (store_reply_type(r) != STORE_STATUS) {
+        answer_error(req, 503, "not_ready", "redis: not answering", NULL);
+        return;
+    }
+    static const char ok[] = "{\"status\":\"ready\",\"redis\":\"ok\"}";
+    http_respond(req, 200, "application/json", ok, sizeof ok - 1);
+}
+
+static void handle_metrics(struct http_req *req)
+{
+    struct buf b = {0};
+    metrics_render(&b);
+    if (b.oom)
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+    else
+        http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    buf_free(&b);
+}
+
+static void render_categories(struct buf *b)
+{
+    buf_puts(b, "{\"categories\":[");
+    for (size_t i = 0; i < categories_count; i++) {
+        const struct category *c = &categories[i];
+        buf_puts(b, i ? ",{" : "{");
+        buf_json_kv(b, "code", c->code);
+        buf_json_kv(b, "zh", c->zh);
+        buf_json_kv(b, "en", c->en);
+        buf_json_kv(b, "description_zh", c->zh_help);
+        buf_json_kv(b, "description_en", c->en_help);
+        buf_puts(b, "}");
+    }
+    buf_puts(b, "]}");
+}
+
+/* ---- routing ------------------------------------------------------------------------- */
+
+struct route_def {
+    enum route route;
+    const char *path;   /* exact, or a prefix when it ends in '/' */
+    const char *method; /* GET routes also answer HEAD */
+    bool json_body;
+};
+
+static const struct route_def route_defs[] = {
+    {ROUTE_REPORTS, API_REPORTS, "POST", true},
+    {ROUTE_BATCH, API_REPORTS "/batch", "POST", true},
+    {ROUTE_STATUS, API_REPORTS "/", "GET", false},
+    {ROUTE_CATEGORIES, "/api/v1/categories", "GET", false},
+    {ROUTE_HEALTHZ, "/healthz", "GET", false},
+    {ROUTE_READYZ, "/readyz", "GET", false},
+    {ROUTE_METRICS, "/metrics", "GET", false},
+};
+
+static const struct route_def *route_match(const char *path)
+{
+    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++) {
+        const char *p = route_defs[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '/' ? strncmp(path, p, n) == 0 && path[n] && !strchr(path + n, '/')
+                            : strcmp(path, p) == 0)
+            return &route_defs[i];
+    }
+    return NULL;
+}
+
+static bool method_ok(const struct route_def *d, const char *method)
+{
+    return strcmp(method, d->method) == 0 ||
+           (strcmp(d->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
+static long on_begin(struct http_req *req, void *arg)
+{
+    struct api *api = arg;
+    struct call *call = calloc(1, sizeof *call);
+    if (!call) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return -1;
+    }
+    call->api = api;
+    call->route = ROUTE_OTHER;
+    http_set_state(req, call);
+    const struct route_def *d = route_match(http_path(req));
+    if (!d) {
+        answer_error(req, 404, "not_found", "no such endpoint", NULL);
+        return -1;
+    }
+    call->route = d->route;
+    if (!method_ok(d, http_method(req))) {
+        http_add_header(req, "Allow", strcmp(d->method, "GET") ? d->method : "GET, HEAD");
+        answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
+                     NULL);
+        return -1;
+    }
+    if (d->route == ROUTE_STATUS)
+        snprintf(call->report_id, sizeof call->report_id, "%.16s",
+                 http_path(req) + strlen(API_REPORTS "/"));
+    if (take_bearer(call, req) < 0 || (d->route == ROUTE_BATCH && !call->has_key)) {
+        http_add_header(req, "WWW-Authenticate", "Bearer");
+        answer_error(req, 401, "unauthorized",
+                     d->route == ROUTE_BATCH ? "a batch needs a platform API key (Bearer)"
+                                             : "malformed Authorization header",
+                     NULL);
+        return -1;
+    }
+    if (d->json_body && !content_type_json(http_header(req, "Content-Type"))) {
+        answer_error(req, 415, "unsupported_media_type",
+                     "send Content-Type: application/json (UTF-8)", NULL);
+        return -1;
+    }
+    if (!d->json_body)
+        return 0;
+    return d->route == ROUTE_BATCH ? api->conf->batch_body_max : api->conf->body_max;
+}
+
+static void on_handle(struct http_req *req, void *arg)
+{
+    struct api *api = arg;
+    struct call *call = http_state(req);
+    static const char healthy[] = "{\"status\":\"ok\"}";
+    switch (call->route) {
+    case ROUTE_REPORTS:
+    case ROUTE_BATCH: handle_reports(call, req); break;
+    case ROUTE_STATUS: handle_status(call, req); break;
+    case ROUTE_READYZ: handle_ready(call, req); break;
+    case ROUTE_METRICS: handle_metrics(req); break;
+    case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
+    case ROUTE_CATEGORIES:
+        http_add_header(req, "Cache-Control", "public, max-age=3600");
+        http_respond(req, 200, "application/json; charset=utf-8", api->categories.p,
+                     api->categories.len);
+        break;
+    default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
+    }
+}
+
+static void on_resume(struct http_req *req, void *arg)
+{
+    (void)arg;
+    struct call *call = http_state(req);
+    if (call->route == ROUTE_STATUS)
+        finish_status(call, req);
+    else if (call->route == ROUTE_READYZ)
+        finish_ready(call, req);
+    else
+        finish_reports(call, req);
+}
+
+static void on_done(struct http_req *req, void *arg, int status, double seconds)
+{
+    (void)arg;
+    struct call *call = http_state(req);
+    metrics_request(call ? call->route : ROUTE_OTHER, status, seconds);
+    if (!call)
+        return;
+    store_job_free(call->job);
+    jdoc_free(call->doc);
+    free(call->items);
+    free(call);
+}
+
+struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store)
+{
+    struct api *api = calloc(1, sizeof *api);
+    if (!api)
+        return NULL;
+    api->conf = conf;
+    api->keys = keys;
+    api->store = store;
+    render_categories(&api->categories);
+    if (api->categories.oom) {
+        api_free(api);
+        return NULL;
+    }
+    return api;
+}
+
+void api_free(struct api *api)
+{
+    if (!api)
+        return;
+    buf_free(&api->categories);
+    free(api);
+}
+
+void api_routes(struct api *api, struct http_routes *out)
+{
+    out->begin = on_begin;
+    out->handle = on_handle;
+    out->resume = on_resume;
+    out->done = on_done;
+    out->error = on_server_error;
+    out->arg = api;
+}

@@ -1,0 +1,24 @@
+/* api — the routes of API.md version 1: reports in, status out, categories, operations.
+ *
+ * Each report is validated and anonymized here, then written by one call of the jb_report
+ * Redis Function through the store's pipeline while its connection is suspended; the answer
+ * is sent when the store thread resumes it.
+ */
+#ifndef JUBAO_API_H
+#define JUBAO_API_H
+
+#include "conf.h"
+#include "crypto.h"
+#include "http.h"
+#include "store.h"
+
+struct api;
+
+/* Returns NULL when out of memory. The api borrows conf, keys and store. */
+struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store);
+void api_free(struct api *api);
+
+/* The callbacks that the HTTP server calls. */
+void api_routes(struct api *api, struct http_routes *out);
+
+#endif

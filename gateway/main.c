@@ -1,0 +1,138 @@
+/* jubao-gateway — the HTTP daemon: flags, configuration, keys, store, bind, signals, run. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "conf.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: jubao-gateway [-c FILE] [-n] [--help]\n"
+                 "  -c FILE   read the configuration from FILE\n"
+                 "  -n        check the configuration and exit\n"
+                 "options (in FILE as name = value):\n");
+    conf_describe(out, false);
+}
+
+/* Reads the flags. Returns 0 to go on, 1 to exit successfully, -1 on a usage error. */
+static int parse_flags(int argc, char **argv, const char **config, int *check_only)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            *config = argv[++i];
+        } else if (strcmp(argv[i], "-n") == 0) {
+            *check_only = 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        } else {
+            usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static enum log_level level_of(const char *s)
+{
+    return strcmp(s, "debug") == 0  ? LOG_DEBUG
+           : strcmp(s, "warn") == 0  ? LOG_WARN
+           : strcmp(s, "error") == 0 ? LOG_ERROR
+                                     : LOG_INFO;
+}
+
+/* Blocks the signals that main waits for, in every thread started after this. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_stop(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("SIGHUP: nothing to reload yet");
+            continue;
+        }
+        log_info("%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = NULL;
+    int check_only = 0, rc = 1;
+    int f = parse_flags(argc, argv, &config, &check_only);
+    if (f != 0)
+        return f > 0 ? 0 : 2;
+    struct conf conf;
+    char err[512];
+    if (conf_load(&conf, config, err, sizeof err) < 0) {
+        fprintf(stderr, "jubao-gateway: %s\n", err);
+        return 2;
+    }
+    if (check_only) {
+        printf("jubao-gateway: configuration ok\n");
+        return 0;
+    }
+    log_init("jubao-gateway", level_of(conf.log_level));
+    struct keys *keys = NULL;
+    struct store *store = NULL;
+    struct api *api = NULL;
+    struct http_server *srv = NULL;
+    sigset_t set;
+    block_signals(&set);
+    if (crypto_init() < 0) {
+        log_error("libsodium cannot start");
+        goto out;
+    }
+    if (!(keys = keys_load(conf.data_dir, err, sizeof err)) ||
+        !(store = store_new(conf.redis, (int)conf.redis_timeout_ms, (int)conf.store_threads, err,
+                            sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (!(api = api_new(&conf, keys, store))) {
+        log_error("out of memory");
+        goto out;
+    }
+    struct http_routes routes;
+    api_routes(api, &routes);
+    char host[256];
+    int port;
+    conf_split_hostport(conf.listen, host, sizeof host, &port);
+    struct http_options opt = {host, port, (int)conf.threads, (int)conf.connection_limit,
+                               (int)conf.per_ip_connection_limit, (int)conf.connection_timeout,
+                               (int)conf.request_deadline};
+    if (!(srv = http_start(&opt, &routes, err, sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("listening on %s (redis %s, %ld threads)", conf.listen, conf.redis, conf.threads);
+    wait_for_stop(&set);
+    rc = 0;
+out:
+    http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
+    api_free(api);
+    store_free(store);
+    keys_free(keys);
+    if (rc == 0)
+        log_info("stopped");
+    return rc;
+}

@@ -1,0 +1,22 @@
+/* metrics — counters for /metrics, in Prometheus text format. Lock-free: relaxed atomics. */
+#ifndef JUBAO_METRICS_H
+#define JUBAO_METRICS_H
+
+#include "buf.h"
+
+enum route {
+    ROUTE_REPORTS, ROUTE_BATCH, ROUTE_STATUS, ROUTE_CATEGORIES, ROUTE_HEALTHZ, ROUTE_READYZ,
+    ROUTE_METRICS, ROUTE_OTHER, ROUTE_COUNT
+};
+
+enum counter {
+    M_REPORTS_ACCEPTED, M_DUPLICATES, M_REDIS_ERRORS, M_RATE_LIMITED, M_IDEMPOTENT_REPLAYS,
+    M_COUNTER_COUNT
+};
+
+void metrics_request(enum route route, int status, double seconds);
+void metrics_add(enum counter c, long n);
+/* Appends every metric in Prometheus text format (version 0.0.4). */
+void metrics_render(struct buf *out);
+
+#endif

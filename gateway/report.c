@@ -1,0 +1,186 @@
+/* report — see report.h. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+
+enum limit_kind { LIMIT_BYTES, LIMIT_CHARS };
+
+struct field_rule {
+    const char *name;
+    size_t offset;            /* of the struct field in struct report */
+    size_t conf_offset;       /* of its limit in struct conf, or 0 with a fixed limit */
+    long fixed_limit;
+    enum limit_kind kind;
+    bool multiline;           /* allows tab, CR and LF */
+};
+
+#define F(f) offsetof(struct report, f)
+#define C(f) offsetof(struct conf, f)
+static const struct field_rule rules[] = {
+    {"url", F(url), C(url_max), 0, LIMIT_BYTES, false},
+    {"category", F(category), 0, 64, LIMIT_BYTES, false},
+    {"title", F(title), C(title_max), 0, LIMIT_CHARS, false},
+    {"description", F(description), C(description_max), 0, LIMIT_CHARS, true},
+    {"contact", F(contact), C(contact_max), 0, LIMIT_BYTES, false},
+    {"platform_ref", F(platform_ref), 0, 128, LIMIT_BYTES, false},
+    {"language", F(language), 0, 35, LIMIT_BYTES, false},
+};
+#undef F
+#undef C
+#define NRULES (sizeof rules / sizeof rules[0])
+
+/* Fills err and returns -1. */
+__attribute__((format(printf, 5, 6))) static int
+fail(struct report_error *err, int status, const char *code, const char *field, const char *fmt,
+     ...)
+{
+    err->status = status;
+    err->code = code;
+    err->field = field;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const struct field_rule *rule_find(const char *name)
+{
+    for (size_t i = 0; i < NRULES; i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
+static bool has_controls(const char *s, size_t len, bool multiline)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\t' || c == '\n' || c == '\r'))) || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+/* Checks one member's type, length and characters, and stores it. Returns 0 or -1. */
+static int take_field(const struct field_rule *r, const char *key, const struct jdoc *v,
+                      const struct conf *c, struct report *out, struct report_error *err)
+{
+    size_t len;
+    const char *s = jdoc_string(v, &len);
+    if (!s)
+        return fail(err, 400, "wrong_type", r->name, "%s must be a string, not %s", key,
+                    jdoc_type_name(v));
+    long limit = r->conf_offset ? *(const long *)(const void *)((const char *)c + r->conf_offset)
+                                : r->fixed_limit;
+    size_t n = r->kind == LIMIT_CHARS ? text_utf8_chars(s, len) : len;
+    if (n > (size_t)limit)
+        return fail(err, 400, "too_long", r->name, "%s is longer than %ld %s", key, limit,
+                    r->kind == LIMIT_CHARS ? "characters" : "bytes");
+    if (has_controls(s, len, r->multiline))
+        return fail(err, 400, "control_characters", r->name,
+                    "%s contains control characters", key);
+    struct field *f = (struct field *)(void *)((char *)out + r->offset);
+    if (len) {
+        f->s = s;
+        f->len = len;
+    }
+    return 0;
+}
+
+static bool language_valid(const char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        bool digit = ch >= '0' && ch <= '9';
+        if (ch == '-') {
+            if (run == 0)
+                return false;
+            run = 0;
+        } else if (alpha || (digit && i > 2)) {
+            if (++run > 8)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return run > 0 && (len < 2 || s[0] != '-');
+}
+
+/* The checks of values that are well-formed strings but do not make sense. */
+static int check_values(struct report *out, struct report_error *err)
+{
+    if (!out->url.s)
+        return fail(err, 400, "missing_field", "url", "url is required");
+    if (!out->category.s)
+        return fail(err, 400, "missing_field", "category", "category is required");
+    out->cat = category_find(out->category.s, out->category.len);
+    if (!out->cat)
+        return fail(err, 422, "invalid_category", "category",
+                    "category is not a category code (GET /api/v1/categories lists them)");
+    if (out->language.s && !language_valid(out->language.s, out->language.len))
+        return fail(err, 422, "invalid_language", "language",
+                    "language is not a BCP 47 language tag such as zh-CN");
+    char why[128];
+    if (url_canonicalize(out->url.s, out->url.len, &out->canon, why, sizeof why) < 0)
+        return fail(err, 422, "invalid_url", "url", "url is not an http or https address: %s",
+                    why);
+    return 0;
+}
+
+int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
+                    struct report_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (jdoc_type(obj) != JDOC_OBJECT)
+        return fail(err, 400, "wrong_type", NULL, "a report must be an object, not %s",
+                    jdoc_type_name(obj));
+    void *it = NULL;
+    const struct jdoc *v;
+    const char *key;
+    while ((key = jdoc_next(obj, &it, &v))) {
+        const struct field_rule *r = rule_find(key);
+        if (!r)
+            return fail(err, 400, "unknown_field", NULL, "unknown field \"%.64s\"", key);
+        if (take_field(r, key, v, c, out, err) < 0)
+            return -1;
+    }
+    return check_values(out, err);
+}
+
+void report_free(struct report *r)
+{
+    if (r)
+        url_parts_free(&r->canon);
+}
+
+int report_id_valid(const char *s, char prefix)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if (strlen(s) != 16 || s[0] != prefix || s[1] != '-')
+        return 0;
+    for (int i = 2; i < 16; i++) {
+        bool dash = i == 6 || i == 11;
+        if (dash ? s[i] != '-' : !s[i] || !strchr(alphabet, s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+int report_idempotency_key_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            return 0;
+    return 1;
+}

@@ -1,0 +1,47 @@
+/* report — validation of one report object against API.md, before anything is stored.
+ *
+ * Pure: no I/O, so that unit tests cover every rule. A report that passes has a canonical URL
+ * and a known category; the first fault found is described in a report_error.
+ */
+#ifndef JUBAO_REPORT_H
+#define JUBAO_REPORT_H
+
+#include <stddef.h>
+
+#include "category.h"
+#include "conf.h"
+#include "jdoc.h"
+#include "url.h"
+
+struct field {
+    const char *s; /* NULL when absent (or sent as "") */
+    size_t len;
+};
+
+struct report {
+    struct field url, category, title, description, contact, platform_ref, language;
+    const struct category *cat;
+    struct url_parts canon; /* owned: free with report_free */
+};
+
+struct report_error {
+    int status;          /* 400 or 422 */
+    const char *code;    /* machine-readable */
+    char message[192];
+    const char *field;   /* the field at fault, or NULL */
+};
+
+/* Validates obj (a report object, as in POST /api/v1/reports) against the limits in c.
+ * Returns 0 with *out filled (its strings point into obj, which must outlive it; free its
+ * canonical URL with report_free), or -1 with *err filled and nothing to free. */
+int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
+                    struct report_error *err);
+void report_free(struct report *r);
+
+/* True when s is a receipt id as crypto_random_id makes them ("R-XXXX-XXXX-XXXX"). */
+int report_id_valid(const char *s, char prefix);
+
+/* True when s is a valid Idempotency-Key: 1 to 128 printable ASCII characters. */
+int report_idempotency_key_valid(const char *s);
+
+#endif

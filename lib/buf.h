@@ -1,0 +1,27 @@
+/* buf — a growable byte buffer for building answers, with JSON string escaping.
+ * A failed allocation sets oom and later appends do nothing, so callers check once, at the end.
+ */
+#ifndef JUBAO_BUF_H
+#define JUBAO_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+    char *p;        /* NUL-terminated while !oom */
+    size_t len, cap;
+    bool oom;
+};
+
+void buf_free(struct buf *b);
+void buf_add(struct buf *b, const void *s, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s (len bytes of UTF-8) as a quoted JSON string. */
+void buf_json_str(struct buf *b, const char *s, size_t len);
+/* Appends "key": and the quoted string value; a comma first unless the buffer ends in { or [. */
+void buf_json_kv(struct buf *b, const char *key, const char *value);
+/* Appends s with &, <, >, " and ' as HTML entities (for pages). */
+void buf_html(struct buf *b, const char *s, size_t len);
+
+#endif

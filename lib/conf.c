@@ -1,0 +1,213 @@
+/* conf — see conf.h. The file format is `name = value` lines with `#` comments. */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum conf_type { CONF_STR, CONF_LONG };
+
+struct conf_opt {
+    const char *name;
+    enum conf_type type;
+    size_t offset;
+    size_t size;            /* CONF_STR: buffer size */
+    const char *def;
+    long min, max;          /* CONF_LONG bounds */
+    const char *env;        /* environment override, or NULL */
+    const char *help;
+};
+
+#define S(f) CONF_STR, offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+#define L(f) CONF_LONG, offsetof(struct conf, f), 0
+
+static const struct conf_opt conf_opts[] = {
+    {"listen", S(listen), "127.0.0.1:8080", 0, 0, "JUBAO_LISTEN", "HTTP listen address, host:port"},
+    {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS", "Redis address, host:port or a Unix socket path"},
+    {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state"},
+    {"log_level", S(log_level), "info", 0, 0, NULL, "debug, info, warn or error"},
+    {"threads", L(threads), "2", 1, 64, NULL, "HTTP server threads"},
+    {"store_threads", L(store_threads), "1", 1, 16, NULL, "threads that own a Redis connection and pipeline writes"},
+    {"connection_limit", L(connection_limit), "4096", 1, 1000000, NULL, "open connections at most"},
+    {"per_ip_connection_limit", L(per_ip_connection_limit), "256", 1, 1000000, NULL, "open connections per client address at most"},
+    {"connection_timeout", L(connection_timeout), "15", 1, 3600, NULL, "seconds of silence before a connection is closed"},
+    {"request_deadline", L(request_deadline), "30", 1, 3600, NULL, "seconds a whole request may take to arrive"},
+    {"redis_timeout_ms", L(redis_timeout_ms), "1000", 10, 60000, NULL, "Redis connect and reply timeout, milliseconds"},
+    {"body_max", L(body_max), "65536", 1024, 16777216, NULL, "bytes of a JSON report body at most"},
+    {"batch_body_max", L(batch_body_max), "1048576", 1024, 67108864, NULL, "bytes of a batch body at most"},
+    {"batch_max", L(batch_max), "100", 1, 10000, NULL, "reports in one batch at most"},
+    {"url_max", L(url_max), "2048", 16, 8192, NULL, "bytes of a reported url at most"},
+    {"title_max", L(title_max), "300", 1, 10000, NULL, "characters of a title at most"},
+    {"description_max", L(description_max), "5000", 1, 100000, NULL, "characters of a description at most"},
+    {"contact_max", L(contact_max), "256", 1, 4096, NULL, "bytes of contact details at most"},
+    {"json_depth_max", L(json_depth_max), "16", 2, 1000, NULL, "nesting of JSON arrays and objects at most"},
+    {"rate_limit", L(rate_limit), "1", 0, 1, "JUBAO_RATE_LIMIT", "0 turns every rate limit off (load tests only)"},
+    {"rate_anon", L(rate_anon), "20", 1, 1000000, NULL, "reports per window from one anonymous client"},
+    {"rate_anon_window", L(rate_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous window"},
+    {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key"},
+    {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window"},
+    {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered"},
+};
+#undef S
+#undef L
+
+#define CONF_NOPTS (sizeof conf_opts / sizeof conf_opts[0])
+
+static const struct conf_opt *conf_find(const char *name)
+{
+    for (size_t i = 0; i < CONF_NOPTS; i++)
+        if (strcmp(conf_opts[i].name, name) == 0)
+            return &conf_opts[i];
+    return NULL;
+}
+
+/* Stores value into the option's field. Returns 0, or -1 with the reason in err. */
+static int conf_set(struct conf *c, const struct conf_opt *o, const char *value, char *err,
+                    size_t errlen)
+{
+    char *field = (char *)c + o->offset;
+    if (o->type == CONF_STR) {
+        if (strlen(value) >= o->size || value[0] == '\0') {
+            snprintf(err, errlen, "%s: must be 1 to %zu bytes", o->name, o->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < o->min || v > o->max) {
+        snprintf(err, errlen, "%s: \"%s\" is not a whole number from %ld to %ld", o->name, value,
+                 o->min, o->max);
+        return -1;
+    }
+    memcpy(field, &v, sizeof v);
+    return 0;
+}
+
+static char *conf_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Reads name = value lines from path. Returns 0, or -1 with "path:line: reason" in err. */
+static int conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024], why[256];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = conf_trim(line);
+        if (*s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        const struct conf_opt *o = NULL;
+        if (!eq) {
+            snprintf(why, sizeof why, "expected name = value");
+        } else {
+            *eq = '\0';
+            o = conf_find(conf_trim(s));
+            if (!o)
+                snprintf(why, sizeof why, "unknown option \"%s\"", conf_trim(s));
+        }
+        if (!o || conf_set(c, o, conf_trim(eq + 1), why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    char why[256];
+    for (size_t i = 0; i < CONF_NOPTS; i++)
+        if (conf_set(c, &conf_opts[i], conf_opts[i].def, why, sizeof why) < 0) {
+            snprintf(err, errlen, "built-in default: %s", why);
+            return -1;
+        }
+    if (path && conf_read_file(c, path, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < CONF_NOPTS; i++) {
+        const char *v = conf_opts[i].env ? getenv(conf_opts[i].env) : NULL;
+        if (v && conf_set(c, &conf_opts[i], v, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", conf_opts[i].env, why);
+            return -1;
+        }
+    }
+    char host[256];
+    int port;
+    if (conf_split_hostport(c->listen, host, sizeof host, &port) < 0) {
+        snprintf(err, errlen, "listen: \"%s\" is not host:port", c->listen);
+        return -1;
+    }
+    if (c->redis[0] != '/' && conf_split_hostport(c->redis, host, sizeof host, &port) < 0) {
+        snprintf(err, errlen, "redis: \"%s\" is neither host:port nor a socket path", c->redis);
+        return -1;
+    }
+    if (!strstr("debug info warn error", c->log_level)) {
+        snprintf(err, errlen, "log_level: \"%s\" is not debug, info, warn or error", c->log_level);
+        return -1;
+    }
+    return 0;
+}
+
+void conf_describe(FILE *out, bool as_file)
+{
+    for (size_t i = 0; i < CONF_NOPTS; i++) {
+        const struct conf_opt *o = &conf_opts[i];
+        char bounds[64] = "";
+        if (o->type == CONF_LONG)
+            snprintf(bounds, sizeof bounds, " (%ld to %ld)", o->min, o->max);
+        char env[64] = "";
+        if (o->env)
+            snprintf(env, sizeof env, "; environment %s", o->env);
+        if (as_file)
+            fprintf(out, "# %s%s%s\n# %s = %s\n\n", o->help, bounds, env, o->name, o->def);
+        else
+            fprintf(out, "  %-24s %s%s%s [default: %s]\n", o->name, o->help, bounds, env, o->def);
+    }
+}
+
+int conf_split_hostport(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return -1;
+    const char *h = s;
+    size_t hl = (size_t)(colon - s);
+    if (h[0] == '[') {
+        if (hl < 3 || h[hl - 1] != ']')
+            return -1;
+        h++;
+        hl -= 2;
+    }
+    if (hl >= hostlen)
+        return -1;
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* conf — the programs' configuration, declared once as a table (conf.c) of name, default,
+ * bounds and help. The example file (deploy/jubao.conf), --help and validation all come from
+ * that table. Precedence: built-in default < file (-c) < environment (JUBAO_*).
+ */
+#ifndef JUBAO_CONF_H
+#define JUBAO_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct conf {
+    char listen[128];      /* host:port */
+    char redis[256];       /* host:port or a Unix socket path */
+    char data_dir[512];
+    char log_level[8];
+    long threads;          /* HTTP server threads */
+    long store_threads;    /* threads that own a Redis connection and pipeline the writes */
+    long connection_limit;
+    long per_ip_connection_limit;
+    long connection_timeout;   /* seconds of silence before a connection is closed */
+    long request_deadline;     /* seconds a whole request may take to arrive */
+    long redis_timeout_ms;
+    long body_max;
+    long batch_body_max;
+    long batch_max;
+    long url_max;
+    long title_max;
+    long description_max;
+    long contact_max;
+    long json_depth_max;
+    long rate_limit;           /* 0: every rate limit off (benchmarks); 1: limits apply */
+    long rate_anon;            /* reports per window, per anonymous client */
+    long rate_anon_window;     /* seconds */
+    long rate_platform;        /* reports per window, per platform key */
+    long rate_platform_window;
+    long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
+};
+
+/* Fills c with the defaults, then the file at path (NULL: none), then the environment.
+ * Returns 0, or -1 with "file:line: reason" (or "JUBAO_X: reason") in err. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* Writes every option with its default, bounds and help: as `--help` text when as_file is
+ * false, as a commented example configuration file when it is true. */
+void conf_describe(FILE *out, bool as_file);
+
+/* Splits "host:port" (or "[v6]:port") into host and port. Returns 0, or -1 when malformed. */
+int conf_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+
+#endif

@@ -1,0 +1,292 @@
+/* crypto — see crypto.h. The only libsodium user. */
+#include "crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct keys {
+    unsigned char master[crypto_kdf_KEYBYTES];
+    unsigned char seal_pk[crypto_box_PUBLICKEYBYTES];
+    unsigned char purpose[6][32]; /* derived once at load, indexed by enum crypto_purpose */
+    unsigned char box[crypto_secretbox_KEYBYTES];
+};
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int crypto_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+/* Writes len bytes to dir/name with the given mode, failing if the file exists. Returns 0 or
+ * -1 with the reason in err. */
+static int write_key(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+                     char *err, size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    ssize_t w = write(fd, data, len);
+    if (w != (ssize_t)len || fsync(fd) < 0) {
+        snprintf(err, errlen, "%s: write failed", path);
+        close(fd);
+        return -1;
+    }
+    return close(fd);
+}
+
+/* Reads exactly len bytes from dir/name. Returns 0 or -1 with the reason in err. */
+static int read_key(const char *dir, const char *name, void *data, size_t len, char *err,
+                    size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s (run jubao-admin init)", path, strerror(errno));
+        return -1;
+    }
+    char extra;
+    ssize_t r = read(fd, data, len);
+    ssize_t more = read(fd, &extra, 1);
+    close(fd);
+    if (r != (ssize_t)len || more != 0) {
+        snprintf(err, errlen, "%s: not a %zu-byte key", path, len);
+        return -1;
+    }
+    return 0;
+}
+
+static bool key_exists(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+int keys_create(const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int made = 0;
+    if (!key_exists(dir, "master.key")) {
+        unsigned char master[crypto_kdf_KEYBYTES];
+        crypto_kdf_keygen(master);
+        int rc = write_key(dir, "master.key", master, sizeof master, 0600, err, errlen);
+        sodium_memzero(master, sizeof master);
+        if (rc < 0)
+            return -1;
+        made = 1;
+    }
+    if (!key_exists(dir, "seal.pub")) {
+        unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+        crypto_box_keypair(pk, sk);
+        int rc = write_key(dir, "seal.key", sk, sizeof sk, 0600, err, errlen);
+        sodium_memzero(sk, sizeof sk);
+        if (rc < 0 || write_key(dir, "seal.pub", pk, sizeof pk, 0644, err, errlen) < 0)
+            return -1;
+        made = 1;
+    }
+    return made;
+}
+
+struct keys *keys_load(const char *dir, char *err, size_t errlen)
+{
+    struct keys *k = sodium_malloc(sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (read_key(dir, "master.key", k->master, sizeof k->master, err, errlen) < 0 ||
+        read_key(dir, "seal.pub", k->seal_pk, sizeof k->seal_pk, err, errlen) < 0) {
+        sodium_free(k);
+        return NULL;
+    }
+    static const char ctx[8] = {'j', 'b', 'p', 'u', 'r', 'p', 'o', 's'};
+    for (int i = 1; i < 6; i++)
+        crypto_kdf_derive_from_key(k->purpose[i], 32, (uint64_t)i, ctx, k->master);
+    crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, "jbidembx", k->master);
+    sodium_mprotect_readonly(k);
+    return k;
+}
+
+void keys_free(struct keys *k)
+{
+    if (k)
+        sodium_free(k);
+}
+
+static void to_hex(const unsigned char *bin, size_t len, char *out)
+{
+    sodium_bin2hex(out, len * 2 + 1, bin, len);
+}
+
+void crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
+                      char out[CRYPTO_PSEUDO_LEN])
+{
+    unsigned char day_key[32], h[16];
+    crypto_kdf_derive_from_key(day_key, sizeof day_key, (uint64_t)(now / 86400), "jbpseudo",
+                               k->master);
+    crypto_generichash(h, sizeof h, (const unsigned char *)addr, strlen(addr), day_key,
+                       sizeof day_key);
+    sodium_memzero(day_key, sizeof day_key);
+    to_hex(h, sizeof h, out);
+}
+
+void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const void *data,
+                       size_t len, char out[CRYPTO_HEX_LEN])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, data, len, k->purpose[purpose], 32);
+    to_hex(h, sizeof h, out);
+}
+
+void crypto_digest(const void *data, size_t len, char out[CRYPTO_HEX_LEN])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, data, len, NULL, 0);
+    to_hex(h, sizeof h, out);
+}
+
+static char *to_b64(const unsigned char *bin, size_t len)
+{
+    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(n);
+    if (out)
+        sodium_bin2base64(out, n, bin, len, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+/* Decodes base64 into a new buffer. Returns it with its length in *len, or NULL. */
+static unsigned char *from_b64(const char *b64, size_t *len)
+{
+    size_t cap = strlen(b64) / 4 * 3 + 3;
+    unsigned char *bin = malloc(cap);
+    if (bin && sodium_base642bin(bin, cap, b64, strlen(b64), NULL, len, NULL,
+                                 sodium_base64_VARIANT_ORIGINAL) < 0) {
+        free(bin);
+        return NULL;
+    }
+    return bin;
+}
+
+char *crypto_seal(const struct keys *k, const void *msg, size_t len)
+{
+    unsigned char *sealed = malloc(len + crypto_box_SEALBYTES);
+    if (!sealed)
+        return NULL;
+    crypto_box_seal(sealed, msg, len, k->seal_pk);
+    char *out = to_b64(sealed, len + crypto_box_SEALBYTES);
+    free(sealed);
+    return out;
+}
+
+char *crypto_unseal(const char *dir, const char *b64, size_t *len, char *err, size_t errlen)
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    char *plain = NULL;
+    size_t blen = 0;
+    unsigned char *bin = NULL;
+    if (read_key(dir, "seal.pub", pk, sizeof pk, err, errlen) < 0 ||
+        read_key(dir, "seal.key", sk, sizeof sk, err, errlen) < 0)
+        goto out;
+    bin = from_b64(b64, &blen);
+    if (!bin || blen < crypto_box_SEALBYTES) {
+        snprintf(err, errlen, "not a sealed message");
+        goto out;
+    }
+    plain = malloc(blen - crypto_box_SEALBYTES + 1);
+    if (plain && crypto_box_seal_open((unsigned char *)plain, bin, blen, pk, sk) < 0) {
+        snprintf(err, errlen, "sealed message does not open with this key");
+        free(plain);
+        plain = NULL;
+    }
+    if (plain) {
+        plain[blen - crypto_box_SEALBYTES] = '\0';
+        if (len)
+            *len = blen - crypto_box_SEALBYTES;
+    }
+out:
+    sodium_memzero(sk, sizeof sk);
+    free(bin);
+    return plain;
+}
+
+char *crypto_wrap(const struct keys *k, const char *msg)
+{
+    size_t len = strlen(msg);
+    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+    unsigned char *buf = malloc(n);
+    if (!buf)
+        return NULL;
+    randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)msg, len, buf,
+                          k->box);
+    char *out = to_b64(buf, n);
+    free(buf);
+    return out;
+}
+
+int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outlen)
+{
+    size_t blen = 0;
+    unsigned char *bin = from_b64(b64, &blen);
+    int rc = -1;
+    size_t overhead = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+    if (bin && blen >= overhead && blen - overhead < outlen &&
+        crypto_secretbox_open_easy((unsigned char *)out, bin + crypto_secretbox_NONCEBYTES,
+                                   blen - crypto_secretbox_NONCEBYTES, bin, k->box) == 0) {
+        out[blen - overhead] = '\0';
+        rc = 0;
+    }
+    free(bin);
+    return rc;
+}
+
+/* Fills out with n random Crockford base32 characters (unbiased: 32 divides 256). */
+static void random_base32(char *out, size_t n, bool lower)
+{
+    unsigned char r[64];
+    randombytes_buf(r, n);
+    for (size_t i = 0; i < n; i++) {
+        char c = crockford[r[i] & 31];
+        out[i] = lower && c >= 'A' ? (char)(c - 'A' + 'a') : c;
+    }
+}
+
+void crypto_random_id(char prefix, char out[CRYPTO_ID_LEN])
+{
+    char r[12];
+    random_base32(r, sizeof r, false);
+    snprintf(out, CRYPTO_ID_LEN, "%c-%.4s-%.4s-%.4s", prefix, r, r + 4, r + 8);
+}
+
+void crypto_random_secret(char out[CRYPTO_SECRET_LEN])
+{
+    random_base32(out, CRYPTO_SECRET_LEN - 1, true);
+    out[CRYPTO_SECRET_LEN - 1] = '\0';
+}
+
+void crypto_random_apikey(char out[48])
+{
+    memcpy(out, "jbk_", 4);
+    random_base32(out + 4, 43, true);
+    out[47] = '\0';
+}
+
+bool crypto_equal(const char *a, const char *b, size_t len)
+{
+    return sodium_memcmp(a, b, len) == 0;
+}

@@ -1,0 +1,81 @@
+/* crypto — every use of libsodium: keys, pseudonyms, keyed hashes, sealing, random ids.
+ *
+ * The data directory holds master.key (32 random bytes; every keyed hash and the idempotency
+ * box key are derived from it per purpose with crypto_kdf) and the sealing key pair:
+ * seal.pub, which the gateway loads, and seal.key, which it never reads and which an operator
+ * may move off the machine (reports are sealed to it with crypto_box_seal).
+ */
+#ifndef JUBAO_CRYPTO_H
+#define JUBAO_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define CRYPTO_HEX_LEN 65      /* 32 bytes as hex, NUL included */
+#define CRYPTO_PSEUDO_LEN 33   /* 16 bytes as hex, NUL included */
+#define CRYPTO_ID_LEN 17       /* "R-XXXX-XXXX-XXXX", NUL included */
+#define CRYPTO_SECRET_LEN 27   /* 26 base32 characters (130 bits), NUL included */
+
+enum crypto_purpose {
+    CRYPTO_SECRET = 1,      /* receipt secrets */
+    CRYPTO_APIKEY = 2,      /* platform API keys */
+    CRYPTO_IDEMPOTENCY = 3, /* Idempotency-Key scopes and bodies */
+    CRYPTO_FINGERPRINT = 4, /* normalized-text fingerprints */
+    CRYPTO_TOKEN = 5,       /* reviewer session tokens */
+};
+
+struct keys;
+
+/* Initializes libsodium. Returns 0, or -1 when it cannot (no entropy source). */
+int crypto_init(void);
+
+/* Creates the keys in dir (made 0700 if missing) unless they exist. Returns 1 when it made
+ * them, 0 when all were there already, -1 with the reason in err. */
+int keys_create(const char *dir, char *err, size_t errlen);
+
+/* Loads master.key and seal.pub from dir. Returns a struct the caller frees with keys_free,
+ * or NULL with the reason in err. The secret sealing key is not read. */
+struct keys *keys_load(const char *dir, char *err, size_t errlen);
+void keys_free(struct keys *k);
+
+/* The client address as a pseudonym: keyed BLAKE2b-128 of addr, with a key derived from the
+ * master key for the UTC day of now, so that pseudonyms cannot be linked across days. */
+void crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
+                      char out[CRYPTO_PSEUDO_LEN]);
+
+/* Keyed BLAKE2b-256 of data, with the key of the given purpose, as hex. */
+void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const void *data,
+                       size_t len, char out[CRYPTO_HEX_LEN]);
+
+/* Unkeyed BLAKE2b-256 of data as hex (the case key of a canonical URL). */
+void crypto_digest(const void *data, size_t len, char out[CRYPTO_HEX_LEN]);
+
+/* Seals msg to the sealing public key. Returns base64 (NUL-terminated, caller frees), or NULL
+ * when memory ran out. */
+char *crypto_seal(const struct keys *k, const void *msg, size_t len);
+
+/* Opens a sealed message with the secret sealing key in dir (for operators and tests).
+ * Returns the plaintext (NUL-terminated, caller frees), or NULL with the reason in err. */
+char *crypto_unseal(const char *dir, const char *b64, size_t *len, char *err, size_t errlen);
+
+/* Encrypts msg with the gateway's own idempotency key (secretbox). Returns base64 (caller
+ * frees) or NULL. crypto_unwrap reverses it into out (outlen bytes with room for the NUL);
+ * it returns 0, or -1 when the box is not authentic or does not fit. */
+char *crypto_wrap(const struct keys *k, const char *msg);
+int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outlen);
+
+/* A random id "P-XXXX-XXXX-XXXX" (prefix P, 60 bits, Crockford base32: no I, L, O, U, so it
+ * reads out on the phone). */
+void crypto_random_id(char prefix, char out[CRYPTO_ID_LEN]);
+
+/* A random secret of 130 bits in lower-case Crockford base32. */
+void crypto_random_secret(char out[CRYPTO_SECRET_LEN]);
+
+/* A random API key "jbk_" + 43 base32 characters (215 bits); out has room for 48 bytes. */
+void crypto_random_apikey(char out[48]);
+
+/* Constant-time comparison of two strings of the same length len. */
+bool crypto_equal(const char *a, const char *b, size_t len);
+
+#endif

@@ -1,0 +1,468 @@
+/* store — see store.h. */
+#include "store.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "log.h"
+
+#define STORE_BATCH_MAX 512       /* jobs written in one pipeline at most */
+#define STORE_RECONNECT_MS 200    /* between attempts while Redis is down: fail fast meanwhile */
+
+extern const char store_functions_lua[];
+extern const unsigned long store_functions_lua_len;
+
+struct store_job {
+    store_done_fn *done;
+    void *arg;
+    char *buf;              /* every argument's bytes, back to back */
+    size_t len, cap;
+    size_t *off, *alen;     /* per argument: offset in buf and length */
+    int nargs, capargs;
+    int *cmd_start;         /* per command: index of its first argument */
+    int ncmd, capcmd;
+    redisReply **replies;   /* per command, after a successful round trip */
+    int ok;
+    bool oom;
+    long long deadline;     /* monotonic milliseconds */
+    struct store_job *next;
+};
+
+struct store_thread {
+    struct store *st;
+    pthread_t tid;
+    redisContext *ctx;
+    long long next_connect;
+};
+
+struct store {
+    char host[256];
+    int port;               /* 0: host is a Unix socket path */
+    int timeout_ms;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct store_job *head, *tail;
+    bool stopping;
+    atomic_bool connected;
+    int nthreads;
+    struct store_thread *threads;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- jobs ---------------------------------------------------------------------------- */
+
+struct store_job *store_job_new(store_done_fn *done, void *arg)
+{
+    struct store_job *job = calloc(1, sizeof *job);
+    if (job) {
+        job->done = done;
+        job->arg = arg;
+        job->ok = -1;
+    }
+    return job;
+}
+
+void store_job_free(struct store_job *job)
+{
+    if (!job)
+        return;
+    if (job->replies)
+        for (int i = 0; i < job->ncmd; i++)
+            if (job->replies[i])
+                freeReplyObject(job->replies[i]);
+    free(job->replies);
+    free(job->buf);
+    free(job->off);
+    free(job->alen);
+    free(job->cmd_start);
+    free(job);
+}
+
+/* Grows *p (n elements of size sz in use, *cap allocated) to hold one more. */
+static int grow(void *p, int n, int *cap, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 16;
+    void *q = realloc(*(void **)p, (size_t)ncap * sz);
+    if (!q)
+        return -1;
+    *(void **)p = q;
+    *cap = ncap;
+    return 0;
+}
+
+int store_job_command(struct store_job *job, const char *name)
+{
+    if (job->oom || grow(&job->cmd_start, job->ncmd, &job->capcmd, sizeof(int)) < 0) {
+        job->oom = true;
+        return -1;
+    }
+    job->cmd_start[job->ncmd++] = job->nargs;
+    return store_job_argstr(job, name);
+}
+
+int store_job_arg(struct store_job *job, const void *s, size_t len)
+{
+    int capargs = job->capargs;
+    if (job->oom || job->ncmd == 0 || grow(&job->off, job->nargs, &capargs, sizeof(size_t)) < 0 ||
+        grow(&job->alen, job->nargs, &job->capargs, sizeof(size_t)) < 0)
+        goto oom;
+    if (job->len + len > job->cap) {
+        size_t ncap = (job->cap ? job->cap * 2 : 1024) + len;
+        char *nb = realloc(job->buf, ncap);
+        if (!nb)
+            goto oom;
+        job->buf = nb;
+        job->cap = ncap;
+    }
+    if (len)
+        memcpy(job->buf + job->len, s, len);
+    job->off[job->nargs] = job->len;
+    job->alen[job->nargs] = len;
+    job->nargs++;
+    job->len += len;
+    return 0;
+oom:
+    job->oom = true;
+    return -1;
+}
+
+int store_job_argstr(struct store_job *job, const char *s)
+{
+    return store_job_arg(job, s, strlen(s));
+}
+
+int store_job_argll(struct store_job *job, long long v)
+{
+    char n[24];
+    int len = snprintf(n, sizeof n, "%lld", v);
+    return store_job_arg(job, n, (size_t)len);
+}
+
+int store_job_ok(const struct store_job *job)
+{
+    return job->ok;
+}
+
+const struct store_reply *store_job_reply(const struct store_job *job, int i)
+{
+    if (job->ok < 0 || i < 0 || i >= job->ncmd)
+        return NULL;
+    return (const struct store_reply *)job->replies[i];
+}
+
+/* ---- replies ------------------------------------------------------------------------- */
+
+static const redisReply *R(const struct store_reply *r)
+{
+    return (const redisReply *)r;
+}
+
+enum store_type store_reply_type(const struct store_reply *r)
+{
+    if (!r)
+        return STORE_NIL;
+    switch (R(r)->type) {
+    case REDIS_REPLY_INTEGER: return STORE_INT;
+    case REDIS_REPLY_STRING: return STORE_STR;
+    case REDIS_REPLY_ARRAY: return STORE_ARRAY;
+    case REDIS_REPLY_ERROR: return STORE_ERROR;
+    case REDIS_REPLY_STATUS: return STORE_STATUS;
+    default: return STORE_NIL;
+    }
+}
+
+long long store_reply_int(const struct store_reply *r)
+{
+    return r && R(r)->type == REDIS_REPLY_INTEGER ? R(r)->integer : 0;
+}
+
+const char *store_reply_str(const struct store_reply *r, size_t *len)
+{
+    enum store_type t = store_reply_type(r);
+    bool has = t == STORE_STR || t == STORE_STATUS || t == STORE_ERROR;
+    if (len)
+        *len = has ? R(r)->len : 0;
+    return has ? R(r)->str : "";
+}
+
+size_t store_reply_count(const struct store_reply *r)
+{
+    return store_reply_type(r) == STORE_ARRAY ? R(r)->elements : 0;
+}
+
+const struct store_reply *store_reply_at(const struct store_reply *r, size_t i)
+{
+    if (i >= store_reply_count(r))
+        return NULL;
+    return (const struct store_reply *)R(r)->element[i];
+}
+
+bool store_reply_is(const struct store_reply *r, const char *s)
+{
+    size_t len;
+    const char *p = store_reply_str(r, &len);
+    return store_reply_type(r) == STORE_STR && len == strlen(s) && memcmp(p, s, len) == 0;
+}
+
+/* ---- the connection ------------------------------------------------------------------ */
+
+static struct timeval tv_ms(long long ms)
+{
+    if (ms < 10)
+        ms = 10;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return tv;
+}
+
+static void conn_drop(struct store_thread *t, const char *why)
+{
+    if (t->ctx) {
+        log_warn("redis: connection lost: %s", why);
+        redisFree(t->ctx);
+        t->ctx = NULL;
+    }
+    t->next_connect = now_ms() + STORE_RECONNECT_MS;
+    atomic_store(&t->st->connected, false);
+}
+
+/* Connects (within budget_ms) and loads the function library. Returns 0 or -1. */
+static int conn_open(struct store_thread *t, long long budget_ms)
+{
+    struct store *st = t->st;
+    struct timeval tv = tv_ms(budget_ms);
+    t->ctx = st->port ? redisConnectWithTimeout(st->host, st->port, tv)
+                      : redisConnectUnixWithTimeout(st->host, tv);
+    if (!t->ctx || t->ctx->err) {
+        if (atomic_load(&st->connected) || t->next_connect == 0)
+            log_warn("redis: cannot connect to %s: %s", st->host,
+                     t->ctx ? t->ctx->errstr : "out of memory");
+        if (t->ctx)
+            redisFree(t->ctx);
+        t->ctx = NULL;
+        t->next_connect = now_ms() + STORE_RECONNECT_MS;
+        atomic_store(&st->connected, false);
+        return -1;
+    }
+    redisSetTimeout(t->ctx, tv);
+    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", store_functions_lua};
+    size_t lens[] = {8, 4, 7, store_functions_lua_len};
+    redisReply *r = redisCommandArgv(t->ctx, 4, argv, lens);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        log_error("redis: FUNCTION LOAD failed: %s", r ? r->str : t->ctx->errstr);
+        if (r)
+            freeReplyObject(r);
+        conn_drop(t, "function library not loaded");
+        return -1;
+    }
+    freeReplyObject(r);
+    log_info("redis: connected to %s, functions loaded", st->host);
+    atomic_store(&st->connected, true);
+    return 0;
+}
+
+/* Writes every command of every job, then reads every reply. Jobs whose replies all arrived
+ * succeed; on a broken connection the rest fail. */
+static void conn_pipeline(struct store_thread *t, struct store_job **jobs, int n, long long budget)
+{
+    redisSetTimeout(t->ctx, tv_ms(budget));
+    const char *argv[128];
+    size_t lens[128];
+    for (int j = 0; j < n; j++) {
+        struct store_job *job = jobs[j];
+        for (int c = 0; c < job->ncmd; c++) {
+            int first = job->cmd_start[c];
+            int end = c + 1 < job->ncmd ? job->cmd_start[c + 1] : job->nargs;
+            int argc = end - first < 128 ? end - first : 128;
+            for (int a = 0; a < argc; a++) {
+                argv[a] = job->buf + job->off[first + a];
+                lens[a] = job->alen[first + a];
+            }
+            redisAppendCommandArgv(t->ctx, argc, argv, lens);
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        struct store_job *job = jobs[j];
+        job->replies = calloc((size_t)job->ncmd, sizeof *job->replies);
+        int c = 0;
+        for (; job->replies && t->ctx && c < job->ncmd; c++) {
+            void *reply = NULL;
+            if (redisGetReply(t->ctx, &reply) != REDIS_OK) {
+                conn_drop(t, t->ctx->errstr[0] ? t->ctx->errstr : "no reply");
+                break;
+            }
+            job->replies[c] = reply;
+        }
+        job->ok = job->replies && c == job->ncmd ? 0 : -1;
+    }
+}
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+/* Takes up to STORE_BATCH_MAX queued jobs; blocks while none. Returns 0 when stopping. */
+static int take_batch(struct store *st, struct store_job **jobs)
+{
+    pthread_mutex_lock(&st->lock);
+    while (!st->head && !st->stopping)
+        pthread_cond_wait(&st->wake, &st->lock);
+    int n = 0;
+    while (st->head && n < STORE_BATCH_MAX) {
+        jobs[n++] = st->head;
+        st->head = st->head->next;
+    }
+    if (!st->head)
+        st->tail = NULL;
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
+static void serve_batch(struct store_thread *t, struct store_job **jobs, int n)
+{
+    long long now = now_ms(), budget = 1LL << 40;
+    int live = 0;
+    for (int i = 0; i < n; i++) {
+        if (jobs[i]->oom || jobs[i]->deadline <= now) {
+            jobs[i]->ok = -1;
+            jobs[i]->done(jobs[i], jobs[i]->arg);
+            continue;
+        }
+        if (jobs[i]->deadline - now < budget)
+            budget = jobs[i]->deadline - now;
+        jobs[live++] = jobs[i];
+    }
+    if (live == 0)
+        return;
+    if (!t->ctx && (now < t->next_connect || conn_open(t, budget) < 0)) {
+        for (int i = 0; i < live; i++)
+            jobs[i]->done(jobs[i], jobs[i]->arg);
+        return;
+    }
+    budget -= now_ms() - now;
+    conn_pipeline(t, jobs, live, budget);
+    for (int i = 0; i < live; i++)
+        jobs[i]->done(jobs[i], jobs[i]->arg);
+}
+
+static void *store_thread_main(void *arg)
+{
+    struct store_thread *t = arg;
+    struct store_job **jobs = malloc(STORE_BATCH_MAX * sizeof *jobs);
+    int n;
+    while (jobs && (n = take_batch(t->st, jobs)) > 0)
+        serve_batch(t, jobs, n);
+    free(jobs);
+    if (t->ctx)
+        redisFree(t->ctx);
+    return NULL;
+}
+
+struct store *store_new(const char *addr, int timeout_ms, int nthreads, char *err,
+                        size_t errlen)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (addr[0] == '/') {
+        snprintf(st->host, sizeof st->host, "%s", addr);
+    } else if (conf_split_hostport(addr, st->host, sizeof st->host, &st->port) < 0) {
+        snprintf(err, errlen, "redis address \"%s\" is neither host:port nor a socket path", addr);
+        free(st);
+        return NULL;
+    }
+    st->timeout_ms = timeout_ms;
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->wake, NULL);
+    st->threads = calloc((size_t)nthreads, sizeof *st->threads);
+    for (int i = 0; st->threads && i < nthreads; i++) {
+        st->threads[i].st = st;
+        if (pthread_create(&st->threads[i].tid, NULL, store_thread_main, &st->threads[i]) != 0)
+            break;
+        st->nthreads++;
+    }
+    if (st->nthreads < nthreads) {
+        snprintf(err, errlen, "cannot start store threads");
+        store_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void store_free(struct store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    st->stopping = true;
+    pthread_cond_broadcast(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+    for (int i = 0; i < st->nthreads; i++)
+        pthread_join(st->threads[i].tid, NULL);
+    free(st->threads);
+    pthread_cond_destroy(&st->wake);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+bool store_connected(const struct store *st)
+{
+    return atomic_load(&st->connected);
+}
+
+void store_submit(struct store *st, struct store_job *job)
+{
+    job->deadline = now_ms() + st->timeout_ms;
+    job->next = NULL;
+    pthread_mutex_lock(&st->lock);
+    if (st->tail)
+        st->tail->next = job;
+    else
+        st->head = job;
+    st->tail = job;
+    pthread_cond_signal(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+}
+
+struct store_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+};
+
+static void waiter_done(struct store_job *job, void *arg)
+{
+    (void)job;
+    struct store_waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int store_run(struct store *st, struct store_job *job)
+{
+    struct store_waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    job->done = waiter_done;
+    job->arg = &w;
+    store_submit(st, job);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    return job->ok;
+}

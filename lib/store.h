@@ -1,0 +1,73 @@
+/* store — the only hiredis user: Redis commands sent in pipelined batches by threads that each
+ * own one connection.
+ *
+ * A caller builds a job of one or more commands and submits it; a store thread appends every
+ * queued job to its connection at once, reads the replies, and calls each job's done callback
+ * (on the store thread) exactly once. Requests that arrive together are thus written together,
+ * one round trip for many (DESIGN.md, "What bounds speed"). Every job has a deadline: when
+ * Redis is down, slow or stopped, jobs fail within it instead of waiting. On every (re)connect
+ * the thread loads the Redis Function library compiled into the program (lib/functions.lua)
+ * with FUNCTION LOAD REPLACE.
+ */
+#ifndef JUBAO_STORE_H
+#define JUBAO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct store;
+struct store_job;
+struct store_reply; /* one reply from Redis; owned by its job */
+
+enum store_type { STORE_NIL, STORE_INT, STORE_STR, STORE_ARRAY, STORE_ERROR, STORE_STATUS };
+
+typedef void store_done_fn(struct store_job *job, void *arg);
+
+/* Starts nthreads store threads for Redis at addr ("host:port" or a socket path); each job
+ * must be answered within timeout_ms of its submission. Connections are made lazily, so a
+ * Redis that is down now does not stop the program. Returns NULL with the reason in err. */
+struct store *store_new(const char *addr, int timeout_ms, int nthreads, char *err,
+                        size_t errlen);
+
+/* Stops the threads after the queued jobs are answered, and frees the store. Accepts NULL. */
+void store_free(struct store *st);
+
+/* True when the last attempt to talk to Redis succeeded. */
+bool store_connected(const struct store *st);
+
+/* A new job whose done(job, arg) is called once after store_submit. Returns NULL when out of
+ * memory. The job is freed by its owner with store_job_free, after done or instead of submit. */
+struct store_job *store_job_new(store_done_fn *done, void *arg);
+void store_job_free(struct store_job *job);
+
+/* Starts the next command of the job; store_job_arg* append its arguments (copied). They
+ * return 0, or -1 when out of memory (the job then fails when submitted). */
+int store_job_command(struct store_job *job, const char *name);
+int store_job_arg(struct store_job *job, const void *s, size_t len);
+int store_job_argstr(struct store_job *job, const char *s);
+int store_job_argll(struct store_job *job, long long v);
+
+/* Queues the job. done is called on a store thread, maybe before this returns. */
+void store_submit(struct store *st, struct store_job *job);
+
+/* Submits the job and waits for it (for command-line tools). Returns store_job_ok(job). */
+int store_run(struct store *st, struct store_job *job);
+
+/* 0 when every command of the job got a reply (which may be an error reply), -1 when Redis
+ * could not be reached or did not answer in time. */
+int store_job_ok(const struct store_job *job);
+
+/* The reply to the i-th command of a job that succeeded, or NULL. */
+const struct store_reply *store_job_reply(const struct store_job *job, int i);
+
+enum store_type store_reply_type(const struct store_reply *r);
+long long store_reply_int(const struct store_reply *r);
+/* The bytes of a string, status or error reply ("" for other types); *len may be NULL. */
+const char *store_reply_str(const struct store_reply *r, size_t *len);
+size_t store_reply_count(const struct store_reply *r);
+/* The i-th element of an array reply, or NULL when out of range. */
+const struct store_reply *store_reply_at(const struct store_reply *r, size_t i);
+/* True when r is a string equal to s. */
+bool store_reply_is(const struct store_reply *r, const char *s);
+
+#endif

@@ -1,0 +1,22 @@
+/* text — UTF-8 checks and normalization for matching and fingerprints.
+ *
+ * Rules and fingerprints see text after NFKC and Unicode case folding (utf8proc), so that
+ * full-width letters, half-width digits and case do not evade them.
+ */
+#ifndef JUBAO_TEXT_H
+#define JUBAO_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when the len bytes at s are well-formed UTF-8 (no overlongs, no surrogates). */
+bool text_utf8_valid(const char *s, size_t len);
+
+/* Number of code points in the len bytes at s, which must be valid UTF-8. */
+size_t text_utf8_chars(const char *s, size_t len);
+
+/* NFKC + case fold of the len bytes at s. Returns a NUL-terminated string the caller frees,
+ * with its length in *outlen, or NULL when s is not valid UTF-8 or memory ran out. */
+char *text_normalize(const char *s, size_t len, size_t *outlen);
+
+#endif

@@ -1,0 +1,29 @@
+/* url — canonical form of a reported URL (Safe Browsing rules, IDN, public suffixes).
+ *
+ * Two spellings of the same target must give the same canonical string, because the case a
+ * report joins is keyed by a hash of it. The canonical form follows Google Safe Browsing's
+ * "URLs and hashing" canonicalization, plus: IDN hosts to punycode (libidn2), default ports
+ * dropped, userinfo dropped, tracking parameters (utm_* and the like) dropped.
+ */
+#ifndef JUBAO_URL_H
+#define JUBAO_URL_H
+
+#include <stddef.h>
+
+struct url_parts {
+    char *canonical; /* "http://host/path?query", no fragment, no userinfo */
+    char *scheme;    /* "http" or "https" */
+    char *host;      /* lower-case ASCII (punycode) name or dotted IPv4 / bracketed IPv6 */
+    char *domain;    /* registrable domain (public suffix + 1 label); the host for IP addresses */
+};
+
+/* Canonicalizes the len bytes at in (UTF-8, need not be NUL-terminated). A missing scheme is
+ * taken as http, as Safe Browsing does; any scheme other than http or https, a missing or
+ * invalid host, or a result longer than 4096 bytes is an error. Returns 0 and fills *out (free
+ * it with url_parts_free), or -1 with a one-line reason in err and *out zeroed. */
+int url_canonicalize(const char *in, size_t len, struct url_parts *out, char *err, size_t errlen);
+
+/* Frees what url_canonicalize put in p and zeroes it; accepts a zeroed or NULL p. */
+void url_parts_free(struct url_parts *p);
+
+#endif
