@@ -17,6 +17,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: jubao-gateway [-c FILE] [-n] [--help]\n"
                  "  -c FILE   read the configuration from FILE\n"
                  "  -n        check the configuration and exit\n"
+                 "  --config-example  print every option as a commented configuration file\n"
                  "options (in FILE as name = value):\n");
     conf_describe(out, false);
 }
@@ -29,6 +30,9 @@ static int parse_flags(int argc, char **argv, const char **config, int *check_on
             *config = argv[++i];
         } else if (strcmp(argv[i], "-n") == 0) {
             *check_only = 1;
+        } else if (strcmp(argv[i], "--config-example") == 0) {
+            conf_describe(stdout, true);
+            return 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 1;
