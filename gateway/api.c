@@ -83,22 +83,24 @@ static void error_body(struct buf *b, const char *code, const char *message, con
     buf_puts(b, "}");
 }
 
-static void answer_error(struct http_req *req, int status, const char *code, const char *message,
-                         const char *field)
+/* Answers the error body; 429 and 503 carry Retry-After (retry_after seconds, or 2 when 0). */
+static void answer_error_retry(struct http_req *req, int status, const char *code,
+                               const char *message, const char *field, long retry_after)
 {
     struct buf b = {0};
     error_body(&b, code, message, field);
     if (status == 429 || status == 503) {
-        const char *retry = http_state(req) ? NULL : RETRY_AFTER_REDIS;
-        struct call *call = http_state(req);
         char n[24];
-        if (call && call->nitems == 1 && call->items[0].retry_after > 0) {
-            snprintf(n, sizeof n, "%ld", call->items[0].retry_after);
-            retry = n;
-        }
-        http_add_header(req, "Retry-After", retry ? retry : RETRY_AFTER_REDIS);
+        snprintf(n, sizeof n, "%ld", retry_after > 0 ? retry_after : atol(RETRY_AFTER_REDIS));
+        http_add_header(req, "Retry-After", n);
     }
     answer_json(req, status, &b);
+}
+
+static void answer_error(struct http_req *req, int status, const char *code, const char *message,
+                         const char *field)
+{
+    answer_error_retry(req, status, code, message, field, 0);
 }
 
 static void on_server_error(struct http_req *req, void *arg, int status, const char *code,
@@ -426,7 +428,7 @@ static void finish_single(struct http_req *req, struct item *it)
     if (it->status != 202) {
         const char *code, *message, *field;
         item_error(it, &code, &message, &field);
-        answer_error(req, it->status, code, message, field);
+        answer_error_retry(req, it->status, code, message, field, it->retry_after);
         return;
     }
     struct buf b = {0};

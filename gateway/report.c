@@ -148,7 +148,7 @@ int report_validate(const struct jdoc *obj, const struct conf *c, struct report 
     while ((key = jdoc_next(obj, &it, &v))) {
         const struct field_rule *r = rule_find(key);
         if (!r)
-            return fail(err, 400, "unknown_field", NULL, "unknown field \"%.64s\"", key);
+            return fail(err, 400, "unknown_field", key, "unknown field \"%.64s\"", key);
         if (take_field(r, key, v, c, out, err) < 0)
             return -1;
     }
