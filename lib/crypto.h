@@ -3,7 +3,7 @@
  * The data directory holds master.key (32 random bytes; every keyed hash and the idempotency
  * box key are derived from it per purpose with crypto_kdf) and the sealing key pair:
  * seal.pub, which the gateway loads, and seal.key, which it never reads and which an operator
- * may move off the machine (reports are sealed to it with crypto_box_seal).
+ * may move off the machine (reports are sealed to it: see crypto_seal).
  */
 #ifndef JUBAO_CRYPTO_H
 #define JUBAO_CRYPTO_H
@@ -51,8 +51,10 @@ void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const 
 /* Unkeyed BLAKE2b-256 of data as hex (the case key of a canonical URL). */
 void crypto_digest(const void *data, size_t len, char out[CRYPTO_HEX_LEN]);
 
-/* Seals msg to the sealing public key. Returns base64 (NUL-terminated, caller frees), or NULL
- * when memory ran out. */
+/* Seals msg to the sealing public key, so that only the holder of seal.key can open it: an
+ * ephemeral X25519 key per minute (its secret wiped at once) and XSalsa20-Poly1305 with a
+ * random nonce per message (crypto.c says why not crypto_box_seal). Returns base64
+ * (NUL-terminated, caller frees), or NULL when memory ran out. */
 char *crypto_seal(const struct keys *k, const void *msg, size_t len);
 
 /* Opens a sealed message with the secret sealing key in dir (for operators and tests).
