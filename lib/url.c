@@ -96,7 +96,7 @@ struct canon {
     size_t rest_off;     /* path and query: pre.p[rest_off ..] */
     struct buf host;     /* canonical host, escaped */
     bool host_is_ip;
-    unsigned port;       /* 0 when dropped or absent */
+    int port;            /* -1 when dropped or absent; 0 is a port */
     struct buf path;     /* canonical path, escaped */
     struct buf query;    /* canonical query without '?', escaped; empty means no '?' */
     struct buf out;      /* the canonical URL */
@@ -115,8 +115,8 @@ static void psl_load(void)
         psl_ctx = psl_builtin();
 }
 
-__attribute__((format(printf, 2, 3)))
 /* Writes a one-line reason into c->err (when there is room) and returns -1. */
+__attribute__((format(printf, 2, 3)))
 static int fail(struct canon *c, const char *fmt, ...)
 {
     if (c->err != NULL && c->errlen > 0) {
@@ -191,6 +191,11 @@ static bool is_alpha(char ch)
 static bool is_digit(char ch)
 {
     return ch >= '0' && ch <= '9';
+}
+
+static bool is_scheme_char(char ch)
+{
+    return is_alpha(ch) || is_digit(ch) || ch == '+' || ch == '-' || ch == '.';
 }
 
 static bool is_slash(char ch)
@@ -344,7 +349,7 @@ static size_t scheme_len(const char *s, size_t n)
     size_t i = 0;
     if (n == 0 || !is_alpha(s[0]))
         return 0;
-    while (i < n && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+    while (i < n && is_scheme_char(s[i]))
         i++;
     if (i >= n || s[i] != ':')
         return 0;
@@ -384,8 +389,9 @@ static int split_scheme(struct canon *c)
     return 0;
 }
 
-/* Sets c->port from the digits at s[0..n); the scheme's default or an empty port leaves 0.
- * Returns -1 (reason in c->err) for anything but digits or a value above 65535. */
+/* Sets c->port from the digits at s[0..n); the scheme's default or an empty port (WHATWG's
+ * "http://f:/") leaves -1, i.e. no port. Returns -1 (reason in c->err) for anything but
+ * digits or a value above 65535. */
 static int parse_port(struct canon *c, const char *s, size_t n)
 {
     unsigned long v = 0;
@@ -398,7 +404,7 @@ static int parse_port(struct canon *c, const char *s, size_t n)
     }
     bool dflt = (v == 80 && strcmp(c->scheme, "http") == 0) ||
                 (v == 443 && strcmp(c->scheme, "https") == 0);
-    c->port = (n == 0 || dflt) ? 0 : (unsigned)v;
+    c->port = (n == 0 || dflt) ? -1 : (int)v;
     return 0;
 }
 
@@ -554,10 +560,10 @@ static int canon_name_bytes(struct canon *c, struct buf *h)
     fix_dots(h);
     if (h->len == 0)
         return fail(c, "empty host");
-    if (ascii)
-        lower(h);
+    lower(h);
     if ((!ascii || has_xn_label(h->p)) && idna(c, h, ascii))
         return -1;
+    lower(h);    /* IDNA's output is lower-case already; parse_ipv4 relies on it */
     fix_dots(h); /* IDNA may map a label to nothing (U+00AD) */
     if (h->len == 0)
         return fail(c, "empty host");
@@ -718,9 +724,9 @@ done:
 /* Joins the parts into c->out. Returns -1 (reason in c->err) when the result is too long. */
 static int assemble(struct canon *c)
 {
-    char port[12] = "";
-    if (c->port != 0)
-        snprintf(port, sizeof port, ":%u", c->port);
+    char port[16] = "";
+    if (c->port >= 0)
+        snprintf(port, sizeof port, ":%d", c->port);
     if (buf_add(&c->out, c->scheme, strlen(c->scheme)) || buf_add(&c->out, "://", 3) ||
         buf_add(&c->out, c->host.p, c->host.len) || buf_add(&c->out, port, strlen(port)) ||
         buf_add(&c->out, c->path.p, c->path.len) ||
@@ -762,7 +768,7 @@ static void canon_free(struct canon *c)
 
 int url_canonicalize(const char *in, size_t len, struct url_parts *out, char *err, size_t errlen)
 {
-    struct canon c = {.err = err, .errlen = errlen};
+    struct canon c = {.err = err, .errlen = errlen, .port = -1};
     int rc = -1;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
