@@ -48,7 +48,7 @@ $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 bootstrap:
 	@deploy/bootstrap.sh

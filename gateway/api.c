@@ -1,6 +1,7 @@
 /* api — see api.h. */
 #include "api.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -290,6 +291,25 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     return rc;
 }
 
+/* The client's address: the peer, or the last X-Forwarded-For entry when the peer is the
+ * configured reverse proxy (the last entry is the one the proxy itself added). */
+static void client_address(const struct api *api, struct http_req *req, char out[64])
+{
+    snprintf(out, 64, "%s", http_client(req));
+    const char *xff = http_header(req, "X-Forwarded-For");
+    if (!api->conf->trusted_proxy[0] || !xff || strcmp(out, api->conf->trusted_proxy) != 0)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    char cand[64];
+    snprintf(cand, sizeof cand, "%.*s", (int)strcspn(last, " "), last);
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, cand, ip) == 1 || inet_pton(AF_INET6, cand, ip) == 1)
+        snprintf(out, 64, "%s", cand);
+}
+
 /* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
  * scope of idempotency keys. */
 static void make_scope(struct call *call, struct http_req *req, struct scope *sc)
@@ -301,7 +321,9 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
-        crypto_pseudonym(call->api->keys, http_client(req), time(NULL), sc->reporter);
+        char addr[64];
+        client_address(call->api, req, addr);
+        crypto_pseudonym(call->api->keys, addr, time(NULL), sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }

@@ -1,6 +1,7 @@
 /* conf — see conf.h. The file format is `name = value` lines with `#` comments. */
 #include "conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static const struct conf_opt conf_opts[] = {
     {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS", "Redis address, host:port or a Unix socket path"},
     {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state"},
     {"log_level", S(log_level), "info", 0, 0, NULL, "debug, info, warn or error"},
+    {"trusted_proxy", S(trusted_proxy), "", 0, 0, NULL,
+     "address of a reverse proxy in front; its X-Forwarded-For names the client (empty: none)"},
     {"threads", L(threads), "2", 1, 64, NULL, "HTTP server threads"},
     {"store_threads", L(store_threads), "1", 1, 16, NULL, "threads that own a Redis connection and pipeline writes"},
     {"connection_limit", L(connection_limit), "4096", 1, 1000000, NULL, "open connections at most"},
@@ -68,8 +71,8 @@ static int conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 {
     char *field = (char *)c + o->offset;
     if (o->type == CONF_STR) {
-        if (strlen(value) >= o->size || value[0] == '\0') {
-            snprintf(err, errlen, "%s: must be 1 to %zu bytes", o->name, o->size - 1);
+        if (strlen(value) >= o->size) {
+            snprintf(err, errlen, "%s: longer than %zu bytes", o->name, o->size - 1);
             return -1;
         }
         memcpy(field, value, strlen(value) + 1);
@@ -154,6 +157,10 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     }
     char host[256];
     int port;
+    if (!c->data_dir[0]) {
+        snprintf(err, errlen, "data_dir: must not be empty");
+        return -1;
+    }
     if (conf_split_hostport(c->listen, host, sizeof host, &port) < 0) {
         snprintf(err, errlen, "listen: \"%s\" is not host:port", c->listen);
         return -1;
@@ -162,7 +169,13 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "redis: \"%s\" is neither host:port nor a socket path", c->redis);
         return -1;
     }
-    if (!strstr("debug info warn error", c->log_level)) {
+    unsigned char ip[16];
+    if (c->trusted_proxy[0] && inet_pton(AF_INET, c->trusted_proxy, ip) != 1 &&
+        inet_pton(AF_INET6, c->trusted_proxy, ip) != 1) {
+        snprintf(err, errlen, "trusted_proxy: \"%s\" is not an IP address", c->trusted_proxy);
+        return -1;
+    }
+    if (!c->log_level[0] || !strstr("debug info warn error", c->log_level)) {
         snprintf(err, errlen, "log_level: \"%s\" is not debug, info, warn or error", c->log_level);
         return -1;
     }

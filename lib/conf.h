@@ -14,6 +14,7 @@ struct conf {
     char redis[256];       /* host:port or a Unix socket path */
     char data_dir[512];
     char log_level[8];
+    char trusted_proxy[64]; /* address of a reverse proxy whose X-Forwarded-For is believed */
     long threads;          /* HTTP server threads */
     long store_threads;    /* threads that own a Redis connection and pipeline the writes */
     long connection_limit;
