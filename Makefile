@@ -26,7 +26,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-admin
 
-.PHONY: all run test unit integration asan bench bootstrap clean check-config
+PREFIX   ?= /usr/local
+
+.PHONY: all run test unit integration asan bench bootstrap clean check-config install
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h)
@@ -77,6 +79,13 @@ bench: bootstrap
 	@deploy/bootstrap.sh bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jubao
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 deploy/redis.conf $(DESTDIR)/etc/jubao/redis.conf
+	test -e $(DESTDIR)/etc/jubao/jubao.conf || \
+	  $(BUILD)/jubao-gateway --config-example > $(DESTDIR)/etc/jubao/jubao.conf
 
 clean:
 	rm -rf build build-asan
