@@ -218,13 +218,31 @@ struct scope {
     char body_hash[CRYPTO_HEX_LEN];
 };
 
-/* Appends one jb_report call for the item to the job. Returns 0, or -1 when out of memory. */
+/* The Redis key of the idempotency record of report `index` of this request (a single report
+ * is index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index. */
+static void idem_key_name(const struct api *api, const struct scope *sc, size_t index,
+                          char out[128])
+{
+    if (!sc->idem_key) {
+        schema_key(out, 128, "idem", "none");
+        return;
+    }
+    struct buf s = {0};
+    buf_printf(&s, "%s\n%s\n%zu", sc->reporter, sc->idem_key, index);
+    char h[CRYPTO_HEX_LEN];
+    crypto_keyed_hash(api->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
+    buf_free(&s);
+    schema_key(out, 128, "idem", h);
+}
+
+/* Appends one jb_report call for report `index` of the request as command `cmd` of the job.
+ * Returns 0, or -1 when out of memory. */
 static int add_report_call(struct call *call, struct item *it, const struct report *r,
-                           const struct scope *sc, size_t index)
+                           const struct scope *sc, size_t index, int cmd)
 {
     const struct api *api = call->api;
-    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_rl[160], k_idem[128],
-        k_key[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
+    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_key[128],
+        secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
     crypto_random_id('R', it->id);
     crypto_random_id('C', it->case_id);
     crypto_random_secret(it->secret);
@@ -234,18 +252,7 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     schema_key(k_url, sizeof k_url, "caseurl", url_hash);
     schema_key(k_report, sizeof k_report, "report", it->id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    snprintf(k_rl, sizeof k_rl, "%s", sc->rate_key);
-    k_idem[0] = '\0';
-    if (sc->idem_key) {
-        struct buf s = {0};
-        buf_printf(&s, "%s\n%s\n%zu", sc->reporter, sc->idem_key, index);
-        char h[CRYPTO_HEX_LEN];
-        crypto_keyed_hash(api->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
-        buf_free(&s);
-        schema_key(k_idem, sizeof k_idem, "idem", h);
-    } else {
-        schema_key(k_idem, sizeof k_idem, "idem", "none");
-    }
+    idem_key_name(api, sc, index, k_idem);
     long long now = wall_ms();
     iso_time((time_t)(now / 1000), iso);
     char *sealed = seal_private(api, it, r);
@@ -256,11 +263,11 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
         return -1;
     }
     struct store_job *j = call->job;
-    it->cmd = (int)index;
+    it->cmd = cmd;
     store_job_command(j, "FCALL");
     store_job_argstr(j, "jb_report");
     store_job_argstr(j, "6");
-    const char *keys[] = {k_url, k_report, SCHEMA_INTAKE, k_rl, k_idem, k_key};
+    const char *keys[] = {k_url, k_report, SCHEMA_INTAKE, sc->rate_key, k_idem, k_key};
     for (int i = 0; i < 6; i++)
         store_job_argstr(j, keys[i]);
     store_job_argstr(j, SCHEMA_PREFIX);
@@ -369,7 +376,7 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
             it->status = it->err.status;
             continue;
         }
-        if (add_report_call(call, it, &r, &sc, (size_t)queued) < 0)
+        if (add_report_call(call, it, &r, &sc, i, queued) < 0)
             it->status = 503;
         else
             queued++;
