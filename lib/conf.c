@@ -9,6 +9,9 @@
 
 enum conf_type { CONF_STR, CONF_LONG };
 
+/* Checks a string value; returns NULL when it is fine, else why it is not. */
+typedef const char *conf_check_fn(const char *value);
+
 struct conf_opt {
     const char *name;
     enum conf_type type;
@@ -18,39 +21,79 @@ struct conf_opt {
     long min, max;          /* CONF_LONG bounds */
     const char *env;        /* environment override, or NULL */
     const char *help;
+    conf_check_fn *check;   /* CONF_STR: the value's form, or NULL for any */
 };
+
+static const char *check_hostport(const char *v)
+{
+    char host[256];
+    int port;
+    return conf_split_hostport(v, host, sizeof host, &port) < 0 ? "is not host:port" : NULL;
+}
+
+static const char *check_redis(const char *v)
+{
+    return v[0] == '/' ? NULL : check_hostport(v) ? "is neither host:port nor a socket path"
+                                                  : NULL;
+}
+
+static const char *check_nonempty(const char *v)
+{
+    return v[0] ? NULL : "must not be empty";
+}
+
+static const char *check_ip_or_empty(const char *v)
+{
+    unsigned char ip[16];
+    if (!v[0] || inet_pton(AF_INET, v, ip) == 1 || inet_pton(AF_INET6, v, ip) == 1)
+        return NULL;
+    return "is not an IP address";
+}
+
+static const char *check_level(const char *v)
+{
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(v, levels[i]) == 0)
+            return NULL;
+    return "is not debug, info, warn or error";
+}
 
 #define S(f) CONF_STR, offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 #define L(f) CONF_LONG, offsetof(struct conf, f), 0
 
 static const struct conf_opt conf_opts[] = {
-    {"listen", S(listen), "127.0.0.1:8080", 0, 0, "JUBAO_LISTEN", "HTTP listen address, host:port"},
-    {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS", "Redis address, host:port or a Unix socket path"},
-    {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state"},
-    {"log_level", S(log_level), "info", 0, 0, NULL, "debug, info, warn or error"},
+    {"listen", S(listen), "127.0.0.1:8080", 0, 0, "JUBAO_LISTEN", "HTTP listen address, host:port",
+     check_hostport},
+    {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS",
+     "Redis address, host:port or a Unix socket path", check_redis},
+    {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state",
+     check_nonempty},
+    {"log_level", S(log_level), "info", 0, 0, NULL, "debug, info, warn or error", check_level},
     {"trusted_proxy", S(trusted_proxy), "", 0, 0, NULL,
-     "address of a reverse proxy in front; its X-Forwarded-For names the client (empty: none)"},
-    {"threads", L(threads), "2", 1, 64, NULL, "HTTP server threads"},
-    {"store_threads", L(store_threads), "1", 1, 16, NULL, "threads that own a Redis connection and pipeline writes"},
-    {"connection_limit", L(connection_limit), "4096", 1, 1000000, NULL, "open connections at most"},
-    {"per_ip_connection_limit", L(per_ip_connection_limit), "256", 1, 1000000, NULL, "open connections per client address at most"},
-    {"connection_timeout", L(connection_timeout), "15", 1, 3600, NULL, "seconds of silence before a connection is closed"},
-    {"request_deadline", L(request_deadline), "30", 1, 3600, NULL, "seconds a whole request may take to arrive"},
-    {"redis_timeout_ms", L(redis_timeout_ms), "1000", 10, 60000, NULL, "Redis connect and reply timeout, milliseconds"},
-    {"body_max", L(body_max), "65536", 1024, 16777216, NULL, "bytes of a JSON report body at most"},
-    {"batch_body_max", L(batch_body_max), "1048576", 1024, 67108864, NULL, "bytes of a batch body at most"},
-    {"batch_max", L(batch_max), "100", 1, 10000, NULL, "reports in one batch at most"},
-    {"url_max", L(url_max), "2048", 16, 8192, NULL, "bytes of a reported url at most"},
-    {"title_max", L(title_max), "300", 1, 10000, NULL, "characters of a title at most"},
-    {"description_max", L(description_max), "5000", 1, 100000, NULL, "characters of a description at most"},
-    {"contact_max", L(contact_max), "256", 1, 4096, NULL, "bytes of contact details at most"},
-    {"json_depth_max", L(json_depth_max), "16", 2, 1000, NULL, "nesting of JSON arrays and objects at most"},
-    {"rate_limit", L(rate_limit), "1", 0, 1, "JUBAO_RATE_LIMIT", "0 turns every rate limit off (load tests only)"},
-    {"rate_anon", L(rate_anon), "20", 1, 1000000, NULL, "reports per window from one anonymous client"},
-    {"rate_anon_window", L(rate_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous window"},
-    {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key"},
-    {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window"},
-    {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered"},
+     "address of a reverse proxy in front; its X-Forwarded-For names the client (empty: none)",
+     check_ip_or_empty},
+    {"threads", L(threads), "2", 1, 64, NULL, "HTTP server threads", NULL},
+    {"store_threads", L(store_threads), "1", 1, 16, NULL, "threads that own a Redis connection and pipeline writes", NULL},
+    {"connection_limit", L(connection_limit), "4096", 1, 1000000, NULL, "open connections at most", NULL},
+    {"per_ip_connection_limit", L(per_ip_connection_limit), "256", 1, 1000000, NULL, "open connections per client address at most", NULL},
+    {"connection_timeout", L(connection_timeout), "15", 1, 3600, NULL, "seconds of silence before a connection is closed", NULL},
+    {"request_deadline", L(request_deadline), "30", 1, 3600, NULL, "seconds a whole request may take to arrive", NULL},
+    {"redis_timeout_ms", L(redis_timeout_ms), "1000", 10, 60000, NULL, "Redis connect and reply timeout, milliseconds", NULL},
+    {"body_max", L(body_max), "65536", 1024, 16777216, NULL, "bytes of a JSON report body at most", NULL},
+    {"batch_body_max", L(batch_body_max), "1048576", 1024, 67108864, NULL, "bytes of a batch body at most", NULL},
+    {"batch_max", L(batch_max), "100", 1, 10000, NULL, "reports in one batch at most", NULL},
+    {"url_max", L(url_max), "2048", 16, 8192, NULL, "bytes of a reported url at most", NULL},
+    {"title_max", L(title_max), "300", 1, 10000, NULL, "characters of a title at most", NULL},
+    {"description_max", L(description_max), "5000", 1, 100000, NULL, "characters of a description at most", NULL},
+    {"contact_max", L(contact_max), "256", 1, 4096, NULL, "bytes of contact details at most", NULL},
+    {"json_depth_max", L(json_depth_max), "16", 2, 1000, NULL, "nesting of JSON arrays and objects at most", NULL},
+    {"rate_limit", L(rate_limit), "1", 0, 1, "JUBAO_RATE_LIMIT", "0 turns every rate limit off (load tests only)", NULL},
+    {"rate_anon", L(rate_anon), "20", 1, 1000000, NULL, "reports per window from one anonymous client", NULL},
+    {"rate_anon_window", L(rate_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous window", NULL},
+    {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key", NULL},
+    {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window", NULL},
+    {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
 };
 #undef S
 #undef L
@@ -73,6 +116,11 @@ static int conf_set(struct conf *c, const struct conf_opt *o, const char *value,
     if (o->type == CONF_STR) {
         if (strlen(value) >= o->size) {
             snprintf(err, errlen, "%s: longer than %zu bytes", o->name, o->size - 1);
+            return -1;
+        }
+        const char *why = o->check ? o->check(value) : NULL;
+        if (why) {
+            snprintf(err, errlen, "%s: \"%s\" %s", o->name, value, why);
             return -1;
         }
         memcpy(field, value, strlen(value) + 1);
@@ -100,7 +148,8 @@ static char *conf_trim(char *s)
     return s;
 }
 
-/* Reads name = value lines from path. Returns 0, or -1 with "path:line: reason" in err. */
+/* Reads name = value lines from path (of any length). Returns 0, or -1 with
+ * "path:line: reason" in err. */
 static int conf_read_file(struct conf *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -108,9 +157,10 @@ static int conf_read_file(struct conf *c, const char *path, char *err, size_t er
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    char line[1024], why[256];
+    char *line = NULL, why[512];
+    size_t cap = 0;
     int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -126,13 +176,14 @@ static int conf_read_file(struct conf *c, const char *path, char *err, size_t er
             *eq = '\0';
             o = conf_find(conf_trim(s));
             if (!o)
-                snprintf(why, sizeof why, "unknown option \"%s\"", conf_trim(s));
+                snprintf(why, sizeof why, "unknown option \"%.64s\"", conf_trim(s));
         }
         if (!o || conf_set(c, o, conf_trim(eq + 1), why, sizeof why) < 0) {
             snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
             rc = -1;
         }
     }
+    free(line);
     fclose(f);
     return rc;
 }
@@ -140,7 +191,7 @@ static int conf_read_file(struct conf *c, const char *path, char *err, size_t er
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    char why[256];
+    char why[512];
     for (size_t i = 0; i < CONF_NOPTS; i++)
         if (conf_set(c, &conf_opts[i], conf_opts[i].def, why, sizeof why) < 0) {
             snprintf(err, errlen, "built-in default: %s", why);
@@ -154,30 +205,6 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %s", conf_opts[i].env, why);
             return -1;
         }
-    }
-    char host[256];
-    int port;
-    if (!c->data_dir[0]) {
-        snprintf(err, errlen, "data_dir: must not be empty");
-        return -1;
-    }
-    if (conf_split_hostport(c->listen, host, sizeof host, &port) < 0) {
-        snprintf(err, errlen, "listen: \"%s\" is not host:port", c->listen);
-        return -1;
-    }
-    if (c->redis[0] != '/' && conf_split_hostport(c->redis, host, sizeof host, &port) < 0) {
-        snprintf(err, errlen, "redis: \"%s\" is neither host:port nor a socket path", c->redis);
-        return -1;
-    }
-    unsigned char ip[16];
-    if (c->trusted_proxy[0] && inet_pton(AF_INET, c->trusted_proxy, ip) != 1 &&
-        inet_pton(AF_INET6, c->trusted_proxy, ip) != 1) {
-        snprintf(err, errlen, "trusted_proxy: \"%s\" is not an IP address", c->trusted_proxy);
-        return -1;
-    }
-    if (!c->log_level[0] || !strstr("debug info warn error", c->log_level)) {
-        snprintf(err, errlen, "log_level: \"%s\" is not debug, info, warn or error", c->log_level);
-        return -1;
     }
     return 0;
 }
@@ -211,16 +238,18 @@ int conf_split_hostport(const char *s, char *host, size_t hostlen, int *port)
             return -1;
         h++;
         hl -= 2;
+    } else if (memchr(h, ':', hl)) {
+        return -1; /* an IPv6 address needs brackets */
     }
-    if (hl >= hostlen)
+    const char *p = colon + 1;
+    size_t digits = strspn(p, "0123456789");
+    if (hl >= hostlen || digits == 0 || digits > 5 || p[digits] != '\0')
         return -1;
-    char *end;
-    errno = 0;
-    long p = strtol(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
+    long n = strtol(p, NULL, 10);
+    if (n < 1 || n > 65535)
         return -1;
     memcpy(host, h, hl);
     host[hl] = '\0';
-    *port = (int)p;
+    *port = (int)n;
     return 0;
 }

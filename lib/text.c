@@ -61,19 +61,21 @@ static size_t char_len(unsigned char c)
     return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
-/* Appends the NFKC + case fold of the len bytes at s. Returns 0, or -1 on failure. */
+/* Appends the NFKC + case fold of the len bytes at s. Returns 0, or -1 on failure.
+ * utf8proc_reencode writes a NUL after the encoded text, one byte past 4 bytes per code
+ * point in the worst case, so the buffer always has one code point of room to spare. */
 static int normalize_slow(struct buf *out, const char *s, size_t len)
 {
     utf8proc_int32_t stack[256], *cps = stack;
     utf8proc_ssize_t cap = 256, n;
     for (;;) {
-        n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, cps, cap,
+        n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, cps, cap - 1,
                                NFKC_CF);
-        if (n < 0 || n <= cap)
+        if (n < 0 || n <= cap - 1)
             break;
         if (cps != stack)
             free(cps);
-        cap = n;
+        cap = n + 1;
         if (!(cps = malloc((size_t)cap * sizeof *cps)))
             return -1;
     }

@@ -1,0 +1,604 @@
+/* Unit tests for lib/conf.h: defaults, the file, the environment, errors, host:port, --help. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#define assert_contains(hay, needle)                                           \
+    do {                                                                       \
+        const char *h_ = (hay), *n_ = (needle);                                \
+        if (!strstr(h_, n_))                                                   \
+            fail_msg("\"%s\" does not contain \"%s\"", h_, n_);                \
+    } while (0)
+
+#define assert_starts_with(s, prefix)                                          \
+    do {                                                                       \
+        const char *s_ = (s), *p_ = (prefix);                                  \
+        if (strncmp(s_, p_, strlen(p_)) != 0)                                  \
+            fail_msg("\"%s\" does not start with \"%s\"", s_, p_);             \
+    } while (0)
+
+/* The options of lib/conf.c, in its order. */
+static const char *const option_names[] = {
+    "listen", "redis", "data_dir", "log_level", "trusted_proxy", "threads", "store_threads",
+    "connection_limit", "per_ip_connection_limit", "connection_timeout", "request_deadline",
+    "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
+    "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
+    "rate_anon_window", "rate_platform", "rate_platform_window", "idempotency_ttl",
+};
+#define NOPTIONS (sizeof option_names / sizeof option_names[0])
+
+static const char *const env_names[] = {"JUBAO_LISTEN", "JUBAO_REDIS", "JUBAO_DATA_DIR",
+                                        "JUBAO_RATE_LIMIT"};
+
+/* A temporary configuration file per test; the environment is cleared around each test. */
+struct fixture {
+    char path[64];
+    char err[512];
+    struct conf c;
+};
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
+        unsetenv(env_names[i]);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->path, sizeof f->path, "/tmp/jubao-test-conf-XXXXXX");
+    int fd = mkstemp(f->path);
+    if (fd < 0) {
+        free(f);
+        return -1;
+    }
+    close(fd);
+    clear_env();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    unlink(f->path);
+    clear_env();
+    free(f);
+    return 0;
+}
+
+/* Replaces the fixture's file with text and loads it; returns conf_load's result. */
+static int load_text(struct fixture *f, const char *text)
+{
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    assert_int_equal(fclose(fp), 0);
+    f->err[0] = '\0';
+    return conf_load(&f->c, f->path, f->err, sizeof f->err);
+}
+
+/* Loads text and expects the error "<path>:<line>: " followed by a reason with `reason`. */
+static void expect_file_error(struct fixture *f, const char *text, int line, const char *reason)
+{
+    assert_int_equal(load_text(f, text), -1);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", f->path, line);
+    assert_starts_with(f->err, prefix);
+    assert_contains(f->err, reason);
+}
+
+/* ---- defaults and the file ---- */
+
+static void test_defaults(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), 0);
+    const struct conf *c = &f->c;
+    assert_string_equal(c->listen, "127.0.0.1:8080");
+    assert_string_equal(c->redis, "127.0.0.1:6379");
+    assert_string_equal(c->data_dir, "var/data");
+    assert_string_equal(c->log_level, "info");
+    assert_string_equal(c->trusted_proxy, "");
+    assert_int_equal(c->threads, 2);
+    assert_int_equal(c->store_threads, 1);
+    assert_int_equal(c->connection_limit, 4096);
+    assert_int_equal(c->per_ip_connection_limit, 256);
+    assert_int_equal(c->connection_timeout, 15);
+    assert_int_equal(c->request_deadline, 30);
+    assert_int_equal(c->redis_timeout_ms, 1000);
+    assert_int_equal(c->body_max, 65536);
+    assert_int_equal(c->batch_body_max, 1048576);
+    assert_int_equal(c->batch_max, 100);
+    assert_int_equal(c->url_max, 2048);
+    assert_int_equal(c->title_max, 300);
+    assert_int_equal(c->description_max, 5000);
+    assert_int_equal(c->contact_max, 256);
+    assert_int_equal(c->json_depth_max, 16);
+    assert_int_equal(c->rate_limit, 1);
+    assert_int_equal(c->rate_anon, 20);
+    assert_int_equal(c->rate_anon_window, 600);
+    assert_int_equal(c->rate_platform, 10000);
+    assert_int_equal(c->rate_platform_window, 60);
+    assert_int_equal(c->idempotency_ttl, 86400);
+}
+
+static void test_file_overrides(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "listen = 0.0.0.0:9000\n"
+                                  "redis = /run/redis/redis.sock\n"
+                                  "threads = 8\n"
+                                  "body_max = 1024\n"
+                                  "log_level = debug\n"
+                                  "rate_limit = 0\n"),
+                     0);
+    assert_string_equal(f->c.listen, "0.0.0.0:9000");
+    assert_string_equal(f->c.redis, "/run/redis/redis.sock");
+    assert_int_equal(f->c.threads, 8);
+    assert_int_equal(f->c.body_max, 1024);
+    assert_string_equal(f->c.log_level, "debug");
+    assert_int_equal(f->c.rate_limit, 0);
+    /* What the file does not name keeps its default. */
+    assert_string_equal(f->c.data_dir, "var/data");
+    assert_int_equal(f->c.batch_max, 100);
+}
+
+static void test_file_bounds_inclusive(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "threads = 1\nstore_threads = 16\njson_depth_max = 2\n"), 0);
+    assert_int_equal(f->c.threads, 1);
+    assert_int_equal(f->c.store_threads, 16);
+    assert_int_equal(f->c.json_depth_max, 2);
+    assert_int_equal(load_text(f, "threads = 64\n"), 0);
+    assert_int_equal(f->c.threads, 64);
+}
+
+static void test_comments_blank_lines_whitespace(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "# jubao configuration\n"
+                                  "\n"
+                                  "   \t  \n"
+                                  "    # an indented comment\n"
+                                  "threads=4 # a comment after a value\n"
+                                  "\tbody_max\t=\t2048   \n"
+                                  "#threads = 9\n"
+                                  "data_dir = /srv/jubao data\n"),
+                     0);
+    assert_int_equal(f->c.threads, 4);
+    assert_int_equal(f->c.body_max, 2048);
+    assert_string_equal(f->c.data_dir, "/srv/jubao data"); /* inner spaces kept */
+}
+
+static void test_empty_file(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, ""), 0);
+    assert_int_equal(f->c.threads, 2);
+}
+
+static void test_last_line_without_newline(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "threads = 3\nbatch_max = 7"), 0);
+    assert_int_equal(f->c.batch_max, 7);
+}
+
+static void test_long_comment_line(void **state)
+{
+    struct fixture *f = *state;
+    /* A comment is a comment however long it is. */
+    char text[2100] = "# ";
+    memset(text + 2, 'x', 1500);
+    strcpy(text + 1502, "\nthreads = 4\n");
+    if (load_text(f, text) != 0)
+        fail_msg("a 1502-byte comment line was refused: %s", f->err);
+    assert_int_equal(f->c.threads, 4);
+}
+
+/* ---- file errors ---- */
+
+static void test_error_unknown_option(void **state)
+{
+    struct fixture *f = *state;
+    expect_file_error(f, "# comment\n\ncolour = blue\n", 3, "unknown option \"colour\"");
+    expect_file_error(f, "Threads = 2\n", 1, "unknown option \"Threads\"");
+}
+
+static void test_error_not_a_number(void **state)
+{
+    struct fixture *f = *state;
+    expect_file_error(f, "threads = 2\nbody_max = lots\n", 2, "body_max");
+    assert_contains(f->err, "\"lots\" is not a whole number");
+    expect_file_error(f, "threads = 4x\n", 1, "\"4x\" is not a whole number");
+    expect_file_error(f, "threads = 4.5\n", 1, "not a whole number");
+    expect_file_error(f, "threads =\n", 1, "not a whole number");
+    expect_file_error(f, "rate_anon = 99999999999999999999999\n", 1, "not a whole number");
+}
+
+static void test_error_out_of_bounds(void **state)
+{
+    struct fixture *f = *state;
+    expect_file_error(f, "threads = 0\n", 1, "threads: \"0\" is not a whole number from 1 to 64");
+    expect_file_error(f, "\nthreads = 65\n", 2, "from 1 to 64");
+    expect_file_error(f, "threads = -1\n", 1, "from 1 to 64");
+    expect_file_error(f, "json_depth_max = 1\n", 1, "json_depth_max");
+    expect_file_error(f, "rate_limit = 2\n", 1, "from 0 to 1");
+}
+
+static void test_error_missing_equals(void **state)
+{
+    struct fixture *f = *state;
+    expect_file_error(f, "threads = 2\n\nthreads 4\n", 3, "expected name = value");
+    expect_file_error(f, "listen\n", 1, "expected name = value");
+}
+
+static void test_error_string_length(void **state)
+{
+    struct fixture *f = *state;
+    char text[700] = "data_dir = ";
+    memset(text + 11, 'd', 600);
+    strcpy(text + 611, "\n");
+    expect_file_error(f, text, 1, "data_dir");
+    assert_contains(f->err, "511 bytes");
+    /* 511 bytes fit. */
+    strcpy(text + 11 + 511, "\n");
+    assert_int_equal(load_text(f, text), 0);
+    assert_int_equal(strlen(f->c.data_dir), 511);
+}
+
+static void test_error_first_fault_wins(void **state)
+{
+    struct fixture *f = *state;
+    expect_file_error(f, "threads = 0\ncolour = blue\n", 1, "threads");
+}
+
+static void test_error_missing_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *path = "/nonexistent/jubao/jubao.conf";
+    assert_int_equal(conf_load(&f->c, path, f->err, sizeof f->err), -1);
+    assert_starts_with(f->err, path);
+}
+
+static void test_error_bad_listen_in_file_names_line(void **state)
+{
+    struct fixture *f = *state;
+    /* conf.h: errors are "file:line: reason"; a bad address in the file is the file's fault. */
+    expect_file_error(f, "# addresses\nlisten = localhost\n", 2, "listen");
+}
+
+static void test_error_bad_redis(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "redis = redis-host\n"), -1);
+    assert_contains(f->err, "redis");
+    assert_contains(f->err, "redis-host");
+}
+
+static void test_log_levels(void **state)
+{
+    struct fixture *f = *state;
+    const char *good[] = {"debug", "info", "warn", "error"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "log_level = %s\n", good[i]);
+        if (load_text(f, text) != 0)
+            fail_msg("log_level %s refused: %s", good[i], f->err);
+        assert_string_equal(f->c.log_level, good[i]);
+    }
+    const char *bad[] = {"verbose", "INFO", "bug", "n", "o warn"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "log_level = %s\n", bad[i]);
+        if (load_text(f, text) == 0)
+            fail_msg("log_level \"%s\" accepted", bad[i]);
+        assert_contains(f->err, "log_level");
+    }
+}
+
+static void test_trusted_proxy(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "trusted_proxy = 10.0.0.1\n"), 0);
+    assert_string_equal(f->c.trusted_proxy, "10.0.0.1");
+    assert_int_equal(load_text(f, "trusted_proxy = ::1\n"), 0);
+    assert_string_equal(f->c.trusted_proxy, "::1");
+    assert_int_equal(load_text(f, "trusted_proxy =\n"), 0); /* empty: none */
+    assert_string_equal(f->c.trusted_proxy, "");
+    const char *bad[] = {"proxy.local", "10.0.0.1/8", "10.0.0.256", "[::1]", "10.0.0.1:80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "trusted_proxy = %s\n", bad[i]);
+        if (load_text(f, text) == 0)
+            fail_msg("trusted_proxy \"%s\" accepted", bad[i]);
+        assert_contains(f->err, "trusted_proxy");
+    }
+}
+
+/* ---- the environment ---- */
+
+static void test_env_beats_file(void **state)
+{
+    struct fixture *f = *state;
+    setenv("JUBAO_LISTEN", "0.0.0.0:8081", 1);
+    setenv("JUBAO_REDIS", "/run/redis.sock", 1);
+    setenv("JUBAO_DATA_DIR", "/srv/jubao", 1);
+    setenv("JUBAO_RATE_LIMIT", "0", 1);
+    assert_int_equal(load_text(f, "listen = 127.0.0.1:9000\nredis = 10.0.0.1:6379\n"
+                                  "data_dir = /var/lib/jubao\nrate_limit = 1\nthreads = 5\n"),
+                     0);
+    assert_string_equal(f->c.listen, "0.0.0.0:8081");
+    assert_string_equal(f->c.redis, "/run/redis.sock");
+    assert_string_equal(f->c.data_dir, "/srv/jubao");
+    assert_int_equal(f->c.rate_limit, 0);
+    assert_int_equal(f->c.threads, 5); /* no environment variable: the file's */
+}
+
+static void test_env_beats_default(void **state)
+{
+    struct fixture *f = *state;
+    setenv("JUBAO_LISTEN", "[::1]:8443", 1);
+    setenv("JUBAO_REDIS", "redis.internal:6380", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), 0);
+    assert_string_equal(f->c.listen, "[::1]:8443");
+    assert_string_equal(f->c.redis, "redis.internal:6380");
+    assert_string_equal(f->c.data_dir, "var/data");
+}
+
+static void test_env_invalid_number_named(void **state)
+{
+    struct fixture *f = *state;
+    const char *bad[] = {"2", "yes", "", "-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("JUBAO_RATE_LIMIT", bad[i], 1);
+        assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+        assert_starts_with(f->err, "JUBAO_RATE_LIMIT: ");
+    }
+}
+
+static void test_env_empty_string_named(void **state)
+{
+    struct fixture *f = *state;
+    setenv("JUBAO_DATA_DIR", "", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+    assert_starts_with(f->err, "JUBAO_DATA_DIR: ");
+}
+
+static void test_env_invalid_listen_named(void **state)
+{
+    struct fixture *f = *state;
+    setenv("JUBAO_LISTEN", "not-an-address", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+    /* conf.h: an environment error reads "JUBAO_X: reason". */
+    assert_starts_with(f->err, "JUBAO_LISTEN: ");
+    assert_contains(f->err, "not-an-address");
+}
+
+/* ---- host:port ---- */
+
+static void test_split_hostport_good(void **state)
+{
+    (void)state;
+    char host[64];
+    int port = 0;
+    assert_int_equal(conf_split_hostport("127.0.0.1:80", host, sizeof host, &port), 0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 80);
+    assert_int_equal(conf_split_hostport("[::1]:8080", host, sizeof host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 8080);
+    assert_int_equal(conf_split_hostport("localhost:65535", host, sizeof host, &port), 0);
+    assert_string_equal(host, "localhost");
+    assert_int_equal(port, 65535);
+    assert_int_equal(conf_split_hostport("redis.example:1", host, sizeof host, &port), 0);
+    assert_string_equal(host, "redis.example");
+    assert_int_equal(port, 1);
+    assert_int_equal(conf_split_hostport("[2001:db8::5]:443", host, sizeof host, &port), 0);
+    assert_string_equal(host, "2001:db8::5");
+    assert_int_equal(port, 443);
+}
+
+static void test_split_hostport_bad(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "", "127.0.0.1", "localhost", ":80", "host:", "host:0", "host:65536", "host:-80",
+        "host:abc", "host:80x", "host:99999999999999999999", "[::1:80", "[]:80", "[::1]",
+        "[::1]x:80",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char host[64] = "untouched";
+        int port = -7;
+        if (conf_split_hostport(bad[i], host, sizeof host, &port) == 0)
+            fail_msg("\"%s\" accepted as host \"%s\" port %d", bad[i], host, port);
+    }
+}
+
+static void test_split_hostport_port_digits_only(void **state)
+{
+    (void)state;
+    /* A port is digits: no sign, no white space. */
+    const char *bad[] = {"127.0.0.1: 80", "127.0.0.1:+80", "127.0.0.1:\t80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char host[64] = "";
+        int port = -7;
+        if (conf_split_hostport(bad[i], host, sizeof host, &port) == 0)
+            fail_msg("\"%s\" accepted as host \"%s\" port %d", bad[i], host, port);
+    }
+}
+
+static void test_split_hostport_ipv6_needs_brackets(void **state)
+{
+    (void)state;
+    /* Without brackets an IPv6 address cannot be told from its port. */
+    const char *bad[] = {"::1", "::1:8080", "2001:db8::5:443"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char host[64] = "";
+        int port = -7;
+        if (conf_split_hostport(bad[i], host, sizeof host, &port) == 0)
+            fail_msg("\"%s\" accepted as host \"%s\" port %d", bad[i], host, port);
+    }
+}
+
+static void test_split_hostport_host_buffer(void **state)
+{
+    (void)state;
+    char host[16];
+    int port = 0;
+    /* "localhost" is 9 bytes: it needs 10 with the NUL. */
+    assert_int_equal(conf_split_hostport("localhost:80", host, 9, &port), -1);
+    assert_int_equal(conf_split_hostport("localhost:80", host, 10, &port), 0);
+    assert_string_equal(host, "localhost");
+}
+
+/* ---- --help and the example file ---- */
+
+/* conf_describe's output as a string the caller frees. */
+static char *describe(bool as_file)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    conf_describe(out, as_file);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(text);
+    return text;
+}
+
+/* Lines of text that start with prefix followed by an option name and then `after`. */
+static size_t count_option_lines(const char *text, const char *prefix, const char *after)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "%s%s%s", prefix, option_names[i], after);
+        for (const char *p = text; (p = strstr(p, line)); p++)
+            if (p == text || p[-1] == '\n')
+                n++;
+    }
+    return n;
+}
+
+static void test_describe_help_names_every_option(void **state)
+{
+    (void)state;
+    char *text = describe(false);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "  %s ", option_names[i]);
+        assert_contains(text, want);
+    }
+    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
+        assert_contains(text, env_names[i]);
+    assert_contains(text, "[default: 65536]");
+    assert_contains(text, "(1 to 64)");
+    /* One line per option, and no option this list does not know. */
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, NOPTIONS);
+    assert_int_equal(count_option_lines(text, "  ", " "), NOPTIONS);
+    free(text);
+}
+
+static void test_describe_file_names_every_option(void **state)
+{
+    (void)state;
+    char *text = describe(true);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "# %s = ", option_names[i]);
+        assert_contains(text, want);
+    }
+    assert_contains(text, "# listen = 127.0.0.1:8080\n");
+    assert_contains(text, "# body_max = 65536\n");
+    assert_int_equal(count_option_lines(text, "# ", " = "), NOPTIONS);
+    free(text);
+}
+
+static void test_describe_file_uncommented_loads_defaults(void **state)
+{
+    struct fixture *f = *state;
+    char *text = describe(true);
+    /* Uncomment every "# name = value" line: the file must load and give the defaults. */
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    size_t uncommented = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        bool setting = false;
+        for (size_t i = 0; i < NOPTIONS && !setting && strncmp(line, "# ", 2) == 0; i++) {
+            size_t n = strlen(option_names[i]);
+            setting = strncmp(line + 2, option_names[i], n) == 0 &&
+                      strncmp(line + 2 + n, " = ", 3) == 0;
+        }
+        if (setting)
+            uncommented++;
+        fprintf(fp, "%s\n", setting ? line + 2 : line);
+    }
+    assert_int_equal(fclose(fp), 0);
+    free(text);
+    assert_int_equal(uncommented, NOPTIONS);
+
+    struct conf defaults;
+    char err[256];
+    assert_int_equal(conf_load(&defaults, NULL, err, sizeof err), 0);
+    if (conf_load(&f->c, f->path, f->err, sizeof f->err) != 0)
+        fail_msg("the example file does not load: %s", f->err);
+    assert_memory_equal(&f->c, &defaults, sizeof defaults);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_defaults),
+        T(test_file_overrides),
+        T(test_file_bounds_inclusive),
+        T(test_comments_blank_lines_whitespace),
+        T(test_empty_file),
+        T(test_last_line_without_newline),
+        T(test_long_comment_line),
+        T(test_error_unknown_option),
+        T(test_error_not_a_number),
+        T(test_error_out_of_bounds),
+        T(test_error_missing_equals),
+        T(test_error_string_length),
+        T(test_error_first_fault_wins),
+        T(test_error_missing_file),
+        T(test_error_bad_listen_in_file_names_line),
+        T(test_error_bad_redis),
+        T(test_log_levels),
+        T(test_trusted_proxy),
+        T(test_env_beats_file),
+        T(test_env_beats_default),
+        T(test_env_invalid_number_named),
+        T(test_env_empty_string_named),
+        T(test_env_invalid_listen_named),
+        T(test_split_hostport_good),
+        T(test_split_hostport_bad),
+        T(test_split_hostport_port_digits_only),
+        T(test_split_hostport_ipv6_needs_brackets),
+        T(test_split_hostport_host_buffer),
+        T(test_describe_help_names_every_option),
+        T(test_describe_file_names_every_option),
+        T(test_describe_file_uncommented_loads_defaults),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

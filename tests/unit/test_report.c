@@ -1,0 +1,634 @@
+/* Unit tests for gateway/report.h: validation of one report object (codes, statuses, fields,
+ * limits in characters or bytes), the canonical URL, and the receipt id and Idempotency-Key
+ * checks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "report.h"
+
+#define OK_URL "https://example.com/post/123"
+
+/* The limits of the built-in defaults (conf_load with no file), loaded once. */
+static struct conf conf;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char err[256];
+    unsetenv("JUBAO_LISTEN");
+    unsetenv("JUBAO_REDIS");
+    unsetenv("JUBAO_DATA_DIR");
+    unsetenv("JUBAO_RATE_LIMIT");
+    if (conf_load(&conf, NULL, err, sizeof err) < 0) {
+        print_error("conf_load: %s\n", err);
+        return -1;
+    }
+    return crypto_init();
+}
+
+static struct jdoc *parse(const char *json)
+{
+    char err[160] = "";
+    struct jdoc *d = jdoc_parse(json, strlen(json), 16, err, sizeof err);
+    if (!d)
+        fail_msg("jdoc_parse refused the test's JSON (%s): %.200s", err, json);
+    return d;
+}
+
+/* A report_error that outlives its document: err.field may point into it. */
+struct rejection {
+    int status;
+    const char *code;
+    char field[64]; /* "(null)" when there is none */
+    char message[192];
+};
+
+static struct rejection rejection_of(const struct report_error *e)
+{
+    struct rejection r;
+    assert_non_null(e->code);
+    assert_int_not_equal(strlen(e->message), 0);
+    r.status = e->status;
+    r.code = e->code;
+    snprintf(r.field, sizeof r.field, "%s", e->field ? e->field : "(null)");
+    snprintf(r.message, sizeof r.message, "%s", e->message);
+    return r;
+}
+
+/* Validates json, which must fail; returns the error. */
+static struct rejection reject(const char *json)
+{
+    struct jdoc *d = parse(json);
+    struct report r;
+    struct report_error e;
+    memset(&e, 0, sizeof e);
+    if (report_validate(d, &conf, &r, &e) == 0) {
+        report_free(&r);
+        jdoc_free(d);
+        fail_msg("accepted: %.300s", json);
+    }
+    struct rejection out = rejection_of(&e);
+    jdoc_free(d);
+    return out;
+}
+
+/* Validates json, which must pass. */
+static void accept(const char *json)
+{
+    struct jdoc *d = parse(json);
+    struct report r;
+    struct report_error e;
+    memset(&e, 0, sizeof e);
+    if (report_validate(d, &conf, &r, &e) != 0) {
+        jdoc_free(d);
+        fail_msg("rejected with %s (%s): %.300s", e.code, e.message, json);
+    }
+    report_free(&r);
+    jdoc_free(d);
+}
+
+/* A report with a valid url and category and one more member "name": "<unit × count>".
+ * The caller frees it. */
+static char *with_repeated(const char *name, const char *unit, size_t count)
+{
+    size_t ul = strlen(unit);
+    char *value = malloc(ul * count + 1);
+    assert_non_null(value);
+    for (size_t i = 0; i < count; i++)
+        memcpy(value + i * ul, unit, ul);
+    value[ul * count] = '\0';
+    char *json = NULL;
+    int n = strcmp(name, "url") == 0
+                ? asprintf(&json, "{\"url\":\"https://example.com/%s\",\"category\":\"rumor\"}",
+                           value)
+                : asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"rumor\",\"%s\":\"%s\"}",
+                           name, value);
+    free(value);
+    assert_in_range(n, 1, INT32_MAX);
+    return json;
+}
+
+/* A report with a valid url and category and one more member with a raw JSON value. */
+static char *with_member(const char *name, const char *raw_value)
+{
+    char *json = NULL;
+    int n = asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"rumor\",\"%s\":%s}", name,
+                     raw_value);
+    assert_in_range(n, 1, INT32_MAX);
+    return json;
+}
+
+#define assert_error(e, want_status, want_code, want_field)                       \
+    do {                                                                          \
+        assert_int_equal((e).status, want_status);                                \
+        assert_string_equal((e).code, want_code);                                 \
+        assert_string_equal((e).field, want_field);                               \
+    } while (0)
+
+/* ---- success ---- */
+
+static void test_minimal_valid_report(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\":\"" OK_URL "\",\"category\":\"fraud\"}");
+    struct report r;
+    struct report_error e;
+    assert_int_equal(report_validate(d, &conf, &r, &e), 0);
+    assert_memory_equal(r.url.s, OK_URL, strlen(OK_URL));
+    assert_int_equal(r.url.len, strlen(OK_URL));
+    assert_non_null(r.cat);
+    assert_string_equal(r.cat->code, "fraud");
+    assert_string_equal(r.canon.canonical, OK_URL);
+    assert_string_equal(r.canon.host, "example.com");
+    assert_null(r.title.s);
+    assert_null(r.description.s);
+    assert_null(r.contact.s);
+    assert_null(r.platform_ref.s);
+    assert_null(r.language.s);
+    report_free(&r);
+    jdoc_free(d);
+}
+
+static void test_full_valid_report(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\":\"" OK_URL "\",\"category\":\"gambling\","
+                           "\"title\":\"网络赌博\",\"description\":\"第一行\\n\\t第二行\\r\\n\","
+                           "\"contact\":\"a@example.com\",\"platform_ref\":\"ticket-42\","
+                           "\"language\":\"zh-CN\"}");
+    struct report r;
+    struct report_error e;
+    memset(&e, 0, sizeof e);
+    if (report_validate(d, &conf, &r, &e) != 0)
+        fail_msg("rejected with %s: %s", e.code, e.message);
+    assert_string_equal(r.cat->code, "gambling");
+    assert_int_equal(r.title.len, strlen("网络赌博"));
+    assert_memory_equal(r.title.s, "网络赌博", r.title.len);
+    assert_int_equal(r.description.len, strlen("第一行\n\t第二行\r\n"));
+    assert_int_equal(r.contact.len, strlen("a@example.com"));
+    assert_memory_equal(r.platform_ref.s, "ticket-42", r.platform_ref.len);
+    assert_memory_equal(r.language.s, "zh-CN", r.language.len);
+    report_free(&r);
+    jdoc_free(d);
+}
+
+static void test_empty_optional_fields_are_absent(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\":\"" OK_URL "\",\"category\":\"other\",\"title\":\"\","
+                           "\"description\":\"\",\"language\":\"\"}");
+    struct report r;
+    struct report_error e;
+    assert_int_equal(report_validate(d, &conf, &r, &e), 0);
+    assert_null(r.title.s);
+    assert_null(r.description.s);
+    assert_null(r.language.s);
+    report_free(&r);
+    jdoc_free(d);
+}
+
+static void test_canonical_url(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\":\"HTTPS://Example.COM:443/a/../b#x\",\"category\":\"rumor\"}");
+    struct report r;
+    struct report_error e;
+    assert_int_equal(report_validate(d, &conf, &r, &e), 0);
+    assert_string_equal(r.canon.canonical, "https://example.com/b");
+    assert_string_equal(r.canon.scheme, "https");
+    assert_string_equal(r.canon.host, "example.com");
+    assert_string_equal(r.canon.domain, "example.com");
+    /* The submitted spelling is kept as it was. */
+    assert_memory_equal(r.url.s, "HTTPS://Example.COM:443/a/../b#x", r.url.len);
+    report_free(&r);
+    assert_null(r.canon.canonical);
+    report_free(&r); /* twice is harmless */
+    jdoc_free(d);
+}
+
+static void test_every_category_accepted(void **state)
+{
+    (void)state;
+    assert_int_equal(categories_count, 13);
+    for (size_t i = 0; i < categories_count; i++) {
+        char *json = NULL;
+        assert_in_range(asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"%s\"}",
+                                 categories[i].code),
+                        1, INT32_MAX);
+        accept(json);
+        free(json);
+    }
+}
+
+/* ---- 400: shape ---- */
+
+static void test_unknown_field(void **state)
+{
+    (void)state;
+    char *json = with_member("colour", "\"red\"");
+    struct rejection e = reject(json);
+    assert_error(e, 400, "unknown_field", "colour");
+    free(json);
+    /* Names are case-sensitive. */
+    json = with_member("Title", "\"x\"");
+    e = reject(json);
+    assert_error(e, 400, "unknown_field", "Title");
+    free(json);
+}
+
+static void test_wrong_type_each_field(void **state)
+{
+    (void)state;
+    const char *fields[] = {"title", "description", "contact", "platform_ref", "language"};
+    const char *values[] = {"5", "true", "null", "[\"x\"]", "{\"a\":\"b\"}"};
+    const char *names[] = {"a number", "a boolean", "null", "an array", "an object"};
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            char *json = with_member(fields[f], values[v]);
+            struct rejection e = reject(json);
+            assert_error(e, 400, "wrong_type", fields[f]);
+            if (!strstr(e.message, names[v]))
+                fail_msg("message \"%s\" does not name the type \"%s\"", e.message, names[v]);
+            free(json);
+        }
+    struct rejection e = reject("{\"url\":42,\"category\":\"rumor\"}");
+    assert_error(e, 400, "wrong_type", "url");
+    e = reject("{\"url\":\"" OK_URL "\",\"category\":[\"rumor\"]}");
+    assert_error(e, 400, "wrong_type", "category");
+}
+
+static void test_report_must_be_object(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"reports\":[1]}");
+    struct report r;
+    struct report_error e;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(report_validate(jdoc_get(d, "reports"), &conf, &r, &e), -1);
+    struct rejection got = rejection_of(&e);
+    assert_error(got, 400, "wrong_type", "(null)");
+    jdoc_free(d);
+}
+
+static void test_missing_field(void **state)
+{
+    (void)state;
+    struct rejection e = reject("{\"category\":\"rumor\"}");
+    assert_error(e, 400, "missing_field", "url");
+    e = reject("{\"url\":\"\",\"category\":\"rumor\"}");
+    assert_error(e, 400, "missing_field", "url");
+    e = reject("{\"url\":\"" OK_URL "\"}");
+    assert_error(e, 400, "missing_field", "category");
+    e = reject("{\"url\":\"" OK_URL "\",\"category\":\"\"}");
+    assert_error(e, 400, "missing_field", "category");
+    e = reject("{}");
+    assert_error(e, 400, "missing_field", "url");
+}
+
+/* ---- 400: limits ---- */
+
+static void test_url_limit_bytes(void **state)
+{
+    (void)state;
+    /* "https://example.com/" is 20 bytes: 2028 more make 2048, the limit. */
+    char *json = with_repeated("url", "a", 2048 - 20);
+    accept(json);
+    free(json);
+    json = with_repeated("url", "a", 2049 - 20);
+    struct rejection e = reject(json);
+    assert_error(e, 400, "too_long", "url");
+    free(json);
+}
+
+static void test_title_limit_characters(void **state)
+{
+    (void)state;
+    char *json = with_repeated("title", "a", 300);
+    accept(json);
+    free(json);
+    json = with_repeated("title", "中", 300); /* 900 bytes, 300 characters */
+    accept(json);
+    free(json);
+    json = with_repeated("title", "😀", 300); /* 1200 bytes */
+    accept(json);
+    free(json);
+    json = with_repeated("title", "a", 301);
+    struct rejection e = reject(json);
+    assert_error(e, 400, "too_long", "title");
+    free(json);
+    json = with_repeated("title", "中", 301);
+    e = reject(json);
+    assert_error(e, 400, "too_long", "title");
+    free(json);
+}
+
+static void test_description_limit_characters(void **state)
+{
+    (void)state;
+    char *json = with_repeated("description", "中", 5000); /* 15000 bytes */
+    accept(json);
+    free(json);
+    json = with_repeated("description", "中", 5001);
+    struct rejection e = reject(json);
+    assert_error(e, 400, "too_long", "description");
+    free(json);
+}
+
+static void test_description_limit_counts_escapes_once(void **state)
+{
+    (void)state;
+    /* 5000 characters written as \u escapes in the JSON are still 5000 characters. */
+    char *json = with_repeated("description", "\\u4e2d", 5000);
+    accept(json);
+    free(json);
+}
+
+static void test_contact_limit_bytes(void **state)
+{
+    (void)state;
+    char *json = with_repeated("contact", "a", 256);
+    accept(json);
+    free(json);
+    json = with_repeated("contact", "a", 257);
+    struct rejection e = reject(json);
+    assert_error(e, 400, "too_long", "contact");
+    free(json);
+    /* Bytes, not characters: 86 Chinese characters are 258 bytes. */
+    json = with_repeated("contact", "中", 86);
+    e = reject(json);
+    assert_error(e, 400, "too_long", "contact");
+    free(json);
+}
+
+static void test_platform_ref_and_language_limits(void **state)
+{
+    (void)state;
+    char *json = with_repeated("platform_ref", "r", 128);
+    accept(json);
+    free(json);
+    json = with_repeated("platform_ref", "r", 129);
+    struct rejection e = reject(json);
+    assert_error(e, 400, "too_long", "platform_ref");
+    free(json);
+    json = with_member("language", "\"zh-Hans-CN-x-abcdefgh-abcdefgh-abcd\""); /* 35 bytes */
+    accept(json);
+    free(json);
+    json = with_member("language", "\"zh-Hans-CN-x-abcdefgh-abcdefgh-abcde\""); /* 36 bytes */
+    e = reject(json);
+    assert_error(e, 400, "too_long", "language");
+    free(json);
+}
+
+static void test_limits_follow_conf(void **state)
+{
+    (void)state;
+    struct conf small = conf;
+    small.title_max = 3;
+    struct jdoc *d = parse("{\"url\":\"" OK_URL "\",\"category\":\"rumor\",\"title\":\"举报了\"}");
+    struct report r;
+    struct report_error e;
+    assert_int_equal(report_validate(d, &small, &r, &e), 0);
+    report_free(&r);
+    jdoc_free(d);
+    d = parse("{\"url\":\"" OK_URL "\",\"category\":\"rumor\",\"title\":\"举报了吗\"}");
+    assert_int_equal(report_validate(d, &small, &r, &e), -1);
+    struct rejection got = rejection_of(&e);
+    assert_error(got, 400, "too_long", "title");
+    jdoc_free(d);
+}
+
+/* ---- 400: characters ---- */
+
+static void test_control_characters(void **state)
+{
+    (void)state;
+    char *json = with_member("title", "\"bad\\u0001title\"");
+    struct rejection e = reject(json);
+    assert_error(e, 400, "control_characters", "title");
+    free(json);
+
+    json = with_member("title", "\"line\\nbreak\"");
+    e = reject(json);
+    assert_error(e, 400, "control_characters", "title");
+    free(json);
+
+    json = with_member("title", "\"del\\u007f\"");
+    e = reject(json);
+    assert_error(e, 400, "control_characters", "title");
+    free(json);
+
+    json = with_member("contact", "\"a@example.com\\r\\nBcc: x\"");
+    e = reject(json);
+    assert_error(e, 400, "control_characters", "contact");
+    free(json);
+
+    json = with_member("platform_ref", "\"\\t42\"");
+    e = reject(json);
+    assert_error(e, 400, "control_characters", "platform_ref");
+    free(json);
+
+    e = reject("{\"url\":\"https://example.com/\\u001b[31m\",\"category\":\"rumor\"}");
+    assert_error(e, 400, "control_characters", "url");
+
+    e = reject("{\"url\":\"" OK_URL "\",\"category\":\"rum\\u001for\"}");
+    assert_error(e, 400, "control_characters", "category");
+}
+
+static void test_description_multiline(void **state)
+{
+    (void)state;
+    char *json = with_member("description", "\"第一行\\n第二行\\r\\n\\t缩进\"");
+    accept(json);
+    free(json);
+    json = with_member("description", "\"bell\\u0007\"");
+    struct rejection e = reject(json);
+    assert_error(e, 400, "control_characters", "description");
+    free(json);
+    json = with_member("description", "\"del\\u007f\"");
+    e = reject(json);
+    assert_error(e, 400, "control_characters", "description");
+    free(json);
+}
+
+/* ---- 422: values ---- */
+
+static void test_invalid_category(void **state)
+{
+    (void)state;
+    const char *bad[] = {"RUMOR", "rumour", "rumor ", "谣言", "porn"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *json = NULL;
+        assert_in_range(asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"%s\"}", bad[i]),
+                        1, INT32_MAX);
+        struct rejection e = reject(json);
+        assert_error(e, 422, "invalid_category", "category");
+        free(json);
+    }
+}
+
+static void test_language(void **state)
+{
+    (void)state;
+    const char *good[] = {"zh-CN", "en", "zh", "zh-Hans", "zh-Hant-TW", "es-419", "EN-us"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char *json = NULL;
+        assert_in_range(asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"rumor\","
+                                        "\"language\":\"%s\"}",
+                                 good[i]),
+                        1, INT32_MAX);
+        accept(json);
+        free(json);
+    }
+    const char *bad[] = {"zh_CN", "-x", "toolongtoolong", "en-", "en--US", "-", "zh CN",
+                         "中文", "12", "en-toolongtoolong"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *json = NULL;
+        assert_in_range(asprintf(&json, "{\"url\":\"" OK_URL "\",\"category\":\"rumor\","
+                                        "\"language\":\"%s\"}",
+                                 bad[i]),
+                        1, INT32_MAX);
+        struct rejection e = reject(json);
+        if (strcmp(e.code, "invalid_language") != 0)
+            fail_msg("language \"%s\": %s", bad[i], e.code);
+        assert_error(e, 422, "invalid_language", "language");
+        free(json);
+    }
+}
+
+static void test_invalid_url(void **state)
+{
+    (void)state;
+    const char *bad[] = {"ftp://x", "javascript:alert(1)", "http://", "https:///path",
+                         "mailto:a@example.com", "data:text/html,<script>"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *json = NULL;
+        assert_in_range(asprintf(&json, "{\"url\":\"%s\",\"category\":\"rumor\"}", bad[i]), 1,
+                        INT32_MAX);
+        struct rejection e = reject(json);
+        if (strcmp(e.code, "invalid_url") != 0)
+            fail_msg("url \"%s\": %s", bad[i], e.code);
+        assert_error(e, 422, "invalid_url", "url");
+        free(json);
+    }
+}
+
+static void test_first_fault_in_order(void **state)
+{
+    (void)state;
+    /* Shape errors (400) come before value errors (422). */
+    struct rejection e = reject("{\"url\":\"ftp://x\",\"category\":\"nope\",\"title\":5}");
+    assert_error(e, 400, "wrong_type", "title");
+    /* Missing url before an invalid category. */
+    e = reject("{\"category\":\"nope\"}");
+    assert_error(e, 400, "missing_field", "url");
+    /* Category before language before url. */
+    e = reject("{\"url\":\"ftp://x\",\"category\":\"nope\",\"language\":\"_\"}");
+    assert_error(e, 422, "invalid_category", "category");
+    e = reject("{\"url\":\"ftp://x\",\"category\":\"rumor\",\"language\":\"_\"}");
+    assert_error(e, 422, "invalid_language", "language");
+}
+
+/* ---- ids and Idempotency-Keys ---- */
+
+static void test_report_id_valid(void **state)
+{
+    (void)state;
+    assert_int_equal(report_id_valid("R-0123-4567-89AB", 'R'), 1);
+    assert_int_equal(report_id_valid("R-CDEF-GHJK-MNPQ", 'R'), 1);
+    assert_int_equal(report_id_valid("R-RSTV-WXYZ-0000", 'R'), 1);
+    assert_int_equal(report_id_valid("P-0123-4567-89AB", 'P'), 1);
+
+    assert_int_equal(report_id_valid("", 'R'), 0);
+    assert_int_equal(report_id_valid("R", 'R'), 0);
+    assert_int_equal(report_id_valid("P-0123-4567-89AB", 'R'), 0); /* another prefix */
+    assert_int_equal(report_id_valid("r-0123-4567-89AB", 'R'), 0);
+    assert_int_equal(report_id_valid("R-0123-4567-89ab", 'R'), 0); /* lower case */
+    assert_int_equal(report_id_valid("R-0123-4567-89A", 'R'), 0);  /* short */
+    assert_int_equal(report_id_valid("R-0123-4567-89ABC", 'R'), 0); /* long */
+    assert_int_equal(report_id_valid("R-0123-4567-89AB\n", 'R'), 0);
+    assert_int_equal(report_id_valid("R_0123-4567-89AB", 'R'), 0);
+    assert_int_equal(report_id_valid("R-01234-567-89AB", 'R'), 0); /* dash misplaced */
+    assert_int_equal(report_id_valid("R-0123-4567-89A-", 'R'), 0);
+    assert_int_equal(report_id_valid("R-0123-4567--9AB", 'R'), 0);
+    const char *excluded[] = {"R-0123-4567-89AI", "R-0123-4567-89AL", "R-0123-4567-89AO",
+                              "R-0123-4567-89AU", "R-0123-4567-89A\x7f", "R-0123-4567-89A\xc3"};
+    for (size_t i = 0; i < sizeof excluded / sizeof excluded[0]; i++)
+        assert_int_equal(report_id_valid(excluded[i], 'R'), 0);
+}
+
+static void test_report_id_accepts_random_ids(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 1000; i++) {
+        char id[CRYPTO_ID_LEN];
+        crypto_random_id('R', id);
+        if (!report_id_valid(id, 'R'))
+            fail_msg("crypto_random_id made \"%s\", which report_id_valid refuses", id);
+    }
+}
+
+static void test_idempotency_key_valid(void **state)
+{
+    (void)state;
+    char key[200];
+    memset(key, 'k', sizeof key);
+    key[128] = '\0';
+    assert_int_equal(report_idempotency_key_valid(key), 1); /* 128: the most */
+    key[128] = 'k';
+    key[129] = '\0';
+    assert_int_equal(report_idempotency_key_valid(key), 0); /* 129 */
+
+    assert_int_equal(report_idempotency_key_valid(""), 0);
+    assert_int_equal(report_idempotency_key_valid("a"), 1);
+    assert_int_equal(report_idempotency_key_valid("550e8400-e29b-41d4-a716-446655440000"), 1);
+    assert_int_equal(report_idempotency_key_valid("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"), 1);
+    assert_int_equal(report_idempotency_key_valid("key\x01"), 0);
+    assert_int_equal(report_idempotency_key_valid("key\t1"), 0);
+    assert_int_equal(report_idempotency_key_valid("key\n"), 0);
+    assert_int_equal(report_idempotency_key_valid("key\x1f"), 0);
+    assert_int_equal(report_idempotency_key_valid("key\x7f"), 0); /* DEL */
+    assert_int_equal(report_idempotency_key_valid("key\x80"), 0);
+    assert_int_equal(report_idempotency_key_valid("密钥"), 0);      /* not ASCII */
+    assert_int_equal(report_idempotency_key_valid("\xff"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_valid_report),
+        cmocka_unit_test(test_full_valid_report),
+        cmocka_unit_test(test_empty_optional_fields_are_absent),
+        cmocka_unit_test(test_canonical_url),
+        cmocka_unit_test(test_every_category_accepted),
+        cmocka_unit_test(test_unknown_field),
+        cmocka_unit_test(test_wrong_type_each_field),
+        cmocka_unit_test(test_report_must_be_object),
+        cmocka_unit_test(test_missing_field),
+        cmocka_unit_test(test_url_limit_bytes),
+        cmocka_unit_test(test_title_limit_characters),
+        cmocka_unit_test(test_description_limit_characters),
+        cmocka_unit_test(test_description_limit_counts_escapes_once),
+        cmocka_unit_test(test_contact_limit_bytes),
+        cmocka_unit_test(test_platform_ref_and_language_limits),
+        cmocka_unit_test(test_limits_follow_conf),
+        cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_description_multiline),
+        cmocka_unit_test(test_invalid_category),
+        cmocka_unit_test(test_language),
+        cmocka_unit_test(test_invalid_url),
+        cmocka_unit_test(test_first_fault_in_order),
+        cmocka_unit_test(test_report_id_valid),
+        cmocka_unit_test(test_report_id_accepts_random_ids),
+        cmocka_unit_test(test_idempotency_key_valid),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
