@@ -48,9 +48,9 @@ $(BUILD)/jubao-gateway: $(GW_OBJ) $(LIB_OBJ)
 $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
-	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 bootstrap:
 	@deploy/bootstrap.sh

@@ -50,7 +50,7 @@ struct call {
     bool has_key;
     char secret_hash[CRYPTO_HEX_LEN];
     bool has_secret;
-    char report_id[CRYPTO_ID_LEN];
+    char report_id[64];             /* the path's last segment; validated before use */
 };
 
 /* ---- answers ------------------------------------------------------------------------- */
@@ -477,13 +477,17 @@ static void finish_batch(struct http_req *req, struct call *call)
 {
     struct buf b = {0};
     bool any_401 = false;
+    long retry = 0; /* the longest wait any refused item asks for */
     buf_puts(&b, "{\"results\":[");
     for (size_t i = 0; i < call->nitems; i++) {
         const struct item *it = &call->items[i];
         any_401 |= it->status == 401;
+        if (it->status == 429 || it->status == 503) {
+            long r = it->retry_after > 0 ? it->retry_after : atol(RETRY_AFTER_REDIS);
+            retry = r > retry ? r : retry;
+        }
         buf_printf(&b, "%s{\"index\":%zu,\"status\":%d", i ? "," : "", i, it->status);
         if (it->status == 202) {
-            buf_puts(&b, ",");
             receipt_fields(&b, it);
             buf_json_kv(&b, "secret", it->secret);
             buf_printf(&b, ",\"status_url\":\"" API_REPORTS "/%s\"", it->id);
@@ -492,6 +496,9 @@ static void finish_batch(struct http_req *req, struct call *call)
             item_error(it, &code, &message, &field);
             buf_puts(&b, ",\"error\":");
             error_object(&b, code, message, field);
+            if (it->status == 429 || it->status == 503)
+                buf_printf(&b, ",\"retry_after\":%ld",
+                           it->retry_after > 0 ? it->retry_after : atol(RETRY_AFTER_REDIS));
         }
         buf_puts(&b, "}");
     }
@@ -500,6 +507,11 @@ static void finish_batch(struct http_req *req, struct call *call)
         buf_free(&b);
         answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
         return;
+    }
+    if (retry) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", retry);
+        http_add_header(req, "Retry-After", n);
     }
     http_add_header(req, "Cache-Control", "no-store");
     answer_json(req, 200, &b);
@@ -576,7 +588,7 @@ static void handle_status(struct call *call, struct http_req *req)
                           call->secret_hash);
         call->has_secret = true;
     }
-    char k_report[64], k_key[128];
+    char k_report[128], k_key[128];
     schema_key(k_report, sizeof k_report, "report", call->report_id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     call->job = store_job_new(store_done, req);
@@ -759,7 +771,7 @@ static long on_begin(struct http_req *req, void *arg)
         return -1;
     }
     if (d->route == ROUTE_STATUS)
-        snprintf(call->report_id, sizeof call->report_id, "%.16s",
+        snprintf(call->report_id, sizeof call->report_id, "%s",
                  http_path(req) + strlen(API_REPORTS "/"));
     if (take_bearer(call, req) < 0 || (d->route == ROUTE_BATCH && !call->has_key)) {
         http_add_header(req, "WWW-Authenticate", "Bearer");

@@ -337,13 +337,13 @@ struct http_server *http_start(const struct http_options *opt, const struct http
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)opt->connection_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opt->per_ip_connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->connection_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
         MHD_OPTION_END);
     if (!srv->daemon) {

@@ -36,7 +36,9 @@ struct jdoc *jdoc_parse(const char *text, size_t len, int max_depth, char *err, 
         return NULL;
     }
     json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    /* NUL is let through (as the length-counted strings json_string gives) so that the
+     * field checks can name the field that holds it. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!root) {
         snprintf(err, errlen, "%s at byte %d", je.text, je.position);
         return NULL;

@@ -1,7 +1,7 @@
 /* jdoc — the only jansson user: strict parsing of request bodies.
  *
- * Rejects invalid UTF-8, duplicate keys, NUL in strings, trailing data, a top level that is
- * not an object, and nesting deeper than a limit (checked before jansson sees the text, so a
+ * Rejects invalid UTF-8, duplicate keys, trailing data, a top level that is not an object,
+ * and nesting deeper than a limit (checked before jansson sees the text, so a
  * deeply nested body costs nothing but a scan).
  */
 #ifndef JUBAO_JDOC_H
@@ -21,7 +21,8 @@ void jdoc_free(struct jdoc *root);
 
 enum jdoc_type jdoc_type(const struct jdoc *j);
 const char *jdoc_type_name(const struct jdoc *j);
-/* The bytes of a string node and their count, or NULL when j is not a string. */
+/* The bytes of a string node and their count, or NULL when j is not a string. The bytes may
+ * hold NUL ("\u0000"): use the count. */
 const char *jdoc_string(const struct jdoc *j, size_t *len);
 /* The member of an object, or NULL. */
 const struct jdoc *jdoc_get(const struct jdoc *obj, const char *key);

@@ -41,7 +41,9 @@
  *     unescaped together as Safe Browsing does, so "%3F" in the path starts the query.
  *   - '\' counts as '/' where browsers do: it ends the authority, and raw backslashes in the
  *     path become '/'. An escaped one (%5C) stays %5C, so canonical output reparses the same.
- *   - Pure-ASCII hosts keep Safe Browsing's leniency ("http:// x.com/" -> "http://%20x.com/").
+ *   - Hosts may not hold WHATWG's forbidden host code points (controls, space, # % / : < > ?
+ *     @ [ \ ] ^ |) nor '"', escaped or not: Safe Browsing keeps "http:// x.com/" as
+ *     "http://%20x.com/", but no such host resolves, and a citizen who typed it should be told.
  *     Hosts that need IDNA (non-ASCII, or an "xn--" label, which is validated) must come out
  *     of it as letters, digits, '-', '_' and '.'; "％４１.com" would otherwise turn into "%41".
  *   - IDN: non-transitional first, so "faß.de" -> "xn--fa-hia.de" (what current browsers and
@@ -553,9 +555,11 @@ static int canon_name_bytes(struct canon *c, struct buf *h)
     bool ascii = all_ascii(h->p, h->len);
     if (!ascii && !utf8_valid(h->p, h->len))
         return fail(c, "host is not valid UTF-8");
-    for (size_t i = 0; i < h->len; i++)
-        if (h->p[i] == '\0' || strchr("/\\?@:[]", h->p[i]) != NULL)
+    for (size_t i = 0; i < h->len; i++) {
+        unsigned char ch = (unsigned char)h->p[i];
+        if (ch <= 0x20 || ch == 0x7f || (ch && strchr("/\\?@:[]#%<>^|\"", ch) != NULL))
             return fail(c, "invalid character in host");
+    }
     map_wide_dots(h);
     fix_dots(h);
     if (h->len == 0)

@@ -1,0 +1,541 @@
+"""Processes and clients for jubao's black-box integration tests.
+
+Everything here talks to the programs from the outside: a private redis-server on a spare port
+in a temporary directory, the gateway built in $JUBAO_BUILD (default: build/ at the repo root),
+HTTP over real sockets. conftest.py turns these classes into fixtures; later suites (workers,
+review, web) reuse them.
+"""
+
+import ctypes
+import http.client
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import redis as redislib
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("JUBAO_BUILD") or (REPO / "build")).resolve()
+GATEWAY_BIN = BUILD / "jubao-gateway"
+ADMIN_BIN = BUILD / "jubao-admin"
+REDIS_CONF = REPO / "deploy" / "redis.conf"
+DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
+
+PREFIX = "jb:{0}:"
+INTAKE = PREFIX + "intake"
+
+# What a sanitizer prints when it finds something; any of these in a log fails the test.
+SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_RE = re.compile(r"^R-[%s]{4}-[%s]{4}-[%s]{4}$" % ((CROCKFORD,) * 3))
+CASE_RE = re.compile(r"^C-[%s]{4}-[%s]{4}-[%s]{4}$" % ((CROCKFORD,) * 3))
+SECRET_RE = re.compile(r"^[%s]{26}$" % CROCKFORD.lower())
+ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _die_with_parent():
+    """In a child before exec: get SIGKILL when the test run dies, so that no redis-server or
+    gateway outlives an interrupted pytest (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except OSError:
+        pass
+
+
+def spare_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now (never 6379 or 8080)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in (6379, 8080):
+            return port
+
+
+def unique_url(tag="t"):
+    """A URL no other test reports, so that cases never mix between tests."""
+    return "https://example.com/%s/%s" % (tag, uuid.uuid4().hex)
+
+
+def sanitizer_findings(text):
+    return [m for m in SANITIZER_MARKERS if m in text]
+
+
+def wait_until(pred, timeout, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+# ---- Redis ----------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A private redis-server (deploy/redis.conf: AOF, appendfsync always) in its own dir."""
+
+    def __init__(self, workdir, port=None):
+        self.dir = pathlib.Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or spare_port()
+        self.logfile = self.dir / "redis.log"
+        self.proc = None
+        for attempt in range(3):
+            try:
+                self.start()
+                break
+            except AssertionError:
+                # the spare port was taken meanwhile: try another (not on restarts)
+                if attempt == 2 or port or self.alive():
+                    raise
+                self.port = spare_port()
+
+    @property
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self, timeout=10):
+        assert self.proc is None or self.proc.poll() is not None, "redis-server already running"
+        self.proc = subprocess.Popen(
+            ["redis-server", str(REDIS_CONF), "--port", str(self.port), "--dir", str(self.dir),
+             "--logfile", str(self.logfile), "--daemonize", "no"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
+        self.wait_ping(timeout)
+
+    def wait_ping(self, timeout=10):
+        def ping():
+            if self.proc.poll() is not None:
+                raise AssertionError("redis-server exited with %s; log:\n%s"
+                                     % (self.proc.returncode, self.log_text()[-2000:]))
+            try:
+                # our own process answers, not some other server on the port
+                info = self.client(socket_timeout=0.5).info("server")
+                return int(info["process_id"]) == self.proc.pid
+            except redislib.exceptions.RedisError:
+                return False
+        wait_until(ping, timeout, what="redis PING on port %d" % self.port)
+
+    def client(self, decode_responses=True, **kw):
+        return redislib.Redis(host="127.0.0.1", port=self.port, decode_responses=decode_responses,
+                              **kw)
+
+    def log_text(self):
+        try:
+            return self.logfile.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL: no shutdown, no final fsync beyond what appendfsync always already did."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(10)
+
+    def stop_process(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def continue_process(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def restart(self, timeout=20):
+        """Kills it if it runs, then starts it again on the same port and dir (AOF reload)."""
+        self.kill()
+        self.start(timeout)
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    # Redis inspection helpers shared by the tests.
+
+    def case(self, case_id):
+        return self.client().hgetall(PREFIX + "case:" + case_id)
+
+    def report(self, report_id):
+        return self.client().hgetall(PREFIX + "report:" + report_id)
+
+    def intake_entries_for_case(self, case_id):
+        return [(eid, f) for eid, f in self.client().xrange(INTAKE) if f.get("case") == case_id]
+
+    def dump_everything(self):
+        """Every key and every value of every type, as bytes: (key, type, [bytes...])."""
+        c = self.client(decode_responses=False)
+        out = []
+        for key in c.scan_iter(count=1000):
+            t = c.type(key).decode()
+            vals = []
+            if t == "string":
+                vals = [c.get(key)]
+            elif t == "hash":
+                for k, v in c.hgetall(key).items():
+                    vals += [k, v]
+            elif t == "list":
+                vals = c.lrange(key, 0, -1)
+            elif t == "set":
+                vals = list(c.smembers(key))
+            elif t == "zset":
+                vals = [m for m, _ in c.zrange(key, 0, -1, withscores=True)]
+            elif t == "stream":
+                for eid, fields in c.xrange(key):
+                    vals.append(eid)
+                    for k, v in fields.items():
+                        vals += [k, v]
+            else:
+                raise AssertionError("key %r has a type the scan does not know: %s" % (key, t))
+            out.append((key, t, [v for v in vals if v is not None]))
+        return out
+
+
+# ---- the gateway ----------------------------------------------------------------------------
+
+
+class Response:
+    """A raw HTTP answer read off a socket."""
+
+    def __init__(self, status, reason, headers, body, raw):
+        self.status, self.reason, self.headers, self.body, self.raw = (
+            status, reason, headers, body, raw)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %s %r %r>" % (self.status, self.headers, self.body[:300])
+
+
+def parse_response(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1])
+    headers = []
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers.append((k.strip(), v.strip()))
+    return Response(status, parts[2] if len(parts) > 2 else "", headers, body, raw)
+
+
+def read_response(sock, timeout=5.0):
+    """Reads one HTTP/1.1 answer (Content-Length framed, or until close)."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            if not data:
+                raise ConnectionError("connection closed without an answer")
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    if m:
+        need = int(m.group(1))
+        while len(rest) < need:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    return parse_response(head + b"\r\n\r\n" + rest)
+
+
+class Gateway:
+    """One jubao-gateway process with its own data dir; see the `gateway` fixture."""
+
+    def __init__(self, workdir, redis, env=None, config=None, args=(), wait_ready=True,
+                 port=None):
+        self.dir = pathlib.Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.redis = redis
+        self.data_dir = self.dir / "data"
+        self.port = port or spare_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log_path = self.dir / "gateway.log"
+        self.config_path = None
+        self.env = self._env(env)
+        self.stopped = False     # set when a test ended the process on purpose
+        self.admin_logs = []
+        if config is not None:
+            self.config_path = self.dir / "jubao.conf"
+            self.config_path.write_text(config)
+        self.admin("init")
+        self.cmd = [str(GATEWAY_BIN)]
+        if self.config_path:
+            self.cmd += ["-c", str(self.config_path)]
+        self.cmd += list(args)
+        self._log = open(self.log_path, "ab")
+        self.session = requests.Session()
+        self.proc = None
+        try:
+            self._start(port, wait_ready)
+        except BaseException:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+            raise
+
+    def _start(self, port, wait_ready):
+        for attempt in range(3):
+            self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
+                                         stdout=self._log, stderr=subprocess.STDOUT,
+                                         cwd=self.dir, preexec_fn=_die_with_parent)
+            if self._wait_listening() or attempt == 2 or port:
+                break
+            # the spare port was taken meanwhile: try another
+            self.port = spare_port()
+            self.url = "http://127.0.0.1:%d" % self.port
+            self.env["JUBAO_LISTEN"] = "127.0.0.1:%d" % self.port
+        self.wait_healthy()
+        if wait_ready and self.redis is not None:
+            wait_until(lambda: self._ready(), 15, what="/readyz 200")
+
+    def _env(self, extra):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUBAO_")}
+        env.update({
+            "JUBAO_LISTEN": "127.0.0.1:%d" % self.port,
+            "JUBAO_REDIS": self.redis.addr if self.redis else "127.0.0.1:%d" % spare_port(),
+            "JUBAO_DATA_DIR": str(self.data_dir),
+            "JUBAO_RATE_LIMIT": "0",
+        })
+        for k, v in (extra or {}).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        return env
+
+    def _ready(self):
+        try:
+            return requests.get(self.url + "/readyz", timeout=3).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _wait_listening(self, timeout=15):
+        """True once /healthz answers while our process lives (and still lives a moment
+        later: an answer could come from another server that took the port first); False
+        when the process exited, e.g. because its port was taken meanwhile."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                ok = requests.get(self.url + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                ok = False
+            if ok:
+                time.sleep(0.2)
+                return self.proc.poll() is None
+            time.sleep(0.02)
+        raise AssertionError("jubao-gateway: no /healthz within %ds; log:\n%s"
+                             % (timeout, self.log_text()[-3000:]))
+
+    def wait_healthy(self, timeout=15):
+        def healthy():
+            if self.proc.poll() is not None:
+                raise AssertionError("jubao-gateway exited with %s before /healthz; log:\n%s"
+                                     % (self.proc.returncode, self.log_text()[-3000:]))
+            try:
+                return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_until(healthy, timeout, what="/healthz 200")
+
+    # -- the programs --
+
+    def admin(self, *args, stdin=None, check=True):
+        cmd = [str(ADMIN_BIN)]
+        if self.config_path:
+            cmd += ["-c", str(self.config_path)]
+        cmd += list(args)
+        p = subprocess.run(cmd, env=self.env, input=stdin, capture_output=True, text=True,
+                           timeout=30, cwd=self.dir)
+        self.admin_logs.append(p.stderr)
+        if check:
+            assert p.returncode == 0, "jubao-admin %s: exit %s\nstdout: %s\nstderr: %s" % (
+                " ".join(args), p.returncode, p.stdout, p.stderr)
+        return p
+
+    def apikey(self, name=None):
+        """Creates a platform key and returns it (the last line of stdout)."""
+        name = name or "p-" + uuid.uuid4().hex[:12]
+        out = self.admin("apikey", "create", name).stdout
+        return out.strip().splitlines()[-1]
+
+    def log_text(self):
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_bytes().decode("utf-8", errors="replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Ends the process on purpose; returns its exit status (None when it would not end)."""
+        self.stopped = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            return None
+
+    def teardown_problems(self):
+        """Ends the process and returns what went wrong (empty when nothing did)."""
+        problems = []
+        if not self.stopped and self.proc.poll() is not None:
+            problems.append("jubao-gateway died during the test (exit %s)" % self.proc.returncode)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                problems.append("jubao-gateway did not exit within 20 s of SIGTERM")
+                self.proc.kill()
+                self.proc.wait(5)
+        self.session.close()
+        self._log.close()
+        text = self.log_text()
+        for m in sanitizer_findings(text):
+            problems.append("gateway log contains %r" % m)
+        for m in sanitizer_findings("\n".join(self.admin_logs)):
+            problems.append("jubao-admin stderr contains %r" % m)
+        if problems:
+            problems.append("gateway log (tail):\n" + text[-6000:])
+        return problems
+
+    # -- HTTP --
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 10)
+        return self.session.request(method, self.url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, *, key=None, headers=None, data=None, **kw):
+        """POSTs body (a dict/list serialized as JSON, or bytes/str sent as they are)."""
+        h = dict(JSON)
+        if key:
+            h["Authorization"] = "Bearer " + key
+        h.update(headers or {})
+        if data is None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.request("POST", path, data=data, headers=h, **kw)
+
+    def report(self, body=None, **kw):
+        if body is None:
+            body = {"url": unique_url(), "category": "fraud"}
+        return self.post("/api/v1/reports", body, **kw)
+
+    def status(self, report_id, secret=None, key=None, headers=None):
+        h = {}
+        if secret is not None:
+            h["X-Report-Secret"] = secret
+        if key is not None:
+            h["Authorization"] = "Bearer " + key
+        h.update(headers or {})
+        return self.get("/api/v1/reports/" + report_id, headers=h)
+
+    def metrics(self):
+        """The /metrics samples as {'name{labels}': value}."""
+        r = self.get("/metrics")
+        assert r.status_code == 200, r.text
+        out = {}
+        for line in r.text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                out[name] = float(value)
+        return out
+
+    def post_from(self, source_ip, path, body, headers=None, timeout=10):
+        """POSTs JSON from a chosen loopback source address (127.x.y.z); returns
+        (status, headers dict, body text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source_ip, 0))
+        try:
+            h = dict(JSON)
+            h.update(headers or {})
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            conn.request("POST", path, body=data, headers=h)
+            resp = conn.getresponse()
+            text = resp.read()
+            return resp.status, dict(resp.getheaders()), text.decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def raw(self, data, timeout=5.0, shutdown_write=False, source=None):
+        """Sends bytes on a fresh socket and reads one answer (Response)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout,
+                                      source_address=source) as s:
+            s.sendall(data)
+            if shutdown_write:
+                s.shutdown(socket.SHUT_WR)
+            return read_response(s, timeout)
+
+    def connect(self, timeout=5.0, source=None):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout,
+                                        source_address=source)
+
+
+def assert_error(r, status, code, field="__absent__"):
+    """Asserts an error answer: status, the error body's shape and code (None: any code), and
+    X-Request-Id (and Retry-After for 429 and 503). field: expected value of error.field; "__absent__" means the body must not carry it; None
+    means "do not care"."""
+    if isinstance(r, Response):
+        got_status, headers_get, text = r.status, r.header, r.body.decode("utf-8", "replace")
+    else:
+        got_status, headers_get, text = r.status_code, r.headers.get, r.text
+    assert got_status == status, "status %s, expected %s; body: %s" % (got_status, status,
+                                                                        text[:500])
+    body = json.loads(text)
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    if code is None:
+        assert isinstance(err.get("code"), str) and err["code"], body
+    else:
+        assert err.get("code") == code, body
+    assert isinstance(err.get("message"), str) and err["message"], body
+    allowed = {"code", "message", "field"}
+    assert set(err) <= allowed, body
+    if field == "__absent__":
+        assert "field" not in err, body
+    elif field is not None:
+        assert err.get("field") == field, body
+    assert headers_get("X-Request-Id"), "no X-Request-Id"
+    if status in (429, 503):
+        ra = headers_get("Retry-After")
+        assert ra is not None and ra.isdigit() and int(ra) > 0, "Retry-After: %r" % ra
+    return err
