@@ -9,8 +9,15 @@
 void buf_free(struct buf *b)
 {
     free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
+    *b = (struct buf){0};
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len <= b->len && b->p) {
+        b->len = len;
+        b->p[len] = '\0';
+    }
 }
 
 static bool buf_reserve(struct buf *b, size_t more)
@@ -32,13 +39,15 @@ static bool buf_reserve(struct buf *b, size_t more)
     return true;
 }
 
-void buf_add(struct buf *b, const void *s, size_t len)
+int buf_add(struct buf *b, const void *s, size_t len)
 {
     if (!buf_reserve(b, len))
-        return;
-    memcpy(b->p + b->len, s, len);
+        return -1;
+    if (len)
+        memcpy(b->p + b->len, s, len);
     b->len += len;
     b->p[b->len] = '\0';
+    return 0;
 }
 
 void buf_puts(struct buf *b, const char *s)

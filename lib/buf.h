@@ -1,5 +1,7 @@
 /* buf — a growable byte buffer for building answers, with JSON string escaping.
- * A failed allocation sets oom and later appends do nothing, so callers check once, at the end.
+ * The bytes are always followed by a NUL (they may hold NULs themselves). A failed allocation
+ * sets oom and later appends do nothing, so callers may check once, at the end; buf_add also
+ * returns -1 for callers that stop at the first failure.
  */
 #ifndef JUBAO_BUF_H
 #define JUBAO_BUF_H
@@ -14,7 +16,10 @@ struct buf {
 };
 
 void buf_free(struct buf *b);
-void buf_add(struct buf *b, const void *s, size_t len);
+/* Appends len bytes. Returns 0, or -1 when out of memory (b->oom is then set). */
+int buf_add(struct buf *b, const void *s, size_t len);
+/* Sets the length to len (at most the current length), keeping the NUL after it. */
+void buf_truncate(struct buf *b, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s (len bytes of UTF-8) as a quoted JSON string. */

@@ -67,6 +67,8 @@
  * unescape once or never, and keep "//" and trailing dots.
  */
 #include "url.h"
+#include "buf.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -80,12 +82,6 @@
 #include <strings.h>
 
 enum { URL_MAX_IN = 8192, URL_MAX_OUT = 4096 };
-
-/* A growable byte string that keeps a NUL after its len bytes (which may hold NULs). */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
 
 /* State of one url_canonicalize call; every buffer in it is freed by canon_free. */
 struct canon {
@@ -130,43 +126,9 @@ static int fail(struct canon *c, const char *fmt, ...)
     return -1;
 }
 
-/* Appends n bytes and a NUL. Returns -1 when memory ran out (b keeps its old bytes). */
-static int buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n > 0)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
 static int buf_addc(struct buf *b, char ch)
 {
     return buf_add(b, &ch, 1);
-}
-
-/* Sets the length to n (<= len) and keeps the NUL after it. */
-static void buf_cut(struct buf *b, size_t n)
-{
-    b->len = n;
-    if (b->p != NULL)
-        b->p[n] = '\0';
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->p);
-    *b = (struct buf){0};
 }
 
 static char *dup_or_null(const char *s)
@@ -223,37 +185,6 @@ static bool ieq(const char *s, size_t n, const char *w)
     for (size_t i = 0; i < n; i++)
         if (ascii_lower(s[i]) != w[i])
             return false;
-    return true;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 when it is not one
- * (overlong forms, surrogates and code points above U+10FFFF are not). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (len == 0 || s[0] > 0xF4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return len;
-}
-
-/* A copy of text_utf8_valid's rule, so that this module builds and tests on its own. */
-static bool utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq(u + i, n - i);
-        if (len == 0)
-            return false;
-        i += len;
-    }
     return true;
 }
 
@@ -320,7 +251,7 @@ static int prepare(struct canon *c, const char *in, size_t len)
 {
     if (len > URL_MAX_IN)
         return fail(c, "URL longer than %d bytes", URL_MAX_IN);
-    if (!utf8_valid(in, len))
+    if (!text_utf8_valid(in, len))
         return fail(c, "URL is not valid UTF-8");
     for (size_t i = 0; i < len; i++)
         if (in[i] != '\t' && in[i] != '\r' && in[i] != '\n' && buf_addc(&c->pre, in[i]))
@@ -329,16 +260,16 @@ static int prepare(struct canon *c, const char *in, size_t len)
         return fail(c, "empty URL");
     const char *hash = memchr(c->pre.p, '#', c->pre.len);
     if (hash != NULL)
-        buf_cut(&c->pre, (size_t)(hash - c->pre.p));
+        buf_truncate(&c->pre, (size_t)(hash - c->pre.p));
     size_t k;
     while ((k = space_len(c->pre.p, c->pre.len, true)) > 0)
-        buf_cut(&c->pre, c->pre.len - k);
+        buf_truncate(&c->pre, c->pre.len - k);
     size_t start = 0;
     while ((k = space_len(c->pre.p + start, c->pre.len - start, false)) > 0)
         start += k;
     if (start > 0) {
         memmove(c->pre.p, c->pre.p + start, c->pre.len - start);
-        buf_cut(&c->pre, c->pre.len - start);
+        buf_truncate(&c->pre, c->pre.len - start);
     }
     return c->pre.len > 0 ? 0 : fail(c, "empty URL");
 }
@@ -448,7 +379,7 @@ static void map_wide_dots(struct buf *h)
         h->p[w++] = hit ? '.' : h->p[r];
         r += hit ? 3 : 1;
     }
-    buf_cut(h, w);
+    buf_truncate(h, w);
 }
 
 /* Drops leading and trailing dots of h and collapses runs of dots to one. */
@@ -460,7 +391,7 @@ static void fix_dots(struct buf *h)
             h->p[w++] = h->p[r];
     if (w > 0 && h->p[w - 1] == '.')
         w--;
-    buf_cut(h, w);
+    buf_truncate(h, w);
 }
 
 /* True when some label of the NUL-terminated host h starts with "xn--" (any case). */
@@ -501,7 +432,7 @@ static int idna(struct canon *c, struct buf *h, bool keep)
         if (!is_host_char(a[i]))
             ret = fail(c, "invalid IDN host: maps to a character not allowed in host names");
     if (ret == 0 && !keep) {
-        buf_cut(h, 0);
+        buf_truncate(h, 0);
         if (buf_add(h, a, n))
             ret = fail(c, "out of memory");
     }
@@ -553,7 +484,7 @@ static void lower(struct buf *h)
 static int canon_name_bytes(struct canon *c, struct buf *h)
 {
     bool ascii = all_ascii(h->p, h->len);
-    if (!ascii && !utf8_valid(h->p, h->len))
+    if (!ascii && !text_utf8_valid(h->p, h->len))
         return fail(c, "host is not valid UTF-8");
     for (size_t i = 0; i < h->len; i++) {
         unsigned char ch = (unsigned char)h->p[i];
@@ -587,7 +518,7 @@ static int canon_name(struct canon *c, const char *s, size_t n)
     struct buf h = {0};
     int rc = buf_add(&h, s, n) ? fail(c, "out of memory") : 0;
     if (rc == 0) {
-        buf_cut(&h, unescape_all(h.p, h.len));
+        buf_truncate(&h, unescape_all(h.p, h.len));
         rc = canon_name_bytes(c, &h);
     }
     buf_free(&h);
@@ -645,14 +576,14 @@ static int normalize_path(struct buf *out, const char *p, size_t n)
             size_t k = out->len - 1; /* out ends with '/': drop the segment before it */
             while (k > 0 && out->p[k - 1] != '/')
                 k--;
-            buf_cut(out, k > 0 ? k : 1);
+            buf_truncate(out, k > 0 ? k : 1);
         } else if (!dot) {
             if (buf_add(out, p + s, len) || buf_addc(out, '/'))
                 return -1;
         }
     }
     if (!trailing && out->len > 1)
-        buf_cut(out, out->len - 1);
+        buf_truncate(out, out->len - 1);
     return 0;
 }
 
@@ -711,7 +642,7 @@ static int canon_path_query(struct canon *c)
     for (size_t i = 0; i < (q ? (size_t)(q - r.p) : n); i++)
         if (r.p[i] == '\\')
             r.p[i] = '/'; /* browsers read a backslash in the path as a slash */
-    buf_cut(&r, unescape_all(r.p, r.len));
+    buf_truncate(&r, unescape_all(r.p, r.len));
     q = r.len ? memchr(r.p, '?', r.len) : NULL;
     size_t plen = q ? (size_t)(q - r.p) : r.len;
     if (normalize_path(&p, r.p, plen) || escape_add(&c->path, p.p, p.len, "\\"))
