@@ -1,0 +1,54 @@
+"""The README's first command: deploy/run.sh (what `make run` calls after building) starts a
+private redis-server and the gateway, creates keys on first run, and stops both on SIGTERM."""
+
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from jubao_testlib import GATEWAY_BIN, JSON, spare_port, unique_url, wait_until
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_run_script_serves_and_stops(tmp_path):
+    http, rport = spare_port(), spare_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUBAO_")}
+    env.update({"JUBAO_VAR": str(tmp_path / "var"), "JUBAO_LISTEN": "127.0.0.1:%d" % http,
+                "JUBAO_REDIS_PORT": str(rport)})
+    build = os.path.dirname(GATEWAY_BIN)
+    log = open(tmp_path / "run.log", "w")
+    p = subprocess.Popen(["bash", os.path.join(REPO, "deploy/run.sh"), build], env=env,
+                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = "http://127.0.0.1:%d" % http
+
+        def up():
+            try:
+                return requests.get(url + "/readyz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_until(up, 20, what="run.sh to serve /readyz")
+        r = requests.post(url + "/api/v1/reports", headers=JSON, timeout=5,
+                          json={"url": unique_url("run"), "category": "fraud"})
+        assert r.status_code == 202, r.text
+        # keys made on first run, Redis's append-only file under the var directory
+        assert sorted(os.listdir(tmp_path / "var" / "data")) == ["master.key", "seal.key",
+                                                                   "seal.pub"]
+        assert os.path.isdir(tmp_path / "var" / "redis" / "appendonlydir")
+        os.kill(p.pid, signal.SIGTERM)
+        assert p.wait(timeout=15) == 0
+        # both children are gone: nothing listens on either port
+        time.sleep(0.2)
+        for port in (http, rport):
+            try:
+                requests.get("http://127.0.0.1:%d/" % port, timeout=1)
+                raise AssertionError("port %d still answers after SIGTERM" % port)
+            except requests.ConnectionError:
+                pass
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        log.close()
