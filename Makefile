@@ -4,34 +4,36 @@
 #   make test       bootstrap, build, run every test (unit + integration)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark (docs/BENCHMARKS.md)
+#   make bench-rules  the rule engine against the naive PCRE2 loop and Vectorscan
 
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc
+PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc libpcre2-8
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wold-style-definition -Wcast-qual -Wpointer-arith -Wvla \
             -Wundef -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference
 OPT      ?= -O2 -g -D_FORTIFY_SOURCE=2
 SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
-            -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            -Ilib -Irules $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
+RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c,$(wildcard rules/*.c)))
 GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c)))
 ADM_OBJ  := $(BUILD)/gateway/admin.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-admin
+PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-admin $(BUILD)/jubao-rules
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test unit integration asan bench bootstrap clean check-config install
+.PHONY: all run test unit integration asan bench bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
@@ -43,12 +45,16 @@ $(BUILD)/gen/functions.c: lib/functions.lua deploy/embed.sh
 $(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/jubao-gateway: $(GW_OBJ) $(LIB_OBJ)
+$(BUILD)/jubao-gateway: $(GW_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+# jubao-rules carries the benchmark, which compares with Vectorscan (libhs).
+$(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o $(RULES_OBJ) $(LIB_OBJ)
+	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lhs
 $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_OBJ) \
+                  $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
@@ -80,9 +86,15 @@ bench: bootstrap
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)
 
+bench-rules: bootstrap
+	@deploy/bootstrap.sh bench
+	@$(MAKE) --no-print-directory all
+	@sh rules/bench.sh $(BUILD)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jubao
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jubao $(DESTDIR)$(PREFIX)/share/jubao/rules
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 rules/packs/*.rules $(DESTDIR)$(PREFIX)/share/jubao/rules/
 	install -m 0644 deploy/redis.conf $(DESTDIR)/etc/jubao/redis.conf
 	test -e $(DESTDIR)/etc/jubao/jubao.conf || \
 	  $(BUILD)/jubao-gateway --config-example > $(DESTDIR)/etc/jubao/jubao.conf

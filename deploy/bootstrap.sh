@@ -9,14 +9,14 @@ pkgs=(
   # build
   gcc make pkg-config
   libmicrohttpd-dev libhiredis-dev libpcre2-dev libsodium-dev libjansson-dev
-  libidn2-dev libpsl-dev publicsuffix libutf8proc-dev
+  libidn2-dev libpsl-dev publicsuffix libutf8proc-dev libvectorscan-dev
   # run
   redis-server redis-tools
   # test
   libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis
 )
 if [ "${1:-}" = bench ]; then
-  pkgs+=(wrk nginx-light redis-tools linux-perf)
+  pkgs+=(wrk nginx-light redis-tools linux-perf spamassassin gettext)
 fi
 
 missing=()

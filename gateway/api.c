@@ -23,6 +23,7 @@ struct api {
     const struct conf *conf;
     const struct keys *keys;
     struct store *store;
+    struct rules_live *rules;
     struct buf categories; /* GET /api/v1/categories, rendered once */
 };
 
@@ -218,6 +219,58 @@ struct scope {
     char body_hash[CRYPTO_HEX_LEN];
 };
 
+/* What the rules say of one report: stored with the case and the report. */
+struct verdict {
+    struct buf categories, hits;  /* comma-separated */
+    int severity, priority;
+    char *title, *description;    /* the reviewers' copies, personal data redacted; or NULL */
+};
+
+/* Frees what v holds and zeroes it, so that freeing twice is harmless. */
+static void verdict_free(struct verdict *v)
+{
+    buf_free(&v->categories);
+    buf_free(&v->hits);
+    free(v->title);
+    free(v->description);
+    memset(v, 0, sizeof *v);
+}
+
+/* Classifies the report and redacts the reviewers' copies of its text. Returns 0, or -1 when
+ * memory ran out (v is then freed). */
+static int classify(const struct ruleset *rs, const struct report *r, struct verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    struct rules_input in = {0};
+    in.text[RULES_URL] = r->canon.canonical;
+    in.len[RULES_URL] = strlen(r->canon.canonical);
+    in.text[RULES_TITLE] = r->title.s;
+    in.len[RULES_TITLE] = r->title.len;
+    in.text[RULES_DESCRIPTION] = r->description.s;
+    in.len[RULES_DESCRIPTION] = r->description.len;
+    struct rules_result res;
+    if (rules_match(rs, &in, &res) < 0)
+        return -1;
+    for (size_t i = 0; i < res.ncategories; i++)
+        buf_printf(&v->categories, "%s%s", i ? "," : "", res.categories[i]);
+    for (size_t i = 0; i < res.nhits && i < RULES_MAX_HITS; i++)
+        buf_printf(&v->hits, "%s%s", i ? "," : "", res.hits[i].id);
+    buf_add(&v->categories, "", 0);
+    buf_add(&v->hits, "", 0);
+    v->severity = res.severity;
+    v->priority = res.priority;
+    if (r->title.s)
+        v->title = rules_redact(rs, r->title.s, r->title.len, NULL, NULL);
+    if (r->description.s)
+        v->description = rules_redact(rs, r->description.s, r->description.len, NULL, NULL);
+    if (v->categories.oom || v->hits.oom || (r->title.s && !v->title) ||
+        (r->description.s && !v->description)) {
+        verdict_free(v);
+        return -1;
+    }
+    return 0;
+}
+
 /* The Redis key of the idempotency record of report `index` of this request (a single report
  * is index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index. */
 static void idem_key_name(const struct api *api, const struct scope *sc, size_t index,
@@ -238,7 +291,8 @@ static void idem_key_name(const struct api *api, const struct scope *sc, size_t 
 /* Appends one jb_report call for report `index` of the request as command `cmd` of the job.
  * Returns 0, or -1 when out of memory. */
 static int add_report_call(struct call *call, struct item *it, const struct report *r,
-                           const struct scope *sc, size_t index, int cmd)
+                           const struct verdict *v, const struct scope *sc, size_t index,
+                           int cmd)
 {
     const struct api *api = call->api;
     char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_key[128],
@@ -291,8 +345,12 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_arg(j, r->platform_ref.s ? r->platform_ref.s : "", r->platform_ref.len);
     store_job_arg(j, r->language.s ? r->language.s : "", r->language.len);
     store_job_argstr(j, fp);
-    store_job_argstr(j, "");
-    int rc = store_job_argstr(j, "");
+    store_job_argstr(j, v->categories.p);
+    store_job_argstr(j, v->hits.p);
+    store_job_argll(j, v->severity);
+    store_job_argll(j, v->priority);
+    store_job_argstr(j, v->title ? v->title : "");
+    int rc = store_job_argstr(j, v->description ? v->description : "");
     free(sealed);
     free(box);
     return rc;
@@ -368,20 +426,24 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
         return;
     }
     int queued = 0;
+    const struct ruleset *rs = rules_acquire(call->api->rules);
     for (size_t i = 0; i < call->nitems; i++) {
         struct item *it = &call->items[i];
         struct report r;
+        struct verdict v;
         it->cmd = -1;
         if (report_validate(arr ? jdoc_at(arr, i) : obj, call->api->conf, &r, &it->err) < 0) {
             it->status = it->err.status;
             continue;
         }
-        if (add_report_call(call, it, &r, &sc, i, queued) < 0)
+        if (classify(rs, &r, &v) < 0 || add_report_call(call, it, &r, &v, &sc, i, queued) < 0)
             it->status = 503;
         else
             queued++;
+        verdict_free(&v);
         report_free(&r);
     }
+    rules_release(rs);
     if (queued == 0) {
         finish_reports(call, req);
         return;
@@ -678,14 +740,20 @@ static void finish_ready(struct call *call, struct http_req *req)
         answer_error(req, 503, "not_ready", "redis: not answering", NULL);
         return;
     }
-    static const char ok[] = "{\"status\":\"ready\",\"redis\":\"ok\"}";
-    http_respond(req, 200, "application/json", ok, sizeof ok - 1);
+    const struct ruleset *rs = rules_acquire(call->api->rules);
+    struct buf b = {0};
+    buf_printf(&b, "{\"status\":\"ready\",\"redis\":\"ok\",\"rules\":%zu}", rules_count(rs));
+    rules_release(rs);
+    answer_json(req, 200, &b);
 }
 
-static void handle_metrics(struct http_req *req)
+static void handle_metrics(struct api *api, struct http_req *req)
 {
     struct buf b = {0};
     metrics_render(&b);
+    const struct ruleset *rs = rules_acquire(api->rules);
+    rules_metrics(rs, &b);
+    rules_release(rs);
     if (b.oom)
         answer_error(req, 503, "overloaded", "out of memory", NULL);
     else
@@ -801,7 +869,7 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_BATCH: handle_reports(call, req); break;
     case ROUTE_STATUS: handle_status(call, req); break;
     case ROUTE_READYZ: handle_ready(call, req); break;
-    case ROUTE_METRICS: handle_metrics(req); break;
+    case ROUTE_METRICS: handle_metrics(api, req); break;
     case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
     case ROUTE_CATEGORIES:
         http_add_header(req, "Cache-Control", "public, max-age=3600");
@@ -837,7 +905,8 @@ static void on_done(struct http_req *req, void *arg, int status, double seconds)
     free(call);
 }
 
-struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store)
+struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
+                    struct rules_live *rules)
 {
     struct api *api = calloc(1, sizeof *api);
     if (!api)
@@ -845,6 +914,7 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->conf = conf;
     api->keys = keys;
     api->store = store;
+    api->rules = rules;
     render_categories(&api->categories);
     if (api->categories.oom) {
         api_free(api);

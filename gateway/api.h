@@ -10,12 +10,14 @@
 #include "conf.h"
 #include "crypto.h"
 #include "http.h"
+#include "rules.h"
 #include "store.h"
 
 struct api;
 
-/* Returns NULL when out of memory. The api borrows conf, keys and store. */
-struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store);
+/* Returns NULL when out of memory. The api borrows conf, keys, store and the rule holder. */
+struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
+                    struct rules_live *rules);
 void api_free(struct api *api);
 
 /* The callbacks that the HTTP server calls. */

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
+#include "rules.h"
 #include "store.h"
 
 static void usage(FILE *out)
@@ -63,14 +64,36 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void wait_for_stop(const sigset_t *set)
+/* Loads the rule files named by the configuration. Returns the set, or NULL having logged
+ * every "file:line: reason". */
+static struct ruleset *load_rules(const struct conf *conf)
+{
+    static char err[16384];
+    struct ruleset *rs = NULL;
+    const char *paths[] = {conf->rules};
+    if (rules_load(&rs, paths, 1, 0, err, sizeof err) < 0) {
+        for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+            log_error("rules: %s", line);
+        return NULL;
+    }
+    log_info("rules: %zu loaded from %s", rules_count(rs), conf->rules);
+    return rs;
+}
+
+/* Waits for SIGTERM or SIGINT; on SIGHUP builds a new rule set and swaps it in, keeping the
+ * old one when the files are broken. */
+static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct rules_live *live)
 {
     for (;;) {
         int sig = 0;
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("SIGHUP: nothing to reload yet");
+            struct ruleset *rs = load_rules(conf);
+            if (rs)
+                rules_swap(live, rs);
+            else
+                log_warn("rules: reload failed; the previous rules stay in force");
             continue;
         }
         log_info("%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -100,6 +123,7 @@ int main(int argc, char **argv)
     struct store *store = NULL;
     struct api *api = NULL;
     struct http_server *srv = NULL;
+    struct rules_live *rules = NULL;
     sigset_t set;
     block_signals(&set);
     if (crypto_init() < 0) {
@@ -112,7 +136,10 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
-    if (!(api = api_new(&conf, keys, store))) {
+    struct ruleset *rs = load_rules(&conf);
+    if (!rs || !(rules = rules_live_new(rs)))
+        goto out;
+    if (!(api = api_new(&conf, keys, store, rules))) {
         log_error("out of memory");
         goto out;
     }
@@ -129,11 +156,12 @@ int main(int argc, char **argv)
         goto out;
     }
     log_info("listening on %s (redis %s, %ld threads)", conf.listen, conf.redis, conf.threads);
-    wait_for_stop(&set);
+    wait_for_stop(&set, &conf, rules);
     rc = 0;
 out:
     http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
     api_free(api);
+    rules_live_free(rules);
     store_free(store);
     keys_free(keys);
     if (rc == 0)

@@ -69,6 +69,8 @@ static const struct conf_opt conf_opts[] = {
      "Redis address, host:port or a Unix socket path", check_redis},
     {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state",
      check_nonempty},
+    {"rules", S(rules), "rules/packs", 0, 0, "JUBAO_RULES",
+     "rule file, or directory of *.rules files (reloaded on SIGHUP)", check_nonempty},
     {"log_level", S(log_level), "info", 0, 0, NULL, "debug, info, warn or error", check_level},
     {"trusted_proxy", S(trusted_proxy), "", 0, 0, NULL,
      "address of a reverse proxy in front; its X-Forwarded-For names the client (empty: none)",

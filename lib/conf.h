@@ -13,6 +13,7 @@ struct conf {
     char listen[128];      /* host:port */
     char redis[256];       /* host:port or a Unix socket path */
     char data_dir[512];
+    char rules[512];       /* a rule file or a directory of *.rules files */
     char log_level[8];
     char trusted_proxy[64]; /* address of a reverse proxy whose X-Forwarded-For is believed */
     long threads;          /* HTTP server threads */

@@ -25,6 +25,17 @@ local function take_token(key, cap, window_ms, now)
   return 0
 end
 
+-- The comma-separated list old with the items of new that it lacks appended.
+local function merge_list(old, new)
+  if new == '' then return old or '' end
+  if not old or old == '' then return new end
+  local seen, out = {}, {}
+  for item in string.gmatch(old .. ',' .. new, '[^,]+') do
+    if not seen[item] then seen[item] = true; out[#out + 1] = item end
+  end
+  return table.concat(out, ',')
+end
+
 -- The open case for a URL, or nil. A case that was actioned is closed: a new report about
 -- the same URL opens a new case.
 local function open_case(prefix, url_key)
@@ -42,6 +53,7 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
       15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
       20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
+      24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds} | {'unauthorized'}
 ]]
@@ -67,6 +79,11 @@ local function jb_report(keys, args)
   local dup = '1'
   if cid then
     local ck = prefix .. 'case:' .. cid
+    local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority')
+    redis.call('HSET', ck, 'suggested', merge_list(c[1], args[22]),
+      'rule_hits', merge_list(c[2], args[23]),
+      'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
+      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])))
     redis.call('HINCRBY', ck, 'reports', 1)
     if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
       redis.call('HINCRBY', ck, 'reporters', 1)
@@ -80,7 +97,8 @@ local function jb_report(keys, args)
     redis.call('HSET', ck, 'url', args[7], 'domain', args[8], 'category', args[6],
       'status', 'received', 'reports', 1, 'reporters', 1, 'created_at', iso,
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
-      'suggested', args[22], 'rule_hits', args[23])
+      'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+      'priority', args[25])
     redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
     redis.call('SET', keys[1], cid)
@@ -89,7 +107,8 @@ local function jb_report(keys, args)
   redis.call('HSET', keys[2], 'case', cid, 'category', args[6], 'received_at', iso,
     'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],
     'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
-    'suggested', args[22], 'rule_hits', args[23])
+    'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+    'title_redacted', args[26], 'description_redacted', args[27])
   if args[14] ~= '' then
     redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
     redis.call('EXPIRE', keys[5], tonumber(args[15]))

@@ -322,6 +322,7 @@ class Gateway:
             "JUBAO_REDIS": self.redis.addr if self.redis else "127.0.0.1:%d" % spare_port(),
             "JUBAO_DATA_DIR": str(self.data_dir),
             "JUBAO_RATE_LIMIT": "0",
+            "JUBAO_RULES": str(REPO / "rules" / "packs"),
         })
         for k, v in (extra or {}).items():
             if v is None:

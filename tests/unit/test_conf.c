@@ -29,7 +29,7 @@
 
 /* The options of lib/conf.c, in its order. */
 static const char *const option_names[] = {
-    "listen", "redis", "data_dir", "log_level", "trusted_proxy", "threads", "store_threads",
+    "listen", "redis", "data_dir", "rules", "log_level", "trusted_proxy", "threads", "store_threads",
     "connection_limit", "per_ip_connection_limit", "connection_timeout", "request_deadline",
     "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
@@ -38,7 +38,7 @@ static const char *const option_names[] = {
 #define NOPTIONS (sizeof option_names / sizeof option_names[0])
 
 static const char *const env_names[] = {"JUBAO_LISTEN", "JUBAO_REDIS", "JUBAO_DATA_DIR",
-                                        "JUBAO_RATE_LIMIT"};
+                                        "JUBAO_RATE_LIMIT", "JUBAO_RULES"};
 
 /* A temporary configuration file per test; the environment is cleared around each test. */
 struct fixture {

@@ -1,0 +1,134 @@
+/* jubao-rules — check, try and benchmark rule files.
+ *
+ *   jubao-rules check FILE|DIR...                  compile every rule, run every example
+ *   jubao-rules test FILE|DIR... --text STRING [--field url|title|description] [--raw]
+ *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "log.h"
+#include "rules.h"
+
+#define ERRLEN (1 << 20)
+
+static int usage(void)
+{
+    fputs("usage: jubao-rules check FILE|DIR...\n"
+          "       jubao-rules test FILE|DIR... --text STRING [--field url|title|description]"
+          " [--raw]\n"
+          "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n", stderr);
+    return 2;
+}
+
+/* Loads the files; prints every problem. Returns the set, or NULL. */
+static struct ruleset *load(const char *const *files, size_t n, unsigned flags)
+{
+    char *err = malloc(ERRLEN);
+    struct ruleset *rs = NULL;
+    if (!err) {
+        fputs("jubao-rules: out of memory\n", stderr);
+        return NULL;
+    }
+    int rc = rules_load(&rs, files, n, flags, err, ERRLEN);
+    if (err[0])
+        fprintf(stderr, "%s\n", err);
+    free(err);
+    return rc == 0 ? rs : NULL;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc < 1)
+        return usage();
+    struct ruleset *rs = load((const char *const *)argv, (size_t)argc, 0);
+    if (!rs)
+        return 1;
+    struct rules_info info;
+    rules_info(rs, &info);
+    printf("ok: %zu rules (%zu redaction); %zu classification rules have no required literal "
+           "and run on every text; loaded in %.1f ms\n", info.rules, info.redaction,
+           info.no_literal, info.load_seconds * 1e3);
+    rules_free(rs);
+    return 0;
+}
+
+static const char *const field_names[RULES_NFIELDS] = {"url", "title", "description"};
+
+static void print_result(const struct rules_result *res, const char *text)
+{
+    printf("hits: %zu\n", res->nhits);
+    for (size_t i = 0; i < res->nhits && i < RULES_MAX_HITS; i++) {
+        const struct rules_hit *h = &res->hits[i];
+        printf("  %s  %s bytes %zu..%zu  \"%.*s\"\n", h->id, field_names[h->field], h->start,
+               h->end, (int)(h->end - h->start), text + h->start);
+    }
+    printf("categories:");
+    for (size_t i = 0; i < res->ncategories; i++)
+        printf(" %s", res->categories[i]);
+    printf("\nseverity: %s\npriority: +%d\nlimit stops: %zu\n",
+           rules_severity_name(res->severity), res->priority, res->nlimit);
+}
+
+static int cmd_test(int argc, char **argv)
+{
+    const char *text = NULL;
+    int field = RULES_DESCRIPTION, nfiles = 0;
+    unsigned flags = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--text") == 0 && i + 1 < argc) {
+            text = argv[++i];
+        } else if (strcmp(argv[i], "--field") == 0 && i + 1 < argc) {
+            for (field = 0; field < RULES_NFIELDS && strcmp(argv[i + 1], field_names[field]);)
+                field++;
+            if (field == RULES_NFIELDS)
+                return usage();
+            i++;
+        } else if (strcmp(argv[i], "--raw") == 0) {
+            flags |= RULES_RAW;
+        } else {
+            argv[nfiles++] = argv[i];
+        }
+    }
+    if (!text || !nfiles)
+        return usage();
+    struct ruleset *rs = load((const char *const *)argv, (size_t)nfiles, flags);
+    if (!rs)
+        return 1;
+    struct rules_input in = {0};
+    struct rules_result res;
+    in.text[field] = text;
+    in.len[field] = strlen(text);
+    size_t n = 0, len = 0;
+    char *red = NULL;
+    int rc = 1;
+    if (rules_match(rs, &in, &res) < 0)
+        fputs("jubao-rules: the text is not valid UTF-8\n", stderr);
+    else if (!(red = rules_redact(rs, text, strlen(text), &len, &n)))
+        fputs("jubao-rules: cannot redact\n", stderr);
+    else {
+        print_result(&res, text);
+        printf("redacted (%zu): %s\n", n, red);
+        rc = 0;
+    }
+    free(red);
+    rules_free(rs);
+    rules_thread_done();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    log_init("jubao-rules", LOG_WARN);
+    if (argc < 2)
+        return usage();
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "test") == 0)
+        return cmd_test(argc - 2, argv + 2);
+    if (strcmp(argv[1], "bench") == 0)
+        return bench_main(argc - 2, argv + 2);
+    return usage();
+}
