@@ -945,6 +945,8 @@ static int check_match_example(struct loader *ld, const struct ruleset *rs, size
     if (rules_match(rs, &in, &res) < 0)
         return -1;
     struct scratch *sc = scratch_get(rs->n);
+    if (!sc)
+        return -1;
     const struct hitrec *hit = NULL;
     for (size_t i = 0; i < sc->nhits; i++)
         if (sc->hits[i].rule == r)
