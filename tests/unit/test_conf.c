@@ -113,7 +113,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->log_level, "info");
     assert_string_equal(c->trusted_proxy, "");
     assert_int_equal(c->threads, 2);
-    assert_int_equal(c->store_threads, 1);
+    assert_int_equal(c->store_threads, 8);
     assert_int_equal(c->connection_limit, 4096);
     assert_int_equal(c->per_ip_connection_limit, 256);
     assert_int_equal(c->connection_timeout, 15);
