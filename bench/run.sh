@@ -1,0 +1,577 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD — jubao's load benchmark (`make bench`; results in docs/BENCHMARKS.md).
+#
+# In one run, on loopback only, with private processes in a temp dir that are all stopped on
+# any exit:
+#   1. a Redis (deploy/redis.conf: AOF, appendfsync always) + the gateway (rate limits off),
+#      and nginx answering the same URL with a canned 202 after reading and discarding the body;
+#   2. wrk -t2 -c50 -d20s --latency with bench/report.lua (~1 KB reports, every URL new) on
+#      the gateway, then on nginx, each after a short warm-up; any non-202 of the gateway fails
+#      the run;
+#   3. redis-benchmark calling the same Function with the gateway's own call (one FCALL
+#      jb_report caught with MONITOR, ids randomized by bench/fcall.py), on a second fresh Redis
+#      with the same settings, at the same concurrency;
+#   4. a table of requests/s and p50/p99, the ratios, and PASS/MISS against the targets.
+# Exit status: 0 whether targets are met or not; non-zero when something broke.
+#
+# Knobs (environment):
+#   JB_BENCH_GATEWAY="threads=4 store_threads=2"   gateway settings (name=value, spaces)
+#   JB_BENCH_GATEWAY_CONF=FILE    a gateway config file (-c); JB_BENCH_GATEWAY adds to it
+#   JB_BENCH_DURATION=20s  JB_BENCH_WARMUP=5s  JB_BENCH_CONNECTIONS=50  JB_BENCH_WRK_THREADS=2
+#   JB_BENCH_ONLY=all|gateway|nginx|redis          run only some of the measurements
+#   JB_BENCH_TRIES=3       measure again when other processes took >50% of a core meanwhile
+#   JB_BENCH_PROFILE=1     after the measured gateway run, another run under perf record -g
+#   JB_BENCH_STAGES=0      skip bench/stages.c (the gateway's CPU per report, stage by stage)
+#   JB_BENCH_KEEP=1        keep the temp dir (logs, wrk outputs, perf data)
+#   JB_BENCH_REDIS_ARGS="--appendfsync no"   extra redis-server options: diagnosis only, the
+#                          benchmark's numbers are with deploy/redis.conf as it is
+set -euo pipefail
+
+build=${1:-build}
+cd "$(dirname "$0")/.."
+root=$PWD
+build=$(cd "$build" && pwd)
+
+duration=${JB_BENCH_DURATION:-20s}
+warmup=${JB_BENCH_WARMUP:-5s}
+conns=${JB_BENCH_CONNECTIONS:-50}
+wrk_threads=${JB_BENCH_WRK_THREADS:-2}
+only=${JB_BENCH_ONLY:-all}
+profile=${JB_BENCH_PROFILE:-0}
+
+# Targets (from the issue).
+target_vs_nginx=50      # gateway requests/s, % of nginx's
+target_p99_ms=10        # gateway p99 at $conns connections
+target_vs_redis=80      # gateway requests/s, % of redis-benchmark's on the same Function
+
+say() { printf '%s\n' "bench: $*" >&2; }
+warn() { say "WARNING: $*"; printf '%s\n' "WARNING: $*" >>"$tmp/warnings"; }
+die() { printf '%s\n' "bench: FAILED: $*" >&2; exit 1; }
+
+for tool in wrk nginx redis-server redis-cli redis-benchmark curl; do
+  command -v "$tool" >/dev/null || die "$tool is missing (run deploy/bootstrap.sh bench)"
+done
+if [ ! -x "$build/jubao-gateway" ] || [ ! -x "$build/jubao-admin" ]; then
+  die "no programs in $build (make all)"
+fi
+case $only in all|gateway|nginx|redis) ;; *) die "JB_BENCH_ONLY=$only: all, gateway, nginx or redis" ;; esac
+want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-jubao.XXXXXX")
+pids=()
+
+stop_pid() {  # stop_pid PID: TERM, wait up to 5 s, then KILL
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    stop_pid "${pids[i]}"
+  done
+  if [ "${JB_BENCH_KEEP:-0}" = 1 ]; then
+    say "kept $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'say "error: line $LINENO: $BASH_COMMAND"' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A free loopback TCP port, never 80/6379/8080, not one already handed out in this run.
+used_ports=" 80 6379 8080 "
+free_port() {
+  local p i
+  for i in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    case $used_ports in *" $p "*) continue ;; esac
+    if command -v ss >/dev/null; then
+      [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ] || continue
+    fi
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    used_ports+="$p "
+    echo "$p"
+    return 0
+  done
+  die "no free port"
+}
+
+wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.1 s
+  local secs=$1 what=$2 i
+  shift 2
+  for i in $(seq $((secs * 10))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "$what did not come up"
+}
+
+alive() {  # alive PID NAME LOG: fails loudly when the process died under us
+  kill -0 "$1" 2>/dev/null && return 0
+  [ -f "$3" ] && tail -n 20 "$3" >&2
+  die "$2 (pid $1) is not running any more"
+}
+
+start_redis() {  # start_redis PORT DIR: sets redis_pid
+  mkdir -p "$2"
+  # shellcheck disable=SC2086 # JB_BENCH_REDIS_ARGS: extra options, for diagnosis only
+  redis-server "$root/deploy/redis.conf" --port "$1" --dir "$2" --logfile "$2/redis.log" \
+    --daemonize no ${JB_BENCH_REDIS_ARGS:-} >/dev/null 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_until 10 "redis-server on port $1" redis-cli -p "$1" ping
+  alive "$redis_pid" "redis-server on port $1" "$2/redis.log"
+}
+
+# ---- CPU accounting: which process used how much of the 2 cores --------------------------
+
+ticks=$(getconf CLK_TCK)
+proc_ticks() {  # proc_ticks PID: CPU of the process (all threads) and of its reaped children
+  # (for Redis: its AOF rewrite children)
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+thread_ticks() {  # thread_ticks PID: "tid comm ticks" per thread
+  local t
+  for t in /proc/"$1"/task/*; do
+    awk -v tid="${t##*/}" '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c);
+      sub(/^.*\) /, ""); print tid, c, $12 + $13 }' "$t/stat" 2>/dev/null || true
+  done
+}
+sys_ticks() { awk '/^cpu /{ print $2+$3+$4+$5+$6+$7+$8+$9, $5, $6 }' /proc/stat; }  # total idle iowait
+
+# cpu_sample NAME SECONDS PID...: prints the CPU each process used, in % of one core, over
+# SECONDS, and the per-thread split of the first one.
+cpu_sample() {
+  local name=$1 secs=$2
+  shift 2
+  local -a a b
+  local p s0 s1 t0 t1
+  for p in "$@"; do a+=("$(proc_ticks "$p")"); done
+  t0=$(thread_ticks "$1")
+  s0=$(sys_ticks)
+  sleep "$secs"
+  for p in "$@"; do b+=("$(proc_ticks "$p")"); done
+  t1=$(thread_ticks "$1")
+  s1=$(sys_ticks)
+  {
+    printf 'cpu during %s (%% of one core over %ss):' "$name" "$secs"
+    local i=0 n ours=0
+    for p in "$@"; do
+      n=$(tr -d '\0' <"/proc/$p/comm" 2>/dev/null || echo "?")
+      ours=$((ours + b[i] - a[i]))
+      printf ' %s=%s' "$n" "$(awk -v x="${a[i]}" -v y="${b[i]}" -v s="$secs" -v t="$ticks" \
+        'BEGIN{ printf "%.0f%%", (y - x) / t / s * 100 }')"
+      i=$((i + 1))
+    done
+    read -r tot0 idle0 io0 <<<"$s0"
+    read -r tot1 idle1 io1 <<<"$s1"
+    awk -v a="$tot0" -v b="$tot1" -v i0="$idle0" -v i1="$idle1" -v w0="$io0" -v w1="$io1" \
+      -v ours="$ours" -v t="$ticks" -v s="$secs" -v ncpu="$(nproc)" \
+      'BEGIN{ d = b - a; if (d <= 0) d = 1;
+              busy = (d - (i1 - i0) - (w1 - w0)) / d * ncpu * 100;
+              other = busy - ours / t / s * 100;
+              printf " everything else (kernel, other processes)=%.0f%%; machine: idle %.0f%%, iowait %.0f%% of %d cores\n",
+                other, (i1-i0)/d*100, (w1-w0)/d*100, ncpu;
+              if (other > 50) printf "WARNING: %.0f%% of a core went to other work during this run: numbers are unreliable\n", other }'
+    printf '  threads of %s:' "$(tr -d '\0' <"/proc/$1/comm" 2>/dev/null)"
+    join <(sort <<<"$t0") <(sort <<<"$t1") 2>/dev/null |
+      awk -v s="$secs" -v t="$ticks" '{ printf " %s/%s=%.0f%%", $2, $1, ($5 - $3) / t / s * 100 }'
+    printf '\n'
+  }
+}
+
+# Waits (up to JB_BENCH_QUIET_WAIT seconds, default 120) until the machine is at least 90%
+# idle over 2 s: other work on the 2 cores would be measured as the gateway's slowness.
+quiet() {
+  local waited=0 limit=${JB_BENCH_QUIET_WAIT:-120} s0 s1 idle
+  while :; do
+    s0=$(sys_ticks); sleep 2; s1=$(sys_ticks)
+    idle=$(awk -v a="$s0" -v b="$s1" 'BEGIN{ split(a, x, " "); split(b, y, " ");
+      d = y[1] - x[1]; if (d <= 0) d = 1; printf "%.0f", (y[2] - x[2] + y[3] - x[3]) / d * 100 }')
+    [ "$idle" -ge 90 ] && return 0
+    if [ "$waited" -ge "$limit" ]; then
+      warn "the machine was only $idle% idle before $1 (other processes): numbers are unreliable"
+      return 0
+    fi
+    [ "$waited" = 0 ] && say "machine only $idle% idle before $1: waiting for other work to finish"
+    waited=$((waited + 2))
+  done
+}
+
+# again NAME TRY CPU_FILE: true when other work shared the cores during try TRY (cpu_sample's
+# WARNING) and JB_BENCH_TRIES (default 3) allows another try.
+again() {
+  grep -q '^WARNING' "$3" 2>/dev/null || return 1
+  [ "$2" -lt "${JB_BENCH_TRIES:-3}" ] || return 1
+  say "$1: other work shared the cores during the run: measuring again (try $(($2 + 1)))"
+  rm -f "$3"
+}
+
+# ---- wrk ---------------------------------------------------------------------------------
+
+# run_wrk NAME URL DURATION TAG: runs wrk with bench/report.lua; output in $tmp/wrk-NAME.txt.
+run_wrk() {
+  local name=$1 url=$2 dur=$3 tag=$4
+  JB_RUN_TAG=$tag JB_DUMP_BODY=$tmp/body.json wrk -t"$wrk_threads" -c"$conns" -d"$dur" --latency \
+    -s "$root/bench/report.lua" "$url" >"$tmp/wrk-$name.txt" 2>&1 ||
+    { cat "$tmp/wrk-$name.txt" >&2; die "wrk ($name) failed"; }
+  grep -q '^JB_RESULT ' "$tmp/wrk-$name.txt" || { cat "$tmp/wrk-$name.txt" >&2; die "wrk ($name): no result"; }
+}
+field() {  # field NAME KEY: a value of the JB_RESULT line of wrk-NAME.txt
+  sed -n "s/^JB_RESULT .*\<$2=\([^ ]*\).*/\1/p" "$tmp/wrk-$1.txt"
+}
+
+# ---- the gateway -------------------------------------------------------------------------
+
+declare -A R  # results
+rb_cmd=()     # redis-benchmark's command: the gateway's FCALL (capture_fcall)
+
+# start_gateway: a fresh Redis and the gateway (rate limits off; JB_BENCH_GATEWAY settings).
+# Sets gw_pid, gw_redis_pid, gw_redis_port, gport, gdir.
+start_gateway() {
+  local rport conf
+  rport=$(free_port)
+  gport=$(free_port)
+  gdir=$tmp/gateway
+  start_redis "$rport" "$gdir/redis"
+  gw_redis_pid=$redis_pid
+  gw_redis_port=$rport
+  mkdir -p "$gdir/data"
+  JUBAO_DATA_DIR=$gdir/data "$build/jubao-admin" init >/dev/null
+  conf=$gdir/gateway.conf
+  : >"$conf"
+  [ -n "${JB_BENCH_GATEWAY_CONF:-}" ] && cat "$JB_BENCH_GATEWAY_CONF" >>"$conf"
+  local kv
+  for kv in ${JB_BENCH_GATEWAY:-}; do
+    printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$conf"
+  done
+  R[gw_conf]=$(grep -v '^\s*\(#\|$\)' "$conf" | tr -s ' ' | paste -sd, - || true)
+  [ -n "${R[gw_conf]}" ] || R[gw_conf]="defaults"
+  JUBAO_LISTEN=127.0.0.1:$gport JUBAO_REDIS=127.0.0.1:$rport JUBAO_DATA_DIR=$gdir/data \
+    JUBAO_RATE_LIMIT=0 "$build/jubao-gateway" -c "$conf" >"$gdir/gateway.log" 2>&1 &
+  gw_pid=$!
+  pids+=("$gw_pid")
+  wait_until 10 "jubao-gateway on port $gport" curl -sf "http://127.0.0.1:$gport/readyz"
+  say "gateway on 127.0.0.1:$gport (${R[gw_conf]}), redis on 127.0.0.1:$rport"
+}
+
+# capture_fcall: one more report through the gateway, with redis-cli MONITOR on its Redis;
+# bench/fcall.py turns the FCALL jb_report it sent into redis-benchmark's arguments (rb_cmd).
+capture_fcall() {
+  [ -f "$tmp/body.json" ] || die "no request body to send (bench/report.lua writes it)"
+  redis-cli -p "$gw_redis_port" monitor >"$tmp/monitor.txt" 2>&1 &
+  local mon=$!
+  pids+=("$mon")
+  sleep 0.5
+  curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary @"$tmp/body.json" \
+    "http://127.0.0.1:$gport/api/v1/reports" || die "the capture request was not answered 202"
+  sleep 0.5
+  stop_pid "$mon"
+  mapfile -d '' rb_cmd < <(python3 "$root/bench/fcall.py" <"$tmp/monitor.txt") ||
+    die "no FCALL jb_report captured"
+  [ "${#rb_cmd[@]}" -gt 10 ] || die "no FCALL jb_report captured (see $tmp/monitor.txt)"
+}
+
+gateway_run() {
+  start_gateway
+
+  say "gateway: warm-up $warmup"
+  run_wrk gateway-warmup "http://127.0.0.1:$gport" "$warmup" warmup
+  alive "$gw_pid" jubao-gateway "$gdir/gateway.log"
+  local secs=${duration%s} try=1 wrk_job wrk_pid
+  while :; do
+    quiet "the gateway run"
+    redis-cli -p "$gw_redis_port" config resetstat >/dev/null
+    say "gateway: wrk -t$wrk_threads -c$conns -d$duration --latency"
+    run_wrk gateway "http://127.0.0.1:$gport" "$duration" main &
+    wrk_job=$!
+    # The CPU split over the middle of the run (pids: gateway, its redis, wrk).
+    sleep 3
+    wrk_pid=$(pgrep -n -x wrk -P "$wrk_job" 2>/dev/null || true)
+    cpu_sample "the gateway run" $((secs > 8 ? secs - 6 : 2)) "$gw_pid" "$gw_redis_pid" ${wrk_pid:+"$wrk_pid"} \
+      >"$tmp/cpu-gateway.txt" 2>/dev/null || true
+    wait "$wrk_job" || die "wrk (gateway) failed"
+    alive "$gw_pid" jubao-gateway "$gdir/gateway.log"
+    cat "$tmp/wrk-gateway.txt"
+    cat "$tmp/cpu-gateway.txt"
+    again gateway "$try" "$tmp/cpu-gateway.txt" || break
+    try=$((try + 1))
+  done
+  redis-cli -p "$gw_redis_port" info commandstats | grep -E '^cmdstat_(fcall|hset|xadd)' | tr -d '\r' |
+    sed 's/^/  redis (gateway run) /'
+  redis-cli -p "$gw_redis_port" info persistence | grep -E '^aof_(rewrites|last_rewrite_time_sec|current_size):' |
+    tr -d '\r' | paste -sd' ' - | sed 's/^/  redis (gateway run) /'
+
+  R[gw_rps]=$(field gateway rps)
+  R[gw_p50]=$(field gateway p50_us)
+  R[gw_p99]=$(field gateway p99_us)
+  local non202 errs
+  non202=$(field gateway non202)
+  errs=$(($(field gateway connect_err) + $(field gateway read_err) + $(field gateway write_err) + $(field gateway timeout_err)))
+  if [ "$non202" != 0 ]; then
+    grep '^JB_FIRST_BAD' "$tmp/wrk-gateway.txt" >&2 || true
+    tail -n 20 "$gdir/gateway.log" >&2
+    die "the gateway answered $non202 requests with something other than 202"
+  fi
+  [ "$errs" = 0 ] || die "wrk saw $errs socket errors (connect/read/write/timeout) on the gateway"
+  # Every 202 must be a stored report: the intake stream holds at least as many entries.
+  local stored
+  stored=$(redis-cli -p "$gw_redis_port" xlen 'jb:{0}:intake' | tr -d '\r')
+  local want_min=$(($(field gateway-warmup requests) + $(field gateway requests)))
+  [ "$stored" -ge "$want_min" ] || die "only $stored cases in Redis after $want_min 202s"
+  say "gateway: $stored cases stored, 0 non-202 answers"
+
+  # The call the gateway makes, for the bench of Redis alone.
+  capture_fcall
+
+  if [ "$profile" = 1 ]; then
+    profile_gateway "$gport"
+  fi
+  # Stopped before the next measurement: an idle Redis may still be rewriting its AOF.
+  stop_pid "$gw_pid"
+  stop_pid "$gw_redis_pid"
+}
+
+profile_gateway() {
+  command -v perf >/dev/null || { say "perf is missing: no profile"; return 0; }
+  local gport=$1 out=$tmp/perf
+  mkdir -p "$out"
+  say "profile: wrk 15s with perf record -g on the gateway for 10 s"
+  redis-cli -p "$gw_redis_port" config resetstat >/dev/null
+  run_wrk gateway-profile "http://127.0.0.1:$gport" 15s profile &
+  local job=$!
+  sleep 3
+  if perf record -F 499 --call-graph dwarf,16384 -p "$gw_pid" -o "$out/perf.data" -- sleep 10 >"$out/record.log" 2>&1; then
+    wait "$job" || true
+    # Lines "12.34%  library  symbol", without perf's empty trailing columns.
+    local tidy='s/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//'
+    perf report -i "$out/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | sed -E "$tidy" | head -n 12 >"$out/by-dso.txt" || true
+    perf report -i "$out/perf.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | sed -E "$tidy" | head -n 40 >"$out/by-symbol.txt" || true
+    perf report -i "$out/perf.data" --stdio --children --sort symbol -g none 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | grep -v '\] 0x0000' | sed -E "$tidy" | head -n 60 >"$out/children.txt" || true
+    echo "== perf: gateway CPU by library (self)"; cat "$out/by-dso.txt"
+    echo "== perf: gateway CPU by function (self)"; cat "$out/by-symbol.txt"
+    echo "== perf: gateway CPU by function, with what it calls (children; unnamed addresses left out)"
+    cat "$out/children.txt"
+  else
+    wait "$job" || true
+    say "perf record failed: $(tail -n 3 "$out/record.log")"
+  fi
+  redis-cli -p "$gw_redis_port" info commandstats | grep -E '^cmdstat_fcall' | tr -d '\r' |
+    sed 's/^/  redis (profile run) /'
+}
+
+# ---- nginx -------------------------------------------------------------------------------
+
+nginx_run() {
+  local nport ndir
+  nport=$(free_port)
+  ndir=$tmp/nginx
+  mkdir -p "$ndir/logs"
+  # The answer is the size and shape of the gateway's 202 (same headers, a 175-byte body).
+  cat >"$ndir/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $ndir/nginx.pid;
+error_log $ndir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $ndir/body;
+  proxy_temp_path $ndir/proxy;
+  fastcgi_temp_path $ndir/fastcgi;
+  uwsgi_temp_path $ndir/uwsgi;
+  scgi_temp_path $ndir/scgi;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  server {
+    listen 127.0.0.1:$nport reuseport;  # each worker its own accept queue
+    location = /api/v1/reports {
+      # return reads the request body and discards it before answering (as the gateway reads
+      # every body before it answers); bodies over the limit get 413, as the gateway's would.
+      client_max_body_size 64k;
+      default_type application/json;
+      add_header X-Request-Id "YPJVXW59-000034fe" always;
+      add_header X-Content-Type-Options nosniff always;
+      add_header Cache-Control no-store always;
+      add_header Location /api/v1/reports/R-23KD-A99V-K4V5 always;
+      return 202 '{"id":"R-23KD-A99V-K4V5","case":"C-S8RB-ZN96-9TYE","duplicate":false,"secret":"82b6d6c22myyhj8gyattr7ykck","status":"received","status_url":"/api/v1/reports/R-23KD-A99V-K4V5"}';
+    }
+  }
+}
+EOF
+  nginx -c "$ndir/nginx.conf" -p "$ndir" >"$ndir/nginx.out" 2>&1 &
+  local ng_pid=$!
+  pids+=("$ng_pid")
+  wait_until 10 "nginx on port $nport" \
+    curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary '{}' \
+    "http://127.0.0.1:$nport/api/v1/reports"
+  alive "$ng_pid" nginx "$ndir/error.log"
+  say "nginx on 127.0.0.1:$nport (worker_processes auto: $(nproc))"
+  say "nginx: warm-up $warmup"
+  run_wrk nginx-warmup "http://127.0.0.1:$nport" "$warmup" warmup
+  local secs=${duration%s} try=1 wrk_job wrk_pid
+  while :; do
+    quiet "the nginx run"
+    say "nginx: wrk -t$wrk_threads -c$conns -d$duration --latency"
+    run_wrk nginx "http://127.0.0.1:$nport" "$duration" main &
+    wrk_job=$!
+    sleep 3
+    wrk_pid=$(pgrep -n -x wrk -P "$wrk_job" 2>/dev/null || true)
+    # shellcheck disable=SC2046 # the worker pids
+    cpu_sample "the nginx run" $((secs > 8 ? secs - 6 : 2)) ${wrk_pid:+"$wrk_pid"} \
+      $(pgrep -P "$ng_pid" 2>/dev/null) >"$tmp/cpu-nginx.txt" 2>/dev/null || true
+    wait "$wrk_job" || die "wrk (nginx) failed"
+    alive "$ng_pid" nginx "$ndir/error.log"
+    cat "$tmp/wrk-nginx.txt"
+    cat "$tmp/cpu-nginx.txt"
+    again nginx "$try" "$tmp/cpu-nginx.txt" || break
+    try=$((try + 1))
+  done
+  [ "$(field nginx non202)" = 0 ] || die "nginx answered $(field nginx non202) requests with something other than 202"
+  R[ng_rps]=$(field nginx rps)
+  R[ng_p50]=$(field nginx p50_us)
+  R[ng_p99]=$(field nginx p99_us)
+  stop_pid "$ng_pid"
+}
+
+# ---- redis-benchmark on the same Function --------------------------------------------------
+
+redis_run() {
+  local rport rdir
+  rport=$(free_port)
+  rdir=$tmp/redis-bench
+  start_redis "$rport" "$rdir"
+  local rb_redis_pid=$redis_pid
+  redis-cli -p "$rport" -x FUNCTION LOAD REPLACE <"$root/lib/functions.lua" >/dev/null ||
+    die "FUNCTION LOAD failed"
+  # The gateway's own FCALL jb_report (6 keys, every ARGV as add_report_call sends it: an
+  # anonymous reporter, no API key, no Idempotency-Key, rate limit off, the rule engine's
+  # verdict), with __rand_int__ in the ids so that every call opens a new case.
+  if [ "${#rb_cmd[@]}" -eq 0 ]; then
+    start_gateway
+    run_wrk capture "http://127.0.0.1:$gport" 1s capture
+    capture_fcall
+    stop_pid "$gw_pid"
+    stop_pid "$gw_redis_pid"
+  fi
+  local reply
+  reply=$(redis-cli -p "$rport" "${rb_cmd[@]//__rand_int__/000000000001}" | head -n 1)
+  [ "$reply" = ok ] || die "jb_report with the benchmark's arguments answered: $reply"
+  say "redis-benchmark: FCALL jb_report with the gateway's $((${#rb_cmd[@]} - 3)) keys and arguments ($(printf '%s' "${rb_cmd[@]}" | wc -c) bytes); probe run"
+  redis-benchmark -p "$rport" -c "$conns" -n 20000 -r 100000000 --csv "${rb_cmd[@]}" \
+    >"$tmp/rb-probe.csv" 2>&1 || { cat "$tmp/rb-probe.csv" >&2; die "redis-benchmark failed"; }
+  local probe secs n
+  probe=$(tail -n 1 "$tmp/rb-probe.csv" | awk -F'","' '{ print $2 }')
+  secs=${duration%s}
+  n=$(awk -v r="$probe" -v s="$secs" 'BEGIN{ n = int(r * s / 1000) * 1000; print (n < 20000 ? 20000 : n) }')
+  quiet "the redis-benchmark run"
+  redis-cli -p "$rport" config resetstat >/dev/null
+  say "redis-benchmark -c $conns -n $n -r 100000000 FCALL jb_report 6 … (about $duration)"
+  redis-benchmark -p "$rport" -c "$conns" -n "$n" -r 100000000 --csv "${rb_cmd[@]}" \
+    >"$tmp/rb.csv" 2>&1 &
+  local rb_job=$!
+  sleep 2
+  local rb_pid
+  rb_pid=$(pgrep -n -x redis-benchmark -P "$$" 2>/dev/null || true)
+  cpu_sample "the redis-benchmark run" $((secs > 8 ? secs - 6 : 2)) "$rb_redis_pid" ${rb_pid:+"$rb_pid"} \
+    >"$tmp/cpu-redis.txt" 2>/dev/null || true
+  wait "$rb_job" || { cat "$tmp/rb.csv" >&2; die "redis-benchmark failed"; }
+  local line
+  line=$(tail -n 1 "$tmp/rb.csv")
+  echo "redis-benchmark: $n calls: rps, avg, min, p50, p95, p99, max (ms):"
+  awk -F'","' '{ print "  " $2, $3, $4, $5, $6, $7, $8 }' <<<"$line" | tr -d '"'
+  cat "$tmp/cpu-redis.txt"
+  redis-cli -p "$rport" info commandstats | grep -E '^cmdstat_(fcall|hset|xadd)' | tr -d '\r' |
+    sed 's/^/  redis (redis-benchmark run) /'
+  redis-cli -p "$rport" info persistence | grep -E '^aof_(rewrites|last_rewrite_time_sec|current_size):' |
+    tr -d '\r' | paste -sd' ' - | sed 's/^/  redis (redis-benchmark run) /'
+  R[rb_rps]=$(awk -F'","' '{ print $2 }' <<<"$line")
+  R[rb_p50]=$(awk -F'","' '{ print $5 * 1000 }' <<<"$line")
+  R[rb_p99]=$(awk -F'","' '{ print $7 * 1000 }' <<<"$line")
+  local calls
+  calls=$(redis-cli -p "$rport" xlen 'jb:{0}:intake' | tr -d '\r')
+  [ "$calls" -ge $((n * 99 / 100)) ] || die "redis-benchmark: only $calls cases stored of $n calls"
+}
+
+# ---- the gateway's CPU per report, stage by stage (bench/stages.c) --------------------------
+
+stages_run() {
+  [ -f "$tmp/body.json" ] || return 0
+  local pk="libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc"
+  # shellcheck disable=SC2046,SC2086
+  if ! ${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Ilib -Igateway $(pkg-config --cflags $pk) \
+    bench/stages.c "$build"/lib/*.o "$build"/gen/functions.o "$build"/gateway/report.o \
+    -o "$tmp/stages" $(pkg-config --libs $pk) -pthread 2>"$tmp/stages.err"; then
+    warn "bench/stages.c does not build against $build (did gateway/api.c change?):"
+    head -n 5 "$tmp/stages.err" >&2
+    return 0
+  fi
+  "$tmp/stages" "$tmp/body.json" "$tmp/stages-keys" ||
+    warn "bench/stages failed"
+}
+
+# ---- run ---------------------------------------------------------------------------------
+
+say "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, kernel $(uname -r)"
+say "temp dir $tmp"
+if want gateway; then gateway_run; fi
+if want nginx; then nginx_run; fi
+if want redis; then redis_run; fi
+if [ "${JB_BENCH_STAGES:-1}" = 1 ] && want gateway; then stages_run; fi
+
+# ---- the table -----------------------------------------------------------------------------
+
+ms() { [ -n "${1:-}" ] && awk -v u="$1" 'BEGIN{ printf "%.2f", u / 1000 }' || echo "-"; }
+num() { [ -n "${1:-}" ] && awk -v r="$1" 'BEGIN{ printf "%.0f", r }' || echo "-"; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.1f", a / b * 100 }'; }
+verdict() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN{ ok = (op == ">=") ? (a >= b) : (a <= b); print (ok ? "PASS" : "MISS") }'; }
+
+echo
+echo "== jubao load benchmark: $conns connections, $wrk_threads wrk threads, $duration, ~1 KB reports, every URL new"
+echo "   gateway settings: ${R[gw_conf]:-(not run)}"
+printf '%-40s %12s %10s %10s\n' "" "requests/s" "p50 ms" "p99 ms"
+[ -n "${R[ng_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "nginx (return 202, body discarded)" \
+  "$(num "${R[ng_rps]}")" "$(ms "${R[ng_p50]}")" "$(ms "${R[ng_p99]}")"
+[ -n "${R[gw_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "jubao-gateway (POST /api/v1/reports)" \
+  "$(num "${R[gw_rps]}")" "$(ms "${R[gw_p50]}")" "$(ms "${R[gw_p99]}")"
+[ -n "${R[rb_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "redis-benchmark (FCALL jb_report)" \
+  "$(num "${R[rb_rps]}")" "$(ms "${R[rb_p50]}")" "$(ms "${R[rb_p99]}")"
+echo
+if [ -n "${R[gw_rps]:-}" ]; then
+  if [ -n "${R[ng_rps]:-}" ]; then
+    printf 'gateway/nginx           %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" \
+      "$target_vs_nginx" "$(verdict "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" "$target_vs_nginx" '>=')"
+  fi
+  if [ -n "${R[rb_rps]:-}" ] && [ -n "${R[ng_rps]:-}" ]; then
+    printf 'redis-benchmark/nginx   %6s%%   (Redis alone, same Function and fsync: %s)\n' \
+      "$(pct "${R[rb_rps]}" "${R[ng_rps]}")" \
+      "$(awk -v a="${R[rb_rps]}" -v b="${R[ng_rps]}" -v t="$target_vs_nginx" 'BEGIN{
+        print (a / b * 100 < t ? "Redis binds below the nginx target, so the redis-benchmark target applies" : "Redis alone could reach the nginx target") }')"
+  fi
+  printf 'gateway p99             %6s ms  target <= %s ms   %s\n' "$(ms "${R[gw_p99]}")" \
+    "$target_p99_ms" "$(verdict "$(ms "${R[gw_p99]}")" "$target_p99_ms" '<=')"
+  if [ -n "${R[rb_rps]:-}" ]; then
+    printf 'gateway/redis-benchmark %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" \
+      "$target_vs_redis" "$(verdict "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" "$target_vs_redis" '>=')"
+  fi
+fi
+cat "$tmp"/cpu-*.txt 2>/dev/null | grep '^WARNING' >>"$tmp/warnings" || true
+if [ -s "$tmp/warnings" ]; then
+  echo
+  cat "$tmp/warnings"
+fi

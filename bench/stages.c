@@ -1,0 +1,227 @@
+/* stages — what one POST /api/v1/reports costs the gateway's CPU, stage by stage, outside the
+ * HTTP server and Redis: the per-request work of gateway/api.c (handle_reports, make_scope,
+ * add_report_call, finish_single) and of lib/store.c's pipelining, replayed with the
+ * project's own functions on the body that bench/report.lua sends.
+ *
+ *   stages BODY_FILE DATA_DIR    (bench/run.sh builds and runs it; DATA_DIR gets fresh keys)
+ *
+ * seal_private and fingerprint are static in api.c: their few lines are repeated here. When
+ * api.c changes what it does per request, change this file with it. */
+#include <hiredis/hiredis.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "crypto.h"
+#include "jdoc.h"
+#include "report.h"
+#include "schema.h"
+#include "store.h"
+#include "text.h"
+
+#define ROUNDS 20000
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double total_us;
+
+/* Runs body ROUNDS times and prints the mean in microseconds; counted in the total unless
+ * part is set (a share of an earlier line). */
+#define STAGE(name, part, ...)                                                                \
+    do {                                                                                      \
+        double t0_ = now_s();                                                                 \
+        for (int i_ = 0; i_ < ROUNDS; i_++) {                                                 \
+            __VA_ARGS__;                                                                      \
+        }                                                                                     \
+        double us_ = (now_s() - t0_) / ROUNDS * 1e6;                                          \
+        if (!(part))                                                                          \
+            total_us += us_;                                                                  \
+        printf("  %-52s %8.2f us\n", name, us_);                                              \
+    } while (0)
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char data[1 << 16];
+    *len = fread(data, 1, sizeof data - 1, f);
+    fclose(f);
+    data[*len] = '\0';
+    return data;
+}
+
+/* api.c seal_private: the JSON of what identifies the reporter, sealed. */
+static char *seal_private(const struct keys *k, const char *id, const struct report *r)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "report", id);
+    const struct field *f[] = {&r->contact, &r->title, &r->description};
+    const char *names[] = {"contact", "title", "description"};
+    for (int i = 0; i < 3; i++)
+        if (f[i]->s) {
+            buf_puts(&b, ",");
+            buf_json_str(&b, names[i], strlen(names[i]));
+            buf_puts(&b, ":");
+            buf_json_str(&b, f[i]->s, f[i]->len);
+        }
+    buf_puts(&b, "}");
+    char *sealed = b.oom ? NULL : crypto_seal(k, b.p, b.len);
+    buf_free(&b);
+    return sealed;
+}
+
+/* api.c fingerprint: keyed hash of the normalized title and description. */
+static void fingerprint(const struct keys *k, const struct report *r, char out[CRYPTO_HEX_LEN])
+{
+    struct buf b = {0};
+    if (r->title.s)
+        buf_add(&b, r->title.s, r->title.len);
+    buf_add(&b, "\n", 1);
+    if (r->description.s)
+        buf_add(&b, r->description.s, r->description.len);
+    size_t n = 0;
+    char *norm = text_normalize(b.p, b.len, &n);
+    if (norm)
+        crypto_keyed_hash(k, CRYPTO_FINGERPRINT, norm, n, out);
+    free(norm);
+    buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: stages BODY_FILE DATA_DIR\n");
+        return 2;
+    }
+    size_t len;
+    const char *body = read_file(argv[1], &len);
+    char err[512];
+    struct conf conf;
+    if (!body || crypto_init() < 0 || conf_load(&conf, NULL, err, sizeof err) < 0 ||
+        keys_create(argv[2], err, sizeof err) < 0) {
+        fprintf(stderr, "stages: cannot start: %s\n", body ? err : argv[1]);
+        return 1;
+    }
+    struct keys *keys = keys_load(argv[2], err, sizeof err);
+    if (!keys) {
+        fprintf(stderr, "stages: %s\n", err);
+        return 1;
+    }
+
+    struct jdoc *doc = jdoc_parse(body, len, (int)conf.json_depth_max, err, sizeof err);
+    struct report r;
+    struct report_error rerr;
+    if (!doc || report_validate(doc, &conf, &r, &rerr) < 0) {
+        fprintf(stderr, "stages: the body does not validate: %s\n", doc ? rerr.message : err);
+        return 1;
+    }
+    char id[CRYPTO_ID_LEN], case_id[CRYPTO_ID_LEN], secret[CRYPTO_SECRET_LEN];
+    char url_hash[CRYPTO_HEX_LEN], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN];
+    char reporter[CRYPTO_HEX_LEN + 2];
+    crypto_random_id('R', id);
+    char *sealed = seal_private(keys, id, &r);
+    size_t sealed_len = sealed ? strlen(sealed) : 0;
+    size_t bin_len = sealed_len / 4 * 3;
+    unsigned char *bin = calloc(1, bin_len + 1);
+    char *b64 = malloc(sealed_len + 8);
+
+    printf("gateway CPU per report, by stage (%d rounds each; body %zu bytes, sealed blob %zu "
+           "bytes of base64):\n", ROUNDS, len, sealed_len);
+    STAGE("parse JSON (jdoc_parse: jansson json_loadb) + free", 0, {
+        struct jdoc *d = jdoc_parse(body, len, (int)conf.json_depth_max, err, sizeof err);
+        jdoc_free(d);
+    });
+    STAGE("validate + canonicalize URL (report_validate)", 0, {
+        struct report v;
+        if (report_validate(doc, &conf, &v, &rerr) == 0)
+            report_free(&v);
+    });
+    STAGE("pseudonym of the client (crypto_pseudonym)", 0,
+          crypto_pseudonym(keys, "127.0.0.1", time(NULL), reporter));
+    STAGE("ids and secret (crypto_random_id x2, _secret)", 0, {
+        crypto_random_id('R', id);
+        crypto_random_id('C', case_id);
+        crypto_random_secret(secret);
+    });
+    STAGE("URL digest + secret hash (BLAKE2b)", 0, {
+        crypto_digest(r.canon.canonical, strlen(r.canon.canonical), url_hash);
+        crypto_keyed_hash(keys, CRYPTO_SECRET, secret, strlen(secret), secret_hash);
+    });
+    STAGE("fingerprint (text_normalize NFKC+casefold, BLAKE2b)", 0, fingerprint(keys, &r, fp));
+    STAGE("seal contact/title/description (JSON + crypto_seal)", 0, {
+        char *s = seal_private(keys, id, &r);
+        free(s);
+    });
+    STAGE("  of which base64 (sodium_bin2base64)", 1,
+          sodium_bin2base64(b64, sealed_len + 8, bin, bin_len, sodium_base64_VARIANT_ORIGINAL));
+    STAGE("store job: FCALL jb_report (its first 23 args)", 0, {
+        struct store_job *j = store_job_new(NULL, NULL);
+        char k_url[128], k_report[64];
+        schema_key(k_url, sizeof k_url, "caseurl", url_hash);
+        schema_key(k_report, sizeof k_report, "report", id);
+        store_job_command(j, "FCALL");
+        const char *a[] = {"jb_report", "6", k_url, k_report, SCHEMA_INTAKE,
+                           SCHEMA_PREFIX "rl:0123456789abcdef0123456789abcdef",
+                           SCHEMA_PREFIX "idem:none", SCHEMA_PREFIX "apikey:none", SCHEMA_PREFIX,
+                           id, case_id};
+        for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+            store_job_argstr(j, a[i]);
+        store_job_argll(j, 1795563842000LL);
+        const char *b[] = {"2026-11-24T23:42:49Z", "fraud", r.canon.canonical, r.canon.domain,
+                           r.url.s, reporter, "0", "0", "600000", "", "86400", secret_hash, "",
+                           sealed ? sealed : "", "", "zh-CN", fp, "", ""};
+        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+            store_job_argstr(j, b[i]);
+        store_job_free(j);
+    });
+    /* The store thread's share: hiredis formats the same 30 arguments into RESP. */
+    const char *argv_[32];
+    size_t lens[32];
+    int n = 0;
+    const char *fa[] = {"FCALL", "jb_report", "6", "jb:{0}:caseurl:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                        "jb:{0}:report:R-AAAA-BBBB-CCCC", SCHEMA_INTAKE, "jb:{0}:rl:0123456789abcdef0123456789abcdef",
+                        "jb:{0}:idem:none", "jb:{0}:apikey:none", SCHEMA_PREFIX, id, case_id,
+                        "1795563842000", "2026-11-24T23:42:49Z", "fraud", r.canon.canonical,
+                        r.canon.domain, r.canon.canonical, reporter, "0", "0", "600000", "",
+                        "86400", secret_hash, "", sealed ? sealed : "", "", "zh-CN", fp, "", ""};
+    for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++) {
+        argv_[n] = fa[i];
+        lens[n++] = strlen(fa[i]);
+    }
+    STAGE("RESP encoding in the store thread (redisFormatCommandArgv)", 0, {
+        char *cmd = NULL;
+        int l = redisFormatCommandArgv(&cmd, n, argv_, lens);
+        (void)l;
+        free(cmd);
+    });
+    STAGE("202 body (receipt JSON)", 0, {
+        struct buf b = {0};
+        buf_puts(&b, "{");
+        buf_json_kv(&b, "id", id);
+        buf_json_kv(&b, "case", case_id);
+        buf_printf(&b, ",\"duplicate\":%s", "false");
+        buf_json_kv(&b, "secret", secret);
+        buf_json_kv(&b, "status", "received");
+        buf_printf(&b, ",\"status_url\":\"/api/v1/reports/%s\"}", id);
+        buf_free(&b);
+    });
+    printf("  %-52s %8.2f us\n", "total of the stages above (no HTTP, no Redis)", total_us);
+    free(sealed);
+    free(bin);
+    free(b64);
+    report_free(&r);
+    jdoc_free(doc);
+    keys_free(keys);
+    return 0;
+}
