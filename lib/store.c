@@ -14,6 +14,7 @@
 #include "log.h"
 
 #define STORE_BATCH_MAX 512       /* jobs written in one pipeline at most */
+#define STORE_BATCH_COMMANDS 8    /* commands one thread takes at a time (see take_batch) */
 #define STORE_RECONNECT_MS 200    /* between attempts while Redis is down: fail fast meanwhile */
 
 extern const char store_functions_lua[];
@@ -313,19 +314,27 @@ static void conn_pipeline(struct store_thread *t, struct store_job **jobs, int n
 
 /* ---- threads ------------------------------------------------------------------------- */
 
-/* Takes up to STORE_BATCH_MAX queued jobs; blocks while none. Returns 0 when stopping. */
+/* Takes queued jobs, at least one, up to STORE_BATCH_COMMANDS commands; blocks while none.
+ * Returns 0 when stopping. Small takes spread the work over every thread's connection: Redis
+ * reads at most 16 KB from a connection per event-loop iteration and fsyncs once per
+ * iteration, so a long pipeline on one connection costs several fsyncs while short ones on
+ * many connections share one. */
 static int take_batch(struct store *st, struct store_job **jobs)
 {
     pthread_mutex_lock(&st->lock);
     while (!st->head && !st->stopping)
         pthread_cond_wait(&st->wake, &st->lock);
-    int n = 0;
-    while (st->head && n < STORE_BATCH_MAX) {
+    int n = 0, cmds = 0;
+    while (st->head && n < STORE_BATCH_MAX &&
+           (n == 0 || cmds + st->head->ncmd <= STORE_BATCH_COMMANDS)) {
+        cmds += st->head->ncmd;
         jobs[n++] = st->head;
         st->head = st->head->next;
     }
     if (!st->head)
         st->tail = NULL;
+    else
+        pthread_cond_signal(&st->wake); /* more work: wake another thread for it */
     pthread_mutex_unlock(&st->lock);
     return n;
 }
