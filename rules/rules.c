@@ -416,7 +416,8 @@ static void add_category(struct rules_result *res, int *sev, const struct rule *
 static void build_result(const struct ruleset *rs, struct scratch *sc, struct rules_result *res)
 {
     int sev[RULES_MAX_CATEGORIES];
-    qsort(sc->hits, sc->nhits, sizeof *sc->hits, cmp_hit);
+    if (sc->nhits > 1) /* qsort with a NULL array is undefined even for 0 elements */
+        qsort(sc->hits, sc->nhits, sizeof *sc->hits, cmp_hit);
     res->nhits = sc->nhits;
     for (size_t i = 0; i < sc->nhits; i++) {
         const struct hitrec *h = &sc->hits[i];
@@ -522,7 +523,8 @@ static int cmp_span(const void *a, const void *b)
 static char *splice(const struct ruleset *rs, struct scratch *sc, const char *text, size_t len,
                     size_t *outlen, size_t *nredacted)
 {
-    qsort(sc->spans, sc->nspans, sizeof *sc->spans, cmp_span);
+    if (sc->nspans > 1)
+        qsort(sc->spans, sc->nspans, sizeof *sc->spans, cmp_span);
     struct buf out = {0};
     buf_add(&out, "", 0);
     size_t at = 0, n = 0;
@@ -764,7 +766,8 @@ static int expand_path(struct loader *ld, const char *path)
         rc = asprintf(&p, "%s/%s", path, e->d_name) < 0 ? -1 : add_file(ld, p);
     }
     closedir(d);
-    qsort(ld->files + first, ld->nfiles - first, sizeof *ld->files, cmp_str);
+    if (ld->nfiles - first > 1)
+        qsort(ld->files + first, ld->nfiles - first, sizeof *ld->files, cmp_str);
     return rc;
 }
 
