@@ -5,8 +5,8 @@
  *
  *   stages BODY_FILE DATA_DIR    (bench/run.sh builds and runs it; DATA_DIR gets fresh keys)
  *
- * seal_private and fingerprint are static in api.c: their few lines are repeated here. When
- * api.c changes what it does per request, change this file with it. */
+ * It calls the same functions api.c calls (report_seal, report_fingerprint, ...): when api.c
+ * changes what it does per request, change the list of stages here with it. */
 #include <hiredis/hiredis.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -60,43 +60,6 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
-/* api.c seal_private: the JSON of what identifies the reporter, sealed. */
-static char *seal_private(const struct keys *k, const char *id, const struct report *r)
-{
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "report", id);
-    const struct field *f[] = {&r->contact, &r->title, &r->description};
-    const char *names[] = {"contact", "title", "description"};
-    for (int i = 0; i < 3; i++)
-        if (f[i]->s) {
-            buf_puts(&b, ",");
-            buf_json_str(&b, names[i], strlen(names[i]));
-            buf_puts(&b, ":");
-            buf_json_str(&b, f[i]->s, f[i]->len);
-        }
-    buf_puts(&b, "}");
-    char *sealed = b.oom ? NULL : crypto_seal(k, b.p, b.len);
-    buf_free(&b);
-    return sealed;
-}
-
-/* api.c fingerprint: keyed hash of the normalized title and description. */
-static void fingerprint(const struct keys *k, const struct report *r, char out[CRYPTO_HEX_LEN])
-{
-    struct buf b = {0};
-    if (r->title.s)
-        buf_add(&b, r->title.s, r->title.len);
-    buf_add(&b, "\n", 1);
-    if (r->description.s)
-        buf_add(&b, r->description.s, r->description.len);
-    size_t n = 0;
-    char *norm = text_normalize(b.p, b.len, &n);
-    if (norm)
-        crypto_keyed_hash(k, CRYPTO_FINGERPRINT, norm, n, out);
-    free(norm);
-    buf_free(&b);
-}
 
 int main(int argc, char **argv)
 {
@@ -130,7 +93,7 @@ int main(int argc, char **argv)
     char url_hash[CRYPTO_HEX_LEN], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN];
     char reporter[CRYPTO_HEX_LEN + 2];
     crypto_random_id('R', id);
-    char *sealed = seal_private(keys, id, &r);
+    char *sealed = report_seal(keys, id, &r);
     size_t sealed_len = sealed ? strlen(sealed) : 0;
     size_t bin_len = sealed_len / 4 * 3;
     unsigned char *bin = calloc(1, bin_len + 1);
@@ -158,9 +121,9 @@ int main(int argc, char **argv)
         crypto_digest(r.canon.canonical, strlen(r.canon.canonical), url_hash);
         crypto_keyed_hash(keys, CRYPTO_SECRET, secret, strlen(secret), secret_hash);
     });
-    STAGE("fingerprint (text_normalize NFKC+casefold, BLAKE2b)", 0, fingerprint(keys, &r, fp));
+    STAGE("fingerprint (text_normalize NFKC+casefold, BLAKE2b)", 0, report_fingerprint(keys, &r, fp));
     STAGE("seal contact/title/description (JSON + crypto_seal)", 0, {
-        char *s = seal_private(keys, id, &r);
+        char *s = report_seal(keys, id, &r);
         free(s);
     });
     STAGE("  of which base64 (sodium_bin2base64)", 1,

@@ -170,47 +170,6 @@ static int take_bearer(struct call *call, struct http_req *req)
 
 /* ---- submitting reports -------------------------------------------------------------- */
 
-/* The sealed copy of what identifies or may identify the reporter. NULL when out of memory. */
-static char *seal_private(const struct api *api, const struct item *it, const struct report *r)
-{
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "report", it->id);
-    const struct field *f[] = {&r->contact, &r->title, &r->description};
-    const char *names[] = {"contact", "title", "description"};
-    for (int i = 0; i < 3; i++)
-        if (f[i]->s) {
-            buf_puts(&b, ",");
-            buf_json_str(&b, names[i], strlen(names[i]));
-            buf_puts(&b, ":");
-            buf_json_str(&b, f[i]->s, f[i]->len);
-        }
-    buf_puts(&b, "}");
-    char *sealed = b.oom ? NULL : crypto_seal(api->keys, b.p, b.len);
-    buf_free(&b);
-    return sealed;
-}
-
-/* Keyed fingerprint of the normalized title and description ("" when both are absent). */
-static void fingerprint(const struct api *api, const struct report *r, char out[CRYPTO_HEX_LEN])
-{
-    out[0] = '\0';
-    if (!r->title.s && !r->description.s)
-        return;
-    struct buf b = {0};
-    if (r->title.s)
-        buf_add(&b, r->title.s, r->title.len);
-    buf_add(&b, "\n", 1);
-    if (r->description.s)
-        buf_add(&b, r->description.s, r->description.len);
-    size_t n = 0;
-    char *norm = b.oom ? NULL : text_normalize(b.p, b.len, &n);
-    if (norm)
-        crypto_keyed_hash(api->keys, CRYPTO_FINGERPRINT, norm, n, out);
-    free(norm);
-    buf_free(&b);
-}
-
 struct scope {
     char reporter[CRYPTO_HEX_LEN + 2];   /* pseudonym, or p:<key hash> */
     char rate_key[128];
@@ -302,14 +261,14 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     crypto_random_secret(it->secret);
     crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
     crypto_keyed_hash(api->keys, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
-    fingerprint(api, r, fp);
+    report_fingerprint(api->keys, r, fp);
     schema_key(k_url, sizeof k_url, "caseurl", url_hash);
     schema_key(k_report, sizeof k_report, "report", it->id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     idem_key_name(api, sc, index, k_idem);
     long long now = wall_ms();
     iso_time((time_t)(now / 1000), iso);
-    char *sealed = seal_private(api, it, r);
+    char *sealed = report_seal(api->keys, it->id, r);
     char *box = sc->idem_key ? crypto_wrap(api->keys, it->secret) : NULL;
     if (!sealed || (sc->idem_key && !box)) {
         free(sealed);

@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "text.h"
 
 enum limit_kind { LIMIT_BYTES, LIMIT_CHARS };
@@ -159,6 +161,45 @@ void report_free(struct report *r)
 {
     if (r)
         url_parts_free(&r->canon);
+}
+
+char *report_seal(const struct keys *k, const char *id, const struct report *r)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "report", id);
+    const struct field *f[] = {&r->contact, &r->title, &r->description};
+    const char *names[] = {"contact", "title", "description"};
+    for (int i = 0; i < 3; i++)
+        if (f[i]->s) {
+            buf_puts(&b, ",");
+            buf_json_str(&b, names[i], strlen(names[i]));
+            buf_puts(&b, ":");
+            buf_json_str(&b, f[i]->s, f[i]->len);
+        }
+    buf_puts(&b, "}");
+    char *sealed = b.oom ? NULL : crypto_seal(k, b.p, b.len);
+    buf_free(&b);
+    return sealed;
+}
+
+void report_fingerprint(const struct keys *k, const struct report *r, char out[CRYPTO_HEX_LEN])
+{
+    out[0] = '\0';
+    if (!r->title.s && !r->description.s)
+        return;
+    struct buf b = {0};
+    if (r->title.s)
+        buf_add(&b, r->title.s, r->title.len);
+    buf_add(&b, "\n", 1);
+    if (r->description.s)
+        buf_add(&b, r->description.s, r->description.len);
+    size_t n = 0;
+    char *norm = b.oom ? NULL : text_normalize(b.p, b.len, &n);
+    if (norm)
+        crypto_keyed_hash(k, CRYPTO_FINGERPRINT, norm, n, out);
+    free(norm);
+    buf_free(&b);
 }
 
 int report_id_valid(const char *s, char prefix)

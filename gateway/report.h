@@ -10,6 +10,7 @@
 
 #include "category.h"
 #include "conf.h"
+#include "crypto.h"
 #include "jdoc.h"
 #include "url.h"
 
@@ -37,6 +38,16 @@ struct report_error {
 int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
                     struct report_error *err);
 void report_free(struct report *r);
+
+/* The sealed copy of what identifies or may identify the reporter of report id: a JSON
+ * object of the id, contact, title and description, sealed to the operator's key. Returns
+ * base64 the caller frees, or NULL when memory ran out. */
+char *report_seal(const struct keys *k, const char *id, const struct report *r);
+
+/* The keyed fingerprint of the normalized title and description, as hex in out ("" when
+ * both are absent). */
+void report_fingerprint(const struct keys *k, const struct report *r,
+                        char out[CRYPTO_HEX_LEN]);
 
 /* True when s is a receipt id as crypto_random_id makes them ("R-XXXX-XXXX-XXXX"). */
 int report_id_valid(const char *s, char prefix);
