@@ -6,6 +6,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "log.h"
 #include "schema.h"
 #include "store.h"
 
@@ -16,6 +17,10 @@ static void usage(FILE *out)
             "  init                  create the keys in the data directory (again: no change)\n"
             "  apikey create NAME    make a platform API key; prints it once, as the last line\n"
             "  apikey revoke NAME    revoke NAME's key at once\n"
+            "  reviewer add NAME [--role reviewer|supervisor]\n"
+            "                        add a reviewer; the password (10 to 1024 bytes) is read\n"
+            "                        from standard input, and stored only as an Argon2id hash\n"
+            "  reviewer disable NAME end NAME's sessions and logins at once\n"
             "  unseal                read a sealed field (base64) on stdin, print it opened\n"
             "                        (needs seal.key, which may live off the gateway machine)\n");
 }
@@ -128,6 +133,64 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
     return rc;
 }
 
+/* Reads the password: the first line of standard input, without its line end. Returns its
+ * length, or -1 (reason on stderr). */
+static long read_password(char *pw, size_t cap)
+{
+    if (!fgets(pw, (int)cap, stdin)) {
+        fprintf(stderr, "jubao-admin: give the password on standard input\n");
+        return -1;
+    }
+    size_t n = strcspn(pw, "\r\n");
+    pw[n] = '\0';
+    if (n < 10 || n > 1024) {
+        fprintf(stderr, "jubao-admin: a password is 10 to 1024 bytes\n");
+        return -1;
+    }
+    return (long)n;
+}
+
+static int cmd_reviewer(const struct conf *c, int argc, char **argv)
+{
+    const char *verb = argv[0], *name = argv[1], *role = "reviewer";
+    if (argc == 4 && strcmp(argv[2], "--role") == 0)
+        role = argv[3];
+    if (!name_valid(name) || (strcmp(role, "reviewer") && strcmp(role, "supervisor")) ||
+        (strcmp(verb, "add") == 0 ? argc != 2 && argc != 4 : argc != 2)) {
+        fprintf(stderr, "jubao-admin: reviewer add NAME [--role reviewer|supervisor] | "
+                        "reviewer disable NAME (NAME: 1 to 64 of A-Z a-z 0-9 . _ -)\n");
+        return 2;
+    }
+    char k_rev[128], iso[32], reply[64], pw[1100], hash[CRYPTO_PWHASH_LEN];
+    schema_key(k_rev, sizeof k_rev, "reviewer", name);
+    now_iso(iso);
+    if (strcmp(verb, "disable") == 0) {
+        const char *args[] = {k_rev, iso};
+        if (fcall(c, "jb_reviewer_disable", 1, args, 2, reply, sizeof reply) < 0)
+            return 1;
+        if (strcmp(reply, "ok") != 0) {
+            fprintf(stderr, "jubao-admin: no reviewer %s\n", name);
+            return 1;
+        }
+        printf("disabled reviewer %s\n", name);
+        return 0;
+    }
+    long n = read_password(pw, sizeof pw);
+    int rc = n < 0 ? 2 : crypto_password_hash(pw, (size_t)n, hash) < 0 ? 1 : 0;
+    crypto_wipe(pw, sizeof pw);
+    if (rc)
+        return rc;
+    const char *args[] = {k_rev, name, hash, role, iso};
+    if (fcall(c, "jb_reviewer_add", 1, args, 5, reply, sizeof reply) < 0)
+        return 1;
+    if (strcmp(reply, "ok") != 0) {
+        fprintf(stderr, "jubao-admin: reviewer %s exists already\n", name);
+        return 1;
+    }
+    printf("added %s %s\n", role, name);
+    return 0;
+}
+
 static int cmd_unseal(const struct conf *c)
 {
     char line[1 << 16], err[256];
@@ -164,6 +227,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "jubao-admin: %s\n", err);
         return 2;
     }
+    log_init("jubao-admin", LOG_WARN);
     if (crypto_init() < 0) {
         fprintf(stderr, "jubao-admin: libsodium cannot start\n");
         return 1;
@@ -176,6 +240,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);
+    if (strcmp(cmd, "reviewer") == 0 && argc >= i + 3 &&
+        (strcmp(argv[i + 1], "add") == 0 || strcmp(argv[i + 1], "disable") == 0))
+        return cmd_reviewer(&conf, argc - i - 1, argv + i + 1);
     usage(stderr);
     return 2;
 }

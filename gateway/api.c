@@ -18,6 +18,9 @@
 
 #define API_REPORTS "/api/v1/reports"
 #define RETRY_AFTER_REDIS "2"
+#define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
+#define LOGIN_MAX_FAILURES 10      /* failed logins per reviewer name ... */
+#define LOGIN_FAILURE_WINDOW 900   /* ... in this many seconds, then 429 */
 
 struct api {
     const struct conf *conf;
@@ -52,6 +55,11 @@ struct call {
     char secret_hash[CRYPTO_HEX_LEN];
     bool has_secret;
     char report_id[64];             /* the path's last segment; validated before use */
+    int phase;                      /* of a login: 1 reading the reviewer, 2 recording */
+    bool login_ok;
+    char user[65];
+    char token[CRYPTO_TOKEN_LEN];
+    char expires[32];
 };
 
 /* ---- answers ------------------------------------------------------------------------- */
@@ -678,6 +686,144 @@ static void finish_status(struct call *call, struct http_req *req)
     answer_json(req, 200, &b);
 }
 
+/* ---- reviewers' sessions ------------------------------------------------------------- */
+
+/* Checks {"user": …, "password": …}. Returns 0, or -1 having answered. */
+static int session_body(struct call *call, struct http_req *req, const char **pw, size_t *pwlen)
+{
+    static const char name_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    void *it = NULL;
+    const struct jdoc *v;
+    const char *key;
+    while ((key = jdoc_next(call->doc, &it, &v)))
+        if (strcmp(key, "user") != 0 && strcmp(key, "password") != 0) {
+            answer_error(req, 400, "unknown_field", "only user and password are taken", key);
+            return -1;
+        }
+    size_t ulen = 0;
+    const char *names[] = {"user", "password"};
+    for (int i = 0; i < 2; i++) {
+        v = jdoc_get(call->doc, names[i]);
+        size_t n = 0;
+        if (!v || !jdoc_string(v, &n) || n == 0) {
+            answer_error(req, 400, v ? "wrong_type" : "missing_field",
+                         i ? "password must be a non-empty string" : "user must be a non-empty string",
+                         names[i]);
+            return -1;
+        }
+        if (n > (i ? 1024u : 64u)) {
+            answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
+                                                 : "user is longer than 64 bytes", names[i]);
+            return -1;
+        }
+    }
+    const char *user = jdoc_string(jdoc_get(call->doc, "user"), &ulen);
+    *pw = jdoc_string(jdoc_get(call->doc, "password"), pwlen);
+    /* a name no reviewer can have is checked like a wrong password, so as to tell nothing */
+    snprintf(call->user, sizeof call->user, "%.*s",
+             strspn(user, name_chars) == ulen ? (int)ulen : 0, user);
+    return 0;
+}
+
+/* POST /api/v1/session: first reads the reviewer and the count of recent failures. */
+static void handle_session(struct call *call, struct http_req *req)
+{
+    size_t len;
+    const char *body = http_body(req, &len), *pw;
+    char why[160], k_rev[128], k_fail[128];
+    call->doc = jdoc_parse(body, len, 2, why, sizeof why);
+    if (!call->doc) {
+        answer_error(req, 400, "invalid_json", why, NULL);
+        return;
+    }
+    if (session_body(call, req, &pw, &len) < 0)
+        return;
+    schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
+    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
+    if (!(call->job = store_job_new(store_done, req))) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    const char *args[] = {"jb_login", "2", k_rev, k_fail};
+    store_job_command(call->job, "FCALL");
+    for (size_t i = 0; i < 4; i++)
+        store_job_argstr(call->job, args[i]);
+    call->phase = 1;
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+/* Verifies the password (Argon2id, on this thread) and records the session or the failure. */
+static void session_verify(struct call *call, struct http_req *req)
+{
+    const struct store_reply *r = store_job_reply(call->job, 0);
+#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
+    if (store_reply_count(r) < 5) {
+        answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+        return;
+    }
+    if (atol(AT(3)) >= LOGIN_MAX_FAILURES) {
+        answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again later",
+                           NULL, atol(AT(4)) > 0 ? atol(AT(4)) : 1);
+        return;
+    }
+    size_t pwlen;
+    const char *pw = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
+    bool known = call->user[0] && *AT(0);
+    call->login_ok = crypto_password_verify(known ? AT(0) : NULL, pw, pwlen) &&
+                     strcmp(AT(2), "0") == 0;
+    char role[16], k_fail[128], k_sess[128], hash[CRYPTO_HEX_LEN];
+    snprintf(role, sizeof role, "%s", AT(1));
+#undef AT
+    crypto_random_token(call->token);
+    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
+    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
+    schema_key(k_sess, sizeof k_sess, "session", hash);
+    iso_time(time(NULL) + SESSION_TTL, call->expires);
+    store_job_free(call->job);
+    if (!(call->job = store_job_new(store_done, req))) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    store_job_command(call->job, "FCALL");
+    const char *args[] = {"jb_login_done", "2", k_fail, k_sess, call->login_ok ? "1" : "0",
+                          call->user, role};
+    for (size_t i = 0; i < 7; i++)
+        store_job_argstr(call->job, args[i]);
+    store_job_argll(call->job, SESSION_TTL);
+    store_job_argstr(call->job, call->expires);
+    store_job_argll(call->job, LOGIN_FAILURE_WINDOW);
+    call->phase = 2;
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+static void finish_session(struct call *call, struct http_req *req)
+{
+    if (store_job_ok(call->job) < 0) {
+        metrics_add(M_REDIS_ERRORS, 1);
+        answer_error(req, 503, "unavailable", "the reviewer store is unavailable; try again",
+                     NULL);
+        return;
+    }
+    if (call->phase == 1) {
+        session_verify(call, req);
+        return;
+    }
+    if (!call->login_ok) {
+        answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
+        return;
+    }
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "token", call->token);
+    buf_json_kv(&b, "expires_at", call->expires);
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
 /* ---- operations ---------------------------------------------------------------------- */
 
 static void handle_ready(struct call *call, struct http_req *req)
@@ -753,6 +899,7 @@ static const struct route_def route_defs[] = {
     {ROUTE_HEALTHZ, "/healthz", "GET", false},
     {ROUTE_READYZ, "/readyz", "GET", false},
     {ROUTE_METRICS, "/metrics", "GET", false},
+    {ROUTE_SESSION, "/api/v1/session", "POST", true},
 };
 
 static const struct route_def *route_match(const char *path)
@@ -815,6 +962,8 @@ static long on_begin(struct http_req *req, void *arg)
     }
     if (!d->json_body)
         return 0;
+    if (d->route == ROUTE_SESSION)
+        return 4096;
     return d->route == ROUTE_BATCH ? api->conf->batch_body_max : api->conf->body_max;
 }
 
@@ -828,6 +977,7 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_BATCH: handle_reports(call, req); break;
     case ROUTE_STATUS: handle_status(call, req); break;
     case ROUTE_READYZ: handle_ready(call, req); break;
+    case ROUTE_SESSION: handle_session(call, req); break;
     case ROUTE_METRICS: handle_metrics(api, req); break;
     case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
     case ROUTE_CATEGORIES:
@@ -847,6 +997,8 @@ static void on_resume(struct http_req *req, void *arg)
         finish_status(call, req);
     else if (call->route == ROUTE_READYZ)
         finish_ready(call, req);
+    else if (call->route == ROUTE_SESSION)
+        finish_session(call, req);
     else
         finish_reports(call, req);
 }

@@ -5,7 +5,7 @@
 
 static const char *route_names[ROUTE_COUNT] = {
     "/api/v1/reports", "/api/v1/reports/batch", "/api/v1/reports/{id}", "/api/v1/categories",
-    "/healthz", "/readyz", "/metrics", "other"};
+    "/healthz", "/readyz", "/metrics", "/api/v1/session", "other"};
 static const int statuses[] = {200, 202, 204, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])

@@ -352,6 +352,47 @@ void crypto_random_apikey(char out[48])
     out[47] = '\0';
 }
 
+int crypto_password_hash(const char *password, size_t len, char out[CRYPTO_PWHASH_LEN])
+{
+    _Static_assert(crypto_pwhash_STRBYTES <= CRYPTO_PWHASH_LEN, "pwhash string fits");
+    return crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                             crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+static char dummy_hash[CRYPTO_PWHASH_LEN];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+/* Makes the fixed hash that unknown users are checked against: of a random password, so
+ * that nothing can match it. */
+static void dummy_make(void)
+{
+    char pw[32];
+    randombytes_buf(pw, sizeof pw);
+    if (crypto_password_hash(pw, sizeof pw, dummy_hash) < 0)
+        dummy_hash[0] = '\0';
+}
+
+bool crypto_password_verify(const char *hash, const char *password, size_t len)
+{
+    if (hash)
+        return crypto_pwhash_str_verify(hash, password, len) == 0;
+    pthread_once(&dummy_once, dummy_make);
+    if (dummy_hash[0] && crypto_pwhash_str_verify(dummy_hash, password, len) == 0)
+        return false; /* cannot happen: nobody knows the random password */
+    return false;
+}
+
+void crypto_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+void crypto_random_token(char out[CRYPTO_TOKEN_LEN])
+{
+    random_base32(out, CRYPTO_TOKEN_LEN - 1, true);
+    out[CRYPTO_TOKEN_LEN - 1] = '\0';
+}
+
 bool crypto_equal(const char *a, const char *b, size_t len)
 {
     return sodium_memcmp(a, b, len) == 0;

@@ -77,6 +77,23 @@ void crypto_random_secret(char out[CRYPTO_SECRET_LEN]);
 /* A random API key "jbk_" + 43 base32 characters (215 bits); out has room for 48 bytes. */
 void crypto_random_apikey(char out[48]);
 
+#define CRYPTO_PWHASH_LEN 128 /* an Argon2id hash string, NUL included */
+#define CRYPTO_TOKEN_LEN 44    /* a session token: 43 base32 characters (215 bits) + NUL */
+
+/* Hashes a password with Argon2id (libsodium's interactive limits: 64 MiB, 2 passes) into
+ * out, as a self-describing "$argon2id$..." string. Returns 0, or -1 when memory ran out. */
+int crypto_password_hash(const char *password, size_t len, char out[CRYPTO_PWHASH_LEN]);
+
+/* True when password matches hash. With hash NULL it does the same work against a fixed
+ * hash and returns false, so that an unknown user costs as much time as a wrong password. */
+bool crypto_password_verify(const char *hash, const char *password, size_t len);
+
+/* Overwrites n bytes at p with zeros in a way the compiler keeps (for passwords). */
+void crypto_wipe(void *p, size_t n);
+
+/* A random session token (lower-case base32). */
+void crypto_random_token(char out[CRYPTO_TOKEN_LEN]);
+
 /* Constant-time comparison of two strings of the same length len. */
 bool crypto_equal(const char *a, const char *b, size_t len);
 

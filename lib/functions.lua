@@ -162,3 +162,52 @@ end
 
 redis.register_function('jb_apikey_create', jb_apikey_create)
 redis.register_function('jb_apikey_revoke', jb_apikey_revoke)
+
+--[[ Reviewers. A reviewer is reviewer:<name> {name, pwhash (Argon2id), role, disabled};
+a session is session:<keyed hash of the token> {name, role, expires_at}, expiring by itself;
+loginfail:<name> counts failed logins in a window. ]]
+
+--[[ jb_reviewer_add  KEYS: 1 reviewer:<name>  ARGV: 1 name  2 pwhash  3 role  4 now iso
+Returns 'ok', or 'exists'. ]]
+local function jb_reviewer_add(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then return 'exists' end
+  redis.call('HSET', keys[1], 'name', args[1], 'pwhash', args[2], 'role', args[3],
+    'disabled', '0', 'created_at', args[4])
+  return 'ok'
+end
+
+--[[ jb_reviewer_disable  KEYS: 1 reviewer:<name>  ARGV: 1 now iso
+Returns 'ok', or 'unknown'. Sessions check the flag on every use, so it takes effect at once. ]]
+local function jb_reviewer_disable(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return 'unknown' end
+  redis.call('HSET', keys[1], 'disabled', '1', 'disabled_at', args[1])
+  return 'ok'
+end
+
+--[[ jb_login  KEYS: 1 reviewer:<name>  2 loginfail:<name>
+Returns {pwhash or '', role, disabled, failures so far, seconds until they are forgotten}. ]]
+local function jb_login(keys, args)
+  local r = redis.call('HMGET', keys[1], 'pwhash', 'role', 'disabled')
+  local fails = tonumber(redis.call('GET', keys[2]) or '0')
+  return {r[1] or '', r[2] or '', r[3] or '1', tostring(fails),
+    tostring(math.max(redis.call('TTL', keys[2]), 0))}
+end
+
+--[[ jb_login_done  KEYS: 1 loginfail:<name>  2 session:<token hash>
+ARGV: 1 ok (0/1)  2 name  3 role  4 ttl s  5 expires iso  6 failure window s
+On success makes the session and forgets the failures; else counts one more failure. ]]
+local function jb_login_done(keys, args)
+  if args[1] == '1' then
+    redis.call('HSET', keys[2], 'name', args[2], 'role', args[3], 'expires_at', args[5])
+    redis.call('EXPIRE', keys[2], tonumber(args[4]))
+    redis.call('DEL', keys[1])
+    return 'ok'
+  end
+  if redis.call('INCR', keys[1]) == 1 then redis.call('EXPIRE', keys[1], tonumber(args[6])) end
+  return 'failed'
+end
+
+redis.register_function('jb_reviewer_add', jb_reviewer_add)
+redis.register_function('jb_reviewer_disable', jb_reviewer_disable)
+redis.register_function{function_name = 'jb_login', callback = jb_login, flags = {'no-writes'}}
+redis.register_function('jb_login_done', jb_login_done)
