@@ -6,26 +6,14 @@
 
 #include <cmocka.h>
 
+#include "assert_text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
-
-#define assert_contains(hay, needle)                                           \
-    do {                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                \
-        if (!strstr(h_, n_))                                                   \
-            fail_msg("\"%s\" does not contain \"%s\"", h_, n_);                \
-    } while (0)
-
-#define assert_starts_with(s, prefix)                                          \
-    do {                                                                       \
-        const char *s_ = (s), *p_ = (prefix);                                  \
-        if (strncmp(s_, p_, strlen(p_)) != 0)                                  \
-            fail_msg("\"%s\" does not start with \"%s\"", s_, p_);             \
-    } while (0)
 
 /* The options of lib/conf.c, in its order. */
 static const char *const option_names[] = {

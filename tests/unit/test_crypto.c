@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "assert_text.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,20 +18,6 @@
 #include <unistd.h>
 
 #include "crypto.h"
-
-#define assert_contains(hay, needle)                                           \
-    do {                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                \
-        if (!strstr(h_, n_))                                                   \
-            fail_msg("\"%s\" does not contain \"%s\"", h_, n_);                \
-    } while (0)
-
-#define assert_not_contains(hay, needle)                                       \
-    do {                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                \
-        if (strstr(h_, n_))                                                    \
-            fail_msg("\"%s\" contains \"%s\"", h_, n_);                        \
-    } while (0)
 
 /* Two data directories with keys (a and b), and a scratch root for tests that make their own. */
 struct fixture {
