@@ -17,7 +17,7 @@
 #include "text.h"
 
 #define API_REPORTS "/api/v1/reports"
-#define RETRY_AFTER_REDIS "2"
+#define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 #define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
 #define LOGIN_MAX_FAILURES 10      /* failed logins per reviewer name ... */
 #define LOGIN_FAILURE_WINDOW 900   /* ... in this many seconds, then 429 */
@@ -93,7 +93,13 @@ static void error_body(struct buf *b, const char *code, const char *message, con
     buf_puts(b, "}");
 }
 
-/* Answers the error body; 429 and 503 carry Retry-After (retry_after seconds, or 2 when 0). */
+/* The Retry-After of a refusal: the bucket's wait, or RETRY_AFTER_SECONDS when none. */
+static long retry_of(long retry_after)
+{
+    return retry_after > 0 ? retry_after : RETRY_AFTER_SECONDS;
+}
+
+/* Answers the error body; 429 and 503 carry Retry-After (see retry_of). */
 static void answer_error_retry(struct http_req *req, int status, const char *code,
                                const char *message, const char *field, long retry_after)
 {
@@ -101,7 +107,7 @@ static void answer_error_retry(struct http_req *req, int status, const char *cod
     error_body(&b, code, message, field);
     if (status == 429 || status == 503) {
         char n[24];
-        snprintf(n, sizeof n, "%ld", retry_after > 0 ? retry_after : atol(RETRY_AFTER_REDIS));
+        snprintf(n, sizeof n, "%ld", retry_of(retry_after));
         http_add_header(req, "Retry-After", n);
     }
     answer_json(req, status, &b);
@@ -378,6 +384,29 @@ static void store_done(struct store_job *job, void *arg)
     http_resume(arg);
 }
 
+/* Starts the request's store job, dropping any before it, with a first command of args[0..n)
+ * (none when n is 0). Returns 0, or -1 having answered 503. */
+static int job_begin(struct call *call, struct http_req *req, const char *const *args, size_t n)
+{
+    store_job_free(call->job);
+    if (!(call->job = store_job_new(store_done, req))) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return -1;
+    }
+    if (n)
+        store_job_command(call->job, args[0]);
+    for (size_t i = 1; i < n; i++)
+        store_job_argstr(call->job, args[i]);
+    return 0;
+}
+
+/* Suspends the request until the store has answered its job (then on_resume runs). */
+static void job_send(struct call *call, struct http_req *req)
+{
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
 /* Validates each report object in arr (or obj alone when arr is NULL), queues the valid ones
  * in one store job and suspends the request. Answers 503 itself when out of memory. */
 static void submit_reports(struct call *call, struct http_req *req, const struct jdoc *arr,
@@ -387,11 +416,12 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
     make_scope(call, req, &sc);
     call->nitems = arr ? jdoc_size(arr) : 1;
     call->items = calloc(call->nitems, sizeof *call->items);
-    call->job = store_job_new(store_done, req);
-    if (!call->items || !call->job) {
+    if (!call->items) {
         answer_error(req, 503, "overloaded", "out of memory", NULL);
         return;
     }
+    if (job_begin(call, req, NULL, 0) < 0)
+        return;
     int queued = 0;
     const struct ruleset *rs = rules_acquire(call->api->rules);
     for (size_t i = 0; i < call->nitems; i++) {
@@ -411,12 +441,10 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
         report_free(&r);
     }
     rules_release(rs);
-    if (queued == 0) {
+    if (queued == 0)
         finish_reports(call, req);
-        return;
-    }
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
+    else
+        job_send(call, req);
 }
 
 /* Reads the jb_report reply of one item into its status. */
@@ -512,8 +540,7 @@ static void finish_batch(struct http_req *req, struct call *call)
         const struct item *it = &call->items[i];
         any_401 |= it->status == 401;
         if (it->status == 429 || it->status == 503) {
-            long r = it->retry_after > 0 ? it->retry_after : atol(RETRY_AFTER_REDIS);
-            retry = r > retry ? r : retry;
+            retry = retry_of(it->retry_after) > retry ? retry_of(it->retry_after) : retry;
         }
         buf_printf(&b, "%s{\"index\":%zu,\"status\":%d", i ? "," : "", i, it->status);
         if (it->status == 202) {
@@ -526,8 +553,7 @@ static void finish_batch(struct http_req *req, struct call *call)
             buf_puts(&b, ",\"error\":");
             error_object(&b, code, message, field);
             if (it->status == 429 || it->status == 503)
-                buf_printf(&b, ",\"retry_after\":%ld",
-                           it->retry_after > 0 ? it->retry_after : atol(RETRY_AFTER_REDIS));
+                buf_printf(&b, ",\"retry_after\":%ld", retry_of(it->retry_after));
         }
         buf_puts(&b, "}");
     }
@@ -620,18 +646,10 @@ static void handle_status(struct call *call, struct http_req *req)
     char k_report[128], k_key[128];
     schema_key(k_report, sizeof k_report, "report", call->report_id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    call->job = store_job_new(store_done, req);
-    if (!call->job) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return;
-    }
-    store_job_command(call->job, "FCALL");
-    const char *args[] = {"jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
+    const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
                           call->has_key && !call->has_secret ? "1" : "0"};
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        store_job_argstr(call->job, args[i]);
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
+    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0)
+        job_send(call, req);
 }
 
 /* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. */
@@ -741,17 +759,11 @@ static void handle_session(struct call *call, struct http_req *req)
         return;
     schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
     schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
-    if (!(call->job = store_job_new(store_done, req))) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
+    const char *args[] = {"FCALL", "jb_login", "2", k_rev, k_fail};
+    if (job_begin(call, req, args, 5) < 0)
         return;
-    }
-    const char *args[] = {"jb_login", "2", k_rev, k_fail};
-    store_job_command(call->job, "FCALL");
-    for (size_t i = 0; i < 4; i++)
-        store_job_argstr(call->job, args[i]);
     call->phase = 1;
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
+    job_send(call, req);
 }
 
 /* Verifies the password (Argon2id, on this thread) and records the session or the failure. */
@@ -781,22 +793,15 @@ static void session_verify(struct call *call, struct http_req *req)
     schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
     schema_key(k_sess, sizeof k_sess, "session", hash);
     iso_time(time(NULL) + SESSION_TTL, call->expires);
-    store_job_free(call->job);
-    if (!(call->job = store_job_new(store_done, req))) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
+    const char *args[] = {"FCALL", "jb_login_done", "2", k_fail, k_sess,
+                          call->login_ok ? "1" : "0", call->user, role};
+    if (job_begin(call, req, args, 8) < 0)
         return;
-    }
-    store_job_command(call->job, "FCALL");
-    const char *args[] = {"jb_login_done", "2", k_fail, k_sess, call->login_ok ? "1" : "0",
-                          call->user, role};
-    for (size_t i = 0; i < 7; i++)
-        store_job_argstr(call->job, args[i]);
     store_job_argll(call->job, SESSION_TTL);
     store_job_argstr(call->job, call->expires);
     store_job_argll(call->job, LOGIN_FAILURE_WINDOW);
     call->phase = 2;
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
+    job_send(call, req);
 }
 
 static void finish_session(struct call *call, struct http_req *req)
@@ -828,14 +833,9 @@ static void finish_session(struct call *call, struct http_req *req)
 
 static void handle_ready(struct call *call, struct http_req *req)
 {
-    call->job = store_job_new(store_done, req);
-    if (!call->job) {
-        answer_error(req, 503, "not_ready", "out of memory", NULL);
-        return;
-    }
-    store_job_command(call->job, "PING");
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
+    const char *args[] = {"PING"};
+    if (job_begin(call, req, args, 1) == 0)
+        job_send(call, req);
 }
 
 static void finish_ready(struct call *call, struct http_req *req)
