@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -37,8 +38,7 @@ struct http_req {
     char client[INET6_ADDRSTRLEN];
     struct timespec start;
     long limit;           /* body bytes allowed */
-    char *body;
-    size_t len, cap;
+    struct buf body;
     size_t discarded;     /* bytes past the limit, thrown away */
     bool answered, handled, suspended, resumed;
     int status;
@@ -75,8 +75,8 @@ const char *http_query(const struct http_req *req, const char *name)
 
 const char *http_body(const struct http_req *req, size_t *len)
 {
-    *len = req->len;
-    return req->body ? req->body : "";
+    *len = req->body.len;
+    return req->body.p ? req->body.p : "";
 }
 
 /* ---- answers ------------------------------------------------------------------------- */
@@ -210,24 +210,11 @@ static enum MHD_Result take_body(struct http_req *req, const char *data, size_t 
         log_info("request %s: closed, body not in within the deadline", req->id);
         return MHD_NO;
     }
-    if (req->discarded || req->len + size > (size_t)req->limit) {
+    if (req->discarded || req->body.len + size > (size_t)req->limit) {
         req->discarded += size;
         return req->discarded > (size_t)req->limit * HTTP_DISCARD_FACTOR ? MHD_NO : MHD_YES;
     }
-    if (req->len + size + 1 > req->cap) {
-        size_t ncap = req->cap ? req->cap * 2 : 4096;
-        while (ncap < req->len + size + 1)
-            ncap *= 2;
-        char *nb = realloc(req->body, ncap);
-        if (!nb)
-            return MHD_NO;
-        req->body = nb;
-        req->cap = ncap;
-    }
-    memcpy(req->body + req->len, data, size);
-    req->len += size;
-    req->body[req->len] = '\0';
-    return MHD_YES;
+    return buf_add(&req->body, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -282,7 +269,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(req->headers[i][0]);
         free(req->headers[i][1]);
     }
-    free(req->body);
+    buf_free(&req->body);
     free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);

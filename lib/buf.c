@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,21 @@ void buf_free(struct buf *b)
 {
     free(b->p);
     *b = (struct buf){0};
+}
+
+void *buf_array_grow(void *a, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return a;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / size)
+        return NULL;
+    void *q = realloc(a, n * size);
+    if (q)
+        *cap = n;
+    return q;
 }
 
 void buf_truncate(struct buf *b, size_t len)

@@ -26,6 +26,11 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_json_str(struct buf *b, const char *s, size_t len);
 /* Appends "key": and the quoted string value; a comma first unless the buffer ends in { or [. */
 void buf_json_kv(struct buf *b, const char *key, const char *value);
+/* Makes room in array a (elements of size bytes, *cap of them allocated) for need elements,
+ * doubling the allocation. Returns the array, maybe moved, with *cap updated; or NULL when
+ * memory ran out, with a and *cap untouched. */
+void *buf_array_grow(void *a, size_t *cap, size_t need, size_t size);
+
 /* Appends s with &, <, >, " and ' as HTML entities (for pages). */
 void buf_html(struct buf *b, const char *s, size_t len);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "log.h"
 
@@ -20,15 +21,20 @@
 extern const char store_functions_lua[];
 extern const unsigned long store_functions_lua_len;
 
+struct store_arg {
+    size_t off, len;
+};
+
 struct store_job {
     store_done_fn *done;
     void *arg;
-    char *buf;              /* every argument's bytes, back to back */
-    size_t len, cap;
-    size_t *off, *alen;     /* per argument: offset in buf and length */
-    int nargs, capargs;
+    struct buf bytes;       /* every argument's bytes, back to back */
+    struct store_arg *args; /* per argument: where its bytes are */
+    int nargs;
+    size_t capargs;
     int *cmd_start;         /* per command: index of its first argument */
-    int ncmd, capcmd;
+    int ncmd;
+    size_t capcmd;
     redisReply **replies;   /* per command, after a successful round trip */
     int ok;
     bool oom;
@@ -85,61 +91,40 @@ void store_job_free(struct store_job *job)
             if (job->replies[i])
                 freeReplyObject(job->replies[i]);
     free(job->replies);
-    free(job->buf);
-    free(job->off);
-    free(job->alen);
+    buf_free(&job->bytes);
+    free(job->args);
     free(job->cmd_start);
     free(job);
 }
 
-/* Grows *p (n elements of size sz in use, *cap allocated) to hold one more. */
-static int grow(void *p, int n, int *cap, size_t sz)
-{
-    if (n < *cap)
-        return 0;
-    int ncap = *cap ? *cap * 2 : 16;
-    void *q = realloc(*(void **)p, (size_t)ncap * sz);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = ncap;
-    return 0;
-}
-
 int store_job_command(struct store_job *job, const char *name)
 {
-    if (job->oom || grow(&job->cmd_start, job->ncmd, &job->capcmd, sizeof(int)) < 0) {
+    int *starts = job->oom ? NULL
+                           : buf_array_grow(job->cmd_start, &job->capcmd, (size_t)job->ncmd + 1,
+                                            sizeof *starts);
+    if (!starts) {
         job->oom = true;
         return -1;
     }
+    job->cmd_start = starts;
     job->cmd_start[job->ncmd++] = job->nargs;
     return store_job_argstr(job, name);
 }
 
 int store_job_arg(struct store_job *job, const void *s, size_t len)
 {
-    int capargs = job->capargs;
-    if (job->oom || job->ncmd == 0 || grow(&job->off, job->nargs, &capargs, sizeof(size_t)) < 0 ||
-        grow(&job->alen, job->nargs, &job->capargs, sizeof(size_t)) < 0)
-        goto oom;
-    if (job->len + len > job->cap) {
-        size_t ncap = (job->cap ? job->cap * 2 : 1024) + len;
-        char *nb = realloc(job->buf, ncap);
-        if (!nb)
-            goto oom;
-        job->buf = nb;
-        job->cap = ncap;
+    struct store_arg *args = job->oom || job->ncmd == 0 ? NULL
+                           : buf_array_grow(job->args, &job->capargs, (size_t)job->nargs + 1,
+                                            sizeof *args);
+    if (args)
+        job->args = args;
+    size_t off = job->bytes.len;
+    if (!args || buf_add(&job->bytes, s, len) < 0) {
+        job->oom = true;
+        return -1;
     }
-    if (len)
-        memcpy(job->buf + job->len, s, len);
-    job->off[job->nargs] = job->len;
-    job->alen[job->nargs] = len;
-    job->nargs++;
-    job->len += len;
+    job->args[job->nargs++] = (struct store_arg){off, len};
     return 0;
-oom:
-    job->oom = true;
-    return -1;
 }
 
 int store_job_argstr(struct store_job *job, const char *s)
@@ -290,8 +275,8 @@ static void conn_pipeline(struct store_thread *t, struct store_job **jobs, int n
             int end = c + 1 < job->ncmd ? job->cmd_start[c + 1] : job->nargs;
             int argc = end - first < 128 ? end - first : 128;
             for (int a = 0; a < argc; a++) {
-                argv[a] = job->buf + job->off[first + a];
-                lens[a] = job->alen[first + a];
+                argv[a] = job->bytes.p + job->args[first + a].off;
+                lens[a] = job->args[first + a].len;
             }
             redisAppendCommandArgv(t->ctx, argc, argv, lens);
         }

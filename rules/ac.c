@@ -5,6 +5,7 @@
  * and one add per byte and touches the output lists only on a hit.
  */
 #include "ac.h"
+#include "buf.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -56,27 +57,17 @@ static unsigned char fold(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 int ac_add(struct ac *ac, const void *lit, size_t len, uint32_t id)
 {
-    if (ac->built || len == 0 || len > UINT32_MAX ||
-        !grow((void **)&ac->lits, &ac->litcap, ac->nlits + 1, sizeof *ac->lits) ||
-        !grow((void **)&ac->bytes, &ac->bytecap, ac->nbytes + len, 1))
+    if (ac->built || len == 0 || len > UINT32_MAX)
         return -1;
+    void *lits = buf_array_grow(ac->lits, &ac->litcap, ac->nlits + 1, sizeof *ac->lits);
+    if (lits)
+        ac->lits = lits;
+    void *bytes = lits ? buf_array_grow(ac->bytes, &ac->bytecap, ac->nbytes + len, 1) : NULL;
+    if (!bytes)
+        return -1;
+    ac->bytes = bytes;
     for (size_t i = 0; i < len; i++)
         ac->bytes[ac->nbytes + i] = fold(((const unsigned char *)lit)[i]);
     ac->lits[ac->nlits++] = (struct lit){id, (uint32_t)len, ac->nbytes};

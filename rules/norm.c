@@ -14,6 +14,7 @@
  * map exactly); any other piece is a segment of its own and maps as a whole.
  */
 #include "norm.h"
+#include "buf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,14 +85,10 @@ static int add_seg(struct norm *n, size_t orig, bool linear)
 {
     if (linear && n->nseg && n->seg[n->nseg - 1].linear)
         return 0;
-    if (n->nseg == n->segcap) {
-        size_t cap = n->segcap ? n->segcap * 2 : 16;
-        struct norm_seg *s = realloc(n->seg, cap * sizeof *s);
-        if (!s)
-            return -1;
-        n->seg = s;
-        n->segcap = cap;
-    }
+    struct norm_seg *s = buf_array_grow(n->seg, &n->segcap, n->nseg + 1, sizeof *s);
+    if (!s)
+        return -1;
+    n->seg = s;
     n->seg[n->nseg++] = (struct norm_seg){n->len, orig, linear};
     return 0;
 }

@@ -286,17 +286,13 @@ static void end_rule(struct parser *ps)
     if (ps->cur_bad || ps->oom) {
         rule_clear(&ps->cur);
     } else {
-        if (*ps->n == ps->cap) {
-            size_t cap = ps->cap ? ps->cap * 2 : 32;
-            struct rulefile_rule *r = realloc(*ps->rules, cap * sizeof *r);
-            if (!r) {
-                ps->oom = true;
-                rule_clear(&ps->cur);
-                return;
-            }
-            *ps->rules = r;
-            ps->cap = cap;
+        struct rulefile_rule *r = buf_array_grow(*ps->rules, &ps->cap, *ps->n + 1, sizeof *r);
+        if (!r) {
+            ps->oom = true;
+            rule_clear(&ps->cur);
+            return;
         }
+        *ps->rules = r;
         (*ps->rules)[(*ps->n)++] = ps->cur;
         memset(&ps->cur, 0, sizeof ps->cur);
     }

@@ -264,14 +264,10 @@ struct field_ctx {
 
 static int add_hit(struct scratch *sc, size_t r, enum rules_field f, size_t start, size_t end)
 {
-    if (sc->nhits == sc->hitcap) {
-        size_t cap = sc->hitcap ? sc->hitcap * 2 : 32;
-        struct hitrec *h = realloc(sc->hits, cap * sizeof *h);
-        if (!h)
-            return -1;
-        sc->hits = h;
-        sc->hitcap = cap;
-    }
+    struct hitrec *h = buf_array_grow(sc->hits, &sc->hitcap, sc->nhits + 1, sizeof *h);
+    if (!h)
+        return -1;
+    sc->hits = h;
     sc->hits[sc->nhits++] = (struct hitrec){r, start, end, f};
     return 0;
 }
@@ -461,14 +457,10 @@ int rules_match(const struct ruleset *rs, const struct rules_input *in,
 
 static int add_span(struct scratch *sc, size_t start, size_t end, size_t rule)
 {
-    if (sc->nspans == sc->spancap) {
-        size_t cap = sc->spancap ? sc->spancap * 2 : 16;
-        struct span *s = realloc(sc->spans, cap * sizeof *s);
-        if (!s)
-            return -1;
-        sc->spans = s;
-        sc->spancap = cap;
-    }
+    struct span *s = buf_array_grow(sc->spans, &sc->spancap, sc->nspans + 1, sizeof *s);
+    if (!s)
+        return -1;
+    sc->spans = s;
     sc->spans[sc->nspans++] = (struct span){start, end, rule};
     return 0;
 }
