@@ -376,9 +376,10 @@ bool crypto_password_verify(const char *hash, const char *password, size_t len)
 {
     if (hash)
         return crypto_pwhash_str_verify(hash, password, len) == 0;
+    /* the same Argon2 work as for a known user; the result cannot be a match */
     pthread_once(&dummy_once, dummy_make);
-    if (dummy_hash[0] && crypto_pwhash_str_verify(dummy_hash, password, len) == 0)
-        return false; /* cannot happen: nobody knows the random password */
+    bool match = dummy_hash[0] && crypto_pwhash_str_verify(dummy_hash, password, len) == 0;
+    (void)match;
     return false;
 }
 

@@ -6,11 +6,12 @@
 #ifndef JUBAO_SCHEMA_H
 #define JUBAO_SCHEMA_H
 
+#include <stdio.h>
+
 #define SCHEMA_PREFIX "jb:{0}:"
 #define SCHEMA_INTAKE SCHEMA_PREFIX "intake"
 
 /* Writes SCHEMA_PREFIX, kind, ':' and id into out (at most outlen bytes, NUL included). */
-#include <stdio.h>
 static inline void schema_key(char *out, size_t outlen, const char *kind, const char *id)
 {
     snprintf(out, outlen, SCHEMA_PREFIX "%s:%s", kind, id);
