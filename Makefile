@@ -15,7 +15,7 @@ WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-protot
 OPT      ?= -O2 -g -D_FORTIFY_SOURCE=2
 SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
-            -Ilib -Irules $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            -Ilib -Irules -Iworkers $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -24,16 +24,17 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
 RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c,$(wildcard rules/*.c)))
 GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c)))
 ADM_OBJ  := $(BUILD)/gateway/admin.o
+WK_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/main.c,$(wildcard workers/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-admin $(BUILD)/jubao-rules
+PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-worker $(BUILD)/jubao-admin $(BUILD)/jubao-rules
 
 PREFIX   ?= /usr/local
 
 .PHONY: all run test unit integration asan bench bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
@@ -47,13 +48,15 @@ $(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
 
 $(BUILD)/jubao-gateway: $(GW_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/jubao-worker: $(BUILD)/workers/main.o $(WK_OBJ) $(RULES_OBJ) $(LIB_OBJ)
+	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 # jubao-rules carries the benchmark, which compares with Vectorscan (libhs).
 $(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lhs
 $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_OBJ) \
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_OBJ) $(WK_OBJ) \
                   $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka

@@ -1,10 +1,12 @@
-/* jubao-admin — the operator's tool: keys, platform API keys, and opening sealed reports. */
+/* jubao-admin — the operator's tool: keys, platform API keys, reviewers, opening sealed
+ * reports, and checking the audit chain. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "conf.h"
+#include "audit.h"
 #include "crypto.h"
 #include "log.h"
 #include "schema.h"
@@ -22,7 +24,9 @@ static void usage(FILE *out)
             "                        from standard input, and stored only as an Argon2id hash\n"
             "  reviewer disable NAME end NAME's sessions and logins at once\n"
             "  unseal                read a sealed field (base64) on stdin, print it opened\n"
-            "                        (needs seal.key, which may live off the gateway machine)\n");
+            "                        (needs seal.key, which may live off the gateway machine)\n"
+            "  audit verify          check the hash chain of the decisions' audit stream;\n"
+            "                        names the first broken entry and exits 1 if there is one\n");
 }
 
 static int name_valid(const char *s)
@@ -209,6 +213,105 @@ static int cmd_unseal(const struct conf *c)
     return 0;
 }
 
+/* The value of field name in a stream entry's [field, value, ...] reply ("" when absent). */
+static const char *entry_field(const struct store_reply *f, const char *name)
+{
+    for (size_t k = 0; k + 1 < store_reply_count(f); k += 2)
+        if (store_reply_is(store_reply_at(f, k), name))
+            return store_reply_str(store_reply_at(f, k + 1), NULL);
+    return "";
+}
+
+/* Checks one audit entry against the one before it (seq, hash). Returns NULL, or what is
+ * wrong with it. */
+static const char *audit_check(const struct keys *k, const struct store_reply *f,
+                               long long seq, const char *prev)
+{
+    struct audit_entry e = {atoll(entry_field(f, "seq")), entry_field(f, "prev"),
+                            entry_field(f, "at"), entry_field(f, "case"),
+                            entry_field(f, "verdict"), entry_field(f, "category"),
+                            entry_field(f, "reviewer"), entry_field(f, "note")};
+    char hash[CRYPTO_HEX_LEN];
+    if (e.seq != seq)
+        return "its sequence number is not the next one (an entry before it is missing)";
+    if (strcmp(e.prev, prev) != 0)
+        return "it does not carry the hash of the entry before it";
+    if (audit_hash(k, &e, hash) < 0)
+        return "out of memory";
+    if (strcmp(hash, entry_field(f, "hash")) != 0)
+        return "its fields do not match its hash (it was changed)";
+    return NULL;
+}
+
+/* Walks the audit stream from the start, 500 entries at a time. Returns 0 when the chain
+ * holds, 1 when broken, 2 when Redis or the keys could not be reached. */
+static int audit_walk(const struct keys *k, struct store *st, long long *n, char *last,
+                      size_t lastlen)
+{
+    char start[64] = "-", prev[CRYPTO_HEX_LEN] = "";
+    for (;;) {
+        struct store_job *j = store_job_new(NULL, NULL);
+        const char *args[] = {"XRANGE", SCHEMA_PREFIX "audit", start, "+", "COUNT", "500"};
+        if (!j || store_job_commandv(j, args, 6) < 0 || store_run(st, j) < 0) {
+            fprintf(stderr, "jubao-admin: cannot read the audit stream from redis\n");
+            store_job_free(j);
+            return 2;
+        }
+        const struct store_reply *r = store_job_reply(j, 0);
+        size_t count = store_reply_count(r);
+        for (size_t i = 0; i < count; i++) {
+            const struct store_reply *e = store_reply_at(r, i);
+            const char *id = store_reply_str(store_reply_at(e, 0), NULL);
+            const char *why = audit_check(k, store_reply_at(e, 1), *n + 1, prev);
+            if (why) {
+                printf("audit: broken at entry %s (seq %lld): %s\n", id, *n + 1, why);
+                store_job_free(j);
+                return 1;
+            }
+            snprintf(prev, sizeof prev, "%s", entry_field(store_reply_at(e, 1), "hash"));
+            snprintf(start, sizeof start, "(%s", id);
+            ++*n;
+        }
+        store_job_free(j);
+        if (count < 500)
+            break;
+    }
+    snprintf(last, lastlen, "%lld %s", *n, prev);
+    return 0;
+}
+
+static int cmd_audit_verify(const struct conf *c)
+{
+    char err[512], last[128], head[128] = "";
+    struct keys *k = keys_load(c->data_dir, err, sizeof err);
+    struct store *st = k ? store_new(c->redis, (int)c->redis_timeout_ms * 3, 1, err, sizeof err)
+                         : NULL;
+    if (!st) {
+        fprintf(stderr, "jubao-admin: %s\n", err);
+        keys_free(k);
+        return 2;
+    }
+    long long n = 0;
+    int rc = audit_walk(k, st, &n, last, sizeof last);
+    struct store_job *j = rc == 0 ? store_job_new(NULL, NULL) : NULL;
+    const char *args[] = {"GET", SCHEMA_PREFIX "audit:last"};
+    if (j && store_job_commandv(j, args, 2) == 0 && store_run(st, j) == 0)
+        snprintf(head, sizeof head, "%s", store_reply_str(store_job_reply(j, 0), NULL));
+    else if (rc == 0)
+        rc = 2, fprintf(stderr, "jubao-admin: cannot read the audit head from redis\n");
+    if (rc == 0 && strcmp(head, n ? last : "") != 0) {
+        printf("audit: broken at the end: the chain holds %lld entries but its head names "
+               "\"%.40s\" (entries were removed from the end)\n", n, head);
+        rc = 1;
+    } else if (rc == 0) {
+        printf("audit: chain intact: %lld entries\n", n);
+    }
+    store_job_free(j);
+    store_free(st);
+    keys_free(k);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL;
@@ -237,6 +340,8 @@ int main(int argc, char **argv)
         return cmd_init(&conf);
     if (strcmp(cmd, "unseal") == 0 && argc == i + 1)
         return cmd_unseal(&conf);
+    if (strcmp(cmd, "audit") == 0 && argc == i + 2 && strcmp(argv[i + 1], "verify") == 0)
+        return cmd_audit_verify(&conf);
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);

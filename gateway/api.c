@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "buf.h"
+#include "call.h"
 #include "category.h"
 #include "jdoc.h"
 #include "log.h"
@@ -17,18 +17,6 @@
 #include "text.h"
 
 #define API_REPORTS "/api/v1/reports"
-#define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
-#define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
-#define LOGIN_MAX_FAILURES 10      /* failed logins per reviewer name ... */
-#define LOGIN_FAILURE_WINDOW 900   /* ... in this many seconds, then 429 */
-
-struct api {
-    const struct conf *conf;
-    const struct keys *keys;
-    struct store *store;
-    struct rules_live *rules;
-    struct buf categories; /* GET /api/v1/categories, rendered once */
-};
 
 /* One report of a request (a single report is a batch of one). */
 struct item {
@@ -42,82 +30,6 @@ struct item {
     long retry_after;
 };
 
-/* The per-request state: made in begin, freed in done. */
-struct call {
-    struct api *api;
-    enum route route;
-    struct store_job *job;
-    struct jdoc *doc;
-    struct item *items;
-    size_t nitems;
-    char key_hash[CRYPTO_HEX_LEN];  /* of the Bearer key, when one was sent */
-    bool has_key;
-    char secret_hash[CRYPTO_HEX_LEN];
-    bool has_secret;
-    char report_id[64];             /* the path's last segment; validated before use */
-    int phase;                      /* of a login: 1 reading the reviewer, 2 recording */
-    bool login_ok;
-    char user[65];
-    char token[CRYPTO_TOKEN_LEN];
-    char expires[32];
-};
-
-/* ---- answers ------------------------------------------------------------------------- */
-
-static void answer_json(struct http_req *req, int status, struct buf *b)
-{
-    if (b->oom) {
-        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
-        http_respond(req, 503, "application/json", oom, sizeof oom - 1);
-    } else {
-        http_respond(req, status, "application/json", b->p, b->len);
-    }
-    buf_free(b);
-}
-
-/* {"code": …, "message": …, "field": …}, the inside of every error body. */
-static void error_object(struct buf *b, const char *code, const char *message, const char *field)
-{
-    buf_puts(b, "{");
-    buf_json_kv(b, "code", code);
-    buf_json_kv(b, "message", message);
-    if (field)
-        buf_json_kv(b, "field", field);
-    buf_puts(b, "}");
-}
-
-static void error_body(struct buf *b, const char *code, const char *message, const char *field)
-{
-    buf_puts(b, "{\"error\":");
-    error_object(b, code, message, field);
-    buf_puts(b, "}");
-}
-
-/* The Retry-After of a refusal: the bucket's wait, or RETRY_AFTER_SECONDS when none. */
-static long retry_of(long retry_after)
-{
-    return retry_after > 0 ? retry_after : RETRY_AFTER_SECONDS;
-}
-
-/* Answers the error body; 429 and 503 carry Retry-After (see retry_of). */
-static void answer_error_retry(struct http_req *req, int status, const char *code,
-                               const char *message, const char *field, long retry_after)
-{
-    struct buf b = {0};
-    error_body(&b, code, message, field);
-    if (status == 429 || status == 503) {
-        char n[24];
-        snprintf(n, sizeof n, "%ld", retry_of(retry_after));
-        http_add_header(req, "Retry-After", n);
-    }
-    answer_json(req, status, &b);
-}
-
-static void answer_error(struct http_req *req, int status, const char *code, const char *message,
-                         const char *field)
-{
-    answer_error_retry(req, status, code, message, field, 0);
-}
 
 static void on_server_error(struct http_req *req, void *arg, int status, const char *code,
                             const char *message)
@@ -126,58 +38,35 @@ static void on_server_error(struct http_req *req, void *arg, int status, const c
     answer_error(req, status, code, message, NULL);
 }
 
-/* ---- small helpers ------------------------------------------------------------------- */
+/* Who may call a route. */
+enum auth {
+    AUTH_ANY,       /* anyone; a platform key when one is sent */
+    AUTH_KEY,       /* a platform key */
+    AUTH_SESSION,   /* a reviewer's session token */
+};
 
-static void iso_time(time_t t, char out[32])
+/* Reads "Authorization: Bearer <key or token>" into call->key_hash (hashed for its purpose).
+ * Returns 0 when it is well-formed or absent and allowed to be, -1 when the route needs
+ * what is not there or is not a jubao key or token (answer 401). */
+static int take_bearer(struct call *call, struct http_req *req, enum auth auth)
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* True when the Content-Type is JSON in UTF-8 (the default charset of JSON). */
-static bool content_type_json(const char *ct)
-{
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0)
-        return false;
-    const char *rest = ct + 16;
-    while (*rest == ' ')
-        rest++;
-    if (*rest == '\0')
-        return true;
-    if (*rest != ';')
-        return false;
-    const char *cs = strcasestr(rest, "charset=");
-    if (!cs)
-        return true;
-    cs += 8;
-    if (*cs == '"')
-        cs++;
-    return strncasecmp(cs, "utf-8", 5) == 0 &&
-           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
-}
-
-/* Reads "Authorization: Bearer <key>" into call->key_hash. Returns 0 when there is none or
- * it is well-formed, -1 when it is present but not a jubao key (answer 401). */
-static int take_bearer(struct call *call, struct http_req *req)
-{
-    const char *auth = http_header(req, "Authorization");
-    if (!auth)
-        return 0;
-    if (strncasecmp(auth, "Bearer ", 7) != 0)
+    static const char token_chars[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    const char *auth_header = http_header(req, "Authorization");
+    if (!auth_header)
+        return auth == AUTH_ANY ? 0 : -1;
+    if (strncasecmp(auth_header, "Bearer ", 7) != 0)
         return -1;
-    const char *key = auth + 7;
+    const char *key = auth_header + 7;
     size_t n = strlen(key);
-    if (n != 47 || strncmp(key, "jbk_", 4) != 0)
-        return -1;
-    crypto_keyed_hash(call->api->keys, CRYPTO_APIKEY, key, n, call->key_hash);
+    if (auth == AUTH_SESSION) {
+        if (n != CRYPTO_TOKEN_LEN - 1 || strspn(key, token_chars) != n)
+            return -1;
+        crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, key, n, call->key_hash);
+    } else {
+        if (n != 47 || strncmp(key, "jbk_", 4) != 0)
+            return -1;
+        crypto_keyed_hash(call->api->keys, CRYPTO_APIKEY, key, n, call->key_hash);
+    }
     call->has_key = true;
     return 0;
 }
@@ -377,35 +266,6 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
 }
 
 static void finish_reports(struct call *call, struct http_req *req);
-
-static void store_done(struct store_job *job, void *arg)
-{
-    (void)job;
-    http_resume(arg);
-}
-
-/* Starts the request's store job, dropping any before it, with a first command of args[0..n)
- * (none when n is 0). Returns 0, or -1 having answered 503. */
-static int job_begin(struct call *call, struct http_req *req, const char *const *args, size_t n)
-{
-    store_job_free(call->job);
-    if (!(call->job = store_job_new(store_done, req))) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return -1;
-    }
-    if (n)
-        store_job_command(call->job, args[0]);
-    for (size_t i = 1; i < n; i++)
-        store_job_argstr(call->job, args[i]);
-    return 0;
-}
-
-/* Suspends the request until the store has answered its job (then on_resume runs). */
-static void job_send(struct call *call, struct http_req *req)
-{
-    http_suspend(req);
-    store_submit(call->api->store, call->job);
-}
 
 /* Validates each report object in arr (or obj alone when arr is NULL), queues the valid ones
  * in one store job and suspends the request. Answers 503 itself when out of memory. */
@@ -634,7 +494,7 @@ static void handle_reports(struct call *call, struct http_req *req)
 static void handle_status(struct call *call, struct http_req *req)
 {
     const char *secret = http_header(req, "X-Report-Secret");
-    if (!report_id_valid(call->report_id, 'R') || (!secret && !call->has_key)) {
+    if (!report_id_valid(call->path_id, 'R') || (!secret && !call->has_key)) {
         answer_error(req, 404, "not_found", "no such report", NULL);
         return;
     }
@@ -644,7 +504,7 @@ static void handle_status(struct call *call, struct http_req *req)
         call->has_secret = true;
     }
     char k_report[128], k_key[128];
-    schema_key(k_report, sizeof k_report, "report", call->report_id);
+    schema_key(k_report, sizeof k_report, "report", call->path_id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
                           call->has_key && !call->has_secret ? "1" : "0"};
@@ -671,8 +531,7 @@ static int status_access(const struct call *call, const struct store_reply *r)
 static void finish_status(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
-        metrics_add(M_REDIS_ERRORS, 1);
-        answer_error(req, 503, "unavailable", "the report store is unavailable; try again", NULL);
+        answer_unavailable(req);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
@@ -685,7 +544,7 @@ static void finish_status(struct call *call, struct http_req *req)
 #define AT(i) store_reply_str(store_reply_at(r, i), NULL)
     struct buf b = {0};
     buf_puts(&b, "{");
-    buf_json_kv(&b, "id", call->report_id);
+    buf_json_kv(&b, "id", call->path_id);
     buf_json_kv(&b, "case", AT(2));
     buf_json_kv(&b, "category", AT(3));
     buf_json_kv(&b, "status", AT(5));
@@ -699,131 +558,6 @@ static void finish_status(struct call *call, struct http_req *req)
         buf_puts(&b, "}");
     }
 #undef AT
-    buf_puts(&b, "}");
-    http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
-}
-
-/* ---- reviewers' sessions ------------------------------------------------------------- */
-
-/* Checks {"user": …, "password": …}. Returns 0, or -1 having answered. */
-static int session_body(struct call *call, struct http_req *req, const char **pw, size_t *pwlen)
-{
-    static const char name_chars[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
-    void *it = NULL;
-    const struct jdoc *v;
-    const char *key;
-    while ((key = jdoc_next(call->doc, &it, &v)))
-        if (strcmp(key, "user") != 0 && strcmp(key, "password") != 0) {
-            answer_error(req, 400, "unknown_field", "only user and password are taken", key);
-            return -1;
-        }
-    size_t ulen = 0;
-    const char *names[] = {"user", "password"};
-    for (int i = 0; i < 2; i++) {
-        v = jdoc_get(call->doc, names[i]);
-        size_t n = 0;
-        if (!v || !jdoc_string(v, &n) || n == 0) {
-            answer_error(req, 400, v ? "wrong_type" : "missing_field",
-                         i ? "password must be a non-empty string" : "user must be a non-empty string",
-                         names[i]);
-            return -1;
-        }
-        if (n > (i ? 1024u : 64u)) {
-            answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
-                                                 : "user is longer than 64 bytes", names[i]);
-            return -1;
-        }
-    }
-    const char *user = jdoc_string(jdoc_get(call->doc, "user"), &ulen);
-    *pw = jdoc_string(jdoc_get(call->doc, "password"), pwlen);
-    /* a name no reviewer can have is checked like a wrong password, so as to tell nothing */
-    snprintf(call->user, sizeof call->user, "%.*s",
-             strspn(user, name_chars) == ulen ? (int)ulen : 0, user);
-    return 0;
-}
-
-/* POST /api/v1/session: first reads the reviewer and the count of recent failures. */
-static void handle_session(struct call *call, struct http_req *req)
-{
-    size_t len;
-    const char *body = http_body(req, &len), *pw;
-    char why[160], k_rev[128], k_fail[128];
-    call->doc = jdoc_parse(body, len, 2, why, sizeof why);
-    if (!call->doc) {
-        answer_error(req, 400, "invalid_json", why, NULL);
-        return;
-    }
-    if (session_body(call, req, &pw, &len) < 0)
-        return;
-    schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
-    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
-    const char *args[] = {"FCALL", "jb_login", "2", k_rev, k_fail};
-    if (job_begin(call, req, args, 5) < 0)
-        return;
-    call->phase = 1;
-    job_send(call, req);
-}
-
-/* Verifies the password (Argon2id, on this thread) and records the session or the failure. */
-static void session_verify(struct call *call, struct http_req *req)
-{
-    const struct store_reply *r = store_job_reply(call->job, 0);
-#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
-    if (store_reply_count(r) < 5) {
-        answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
-        return;
-    }
-    if (atol(AT(3)) >= LOGIN_MAX_FAILURES) {
-        answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again later",
-                           NULL, atol(AT(4)) > 0 ? atol(AT(4)) : 1);
-        return;
-    }
-    size_t pwlen;
-    const char *pw = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
-    bool known = call->user[0] && *AT(0);
-    call->login_ok = crypto_password_verify(known ? AT(0) : NULL, pw, pwlen) &&
-                     strcmp(AT(2), "0") == 0;
-    char role[16], k_fail[128], k_sess[128], hash[CRYPTO_HEX_LEN];
-    snprintf(role, sizeof role, "%s", AT(1));
-#undef AT
-    crypto_random_token(call->token);
-    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
-    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
-    schema_key(k_sess, sizeof k_sess, "session", hash);
-    iso_time(time(NULL) + SESSION_TTL, call->expires);
-    const char *args[] = {"FCALL", "jb_login_done", "2", k_fail, k_sess,
-                          call->login_ok ? "1" : "0", call->user, role};
-    if (job_begin(call, req, args, 8) < 0)
-        return;
-    store_job_argll(call->job, SESSION_TTL);
-    store_job_argstr(call->job, call->expires);
-    store_job_argll(call->job, LOGIN_FAILURE_WINDOW);
-    call->phase = 2;
-    job_send(call, req);
-}
-
-static void finish_session(struct call *call, struct http_req *req)
-{
-    if (store_job_ok(call->job) < 0) {
-        metrics_add(M_REDIS_ERRORS, 1);
-        answer_error(req, 503, "unavailable", "the reviewer store is unavailable; try again",
-                     NULL);
-        return;
-    }
-    if (call->phase == 1) {
-        session_verify(call, req);
-        return;
-    }
-    if (!call->login_ok) {
-        answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
-        return;
-    }
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "token", call->token);
-    buf_json_kv(&b, "expires_at", call->expires);
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     answer_json(req, 200, &b);
@@ -852,13 +586,24 @@ static void finish_ready(struct call *call, struct http_req *req)
     answer_json(req, 200, &b);
 }
 
-static void handle_metrics(struct api *api, struct http_req *req)
+/* /metrics: the gateway's own counters and the rules' at once, then the review figures
+ * that live in Redis (left out, not failed, when Redis does not answer). */
+static void handle_metrics(struct call *call, struct http_req *req)
+{
+    const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
+    if (job_begin(call, req, args, 4) == 0)
+        job_send(call, req);
+}
+
+static void finish_metrics(struct call *call, struct http_req *req)
 {
     struct buf b = {0};
     metrics_render(&b);
-    const struct ruleset *rs = rules_acquire(api->rules);
+    const struct ruleset *rs = rules_acquire(call->api->rules);
     rules_metrics(rs, &b);
     rules_release(rs);
+    if (store_job_ok(call->job) == 0)
+        review_render_stats(&b, store_job_reply(call->job, 0));
     if (b.oom)
         answer_error(req, 503, "overloaded", "out of memory", NULL);
     else
@@ -884,33 +629,60 @@ static void render_categories(struct buf *b)
 
 /* ---- routing ------------------------------------------------------------------------- */
 
+enum body { BODY_NONE, BODY_JSON, BODY_JSON_OR_EMPTY };
+
 struct route_def {
     enum route route;
-    const char *path;   /* exact, or a prefix when it ends in '/' */
+    const char *path;   /* a '*' stands for one path segment: the {id} */
     const char *method; /* GET routes also answer HEAD */
-    bool json_body;
+    enum body body;
+    enum auth auth;
 };
 
+#define CASES "/api/v1/review/cases/*"
 static const struct route_def route_defs[] = {
-    {ROUTE_REPORTS, API_REPORTS, "POST", true},
-    {ROUTE_BATCH, API_REPORTS "/batch", "POST", true},
-    {ROUTE_STATUS, API_REPORTS "/", "GET", false},
-    {ROUTE_CATEGORIES, "/api/v1/categories", "GET", false},
-    {ROUTE_HEALTHZ, "/healthz", "GET", false},
-    {ROUTE_READYZ, "/readyz", "GET", false},
-    {ROUTE_METRICS, "/metrics", "GET", false},
-    {ROUTE_SESSION, "/api/v1/session", "POST", true},
+    {ROUTE_REPORTS, API_REPORTS, "POST", BODY_JSON, AUTH_ANY},
+    {ROUTE_BATCH, API_REPORTS "/batch", "POST", BODY_JSON, AUTH_KEY},
+    {ROUTE_STATUS, API_REPORTS "/*", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_CATEGORIES, "/api/v1/categories", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_HEALTHZ, "/healthz", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_READYZ, "/readyz", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_METRICS, "/metrics", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_SESSION, "/api/v1/session", "POST", BODY_JSON, AUTH_ANY},
+    {ROUTE_CLAIM, "/api/v1/review/claim", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
+    {ROUTE_RENEW, CASES "/renew", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
+    {ROUTE_RELEASE, CASES "/release", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
+    {ROUTE_DECISION, CASES "/decision", "POST", BODY_JSON, AUTH_SESSION},
+    {ROUTE_BREAK, CASES "/break", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
+    {ROUTE_QUEUES, "/api/v1/review/queues", "GET", BODY_NONE, AUTH_SESSION},
+    {ROUTE_DECISIONS, "/api/v1/decisions", "GET", BODY_NONE, AUTH_KEY},
 };
+#undef CASES
 
-static const struct route_def *route_match(const char *path)
+/* True when path matches pattern; the segment that a '*' stands for goes to id ("" when it
+ * is longer than id can hold, which no valid id is). */
+static bool path_match(const char *pattern, const char *path, char *id, size_t idlen)
 {
-    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++) {
-        const char *p = route_defs[i].path;
-        size_t n = strlen(p);
-        if (p[n - 1] == '/' ? strncmp(path, p, n) == 0 && path[n] && !strchr(path + n, '/')
-                            : strcmp(path, p) == 0)
-            return &route_defs[i];
+    while (*pattern) {
+        if (*pattern == '*') {
+            size_t n = strcspn(path, "/");
+            if (n == 0)
+                return false;
+            snprintf(id, idlen, "%.*s", n < idlen ? (int)n : 0, path);
+            path += n;
+            pattern++;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
     }
+    return *path == '\0';
+}
+
+static const struct route_def *route_match(const char *path, char *id, size_t idlen)
+{
+    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++)
+        if (path_match(route_defs[i].path, path, id, idlen))
+            return &route_defs[i];
     return NULL;
 }
 
@@ -918,6 +690,15 @@ static bool method_ok(const struct route_def *d, const char *method)
 {
     return strcmp(method, d->method) == 0 ||
            (strcmp(d->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static const char *unauthorized_message(enum auth auth)
+{
+    switch (auth) {
+    case AUTH_KEY: return "this needs a platform API key (Bearer)";
+    case AUTH_SESSION: return "this needs a reviewer's session token (Bearer): log in first";
+    default: return "malformed Authorization header";
+    }
 }
 
 /* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
@@ -932,7 +713,7 @@ static long on_begin(struct http_req *req, void *arg)
     call->api = api;
     call->route = ROUTE_OTHER;
     http_set_state(req, call);
-    const struct route_def *d = route_match(http_path(req));
+    const struct route_def *d = route_match(http_path(req), call->path_id, sizeof call->path_id);
     if (!d) {
         answer_error(req, 404, "not_found", "no such endpoint", NULL);
         return -1;
@@ -944,23 +725,17 @@ static long on_begin(struct http_req *req, void *arg)
                      NULL);
         return -1;
     }
-    if (d->route == ROUTE_STATUS)
-        snprintf(call->report_id, sizeof call->report_id, "%s",
-                 http_path(req) + strlen(API_REPORTS "/"));
-    if (take_bearer(call, req) < 0 || (d->route == ROUTE_BATCH && !call->has_key)) {
+    if (take_bearer(call, req, d->auth) < 0) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized",
-                     d->route == ROUTE_BATCH ? "a batch needs a platform API key (Bearer)"
-                                             : "malformed Authorization header",
-                     NULL);
+        answer_error(req, 401, "unauthorized", unauthorized_message(d->auth), NULL);
         return -1;
     }
-    if (d->json_body && !content_type_json(http_header(req, "Content-Type"))) {
+    if (d->body == BODY_JSON && !content_type_json(http_header(req, "Content-Type"))) {
         answer_error(req, 415, "unsupported_media_type",
                      "send Content-Type: application/json (UTF-8)", NULL);
         return -1;
     }
-    if (!d->json_body)
+    if (d->body == BODY_NONE)
         return 0;
     if (d->route == ROUTE_SESSION)
         return 4096;
@@ -977,8 +752,15 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_BATCH: handle_reports(call, req); break;
     case ROUTE_STATUS: handle_status(call, req); break;
     case ROUTE_READYZ: handle_ready(call, req); break;
-    case ROUTE_SESSION: handle_session(call, req); break;
-    case ROUTE_METRICS: handle_metrics(api, req); break;
+    case ROUTE_METRICS: handle_metrics(call, req); break;
+    case ROUTE_SESSION: review_session(call, req); break;
+    case ROUTE_CLAIM: review_claim(call, req); break;
+    case ROUTE_RENEW:
+    case ROUTE_RELEASE:
+    case ROUTE_BREAK: review_lease(call, req); break;
+    case ROUTE_DECISION: review_decision(call, req); break;
+    case ROUTE_QUEUES: review_queues(call, req); break;
+    case ROUTE_DECISIONS: review_feed(call, req); break;
     case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
     case ROUTE_CATEGORIES:
         http_add_header(req, "Cache-Control", "public, max-age=3600");
@@ -993,16 +775,15 @@ static void on_resume(struct http_req *req, void *arg)
 {
     (void)arg;
     struct call *call = http_state(req);
-    if (call->route == ROUTE_STATUS)
-        finish_status(call, req);
-    else if (call->route == ROUTE_READYZ)
-        finish_ready(call, req);
-    else if (call->route == ROUTE_SESSION)
-        finish_session(call, req);
-    else
-        finish_reports(call, req);
+    switch (call->route) {
+    case ROUTE_REPORTS:
+    case ROUTE_BATCH: finish_reports(call, req); break;
+    case ROUTE_STATUS: finish_status(call, req); break;
+    case ROUTE_READYZ: finish_ready(call, req); break;
+    case ROUTE_METRICS: finish_metrics(call, req); break;
+    default: review_resume(call, req); break;
+    }
 }
-
 static void on_done(struct http_req *req, void *arg, int status, double seconds)
 {
     (void)arg;

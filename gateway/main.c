@@ -13,46 +13,6 @@
 #include "rules.h"
 #include "store.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: jubao-gateway [-c FILE] [-n] [--help]\n"
-                 "  -c FILE   read the configuration from FILE\n"
-                 "  -n        check the configuration and exit\n"
-                 "  --config-example  print every option as a commented configuration file\n"
-                 "options (in FILE as name = value):\n");
-    conf_describe(out, false);
-}
-
-/* Reads the flags. Returns 0 to go on, 1 to exit successfully, -1 on a usage error. */
-static int parse_flags(int argc, char **argv, const char **config, int *check_only)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            *config = argv[++i];
-        } else if (strcmp(argv[i], "-n") == 0) {
-            *check_only = 1;
-        } else if (strcmp(argv[i], "--config-example") == 0) {
-            conf_describe(stdout, true);
-            return 1;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 1;
-        } else {
-            usage(stderr);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static enum log_level level_of(const char *s)
-{
-    return strcmp(s, "debug") == 0  ? LOG_DEBUG
-           : strcmp(s, "warn") == 0  ? LOG_WARN
-           : strcmp(s, "error") == 0 ? LOG_ERROR
-                                     : LOG_INFO;
-}
-
 /* Blocks the signals that main waits for, in every thread started after this. */
 static void block_signals(sigset_t *set)
 {
@@ -64,22 +24,6 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* Loads the rule files named by the configuration. Returns the set, or NULL having logged
- * every "file:line: reason". */
-static struct ruleset *load_rules(const struct conf *conf)
-{
-    static char err[16384];
-    struct ruleset *rs = NULL;
-    const char *paths[] = {conf->rules};
-    if (rules_load(&rs, paths, 1, 0, err, sizeof err) < 0) {
-        for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
-            log_error("rules: %s", line);
-        return NULL;
-    }
-    log_info("rules: %zu loaded from %s", rules_count(rs), conf->rules);
-    return rs;
-}
-
 /* Waits for SIGTERM or SIGINT; on SIGHUP builds a new rule set and swaps it in, keeping the
  * old one when the files are broken. */
 static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct rules_live *live)
@@ -89,7 +33,7 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            struct ruleset *rs = load_rules(conf);
+            struct ruleset *rs = rules_load_logged(conf->rules);
             if (rs)
                 rules_swap(live, rs);
             else
@@ -105,7 +49,7 @@ int main(int argc, char **argv)
 {
     const char *config = NULL;
     int check_only = 0, rc = 1;
-    int f = parse_flags(argc, argv, &config, &check_only);
+    int f = conf_flags(argc, argv, "jubao-gateway", &config, &check_only);
     if (f != 0)
         return f > 0 ? 0 : 2;
     struct conf conf;
@@ -118,7 +62,7 @@ int main(int argc, char **argv)
         printf("jubao-gateway: configuration ok\n");
         return 0;
     }
-    log_init("jubao-gateway", level_of(conf.log_level));
+    log_init("jubao-gateway", log_level_of(conf.log_level));
     struct keys *keys = NULL;
     struct store *store = NULL;
     struct api *api = NULL;
@@ -136,7 +80,7 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
-    struct ruleset *rs = load_rules(&conf);
+    struct ruleset *rs = rules_load_logged(conf.rules);
     if (!rs || !(rules = rules_live_new(rs)))
         goto out;
     if (!(api = api_new(&conf, keys, store, rules))) {

@@ -5,7 +5,10 @@
 
 static const char *route_names[ROUTE_COUNT] = {
     "/api/v1/reports", "/api/v1/reports/batch", "/api/v1/reports/{id}", "/api/v1/categories",
-    "/healthz", "/readyz", "/metrics", "/api/v1/session", "other"};
+    "/healthz", "/readyz", "/metrics", "/api/v1/session", "/api/v1/review/claim",
+    "/api/v1/review/cases/{case}/renew", "/api/v1/review/cases/{case}/release",
+    "/api/v1/review/cases/{case}/decision", "/api/v1/review/cases/{case}/break",
+    "/api/v1/review/queues", "/api/v1/decisions", "other"};
 static const int statuses[] = {200, 202, 204, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
@@ -26,6 +29,9 @@ static const struct {
     {"jubao_redis_errors_total", "Requests answered 503 because Redis failed or was too slow."},
     {"jubao_rate_limited_total", "Reports refused with 429."},
     {"jubao_idempotent_replays_total", "Answers repeated for a known Idempotency-Key."},
+    {"jubao_review_claims_total", "Cases handed to a reviewer under a lease."},
+    {"jubao_review_lease_conflicts_total", "Renewals, releases and decisions refused with 409."},
+    {"jubao_audit_retries_total", "Decisions hashed again because another got into the audit chain first."},
 };
 
 void metrics_request(enum route route, int status, double seconds)

@@ -59,16 +59,6 @@ static const struct field_rule *rule_find(const char *name)
     return NULL;
 }
 
-static bool has_controls(const char *s, size_t len, bool multiline)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && !(multiline && (c == '\t' || c == '\n' || c == '\r'))) || c == 0x7f)
-            return true;
-    }
-    return false;
-}
-
 /* Checks one member's type, length and characters, and stores it. Returns 0 or -1. */
 static int take_field(const struct field_rule *r, const char *key, const struct jdoc *v,
                       const struct conf *c, struct report *out, struct report_error *err)
@@ -84,7 +74,7 @@ static int take_field(const struct field_rule *r, const char *key, const struct 
     if (n > (size_t)limit)
         return fail(err, 400, "too_long", r->name, "%s is longer than %ld %s", key, limit,
                     r->kind == LIMIT_CHARS ? "characters" : "bytes");
-    if (has_controls(s, len, r->multiline))
+    if (text_has_controls(s, len, r->multiline))
         return fail(err, 400, "control_characters", r->name,
                     "%s contains control characters", key);
     struct field *f = (struct field *)(void *)((char *)out + r->offset);

@@ -97,6 +97,11 @@ static const struct conf_opt conf_opts[] = {
     {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key", NULL},
     {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window", NULL},
     {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
+    {"review_lease", L(review_lease), "900", 1, 86400, NULL, "seconds a reviewer's claim on a case lasts unless renewed", NULL},
+    {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it", NULL},
+    {"worker_consumers", L(worker_consumers), "2", 1, 64, NULL, "jubao-worker: intake stream consumer processes", NULL},
+    {"worker_idle_ms", L(worker_idle_ms), "30000", 100, 3600000, NULL, "jubao-worker: milliseconds an intake entry may stay unacknowledged before the reaper takes it", NULL},
+    {"worker_max_deliveries", L(worker_max_deliveries), "5", 1, 1000, NULL, "jubao-worker: deliveries of an intake entry before it goes to the dead-letter stream", NULL},
 };
 #undef S
 #undef L
@@ -254,5 +259,36 @@ int conf_split_hostport(const char *s, char *host, size_t hostlen, int *port)
     memcpy(host, h, hl);
     host[hl] = '\0';
     *port = (int)n;
+    return 0;
+}
+
+static void usage(FILE *out, const char *program)
+{
+    fprintf(out, "usage: %s [-c FILE] [-n] [--help]\n"
+                 "  -c FILE   read the configuration from FILE\n"
+                 "  -n        check the configuration and exit\n"
+                 "  --config-example  print every option as a commented configuration file\n"
+                 "options (in FILE as name = value):\n", program);
+    conf_describe(out, false);
+}
+
+int conf_flags(int argc, char **argv, const char *program, const char **config, int *check_only)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            *config = argv[++i];
+        } else if (strcmp(argv[i], "-n") == 0) {
+            *check_only = 1;
+        } else if (strcmp(argv[i], "--config-example") == 0) {
+            conf_describe(stdout, true);
+            return 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, program);
+            return 1;
+        } else {
+            usage(stderr, program);
+            return -1;
+        }
+    }
     return 0;
 }

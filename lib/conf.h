@@ -37,6 +37,11 @@ struct conf {
     long rate_platform;        /* reports per window, per platform key */
     long rate_platform_window;
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
+    long review_lease;         /* seconds */
+    long no_violation_window;  /* days */
+    long worker_consumers;
+    long worker_idle_ms;
+    long worker_max_deliveries;
 };
 
 /* Fills c with the defaults, then the file at path (NULL: none), then the environment.
@@ -46,6 +51,11 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 /* Writes every option with its default, bounds and help: as `--help` text when as_file is
  * false, as a commented example configuration file when it is true. */
 void conf_describe(FILE *out, bool as_file);
+
+/* Reads a program's flags: -c FILE, -n (check the configuration and exit), --config-example,
+ * --help. Returns 0 to go on, 1 when it has done what was asked (exit 0), -1 on a usage error
+ * (printed; exit 2). */
+int conf_flags(int argc, char **argv, const char *program, const char **config, int *check_only);
 
 /* Splits "host:port" (or "[v6]:port") into host and port. Returns 0, or -1 when malformed. */
 int conf_split_hostport(const char *s, char *host, size_t hostlen, int *port);

@@ -35,7 +35,7 @@ struct keys {
     struct seal_epoch *epoch; /* writable, outside the read-only key page */
     unsigned char master[crypto_kdf_KEYBYTES];
     unsigned char seal_pk[crypto_box_PUBLICKEYBYTES];
-    unsigned char purpose[6][32]; /* derived once at load, indexed by enum crypto_purpose */
+    unsigned char purpose[CRYPTO_AUDIT + 1][32]; /* derived at load; index: enum crypto_purpose */
     unsigned char box[crypto_secretbox_KEYBYTES];
 };
 
@@ -139,7 +139,7 @@ struct keys *keys_load(const char *dir, char *err, size_t errlen)
         read_key(dir, "seal.pub", k->seal_pk, sizeof k->seal_pk, err, errlen) < 0)
         goto fail;
     static const char ctx[8] = {'j', 'b', 'p', 'u', 'r', 'p', 'o', 's'};
-    for (int i = 1; i < 6; i++)
+    for (int i = 1; i <= CRYPTO_AUDIT; i++)
         crypto_kdf_derive_from_key(k->purpose[i], 32, (uint64_t)i, ctx, k->master);
     crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, "jbidembx", k->master);
     sodium_mprotect_readonly(k);

@@ -23,6 +23,7 @@ enum crypto_purpose {
     CRYPTO_IDEMPOTENCY = 3, /* Idempotency-Key scopes and bodies */
     CRYPTO_FINGERPRINT = 4, /* normalized-text fingerprints */
     CRYPTO_TOKEN = 5,       /* reviewer session tokens */
+    CRYPTO_AUDIT = 6,       /* the audit chain of decisions */
 };
 
 struct keys;

@@ -37,13 +37,23 @@ local function merge_list(old, new)
 end
 
 -- The open case for a URL, or nil. A case that was actioned is closed: a new report about
--- the same URL opens a new case.
-local function open_case(prefix, url_key)
+-- the same URL opens a new case. A case decided no_violation stays open for window_ms after
+-- the decision, so that floods against cleared content join it instead of refilling the queue.
+local function open_case(prefix, url_key, now, window_ms)
   local cid = redis.call('GET', url_key)
   if not cid then return nil end
-  local status = redis.call('HGET', prefix .. 'case:' .. cid, 'status')
-  if status == false or status == 'actioned' then return nil end
+  local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'status', 'decided_ms')
+  if c[1] == false or c[1] == 'actioned' then return nil end
+  if c[1] == 'no_violation' and now - (tonumber(c[2]) or 0) > window_ms then return nil end
   return cid
+end
+
+-- Adds the decision on report rid to the feed of the platform that filed it, if one did.
+local function feed_add(prefix, rid, cid, verdict, category, at)
+  local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'platform', 'platform_ref')
+  if not r[1] or r[1] == '' then return end
+  redis.call('XADD', prefix .. 'decisions:' .. r[1], '*', 'report', rid, 'case', cid,
+    'verdict', verdict, 'category', category, 'decided_at', at, 'platform_ref', r[2] or '')
 end
 
 --[[ jb_report
@@ -54,6 +64,7 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
       20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
       24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
+      28 no_violation window ms
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds} | {'unauthorized'}
 ]]
@@ -75,8 +86,8 @@ local function jb_report(keys, args)
   local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now)
   if wait > 0 then return {'ratelimited', tostring(wait)} end
 
-  local cid = open_case(prefix, keys[1])
-  local dup = '1'
+  local cid = open_case(prefix, keys[1], now, tonumber(args[28]))
+  local dup, decided = '1', {false}
   if cid then
     local ck = prefix .. 'case:' .. cid
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority')
@@ -90,6 +101,7 @@ local function jb_report(keys, args)
     end
     redis.call('HSET', ck, 'updated_at', iso, 'last_report_at', iso)
     redis.call('RPUSH', ck .. ':reports', id)
+    decided = redis.call('HMGET', ck, 'verdict', 'decision_category', 'decided_at')
   else
     dup = '0'
     cid = args[3]
@@ -109,6 +121,10 @@ local function jb_report(keys, args)
     'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
     'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
     'title_redacted', args[26], 'description_redacted', args[27])
+  if platform ~= '' then
+    redis.call('RPUSH', prefix .. 'case:' .. cid .. ':platform_reports', id)
+    if decided[1] then feed_add(prefix, id, cid, decided[1], decided[2], decided[3]) end
+  end
   if args[14] ~= '' then
     redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
     redis.call('EXPIRE', keys[5], tonumber(args[15]))
@@ -211,3 +227,324 @@ redis.register_function('jb_reviewer_add', jb_reviewer_add)
 redis.register_function('jb_reviewer_disable', jb_reviewer_disable)
 redis.register_function{function_name = 'jb_login', callback = jb_login, flags = {'no-writes'}}
 redis.register_function('jb_login_done', jb_login_done)
+
+--[[ Workers and review.
+
+intake (stream, group 'workers') -> jb_route -> review:<queue>:<band> (streams, group
+'reviewers'; bands 3 highest .. 0) -> jb_claim -> a lease -> jb_decide.
+
+A lease is case fields lease_holder, lease_until (ms, Redis' clock), lease_stream, lease_entry
+and lease_queue, plus the case in the sorted set leases:<queue> scored by lease_until. The
+queue entry stays pending for its holder until the decision acknowledges and deletes it; a
+lease that ran out (or was released: score 0) is found in the sorted set by the next claim.
+Lease times come from Redis' TIME, so that every gateway agrees on them. ]]
+
+local WORKERS, REVIEWERS = 'workers', 'reviewers'
+local QUEUES = {'default', 'escalated'}
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function queue_key(prefix, queue, band)
+  return prefix .. 'review:' .. queue .. ':' .. band
+end
+
+local function queue_add(prefix, queue, band, cid)
+  local k = queue_key(prefix, queue, band)
+  if redis.call('EXISTS', k) == 0 then
+    redis.call('XGROUP', 'CREATE', k, REVIEWERS, '0', 'MKSTREAM')
+  end
+  redis.call('XADD', k, '*', 'case', cid)
+end
+
+-- The name and role of the reviewer of a live session, or nil (unknown, expired, disabled).
+local function session_of(prefix, skey)
+  local name = redis.call('HGET', skey, 'name')
+  if not name then return nil end
+  local r = redis.call('HMGET', prefix .. 'reviewer:' .. name, 'disabled', 'role')
+  if r[1] ~= '0' then return nil end
+  return name, r[2]
+end
+
+-- Moves an intake entry to the dead-letter stream and acknowledges it.
+local function dead_letter(intake, dl, stats, entry, cid, rid, deliveries, reason, iso)
+  redis.call('XADD', dl, '*', 'entry', entry, 'case', cid, 'report', rid,
+    'deliveries', deliveries, 'reason', reason, 'at', iso)
+  redis.call('XACK', intake, WORKERS, entry)
+  redis.call('HINCRBY', stats, 'dead_letters', 1)
+end
+
+--[[ jb_route  KEYS: 1 intake  2 case:<id>  3 report:<id>  4 deadletter  5 stats
+ARGV: 1 prefix  2 entry id  3 case id  4 report id  5 suggested  6 rule hits  7 severity
+      8 priority score  9 band  10 redacted title  11 redacted description  12 now iso
+Puts the case in the default review queue unless it was put there before (or is decided),
+and acknowledges the intake entry in the same step. Returns 'queued', 'already' or 'dead'
+(no such case: dead-lettered). ]]
+local function jb_route(keys, args)
+  local c = redis.call('HMGET', keys[2], 'status', 'queue', 'suggested', 'rule_hits', 'severity')
+  if not c[1] then
+    dead_letter(keys[1], keys[4], keys[5], args[2], args[3], args[4], '1', 'case not found',
+      args[12])
+    return 'dead'
+  end
+  local result = 'already'
+  if not c[2] and c[1] ~= 'actioned' and c[1] ~= 'no_violation' then
+    redis.call('HSET', keys[2], 'suggested', merge_list(c[3], args[5]),
+      'rule_hits', merge_list(c[4], args[6]),
+      'severity', math.max(tonumber(c[5]) or 0, tonumber(args[7])),
+      'priority', args[8], 'band', args[9], 'queue', 'default', 'queued_at', args[12])
+    if redis.call('EXISTS', keys[3]) == 1 then
+      redis.call('HSET', keys[3], 'title_redacted', args[10], 'description_redacted', args[11])
+    end
+    queue_add(args[1], 'default', args[9], args[3])
+    redis.call('HINCRBY', keys[5], 'routed', 1)
+    result = 'queued'
+  end
+  redis.call('XACK', keys[1], WORKERS, args[2])
+  return result
+end
+
+--[[ jb_dead  KEYS: 1 intake  2 deadletter  3 stats
+ARGV: 1 entry id  2 case id  3 report id  4 deliveries  5 reason  6 now iso ]]
+local function jb_dead(keys, args)
+  dead_letter(keys[1], keys[2], keys[3], args[1], args[2], args[3], args[4], args[5], args[6])
+  return 'ok'
+end
+
+-- True when stream id a is before b.
+local function id_before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+
+--[[ jb_trim_intake  KEYS: 1 intake
+Trims the intake stream below what every consumer group has acknowledged: below the oldest
+pending entry, or the last delivered one. Never MAXLEN, which ignores pending entries.
+Returns the number of entries removed. ]]
+local function jb_trim_intake(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return 0 end
+  local floor
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', keys[1])) do
+    local info = {}
+    for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+    local f = info['last-delivered-id']
+    if tonumber(info['pending']) > 0 then f = redis.call('XPENDING', keys[1], info['name'])[2] end
+    if not floor or id_before(f, floor) then floor = f end
+  end
+  if not floor then return 0 end
+  return redis.call('XTRIM', keys[1], 'MINID', floor)
+end
+
+-- The case of the next entry of a review stream for reviewer name, or nil.
+local function next_entry(k, name)
+  if redis.call('EXISTS', k) == 0 then return nil end
+  local r = redis.call('XREADGROUP', 'GROUP', REVIEWERS, name, 'COUNT', 1, 'STREAMS', k, '>')
+  if not r or not r[1] or not r[1][2][1] then return nil end
+  local e = r[1][2][1]
+  local f = {}
+  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+  return f['case'], e[1]
+end
+
+-- The next case of a queue to offer: a lease that ran out or was released, else the oldest
+-- entry of the highest band. Returns case id, stream, entry id; or nil.
+local function next_case(prefix, queue, name, now)
+  local exp = redis.call('ZRANGEBYSCORE', prefix .. 'leases:' .. queue, '-inf', now,
+    'LIMIT', 0, 1)
+  if exp[1] then
+    local c = redis.call('HMGET', prefix .. 'case:' .. exp[1], 'lease_stream', 'lease_entry')
+    redis.call('XCLAIM', c[1], REVIEWERS, name, 0, c[2], 'JUSTID')
+    return exp[1], c[1], c[2]
+  end
+  for band = 3, 0, -1 do
+    local k = queue_key(prefix, queue, band)
+    local cid, entry = next_entry(k, name)
+    if cid then return cid, k, entry end
+  end
+  return nil
+end
+
+--[[ jb_claim  KEYS: 1 session:<token hash>
+ARGV: 1 prefix  2 queue  3 lease ms  4 now iso  5 reports to show
+Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
+category, suggested, rule_hits, severity, band, reports, reporters, created_at,
+then canonical url, redacted title, redacted description for each report shown}. ]]
+local function jb_claim(keys, args)
+  local prefix, queue = args[1], args[2]
+  local name, role = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  if queue == 'escalated' and role ~= 'supervisor' then return {'forbidden'} end
+  local now = now_ms()
+  for _ = 1, 100 do
+    local cid, stream, entry = next_case(prefix, queue, name, now)
+    if not cid then return {'empty'} end
+    local ck = prefix .. 'case:' .. cid
+    local status = redis.call('HGET', ck, 'status')
+    if status == 'received' or status == 'in_review' then
+      local lease_until = now + tonumber(args[3])
+      redis.call('HSET', ck, 'lease_holder', name, 'lease_until', lease_until,
+        'lease_stream', stream, 'lease_entry', entry, 'lease_queue', queue)
+      if status == 'received' then redis.call('HSET', ck, 'status', 'in_review', 'updated_at', args[4]) end
+      redis.call('ZADD', prefix .. 'leases:' .. queue, lease_until, cid)
+      local c = redis.call('HMGET', ck, 'category', 'suggested', 'rule_hits', 'severity', 'band',
+        'reports', 'reporters', 'created_at')
+      local out = {'ok', cid, tostring(lease_until), queue}
+      for i = 1, 8 do out[#out + 1] = c[i] or '' end
+      for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
+        local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
+          'description_redacted')
+        out[#out + 1] = r[1] or ''; out[#out + 1] = r[2] or ''; out[#out + 1] = r[3] or ''
+      end
+      return out
+    end
+    -- decided, or gone: the entry is spent
+    redis.call('XACK', stream, REVIEWERS, entry)
+    redis.call('XDEL', stream, entry)
+    redis.call('ZREM', prefix .. 'leases:' .. queue, cid)
+  end
+  return {'empty'}
+end
+
+-- The case's lease fields and whether name holds it live: returns fields, holds, live.
+local function lease_of(ck, name, now)
+  local c = redis.call('HMGET', ck, 'status', 'lease_holder', 'lease_until', 'lease_stream',
+    'lease_entry', 'lease_queue', 'category')
+  local live = c[2] and tonumber(c[3]) > now
+  return c, live and c[2] == name, live
+end
+
+--[[ jb_lease  KEYS: 1 session:<token hash>
+ARGV: 1 prefix  2 case  3 renew | release | break  4 lease ms
+renew and release are for the holder of a live lease; break for supervisors, of anyone's.
+Returns {'ok', lease until ms ('0' when ended)} | {'unauthorized'} | {'forbidden'} |
+{'not_found'} | {'conflict'}. ]]
+local function jb_lease(keys, args)
+  local prefix, cid, action = args[1], args[2], args[3]
+  local name, role = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  if action == 'break' and role ~= 'supervisor' then return {'forbidden'} end
+  local ck = prefix .. 'case:' .. cid
+  local now = now_ms()
+  local c, holds, live = lease_of(ck, name, now)
+  if not c[1] then return {'not_found'} end
+  if not (holds or (action == 'break' and live)) then return {'conflict'} end
+  local lk = prefix .. 'leases:' .. c[6]
+  if action == 'renew' then
+    local lease_until = now + tonumber(args[4])
+    redis.call('HSET', ck, 'lease_until', lease_until)
+    redis.call('ZADD', lk, lease_until, cid)
+    return {'ok', tostring(lease_until)}
+  end
+  redis.call('HDEL', ck, 'lease_holder', 'lease_until')
+  redis.call('ZADD', lk, 0, cid)
+  return {'ok', '0'}
+end
+
+--[[ jb_whoami  KEYS: 1 session:<token hash>  2 audit:last  ARGV: 1 prefix
+Returns {'ok', reviewer name, role, the audit head: last entry as "seq hash" or ''} |
+{'unauthorized'}. ]]
+local function jb_whoami(keys, args)
+  local name, role = session_of(args[1], keys[1])
+  if not name then return {'unauthorized'} end
+  return {'ok', name, role or '', redis.call('GET', keys[2]) or ''}
+end
+
+--[[ jb_decide  KEYS: 1 session:<token hash>  2 audit  3 audit:last  4 stats
+ARGV: 1 prefix  2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso
+      7 the audit head the hash was made on  8 seq  9 hash  10 reviewer the hash names
+Decides the case of a live lease held by the session's reviewer: writes the case, the
+platforms' feeds and the audit entry, and ends the lease and its queue entry. The caller
+computes the audit hash (it holds the key); when another decision got in first the head has
+moved and the answer is {'retry', new head}, to hash again on it.
+Returns {'ok', category decided} | {'retry', head} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+local function jb_decide(keys, args)
+  local prefix, cid, verdict, iso = args[1], args[2], args[3], args[6]
+  local name = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  local ck = prefix .. 'case:' .. cid
+  local now = now_ms()
+  local c, holds = lease_of(ck, name, now)
+  if not c[1] then return {'not_found'} end
+  if not holds then return {'conflict'} end
+  local head = redis.call('GET', keys[3]) or ''
+  if head ~= args[7] or name ~= args[10] then return {'retry', head} end
+  redis.call('XACK', c[4], REVIEWERS, c[5])
+  redis.call('XDEL', c[4], c[5])
+  redis.call('ZREM', prefix .. 'leases:' .. c[6], cid)
+  redis.call('HDEL', ck, 'lease_holder', 'lease_until', 'lease_stream', 'lease_entry',
+    'lease_queue')
+  local category = args[4] ~= '' and args[4] or c[7]
+  if verdict == 'escalate' then
+    redis.call('HSET', ck, 'queue', 'escalated', 'escalated_at', iso, 'updated_at', iso)
+    queue_add(prefix, 'escalated', 3, cid)
+  else
+    redis.call('HSET', ck, 'status', verdict, 'verdict', verdict, 'decision_category', category,
+      'decided_at', iso, 'decided_ms', now, 'updated_at', iso)
+    for _, rid in ipairs(redis.call('LRANGE', ck .. ':platform_reports', 0, -1)) do
+      feed_add(prefix, rid, cid, verdict, category, iso)
+    end
+  end
+  local prev = string.match(args[7], ' (%x+)$') or ''
+  redis.call('XADD', keys[2], '*', 'seq', args[8], 'prev', prev, 'hash', args[9], 'at', iso,
+    'case', cid, 'verdict', verdict, 'category', args[4], 'reviewer', name, 'note', args[5])
+  redis.call('SET', keys[3], args[8] .. ' ' .. args[9])
+  redis.call('HINCRBY', keys[4], 'decisions:' .. verdict, 1)
+  return {'ok', category}
+end
+
+--[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 after (a stream id)  3 count
+Returns {'unauthorized'} | {'ok', id, fields, id, fields, ...} of the key's platform. ]]
+local function jb_feed(keys, args)
+  local k = redis.call('HMGET', keys[1], 'name', 'revoked')
+  if not k[1] or k[2] == '1' then return {'unauthorized'} end
+  local out = {'ok'}
+  for _, e in ipairs(redis.call('XRANGE', args[1] .. 'decisions:' .. k[1], '(' .. args[2], '+',
+      'COUNT', tonumber(args[3]))) do
+    out[#out + 1] = e[1]; out[#out + 1] = e[2]
+  end
+  return out
+end
+
+--[[ jb_review_stats  ARGV: 1 prefix
+Returns {dead letters, routed, data loss, actioned, no_violation, escalate, then for each queue:
+name, length, leased, oldest entry's age ms (-1 when empty)}. ]]
+local function jb_review_stats(keys, args)
+  local prefix = args[1]
+  local now = now_ms()
+  local s = redis.call('HMGET', prefix .. 'stats', 'dead_letters', 'routed', 'data_loss',
+    'decisions:actioned', 'decisions:no_violation', 'decisions:escalate')
+  local out = {}
+  for i = 1, 6 do out[i] = s[i] or '0' end
+  for _, q in ipairs(QUEUES) do
+    local len, oldest = 0, -1
+    for band = 0, 3 do
+      local k = queue_key(prefix, q, band)
+      len = len + redis.call('XLEN', k)
+      local first = redis.call('XRANGE', k, '-', '+', 'COUNT', 1)[1]
+      if first then
+        local age = now - tonumber(string.match(first[1], '^(%d+)'))
+        if age > oldest then oldest = age end
+      end
+    end
+    out[#out + 1] = q; out[#out + 1] = tostring(len)
+    out[#out + 1] = tostring(redis.call('ZCOUNT', prefix .. 'leases:' .. q, '(' .. now, '+inf'))
+    out[#out + 1] = tostring(oldest)
+  end
+  return out
+end
+
+redis.register_function('jb_route', jb_route)
+redis.register_function('jb_dead', jb_dead)
+redis.register_function('jb_trim_intake', jb_trim_intake)
+redis.register_function('jb_claim', jb_claim)
+redis.register_function('jb_lease', jb_lease)
+redis.register_function{function_name = 'jb_whoami', callback = jb_whoami,
+  flags = {'no-writes'}}
+redis.register_function('jb_decide', jb_decide)
+redis.register_function{function_name = 'jb_feed', callback = jb_feed, flags = {'no-writes'}}
+redis.register_function{function_name = 'jb_review_stats', callback = jb_review_stats,
+  flags = {'no-writes'}}

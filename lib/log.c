@@ -41,3 +41,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;
 }
+
+enum log_level log_level_of(const char *name)
+{
+    return strcmp(name, "debug") == 0  ? LOG_DEBUG
+           : strcmp(name, "warn") == 0  ? LOG_WARN
+           : strcmp(name, "error") == 0 ? LOG_ERROR
+                                        : LOG_INFO;
+}

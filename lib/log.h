@@ -9,6 +9,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_init(const char *program, enum log_level min);
+
+/* The level named "debug", "warn" or "error"; LOG_INFO for anything else. */
+enum log_level log_level_of(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

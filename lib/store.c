@@ -448,6 +448,14 @@ static void waiter_done(struct store_job *job, void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
+int store_job_commandv(struct store_job *job, const char *const *argv, size_t argc)
+{
+    int rc = argc ? store_job_command(job, argv[0]) : 0;
+    for (size_t i = 1; i < argc; i++)
+        rc |= store_job_argstr(job, argv[i]);
+    return rc;
+}
+
 int store_run(struct store *st, struct store_job *job)
 {
     struct store_waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};

@@ -47,6 +47,10 @@ int store_job_arg(struct store_job *job, const void *s, size_t len);
 int store_job_argstr(struct store_job *job, const char *s);
 int store_job_argll(struct store_job *job, long long v);
 
+/* Starts a command of argv[0] with the arguments argv[1..argc). Returns 0, or -1 when out
+ * of memory. */
+int store_job_commandv(struct store_job *job, const char *const *argv, size_t argc);
+
 /* Queues the job. done is called on a store thread, maybe before this returns. */
 void store_submit(struct store *st, struct store_job *job);
 

@@ -135,3 +135,13 @@ char *text_normalize(const char *s, size_t len, size_t *outlen)
         *outlen = out.len;
     return out.p;
 }
+
+bool text_has_controls(const char *s, size_t len, bool multiline)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\t' || c == '\n' || c == '\r'))) || c == 0x7f)
+            return true;
+    }
+    return false;
+}

@@ -1090,3 +1090,18 @@ int rules_load(struct ruleset **out, const char *const *paths, size_t n, unsigne
     buf_free(&ld.errs);
     return rc;
 }
+
+struct ruleset *rules_load_logged(const char *path)
+{
+    static char err[16384];
+    struct ruleset *rs = NULL;
+    const char *paths[] = {path};
+    if (rules_load(&rs, paths, 1, 0, err, sizeof err) < 0) {
+        char *save = NULL;
+        for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_error("rules: %s", line);
+        return NULL;
+    }
+    log_info("rules: %zu loaded from %s", rules_count(rs), path);
+    return rs;
+}

@@ -35,6 +35,10 @@ int rules_load(struct ruleset **out, const char *const *paths, size_t n, unsigne
                char *err, size_t errlen);
 void rules_free(struct ruleset *rs);
 
+/* Loads the rule file or directory at path for a daemon: returns the set, or NULL having
+ * logged every "file:line: reason" (lib/log.h). */
+struct ruleset *rules_load_logged(const char *path);
+
 /* Rules loaded, and the id of rule i (0 <= i < rules_count). */
 size_t rules_count(const struct ruleset *rs);
 const char *rules_id(const struct ruleset *rs, size_t i);

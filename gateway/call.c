@@ -1,0 +1,157 @@
+/* call — see call.h. */
+#include "call.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+void answer_json(struct http_req *req, int status, struct buf *b)
+{
+    if (b->oom) {
+        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        http_respond(req, 503, "application/json", oom, sizeof oom - 1);
+    } else {
+        http_respond(req, status, "application/json", b->p, b->len);
+    }
+    buf_free(b);
+}
+
+long retry_of(long retry_after)
+{
+    return retry_after > 0 ? retry_after : RETRY_AFTER_SECONDS;
+}
+
+void error_object(struct buf *b, const char *code, const char *message, const char *field)
+{
+    buf_puts(b, "{");
+    buf_json_kv(b, "code", code);
+    buf_json_kv(b, "message", message);
+    if (field)
+        buf_json_kv(b, "field", field);
+    buf_puts(b, "}");
+}
+
+void answer_error_retry(struct http_req *req, int status, const char *code, const char *message,
+                        const char *field, long retry_after)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{\"error\":");
+    error_object(&b, code, message, field);
+    buf_puts(&b, "}");
+    if (status == 429 || status == 503) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", retry_of(retry_after));
+        http_add_header(req, "Retry-After", n);
+    }
+    answer_json(req, status, &b);
+}
+
+void answer_error(struct http_req *req, int status, const char *code, const char *message,
+                  const char *field)
+{
+    answer_error_retry(req, status, code, message, field, 0);
+}
+
+void answer_unavailable(struct http_req *req)
+{
+    metrics_add(M_REDIS_ERRORS, 1);
+    answer_error(req, 503, "unavailable", "the store is unavailable; try again", NULL);
+}
+
+void iso_time(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool content_type_json(const char *ct)
+{
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+        return false;
+    const char *rest = ct + 16;
+    while (*rest == ' ')
+        rest++;
+    if (*rest == '\0')
+        return true;
+    if (*rest != ';')
+        return false;
+    const char *cs = strcasestr(rest, "charset=");
+    if (!cs)
+        return true;
+    cs += 8;
+    if (*cs == '"')
+        cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0 &&
+           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+}
+
+static void store_done(struct store_job *job, void *arg)
+{
+    (void)job;
+    http_resume(arg);
+}
+
+int job_begin(struct call *call, struct http_req *req, const char *const *args, size_t n)
+{
+    store_job_free(call->job);
+    if (!(call->job = store_job_new(store_done, req))) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return -1;
+    }
+    store_job_commandv(call->job, args, n);
+    return 0;
+}
+
+void job_send(struct call *call, struct http_req *req)
+{
+    http_suspend(req);
+    store_submit(call->api->store, call->job);
+}
+
+int take_json_object(struct call *call, struct http_req *req, bool empty_ok)
+{
+    size_t len;
+    const char *body = http_body(req, &len);
+    if (len == 0 && empty_ok)
+        body = "{}", len = 2;
+    else if (!content_type_json(http_header(req, "Content-Type"))) {
+        answer_error(req, 415, "unsupported_media_type",
+                     "send Content-Type: application/json (UTF-8)", NULL);
+        return -1;
+    }
+    char why[160], msg[200];
+    call->doc = jdoc_parse(body, len, (int)call->api->conf->json_depth_max, why, sizeof why);
+    if (!call->doc) {
+        snprintf(msg, sizeof msg, "the body is not valid JSON: %s", why);
+        answer_error(req, 400, "invalid_json", msg, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int only_fields(struct call *call, struct http_req *req, const char *const *names, size_t n)
+{
+    void *it = NULL;
+    const struct jdoc *v;
+    const char *key;
+    while ((key = jdoc_next(call->doc, &it, &v))) {
+        size_t i = 0;
+        while (i < n && strcmp(key, names[i]) != 0)
+            i++;
+        if (i == n) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%.100s is not a field of this request", key);
+            answer_error(req, 400, "unknown_field", msg, key);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* call — the state of one request and the answers, shared by the gateway's handler files:
+ * api.c (routing, reports in and out, operations) and review.c (reviewers and the platforms'
+ * decisions feed). Not a public interface: only gateway/ includes it.
+ *
+ * Per-request state has one owner and one place where it dies: a struct call is made in the
+ * route's begin callback and freed in its done callback (api.c).
+ */
+#ifndef JUBAO_CALL_H
+#define JUBAO_CALL_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "crypto.h"
+#include "http.h"
+#include "jdoc.h"
+#include "metrics.h"
+#include "rules.h"
+#include "store.h"
+
+#define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
+
+struct api {
+    const struct conf *conf;
+    const struct keys *keys;
+    struct store *store;
+    struct rules_live *rules;
+    struct buf categories; /* GET /api/v1/categories, rendered once */
+};
+
+struct item;
+
+/* The per-request state: made in begin, freed in done. */
+struct call {
+    struct api *api;
+    enum route route;
+    struct store_job *job;
+    struct jdoc *doc;
+    struct item *items;             /* reports of a POST, api.c */
+    size_t nitems;
+    char key_hash[CRYPTO_HEX_LEN];  /* of the Bearer key or session token, when one was sent */
+    bool has_key;
+    char secret_hash[CRYPTO_HEX_LEN];
+    bool has_secret;
+    char path_id[64];               /* the path's {id} or {case}; validated before use */
+    int phase;                      /* of a request that takes several store jobs */
+    int retries;
+    bool login_ok;
+    char user[65];                  /* the reviewer logging in or deciding */
+    char audit_head[96];            /* of a decision: the chain's last entry, "seq hash" */
+    char token[CRYPTO_TOKEN_LEN];
+    char iso[32];                   /* a time the answer names (expiry, decision) */
+};
+
+/* Answers b (then freed) as JSON with status; 503 when b ran out of memory. */
+void answer_json(struct http_req *req, int status, struct buf *b);
+
+/* Answers {"error": {"code", "message", "field"}} (field may be NULL); 429 and 503 carry
+ * Retry-After: retry_after seconds, or RETRY_AFTER_SECONDS when it is 0. */
+void answer_error_retry(struct http_req *req, int status, const char *code, const char *message,
+                        const char *field, long retry_after);
+void answer_error(struct http_req *req, int status, const char *code, const char *message,
+                  const char *field);
+
+/* The Retry-After of a refusal: the bucket's wait, or RETRY_AFTER_SECONDS when none. */
+long retry_of(long retry_after);
+
+/* {"code": …, "message": …, "field": …}, the inside of every error body. */
+void error_object(struct buf *b, const char *code, const char *message, const char *field);
+
+/* 503 for a store job that failed (Redis down or too slow), counted as a Redis error. */
+void answer_unavailable(struct http_req *req);
+
+/* True when the Content-Type is JSON in UTF-8 (the default charset of JSON). */
+bool content_type_json(const char *ct);
+
+/* The UTC time t as "2026-11-24T22:00:00Z". */
+void iso_time(time_t t, char out[32]);
+long long wall_ms(void);
+
+/* Starts the request's store job, dropping any before it, with a first command of args[0..n)
+ * (none when n is 0). Returns 0, or -1 having answered 503. */
+int job_begin(struct call *call, struct http_req *req, const char *const *args, size_t n);
+
+/* Suspends the request until the store has answered its job (then the resume callback runs). */
+void job_send(struct call *call, struct http_req *req);
+
+/* The JSON body of the request, parsed into call->doc; an empty body counts as {} when
+ * empty_ok. Returns 0, or -1 having answered 400 (or 415 for a non-JSON Content-Type). */
+int take_json_object(struct call *call, struct http_req *req, bool empty_ok);
+
+/* Checks that every member of call->doc is one of names[0..n). Returns 0, or -1 having
+ * answered 400 unknown_field. */
+int only_fields(struct call *call, struct http_req *req, const char *const *names, size_t n);
+
+/* The handlers of review.c; each answers, or suspends with a store job whose answer goes to
+ * review_resume. */
+void review_session(struct call *call, struct http_req *req);
+void review_claim(struct call *call, struct http_req *req);
+void review_lease(struct call *call, struct http_req *req);
+void review_decision(struct call *call, struct http_req *req);
+void review_queues(struct call *call, struct http_req *req);
+void review_feed(struct call *call, struct http_req *req);
+void review_resume(struct call *call, struct http_req *req);
+
+/* The review metrics kept in Redis (queues, decisions, dead letters), appended to b from the
+ * reply of a jb_review_stats call. */
+void review_render_stats(struct buf *b, const struct store_reply *r);
+
+#endif

@@ -1,0 +1,651 @@
+/* review — reviewers' sessions, the review calls of API.md (claim, renew, release, decision)
+ * with the supervisors' queues and lease breaking, and the platforms' decisions feed.
+ *
+ * Every call is one Redis Function that first checks the session (lib/functions.lua), so
+ * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
+ * checked and ended atomically: one holder per case however many reviewers claim together.
+ * A decision takes two steps, because the audit hash is made here, where the key is: read the
+ * chain's head, hash the entry on it, and write it only if the head has not moved meanwhile
+ * (else hash again on the new head).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "call.h"
+#include "category.h"
+#include "log.h"
+#include "report.h"
+#include "schema.h"
+#include "text.h"
+
+#define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
+#define LOGIN_MAX_FAILURES 10      /* failed logins per reviewer name ... */
+#define LOGIN_FAILURE_WINDOW 900   /* ... in this many seconds, then 429 */
+#define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
+#define NOTE_MAX 2000              /* characters of a decision's note */
+#define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
+#define FEED_LIMIT_MAX 1000
+
+#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
+
+/* The first reply of the job, or NULL having answered 503 when the store failed. */
+static const struct store_reply *first_reply(struct call *call, struct http_req *req)
+{
+    if (store_job_ok(call->job) < 0) {
+        answer_unavailable(req);
+        return NULL;
+    }
+    return store_job_reply(call->job, 0);
+}
+
+/* Answers the refusals every review Function shares ({'unauthorized'}, ...). Returns true
+ * when it answered, false when r is {'ok', ...}. */
+static bool answer_refusal(struct http_req *req, const struct store_reply *r, const char *conflict)
+{
+    const struct store_reply *kind = store_reply_at(r, 0);
+    if (store_reply_is(kind, "ok"))
+        return false;
+    if (store_reply_is(kind, "unauthorized")) {
+        http_add_header(req, "WWW-Authenticate", "Bearer");
+        answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
+                     NULL);
+    } else if (store_reply_is(kind, "forbidden")) {
+        answer_error(req, 403, "forbidden", "only supervisors may do this", NULL);
+    } else if (store_reply_is(kind, "not_found")) {
+        answer_error(req, 404, "not_found", "no such case", NULL);
+    } else if (store_reply_is(kind, "conflict")) {
+        metrics_add(M_LEASE_CONFLICTS, 1);
+        answer_error(req, 409, conflict,
+                     strcmp(conflict, "not_leased") == 0
+                         ? "nobody holds a lease on this case"
+                         : "you do not hold a live lease on this case: claim it again",
+                     NULL);
+    } else {
+        log_warn("review: unexpected reply from Redis (%s)", AT(r, 0));
+        answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
+    }
+    return true;
+}
+
+/* The session key of the request's token (checked in api.c before the handler runs). */
+static void session_key(const struct call *call, char out[128])
+{
+    schema_key(out, 128, "session", call->key_hash);
+}
+
+/* The lease end in Redis milliseconds as an ISO time into call->iso. */
+static void lease_iso(struct call *call, const char *ms)
+{
+    iso_time((time_t)(atoll(ms) / 1000), call->iso);
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+/* Checks {"user": …, "password": …}. Returns 0, or -1 having answered. */
+static int session_body(struct call *call, struct http_req *req)
+{
+    static const char name_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    static const char *const names[] = {"user", "password"};
+    if (only_fields(call, req, names, 2) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        const struct jdoc *v = jdoc_get(call->doc, names[i]);
+        size_t n = 0;
+        if (!v || !jdoc_string(v, &n) || n == 0) {
+            answer_error(req, 400, v ? "wrong_type" : "missing_field",
+                         i ? "password must be a non-empty string" : "user must be a non-empty string",
+                         names[i]);
+            return -1;
+        }
+        if (n > (i ? 1024u : 64u)) {
+            answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
+                                                 : "user is longer than 64 bytes", names[i]);
+            return -1;
+        }
+    }
+    size_t ulen;
+    const char *user = jdoc_string(jdoc_get(call->doc, "user"), &ulen);
+    /* a name no reviewer can have is checked like a wrong password, so as to tell nothing */
+    snprintf(call->user, sizeof call->user, "%.*s",
+             strspn(user, name_chars) == ulen ? (int)ulen : 0, user);
+    return 0;
+}
+
+/* POST /api/v1/session: first reads the reviewer and the count of recent failures. */
+void review_session(struct call *call, struct http_req *req)
+{
+    char k_rev[128], k_fail[128];
+    if (take_json_object(call, req, false) < 0 || session_body(call, req) < 0)
+        return;
+    schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
+    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
+    const char *args[] = {"FCALL", "jb_login", "2", k_rev, k_fail};
+    if (job_begin(call, req, args, 5) < 0)
+        return;
+    call->phase = 1;
+    job_send(call, req);
+}
+
+/* Verifies the password (Argon2id, on this thread) and records the session or the failure. */
+static void session_verify(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (store_reply_count(r) < 5) {
+        answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+        return;
+    }
+    if (atol(AT(r, 3)) >= LOGIN_MAX_FAILURES) {
+        answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again later",
+                           NULL, atol(AT(r, 4)) > 0 ? atol(AT(r, 4)) : 1);
+        return;
+    }
+    size_t pwlen;
+    const char *pw = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
+    bool known = call->user[0] && *AT(r, 0);
+    call->login_ok = crypto_password_verify(known ? AT(r, 0) : NULL, pw, pwlen) &&
+                     strcmp(AT(r, 2), "0") == 0;
+    char role[16], k_fail[128], k_sess[128], hash[CRYPTO_HEX_LEN];
+    snprintf(role, sizeof role, "%s", AT(r, 1));
+    crypto_random_token(call->token);
+    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
+    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
+    schema_key(k_sess, sizeof k_sess, "session", hash);
+    iso_time(time(NULL) + SESSION_TTL, call->iso);
+    const char *args[] = {"FCALL", "jb_login_done", "2", k_fail, k_sess,
+                          call->login_ok ? "1" : "0", call->user, role};
+    if (job_begin(call, req, args, 8) < 0)
+        return;
+    store_job_argll(call->job, SESSION_TTL);
+    store_job_argstr(call->job, call->iso);
+    store_job_argll(call->job, LOGIN_FAILURE_WINDOW);
+    call->phase = 2;
+    job_send(call, req);
+}
+
+static void finish_session(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (call->phase == 1) {
+        session_verify(call, req, r);
+        return;
+    }
+    if (!call->login_ok) {
+        answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
+        return;
+    }
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "token", call->token);
+    buf_json_kv(&b, "expires_at", call->iso);
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+/* ---- claim --------------------------------------------------------------------------- */
+
+/* POST /api/v1/review/claim {"queue": "default"} */
+void review_claim(struct call *call, struct http_req *req)
+{
+    static const char *const names[] = {"queue"};
+    if (take_json_object(call, req, true) < 0 || only_fields(call, req, names, 1) < 0)
+        return;
+    const struct jdoc *q = jdoc_get(call->doc, "queue");
+    const char *queue = q ? jdoc_string(q, NULL) : "default";
+    if (!queue) {
+        answer_error(req, 400, "wrong_type", "queue must be a string", "queue");
+        return;
+    }
+    if (strcmp(queue, "default") != 0 && strcmp(queue, "escalated") != 0) {
+        answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
+        return;
+    }
+    char k_sess[128], iso[32];
+    session_key(call, k_sess);
+    iso_time(time(NULL), iso);
+    const char *args[] = {"FCALL", "jb_claim", "1", k_sess, SCHEMA_PREFIX, queue};
+    if (job_begin(call, req, args, 6) < 0)
+        return;
+    store_job_argll(call->job, call->api->conf->review_lease * 1000);
+    store_job_argstr(call->job, iso);
+    store_job_argll(call->job, CLAIM_REPORTS);
+    job_send(call, req);
+}
+
+/* Appends "key": [ … ] from a comma-separated list. */
+static void json_csv(struct buf *b, const char *key, const char *csv)
+{
+    buf_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0, n = 0; csv[i]; n++) {
+        size_t len = strcspn(csv + i, ",");
+        buf_puts(b, n ? "," : "");
+        buf_json_str(b, csv + i, len);
+        i += len + (csv[i + len] == ',');
+    }
+    buf_puts(b, "]");
+}
+
+/* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim reply's
+ * report triples. */
+static void json_column(struct buf *b, const char *key, const struct store_reply *r, size_t col)
+{
+    buf_printf(b, ",\"%s\":[", key);
+    size_t n = store_reply_count(r), shown = 0;
+    for (size_t i = 12 + col; i < n; i += 3) {
+        const char *s = AT(r, i);
+        bool seen = !*s;
+        for (size_t j = 12 + col; j < i && !seen; j += 3)
+            seen = strcmp(AT(r, j), s) == 0;
+        if (seen)
+            continue;
+        buf_puts(b, shown++ ? "," : "");
+        buf_json_str(b, s, strlen(s));
+    }
+    buf_puts(b, "]");
+}
+
+static void finish_claim(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (store_reply_is(store_reply_at(r, 0), "empty")) {
+        http_respond(req, 204, NULL, "", 0);
+        return;
+    }
+    if (answer_refusal(req, r, "lease_not_held"))
+        return;
+    metrics_add(M_CLAIMS, 1);
+    lease_iso(call, AT(r, 2));
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "case", AT(r, 1));
+    buf_json_kv(&b, "queue", AT(r, 3));
+    buf_json_kv(&b, "lease_expires_at", call->iso);
+    buf_json_kv(&b, "category", AT(r, 4));
+    json_csv(&b, "suggested_categories", AT(r, 5));
+    json_csv(&b, "rule_hits", AT(r, 6));
+    buf_json_kv(&b, "severity", rules_severity_name(atoi(AT(r, 7))));
+    buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld", atoi(AT(r, 8)),
+               atol(AT(r, 9)), atol(AT(r, 10)));
+    json_column(&b, "urls", r, 0);
+    json_column(&b, "titles", r, 1);
+    json_column(&b, "descriptions", r, 2);
+    buf_json_kv(&b, "first_reported_at", AT(r, 11));
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+/* ---- renew, release, break ----------------------------------------------------------- */
+
+/* Checks the path's case id and that the body is empty or {}. Returns 0, or -1 having answered. */
+static int case_request(struct call *call, struct http_req *req, const char *const *fields,
+                        size_t nfields)
+{
+    if (!report_id_valid(call->path_id, 'C')) {
+        answer_error(req, 404, "not_found", "no such case", NULL);
+        return -1;
+    }
+    if (take_json_object(call, req, nfields == 0) < 0 ||
+        only_fields(call, req, fields, nfields) < 0)
+        return -1;
+    return 0;
+}
+
+/* POST /api/v1/review/cases/{case}/renew, /release and /break. */
+void review_lease(struct call *call, struct http_req *req)
+{
+    if (case_request(call, req, NULL, 0) < 0)
+        return;
+    const char *action = call->route == ROUTE_RENEW     ? "renew"
+                         : call->route == ROUTE_RELEASE ? "release"
+                                                        : "break";
+    char k_sess[128];
+    session_key(call, k_sess);
+    const char *args[] = {"FCALL", "jb_lease", "1", k_sess, SCHEMA_PREFIX, call->path_id, action};
+    if (job_begin(call, req, args, 7) < 0)
+        return;
+    store_job_argll(call->job, call->api->conf->review_lease * 1000);
+    job_send(call, req);
+}
+
+static void finish_lease(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (answer_refusal(req, r, call->route == ROUTE_BREAK ? "not_leased" : "lease_not_held"))
+        return;
+    if (call->route != ROUTE_RENEW) {
+        if (call->route == ROUTE_BREAK)
+            log_info("review: a supervisor broke the lease on case %s", call->path_id);
+        http_respond(req, 204, NULL, "", 0);
+        return;
+    }
+    lease_iso(call, AT(r, 1));
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "case", call->path_id);
+    buf_json_kv(&b, "lease_expires_at", call->iso);
+    buf_puts(&b, "}");
+    answer_json(req, 200, &b);
+}
+
+/* ---- decision ------------------------------------------------------------------------ */
+
+/* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
+ * not a string, too long or holds control characters. */
+static const char *decision_string(struct call *call, struct http_req *req, const char *name,
+                                   size_t max_chars, bool *bad)
+{
+    const struct jdoc *v = jdoc_get(call->doc, name);
+    if (!v || *bad)
+        return NULL;
+    size_t len;
+    const char *s = jdoc_string(v, &len);
+    char msg[96];
+    if (!s) {
+        snprintf(msg, sizeof msg, "%s must be a string", name);
+        answer_error(req, 400, "wrong_type", msg, name);
+    } else if (text_utf8_chars(s, len) > max_chars) {
+        snprintf(msg, sizeof msg, "%s is longer than %zu characters", name, max_chars);
+        answer_error(req, 400, "too_long", msg, name);
+    } else if (text_has_controls(s, len, true) || strlen(s) != len) {
+        snprintf(msg, sizeof msg, "%s contains control characters", name);
+        answer_error(req, 400, "control_characters", msg, name);
+    } else {
+        return s;
+    }
+    *bad = true;
+    return NULL;
+}
+
+/* Checks {"verdict", "category", "note"}. Returns 0, or -1 having answered. */
+static int decision_body(struct call *call, struct http_req *req)
+{
+    static const char *const names[] = {"verdict", "category", "note"};
+    if (case_request(call, req, names, 3) < 0)
+        return -1;
+    bool bad = false;
+    const char *verdict = decision_string(call, req, "verdict", 32, &bad);
+    const char *category = decision_string(call, req, "category", 64, &bad);
+    decision_string(call, req, "note", NOTE_MAX, &bad);
+    if (bad)
+        return -1;
+    if (!verdict) {
+        answer_error(req, 400, "missing_field", "verdict is required", "verdict");
+    } else if (strcmp(verdict, "actioned") && strcmp(verdict, "no_violation") &&
+               strcmp(verdict, "escalate")) {
+        answer_error(req, 422, "invalid_verdict", "verdict is actioned, no_violation or escalate",
+                     "verdict");
+    } else if (category && !category_find(category, strlen(category))) {
+        answer_error(req, 422, "invalid_category", "category is not a category code", "category");
+    } else if (!category && strcmp(verdict, "actioned") == 0) {
+        answer_error(req, 400, "missing_field", "an actioned case needs its category",
+                     "category");
+    } else {
+        return 0;
+    }
+    return -1;
+}
+
+/* Reads the session's reviewer and the audit chain's head (phase 1). */
+static void decision_head(struct call *call, struct http_req *req)
+{
+    char k_sess[128];
+    session_key(call, k_sess);
+    const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
+                          SCHEMA_PREFIX};
+    if (job_begin(call, req, args, 6) < 0)
+        return;
+    call->phase = 1;
+    job_send(call, req);
+}
+
+/* POST /api/v1/review/cases/{case}/decision */
+void review_decision(struct call *call, struct http_req *req)
+{
+    if (decision_body(call, req) == 0)
+        decision_head(call, req);
+}
+
+static const char *doc_str(const struct call *call, const char *name)
+{
+    const struct jdoc *v = jdoc_get(call->doc, name);
+    return v ? jdoc_string(v, NULL) : "";
+}
+
+/* Hashes the audit entry on the chain's head and writes the decision (phase 2). The
+ * reviewer and the head are copied first: the next job frees the reply they are in. */
+static void decision_write(struct call *call, struct http_req *req, const char *reviewer,
+                           const char *head)
+{
+    snprintf(call->user, sizeof call->user, "%s", reviewer);
+    snprintf(call->audit_head, sizeof call->audit_head, "%s", head);
+    reviewer = call->user;
+    head = call->audit_head;
+    char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN];
+    const char *prev = strchr(head, ' ');
+    snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
+    iso_time(time(NULL), call->iso);
+    struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
+                            .at = call->iso, .case_id = call->path_id,
+                            .verdict = doc_str(call, "verdict"),
+                            .category = doc_str(call, "category"), .reviewer = reviewer,
+                            .note = doc_str(call, "note")};
+    if (audit_hash(call->api->keys, &e, hash) < 0) {
+        answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    session_key(call, k_sess);
+    const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
+                          SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
+                          call->path_id, e.verdict, e.category, e.note, call->iso, head, seq,
+                          hash, reviewer};
+    if (job_begin(call, req, args, sizeof args / sizeof args[0]) < 0)
+        return;
+    call->phase = 2;
+    job_send(call, req);
+}
+
+static void finish_decision(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (call->phase == 1) {
+        if (!answer_refusal(req, r, "lease_not_held"))
+            decision_write(call, req, AT(r, 1), AT(r, 3));
+        return;
+    }
+    if (store_reply_is(store_reply_at(r, 0), "retry")) {
+        metrics_add(M_AUDIT_RETRIES, 1);
+        if (++call->retries < AUDIT_TRIES) {
+            /* the reviewer is the session's, which cannot change: read it again with the head */
+            decision_head(call, req);
+            return;
+        }
+        answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
+        return;
+    }
+    if (answer_refusal(req, r, "lease_not_held"))
+        return;
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    buf_json_kv(&b, "case", call->path_id);
+    buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
+    buf_json_kv(&b, "category", AT(r, 1));
+    buf_json_kv(&b, "decided_at", call->iso);
+    buf_puts(&b, "}");
+    answer_json(req, 200, &b);
+}
+
+/* ---- supervisors' view of the queues ------------------------------------------------- */
+
+/* GET /api/v1/review/queues: the session's role and the queues' figures in one job. */
+void review_queues(struct call *call, struct http_req *req)
+{
+    char k_sess[128];
+    session_key(call, k_sess);
+    const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
+                          SCHEMA_PREFIX};
+    if (job_begin(call, req, args, 6) < 0)
+        return;
+    store_job_command(call->job, "FCALL");
+    store_job_argstr(call->job, "jb_review_stats");
+    store_job_argstr(call->job, "0");
+    store_job_argstr(call->job, SCHEMA_PREFIX);
+    job_send(call, req);
+}
+
+static void finish_queues(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (answer_refusal(req, r, "lease_not_held"))
+        return;
+    if (strcmp(AT(r, 2), "supervisor") != 0) {
+        answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
+        return;
+    }
+    const struct store_reply *s = store_job_reply(call->job, 1);
+    if (store_reply_count(s) < 6) {
+        answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
+        return;
+    }
+    struct buf b = {0};
+    buf_puts(&b, "{\"queues\":[");
+    for (size_t i = 6; i + 3 < store_reply_count(s); i += 4) {
+        long long age = atoll(AT(s, i + 3));
+        buf_puts(&b, i > 6 ? ",{" : "{");
+        buf_json_kv(&b, "queue", AT(s, i));
+        buf_printf(&b, ",\"length\":%lld,\"leased\":%lld,\"oldest_age_seconds\":%lld}",
+                   atoll(AT(s, i + 1)), atoll(AT(s, i + 2)), age < 0 ? 0 : age / 1000);
+    }
+    buf_printf(&b, "],\"dead_letters\":%lld}", atoll(AT(s, 0)));
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+void review_render_stats(struct buf *b, const struct store_reply *s)
+{
+    if (store_reply_count(s) < 6)
+        return;
+    buf_printf(b, "# HELP jubao_dead_letters_total Intake entries moved to the dead-letter stream.\n"
+                  "# TYPE jubao_dead_letters_total counter\njubao_dead_letters_total %lld\n",
+               atoll(AT(s, 0)));
+    buf_printf(b, "# HELP jubao_worker_cases_routed_total Cases put in a review queue.\n"
+                  "# TYPE jubao_worker_cases_routed_total counter\n"
+                  "jubao_worker_cases_routed_total %lld\n", atoll(AT(s, 1)));
+    buf_printf(b, "# HELP jubao_intake_data_loss_total Intake entries found deleted before "
+                  "they were processed.\n# TYPE jubao_intake_data_loss_total counter\n"
+                  "jubao_intake_data_loss_total %lld\n", atoll(AT(s, 2)));
+    static const char *const verdicts[] = {"actioned", "no_violation", "escalate"};
+    buf_puts(b, "# HELP jubao_review_decisions_total Decisions, by verdict.\n"
+                "# TYPE jubao_review_decisions_total counter\n");
+    for (int i = 0; i < 3; i++)
+        buf_printf(b, "jubao_review_decisions_total{verdict=\"%s\"} %lld\n", verdicts[i],
+                   atoll(AT(s, 3 + (size_t)i)));
+    static const char *const gauges[][2] = {
+        {"jubao_review_queue_length", "Undecided cases in the queue, leased or not."},
+        {"jubao_review_leases", "Cases under a live lease."},
+        {"jubao_review_queue_oldest_age_seconds", "Age of the oldest undecided case."}};
+    for (size_t g = 0; g < 3; g++) {
+        buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g][0], gauges[g][1],
+                   gauges[g][0]);
+        for (size_t i = 6; i + 3 < store_reply_count(s); i += 4) {
+            long long v = atoll(AT(s, i + 1 + g));
+            if (g == 2)
+                v = v < 0 ? 0 : v / 1000;
+            buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], AT(s, i), v);
+        }
+    }
+}
+
+/* ---- the platforms' decisions feed --------------------------------------------------- */
+
+/* True when s is "0" or a stream id "ms-seq". */
+static bool cursor_valid(const char *s)
+{
+    size_t a = strspn(s, "0123456789");
+    if (strcmp(s, "0") == 0)
+        return true;
+    if (a == 0 || a > 20 || s[a] != '-')
+        return false;
+    size_t b = strspn(s + a + 1, "0123456789");
+    return b > 0 && b <= 20 && s[a + 1 + b] == '\0';
+}
+
+/* GET /api/v1/decisions?after=CURSOR&limit=N */
+void review_feed(struct call *call, struct http_req *req)
+{
+    const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
+    if (!after || !*after)
+        after = "0";
+    if (!cursor_valid(after)) {
+        answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
+                     "after");
+        return;
+    }
+    long n = 100;
+    if (limit) {
+        size_t digits = strspn(limit, "0123456789");
+        n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
+        if (n < 1 || n > FEED_LIMIT_MAX) {
+            answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000", "limit");
+            return;
+        }
+    }
+    snprintf(call->path_id, sizeof call->path_id, "%s", strcmp(after, "0") ? after : "0-0");
+    snprintf(call->iso, sizeof call->iso, "%s", after);
+    char k_key[128];
+    schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
+    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, call->path_id};
+    if (job_begin(call, req, args, 6) < 0)
+        return;
+    store_job_argll(call->job, n);
+    job_send(call, req);
+}
+
+static void finish_feed(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (store_reply_is(store_reply_at(r, 0), "unauthorized")) {
+        http_add_header(req, "WWW-Authenticate", "Bearer");
+        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
+        return;
+    }
+    if (answer_refusal(req, r, "lease_not_held"))
+        return;
+    static const char *const names[][2] = {{"report", "id"}, {"case", "case"},
+                                           {"verdict", "verdict"}, {"category", "category"},
+                                           {"decided_at", "decided_at"},
+                                           {"platform_ref", "platform_ref"}};
+    struct buf b = {0};
+    const char *next = call->iso;
+    buf_puts(&b, "{\"decisions\":[");
+    for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
+        const struct store_reply *f = store_reply_at(r, i + 1);
+        next = AT(r, i);
+        buf_puts(&b, i > 1 ? ",{" : "{");
+        buf_json_kv(&b, "cursor", next);
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            for (size_t j = 0; j + 1 < store_reply_count(f); j += 2)
+                if (store_reply_is(store_reply_at(f, j), names[k][0]) &&
+                    (k < 5 || *AT(f, j + 1)))
+                    buf_json_kv(&b, names[k][1], AT(f, j + 1));
+        buf_puts(&b, "}");
+    }
+    buf_puts(&b, "]");
+    buf_json_kv(&b, "next", next);
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
+
+void review_resume(struct call *call, struct http_req *req)
+{
+    const struct store_reply *r = first_reply(call, req);
+    if (!r)
+        return;
+    switch (call->route) {
+    case ROUTE_SESSION: finish_session(call, req, r); break;
+    case ROUTE_CLAIM: finish_claim(call, req, r); break;
+    case ROUTE_RENEW:
+    case ROUTE_RELEASE:
+    case ROUTE_BREAK: finish_lease(call, req, r); break;
+    case ROUTE_DECISION: finish_decision(call, req, r); break;
+    case ROUTE_QUEUES: finish_queues(call, req, r); break;
+    case ROUTE_DECISIONS: finish_feed(call, req, r); break;
+    default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
+    }
+}

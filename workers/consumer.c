@@ -1,0 +1,313 @@
+/* consumer — reads the intake stream in the consumer group, its own pending entries first,
+ * and routes each new case to review (worker.h). The routing and the acknowledgement are one
+ * Redis Function call (jb_route), so an entry is acknowledged exactly when its output exists,
+ * and a case is queued once however often its entry is delivered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "route.h"
+#include "schema.h"
+#include "worker.h"
+
+#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
+
+void worker_nap(struct worker *w, long ms)
+{
+    for (; ms > 0 && !*w->stop; ms -= 50) {
+        struct timespec ts = {0, (ms < 50 ? ms : 50) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Runs the job; returns 0, or -1 having logged when Redis failed or answered an error to
+ * any command. Frees the job either way. */
+static int run(struct worker *w, struct store_job *j, int ncommands, const char *what)
+{
+    int rc = j ? store_run(w->store, j) : -1;
+    for (int i = 0; rc == 0 && i < ncommands; i++) {
+        const struct store_reply *r = store_job_reply(j, i);
+        if (store_reply_type(r) == STORE_ERROR) {
+            log_error("%s: %s: redis: %s", w->name, what, store_reply_str(r, NULL));
+            rc = -1;
+        }
+    }
+    if (rc < 0 && j && store_job_ok(j) < 0)
+        log_error("%s: %s: redis did not answer", w->name, what);
+    store_job_free(j);
+    return rc;
+}
+
+int worker_group(struct worker *w)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    if (!j)
+        return -1;
+    const char *args[] = {"XGROUP", "CREATE", SCHEMA_INTAKE, WORKER_GROUP, "0", "MKSTREAM"};
+    store_job_commandv(j, args, sizeof args / sizeof args[0]);
+    int rc = store_run(w->store, j);
+    const char *err = store_reply_str(store_job_reply(j, 0), NULL);
+    if (rc == 0 && store_reply_type(store_job_reply(j, 0)) == STORE_ERROR &&
+        strncmp(err, "BUSYGROUP", 9) != 0) {
+        log_error("%s: cannot make the consumer group: %s", w->name, err);
+        rc = -1;
+    } else if (rc < 0) {
+        log_error("%s: redis did not answer", w->name);
+    }
+    store_job_free(j);
+    return rc;
+}
+
+size_t worker_entries(const struct store_reply *list, struct intake_entry *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < store_reply_count(list) && n < max; i++) {
+        const struct store_reply *e = store_reply_at(list, i);
+        struct intake_entry *x = &out[n++];
+        memset(x, 0, sizeof *x);
+        snprintf(x->id, sizeof x->id, "%s", AT(e, 0));
+        x->deliveries = 1;
+        const struct store_reply *f = store_reply_at(e, 1);
+        x->deleted = store_reply_type(f) != STORE_ARRAY;
+        for (size_t k = 0; k + 1 < store_reply_count(f); k += 2) {
+            if (store_reply_is(store_reply_at(f, k), "case"))
+                snprintf(x->case_id, sizeof x->case_id, "%s", AT(f, k + 1));
+            else if (store_reply_is(store_reply_at(f, k), "report"))
+                snprintf(x->report_id, sizeof x->report_id, "%s", AT(f, k + 1));
+        }
+    }
+    return n;
+}
+
+enum fate { FATE_ROUTE, FATE_DEAD, FATE_LOST };
+
+static enum fate fate_of(const struct worker *w, const struct intake_entry *e)
+{
+    if (e->deleted)
+        return FATE_LOST;
+    if (e->deliveries > w->conf->worker_max_deliveries || !e->case_id[0] || !e->report_id[0])
+        return FATE_DEAD;
+    return FATE_ROUTE;
+}
+
+/* Appends HMGET key f1 f2 ... to the job. */
+static void hmget(struct store_job *j, const char *kind, const char *id, const char *const *f,
+                  size_t nf)
+{
+    char key[128];
+    schema_key(key, sizeof key, kind, id);
+    store_job_command(j, "HMGET");
+    store_job_argstr(j, key);
+    for (size_t i = 0; i < nf; i++)
+        store_job_argstr(j, f[i]);
+}
+
+static const char *const case_fields[] = {"category", "suggested", "severity", "reports",
+                                          "reporters"};
+static const char *const report_fields[] = {"canonical", "title_redacted",
+                                            "description_redacted"};
+
+/* Appends the jb_route call of an entry whose case and report read as c and r. Returns 0, or
+ * -1 when the rules failed (out of memory). */
+static int add_route(struct worker *w, struct store_job *j, const struct intake_entry *e,
+                     const struct store_reply *c, const struct store_reply *r, const char *iso)
+{
+    struct route_in in = {AT(c, 0), AT(c, 1), atoi(AT(c, 2)), atol(AT(c, 3)), atol(AT(c, 4)),
+                          AT(r, 0), AT(r, 1), AT(r, 2)};
+    struct route_out out;
+    if (route_case(w->rules, &in, &out) < 0)
+        return -1;
+    char k_case[128], k_report[128];
+    schema_key(k_case, sizeof k_case, "case", e->case_id);
+    schema_key(k_report, sizeof k_report, "report", e->report_id);
+    const char *args[] = {"FCALL", "jb_route", "5", SCHEMA_INTAKE, k_case, k_report,
+                          SCHEMA_PREFIX "deadletter", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
+                          e->id, e->case_id, e->report_id, out.suggested.p, out.hits.p};
+    store_job_commandv(j, args, sizeof args / sizeof args[0]);
+    store_job_argll(j, out.severity);
+    store_job_argll(j, out.score);
+    store_job_argll(j, out.band);
+    store_job_argstr(j, out.title);
+    store_job_argstr(j, out.description);
+    store_job_argstr(j, iso);
+    route_out_free(&out);
+    return 0;
+}
+
+static void add_dead(struct store_job *j, const struct intake_entry *e, const char *iso)
+{
+    char reason[96];
+    if (!e->case_id[0] || !e->report_id[0])
+        snprintf(reason, sizeof reason, "the entry names no case or no report");
+    else
+        snprintf(reason, sizeof reason, "delivered %ld times without being acknowledged",
+                 e->deliveries);
+    const char *args[] = {"FCALL", "jb_dead", "3", SCHEMA_INTAKE, SCHEMA_PREFIX "deadletter",
+                          SCHEMA_PREFIX "stats", e->id, e->case_id, e->report_id};
+    store_job_commandv(j, args, sizeof args / sizeof args[0]);
+    store_job_argll(j, e->deliveries);
+    store_job_argstr(j, reason);
+    store_job_argstr(j, iso);
+}
+
+int worker_process(struct worker *w, struct intake_entry *e, size_t n)
+{
+    if (n == 0)
+        return 0;
+    /* 1. read the cases and reports to route */
+    struct store_job *reads = store_job_new(NULL, NULL);
+    for (size_t i = 0; reads && i < n; i++)
+        if (fate_of(w, &e[i]) == FATE_ROUTE) {
+            hmget(reads, "case", e[i].case_id, case_fields, 5);
+            hmget(reads, "report", e[i].report_id, report_fields, 3);
+        }
+    if (!reads || store_run(w->store, reads) < 0) {
+        log_error("%s: reading cases: redis did not answer", w->name);
+        store_job_free(reads);
+        return -1;
+    }
+    /* 2. route, dead-letter or count as lost, each entry with its acknowledgement */
+    char iso[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    struct store_job *writes = store_job_new(NULL, NULL);
+    int nwrites = 0, read = 0, rc = 0;
+    for (size_t i = 0; writes && rc == 0 && i < n; i++, nwrites++) {
+        switch (fate_of(w, &e[i])) {
+        case FATE_ROUTE:
+            rc = add_route(w, writes, &e[i], store_job_reply(reads, read),
+                           store_job_reply(reads, read + 1), iso);
+            read += 2;
+            break;
+        case FATE_DEAD:
+            log_warn("%s: entry %s goes to the dead-letter stream", w->name, e[i].id);
+            add_dead(writes, &e[i], iso);
+            break;
+        case FATE_LOST:
+            log_error("%s: data loss: intake entry %s was deleted before it was processed",
+                      w->name, e[i].id);
+            store_job_command(writes, "HINCRBY");
+            store_job_argstr(writes, SCHEMA_PREFIX "stats");
+            store_job_argstr(writes, "data_loss");
+            store_job_argll(writes, 1);
+            break;
+        }
+    }
+    store_job_free(reads);
+    if (rc < 0) {
+        log_error("%s: out of memory", w->name);
+        store_job_free(writes);
+        return -1;
+    }
+    return run(w, writes, nwrites, "routing");
+}
+
+/* Reads the next page of this consumer's own pending entries after *cursor into e, claiming
+ * them again (which counts a delivery). Returns how many, or -1 when Redis failed. */
+static long own_pending(struct worker *w, char *cursor, size_t cursor_len,
+                        struct intake_entry *e)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    char start[64];
+    snprintf(start, sizeof start, "%s%s", strcmp(cursor, "-") ? "(" : "", cursor);
+    const char *args[] = {"XPENDING", SCHEMA_INTAKE, WORKER_GROUP, start, "+"};
+    if (!j || store_job_commandv(j, args, 5) < 0) {
+        store_job_free(j);
+        return -1;
+    }
+    store_job_argll(j, WORKER_BATCH);
+    store_job_argstr(j, w->name);
+    if (store_run(w->store, j) < 0) {
+        store_job_free(j);
+        return -1;
+    }
+    const struct store_reply *p = store_job_reply(j, 0);
+    size_t n = store_reply_count(p);
+    struct store_job *claim = n ? store_job_new(NULL, NULL) : NULL;
+    if (claim) {
+        const char *cargs[] = {"XCLAIM", SCHEMA_INTAKE, WORKER_GROUP, w->name, "0"};
+        store_job_commandv(claim, cargs, 5);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct store_reply *row = store_reply_at(p, i);
+        memset(&e[i], 0, sizeof e[i]);
+        snprintf(e[i].id, sizeof e[i].id, "%s", AT(row, 0));
+        e[i].deliveries = store_reply_int(store_reply_at(row, 3)) + 1;
+        e[i].deleted = true;    /* until XCLAIM returns its data */
+        if (claim)
+            store_job_argstr(claim, e[i].id);
+    }
+    store_job_free(j);
+    if (n == 0)
+        return 0;
+    if (!claim || store_run(w->store, claim) < 0) {
+        store_job_free(claim);
+        return -1;
+    }
+    struct intake_entry got[WORKER_BATCH];
+    size_t ngot = worker_entries(store_job_reply(claim, 0), got, WORKER_BATCH);
+    store_job_free(claim);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < ngot; k++)
+            if (strcmp(e[i].id, got[k].id) == 0) {
+                long d = e[i].deliveries;
+                e[i] = got[k];
+                e[i].deliveries = d;
+            }
+    snprintf(cursor, cursor_len, "%s", e[n - 1].id);
+    return (long)n;
+}
+
+int consumer_run(struct worker *w)
+{
+    if (worker_group(w) < 0)
+        return -1;
+    struct intake_entry e[WORKER_BATCH];
+    char cursor[48] = "-";
+    long n;
+    while (!*w->stop && (n = own_pending(w, cursor, sizeof cursor, e)) > 0)
+        if (worker_process(w, e, (size_t)n) < 0)
+            return -1;
+    if (n < 0 && !*w->stop) {
+        log_error("%s: reading its pending entries: redis did not answer", w->name);
+        return -1;
+    }
+    long block = w->conf->redis_timeout_ms / 2;
+    while (!*w->stop) {
+        struct store_job *j = store_job_new(NULL, NULL);
+        const char *args[] = {"XREADGROUP", "GROUP", WORKER_GROUP, w->name, "COUNT"};
+        if (!j || store_job_commandv(j, args, 5) < 0) {
+            store_job_free(j);
+            return -1;
+        }
+        store_job_argll(j, WORKER_BATCH);
+        store_job_argstr(j, "BLOCK");
+        store_job_argll(j, block);
+        store_job_argstr(j, "STREAMS");
+        store_job_argstr(j, SCHEMA_INTAKE);
+        store_job_argstr(j, ">");
+        if (store_run(w->store, j) < 0) {
+            log_error("%s: reading the intake stream: redis did not answer", w->name);
+            store_job_free(j);
+            return -1;
+        }
+        /* [[stream, [[id, fields], ...]]], or nil when nothing came within the block */
+        const struct store_reply *top = store_job_reply(j, 0);
+        if (store_reply_type(top) == STORE_ERROR) {
+            log_error("%s: reading the intake stream: redis: %s", w->name,
+                      store_reply_str(top, NULL));
+            store_job_free(j);
+            return -1;
+        }
+        const struct store_reply *r = store_reply_at(store_reply_at(top, 0), 1);
+        size_t got = worker_entries(r, e, WORKER_BATCH);
+        store_job_free(j);
+        if (worker_process(w, e, got) < 0)
+            return -1;
+    }
+    return 0;
+}

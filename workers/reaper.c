@@ -1,0 +1,105 @@
+/* reaper — takes over intake entries that a consumer read but did not acknowledge within
+ * worker_idle_ms (it died, or hangs), with XAUTOCLAIM, and processes them as a consumer would;
+ * an entry delivered more than worker_max_deliveries times goes to the dead-letter stream
+ * instead (worker_process). Entries that XAUTOCLAIM reports deleted are data loss: logged and
+ * counted. Between rounds it trims the intake stream below what the group has acknowledged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "schema.h"
+#include "worker.h"
+
+#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
+
+/* Sets each entry's delivery count from XPENDING of the reaper's own entries. Returns 0 or
+ * -1 when Redis failed. */
+static int deliveries(struct worker *w, struct intake_entry *e, size_t n)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    const char *args[] = {"XPENDING", SCHEMA_INTAKE, WORKER_GROUP, e[0].id, e[n - 1].id};
+    if (!j || store_job_commandv(j, args, 5) < 0 || store_job_argll(j, WORKER_BATCH * 4) < 0 ||
+        store_job_argstr(j, w->name) < 0 || store_run(w->store, j) < 0) {
+        store_job_free(j);
+        return -1;
+    }
+    const struct store_reply *p = store_job_reply(j, 0);
+    for (size_t i = 0; i < store_reply_count(p); i++) {
+        const struct store_reply *row = store_reply_at(p, i);
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(AT(row, 0), e[k].id) == 0)
+                e[k].deliveries = store_reply_int(store_reply_at(row, 3));
+    }
+    store_job_free(j);
+    return 0;
+}
+
+/* One XAUTOCLAIM page from *cursor. Returns 1 when there may be more, 0 at the end of the
+ * pending list, -1 when Redis failed. */
+static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    const char *args[] = {"XAUTOCLAIM", SCHEMA_INTAKE, WORKER_GROUP, w->name};
+    if (!j || store_job_commandv(j, args, 4) < 0 ||
+        store_job_argll(j, w->conf->worker_idle_ms) < 0 || store_job_argstr(j, cursor) < 0 ||
+        store_job_argstr(j, "COUNT") < 0 || store_job_argll(j, WORKER_BATCH) < 0 ||
+        store_run(w->store, j) < 0 || store_reply_type(store_job_reply(j, 0)) != STORE_ARRAY) {
+        if (j && store_job_ok(j) == 0)
+            log_error("%s: XAUTOCLAIM: %s", w->name, store_reply_str(store_job_reply(j, 0), NULL));
+        store_job_free(j);
+        return -1;
+    }
+    /* [next cursor, [[id, fields], ...], [deleted id, ...]] */
+    const struct store_reply *r = store_job_reply(j, 0);
+    struct intake_entry e[WORKER_BATCH + WORKER_BATCH];
+    size_t n = worker_entries(store_reply_at(r, 1), e, WORKER_BATCH);
+    const struct store_reply *gone = store_reply_at(r, 2);
+    for (size_t i = 0; i < store_reply_count(gone) && n < sizeof e / sizeof e[0]; i++, n++) {
+        memset(&e[n], 0, sizeof e[n]);
+        snprintf(e[n].id, sizeof e[n].id, "%s", AT(gone, i));
+        e[n].deleted = true;
+    }
+    snprintf(cursor, cursor_len, "%s", AT(r, 0));
+    store_job_free(j);
+    if (n && !e[0].deleted && deliveries(w, e, n - store_reply_count(gone)) < 0)
+        return -1;
+    if (worker_process(w, e, n) < 0)
+        return -1;
+    return strcmp(cursor, "0-0") != 0;
+}
+
+static int trim_intake(struct worker *w)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    const char *args[] = {"FCALL", "jb_trim_intake", "1", SCHEMA_INTAKE};
+    int rc = j && store_job_commandv(j, args, 4) == 0 ? store_run(w->store, j) : -1;
+    if (rc == 0 && store_reply_type(store_job_reply(j, 0)) == STORE_ERROR) {
+        log_error("%s: trimming the intake stream: %s", w->name,
+                  store_reply_str(store_job_reply(j, 0), NULL));
+        rc = -1;
+    }
+    store_job_free(j);
+    return rc;
+}
+
+int reaper_run(struct worker *w)
+{
+    if (worker_group(w) < 0)
+        return -1;
+    long period = w->conf->worker_idle_ms / 4;
+    period = period < 50 ? 50 : period > 1000 ? 1000 : period;
+    char cursor[48] = "0-0";
+    while (!*w->stop) {
+        int more = reap_page(w, cursor, sizeof cursor);
+        if (more < 0)
+            return -1;
+        if (more)
+            continue;
+        if (trim_intake(w) < 0)
+            return -1;
+        worker_nap(w, period);
+    }
+    return 0;
+}
