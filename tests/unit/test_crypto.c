@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "crypto.h"
 
 /* Two data directories with keys (a and b), and a scratch root for tests that make their own. */
@@ -277,7 +278,7 @@ static void test_keyed_hash_purposes_differ(void **state)
 {
     struct fixture *f = *state;
     enum crypto_purpose purposes[] = {CRYPTO_SECRET, CRYPTO_APIKEY, CRYPTO_IDEMPOTENCY,
-                                      CRYPTO_FINGERPRINT, CRYPTO_TOKEN};
+                                      CRYPTO_FINGERPRINT, CRYPTO_TOKEN, CRYPTO_AUDIT};
     enum { N = sizeof purposes / sizeof purposes[0] };
     char h[N][CRYPTO_HEX_LEN];
     for (int i = 0; i < N; i++) {
@@ -584,6 +585,42 @@ static void test_equal(void **state)
     assert_int_equal(crypto_equal("", "", 0), true);
 }
 
+/* The audit hash covers every field, with its bounds (no two entries serialize alike), the
+ * sequence number and the key. */
+static void test_audit_hash_covers_every_field(void **state)
+{
+    struct fixture *f = *state;
+    struct audit_entry e = {7, "abc", "2026-11-24T22:00:00Z", "C-AAAA-BBBB-CCCC", "actioned",
+                            "fraud", "alice", "a note"};
+    char base[CRYPTO_HEX_LEN], h[CRYPTO_HEX_LEN];
+    assert_int_equal(audit_hash(f->ka, &e, base), 0);
+    assert_hex(base, 64);
+    assert_int_equal(audit_hash(f->ka, &e, h), 0);
+    assert_string_equal(base, h);
+    const char **fields[] = {&e.prev, &e.at, &e.case_id, &e.verdict, &e.category, &e.reviewer,
+                             &e.note};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        struct audit_entry saved = e;
+        *fields[i] = "changed";
+        assert_int_equal(audit_hash(f->ka, &e, h), 0);
+        assert_string_not_equal(base, h);
+        e = saved;
+    }
+    e.seq = 8;
+    audit_hash(f->ka, &e, h);
+    assert_string_not_equal(base, h);
+    e.seq = 7;
+    /* a character moved from one field to the next is another entry */
+    e.reviewer = "alic";
+    e.note = "ea note";
+    audit_hash(f->ka, &e, h);
+    assert_string_not_equal(base, h);
+    e.reviewer = "alice";
+    e.note = "a note";
+    audit_hash(f->kb, &e, h);
+    assert_string_not_equal(base, h);
+}
+
 int main(void)
 {
     if (crypto_init() < 0) {
@@ -601,6 +638,7 @@ int main(void)
         T(test_pseudonym_changes_with_day_address_key),
         T(test_pseudonym_hides_address),
         T(test_keyed_hash_purposes_differ),
+        T(test_audit_hash_covers_every_field),
         T(test_keyed_hash_stable_and_keyed),
         T(test_digest_known_answer),
         T(test_seal_round_trip),
