@@ -3,7 +3,8 @@
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
 #   make test       bootstrap, build, run every test (unit + integration)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
-#   make bench      the load benchmark against nginx and redis-benchmark (docs/BENCHMARKS.md)
+#   make bench      the load benchmark against nginx and redis-benchmark, then the worker
+#                   and review benchmark (docs/BENCHMARKS.md)
 #   make bench-rules  the rule engine against the naive PCRE2 loop and Vectorscan
 
 BUILD    ?= build
@@ -88,6 +89,7 @@ bench: bootstrap
 	@deploy/bootstrap.sh bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)
+	@/usr/bin/python3 bench/review.py $(BUILD)
 
 bench-rules: bootstrap
 	@deploy/bootstrap.sh bench

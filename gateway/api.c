@@ -711,6 +711,7 @@ static long on_begin(struct http_req *req, void *arg)
         return -1;
     }
     call->api = api;
+    call->req = req;
     call->route = ROUTE_OTHER;
     http_set_state(req, call);
     const struct route_def *d = route_match(http_path(req), call->path_id, sizeof call->path_id);
@@ -808,7 +809,8 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->store = store;
     api->rules = rules;
     render_categories(&api->categories);
-    if (api->categories.oom) {
+    api->auditor = auditor_new(store, keys);
+    if (api->categories.oom || !api->auditor) {
         api_free(api);
         return NULL;
     }
@@ -819,6 +821,7 @@ void api_free(struct api *api)
 {
     if (!api)
         return;
+    auditor_free(api->auditor);
     buf_free(&api->categories);
     free(api);
 }

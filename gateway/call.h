@@ -22,12 +22,15 @@
 
 #define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 
+struct auditor;
+
 struct api {
     const struct conf *conf;
     const struct keys *keys;
     struct store *store;
     struct rules_live *rules;
-    struct buf categories; /* GET /api/v1/categories, rendered once */
+    struct auditor *auditor;    /* writes decisions one at a time (review.c) */
+    struct buf categories;      /* GET /api/v1/categories, rendered once */
 };
 
 struct item;
@@ -49,7 +52,8 @@ struct call {
     int retries;
     bool login_ok;
     char user[65];                  /* the reviewer logging in or deciding */
-    char audit_head[96];            /* of a decision: the chain's last entry, "seq hash" */
+    struct http_req *req;           /* the request whose state this is */
+    struct call *audit_next;        /* in the auditor's queue */
     char token[CRYPTO_TOKEN_LEN];
     char iso[32];                   /* a time the answer names (expiry, decision) */
 };
@@ -104,6 +108,11 @@ void review_decision(struct call *call, struct http_req *req);
 void review_queues(struct call *call, struct http_req *req);
 void review_feed(struct call *call, struct http_req *req);
 void review_resume(struct call *call, struct http_req *req);
+
+/* The thread that writes decisions to the audit chain, one at a time (review.c). Returns NULL
+ * when out of memory or threads; free stops it after the decisions queued. Accepts NULL. */
+struct auditor *auditor_new(struct store *store, const struct keys *keys);
+void auditor_free(struct auditor *a);
 
 /* The review metrics kept in Redis (queues, decisions, dead letters), appended to b from the
  * reply of a jb_review_stats call. */

@@ -4,10 +4,14 @@
  * Every call is one Redis Function that first checks the session (lib/functions.lua), so
  * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
  * checked and ended atomically: one holder per case however many reviewers claim together.
- * A decision takes two steps, because the audit hash is made here, where the key is: read the
- * chain's head, hash the entry on it, and write it only if the head has not moved meanwhile
- * (else hash again on the new head).
+ * A decision takes two steps, because the audit hash is made here, where the key is, over the
+ * hash of the entry before it: read the session's reviewer, then hand the request to the
+ * auditor, a thread that writes this gateway's decisions one at a time, each hashed on the
+ * chain's head as it left it. jb_decide writes only when the head has not moved; when
+ * another gateway's decision got in first, it answers the new head and the auditor hashes
+ * again. One writer per gateway keeps such retries to the few that several gateways cause.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -384,7 +388,7 @@ static int decision_body(struct call *call, struct http_req *req)
     return -1;
 }
 
-/* Reads the session's reviewer and the audit chain's head (phase 1). */
+/* Reads the session's reviewer (phase 1); the auditor writes the decision (phase 2). */
 static void decision_head(struct call *call, struct http_req *req)
 {
     char k_sess[128];
@@ -410,53 +414,131 @@ static const char *doc_str(const struct call *call, const char *name)
     return v ? jdoc_string(v, NULL) : "";
 }
 
-/* Hashes the audit entry on the chain's head and writes the decision (phase 2). The
- * reviewer and the head are copied first: the next job frees the reply they are in. */
-static void decision_write(struct call *call, struct http_req *req, const char *reviewer,
-                           const char *head)
+struct auditor {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    struct call *first, *last;  /* decisions waiting, oldest first */
+    bool stop;
+    char head[96];              /* the chain's head as last seen: "seq hash", "" at first */
+    struct store *store;
+    const struct keys *keys;
+};
+
+/* Writes one decision: hashes its audit entry on a->head and calls jb_decide, again on the
+ * new head when another gateway moved it. Leaves the last job in call->job for
+ * finish_decision (a failed job when Redis failed). */
+static void audit_commit(struct auditor *a, struct call *call)
 {
-    snprintf(call->user, sizeof call->user, "%s", reviewer);
-    snprintf(call->audit_head, sizeof call->audit_head, "%s", head);
-    reviewer = call->user;
-    head = call->audit_head;
-    char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN];
-    const char *prev = strchr(head, ' ');
-    snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
     iso_time(time(NULL), call->iso);
-    struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
-                            .at = call->iso, .case_id = call->path_id,
-                            .verdict = doc_str(call, "verdict"),
-                            .category = doc_str(call, "category"), .reviewer = reviewer,
-                            .note = doc_str(call, "note")};
-    if (audit_hash(call->api->keys, &e, hash) < 0) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return;
+    for (call->retries = 0; call->retries < AUDIT_TRIES; call->retries++) {
+        char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN], head[96];
+        snprintf(head, sizeof head, "%s", a->head);
+        const char *prev = strchr(head, ' ');
+        snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
+        struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
+                                .at = call->iso, .case_id = call->path_id,
+                                .verdict = doc_str(call, "verdict"),
+                                .category = doc_str(call, "category"), .reviewer = call->user,
+                                .note = doc_str(call, "note")};
+        store_job_free(call->job);
+        call->job = store_job_new(NULL, NULL);
+        if (!call->job || audit_hash(a->keys, &e, hash) < 0)
+            return;
+        session_key(call, k_sess);
+        const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
+                              SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
+                              call->path_id, e.verdict, e.category, e.note, call->iso, head,
+                              seq, hash, call->user};
+        store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
+        if (store_run(a->store, call->job) < 0)
+            return;
+        const struct store_reply *r = store_job_reply(call->job, 0);
+        if (store_reply_is(store_reply_at(r, 0), "ok"))
+            snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
+        if (!store_reply_is(store_reply_at(r, 0), "retry"))
+            return;
+        metrics_add(M_AUDIT_RETRIES, 1);
+        snprintf(a->head, sizeof a->head, "%s", AT(r, 1));
     }
-    session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
-                          SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                          call->path_id, e.verdict, e.category, e.note, call->iso, head, seq,
-                          hash, reviewer};
-    if (job_begin(call, req, args, sizeof args / sizeof args[0]) < 0)
+}
+
+static void *auditor_main(void *arg)
+{
+    struct auditor *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        while (!a->first && !a->stop)
+            pthread_cond_wait(&a->more, &a->lock);
+        struct call *call = a->first;
+        if (call && !(a->first = call->audit_next))
+            a->last = NULL;
+        pthread_mutex_unlock(&a->lock);
+        if (!call)
+            return NULL;
+        audit_commit(a, call);
+        http_resume(call->req);
+    }
+}
+
+struct auditor *auditor_new(struct store *store, const struct keys *keys)
+{
+    struct auditor *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->store = store;
+    a->keys = keys;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->more, NULL);
+    if (pthread_create(&a->thread, NULL, auditor_main, a) != 0) {
+        pthread_cond_destroy(&a->more);
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void auditor_free(struct auditor *a)
+{
+    if (!a)
         return;
-    call->phase = 2;
-    job_send(call, req);
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_signal(&a->more);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->more);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+/* Queues the (suspended) request's decision for the auditor. */
+static void auditor_push(struct auditor *a, struct call *call)
+{
+    call->audit_next = NULL;
+    pthread_mutex_lock(&a->lock);
+    if (a->last)
+        a->last->audit_next = call;
+    else
+        a->first = call;
+    a->last = call;
+    pthread_cond_signal(&a->more);
+    pthread_mutex_unlock(&a->lock);
 }
 
 static void finish_decision(struct call *call, struct http_req *req, const struct store_reply *r)
 {
     if (call->phase == 1) {
-        if (!answer_refusal(req, r, "lease_not_held"))
-            decision_write(call, req, AT(r, 1), AT(r, 3));
+        if (answer_refusal(req, r, "lease_not_held"))
+            return;
+        snprintf(call->user, sizeof call->user, "%s", AT(r, 1));
+        call->phase = 2;
+        http_suspend(req);
+        auditor_push(call->api->auditor, call);
         return;
     }
     if (store_reply_is(store_reply_at(r, 0), "retry")) {
-        metrics_add(M_AUDIT_RETRIES, 1);
-        if (++call->retries < AUDIT_TRIES) {
-            /* the reviewer is the session's, which cannot change: read it again with the head */
-            decision_head(call, req);
-            return;
-        }
         answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
         return;
     }

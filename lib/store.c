@@ -141,12 +141,12 @@ int store_job_argll(struct store_job *job, long long v)
 
 int store_job_ok(const struct store_job *job)
 {
-    return job->ok;
+    return job ? job->ok : -1;
 }
 
 const struct store_reply *store_job_reply(const struct store_job *job, int i)
 {
-    if (job->ok < 0 || i < 0 || i >= job->ncmd)
+    if (!job || job->ok < 0 || i < 0 || i >= job->ncmd)
         return NULL;
     return (const struct store_reply *)job->replies[i];
 }

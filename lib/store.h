@@ -58,7 +58,7 @@ void store_submit(struct store *st, struct store_job *job);
 int store_run(struct store *st, struct store_job *job);
 
 /* 0 when every command of the job got a reply (which may be an error reply), -1 when Redis
- * could not be reached or did not answer in time. */
+ * could not be reached or did not answer in time, or job is NULL. */
 int store_job_ok(const struct store_job *job);
 
 /* The reply to the i-th command of a job that succeeded, or NULL. */
