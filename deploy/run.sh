@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh BUILD [GATEWAY FLAGS]: start a private redis-server under var/ and the gateway in the
-# foreground. Keys are created in var/data on first run. Ctrl-C (or SIGTERM) stops both.
+# run.sh BUILD [GATEWAY FLAGS]: start a private redis-server under var/, the gateway and the
+# worker in the foreground. Keys are created in var/data on first run. Ctrl-C (or SIGTERM)
+# stops all three.
 # JUBAO_VAR moves var/ elsewhere; JUBAO_REDIS_PORT, JUBAO_LISTEN and JUBAO_DATA_DIR as usual.
 set -euo pipefail
 build=${1:-build}
@@ -25,14 +26,19 @@ done
 "$build/jubao-admin" init
 echo "jubao: redis on 127.0.0.1:$redis_port (data in $var/redis), gateway on http://$JUBAO_LISTEN"
 echo "jubao: create a platform key with: JUBAO_REDIS=$JUBAO_REDIS JUBAO_DATA_DIR=$JUBAO_DATA_DIR $build/jubao-admin apikey create NAME"
+echo "jubao: add a reviewer with: JUBAO_REDIS=$JUBAO_REDIS $build/jubao-admin reviewer add NAME [--role supervisor] (password on stdin)"
 "$build/jubao-gateway" "$@" &
 gw_pid=$!
-# Stop the gateway first (it finishes what is in flight), then Redis; exit with the gateway's
-# status, which is 0 after a clean stop.
+"$build/jubao-worker" &
+wk_pid=$!
+# Stop the gateway first (it finishes what is in flight), then the worker (it finishes its
+# batch), then Redis; exit with the gateway's status, which is 0 after a clean stop.
 stop() {
   trap - INT TERM EXIT
   kill -TERM "$gw_pid" 2>/dev/null || true
   rc=0; wait "$gw_pid" || rc=$?
+  kill -TERM "$wk_pid" 2>/dev/null || true
+  wait "$wk_pid" || rc=$((rc ? rc : $?))
   kill -TERM "$redis_pid" 2>/dev/null || true
   wait "$redis_pid" 2>/dev/null || true
   exit "$rc"

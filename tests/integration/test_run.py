@@ -1,16 +1,29 @@
 """The README's first command: deploy/run.sh (what `make run` calls after building) starts a
-private redis-server and the gateway, creates keys on first run, and stops both on SIGTERM."""
+private redis-server, the gateway and the worker, creates keys on first run, and stops all three
+on SIGTERM."""
 
 import os
 import signal
 import subprocess
 import time
 
+import redis as redislib
 import requests
 
 from jubao_testlib import GATEWAY_BIN, JSON, spare_port, unique_url, wait_until
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def group_members(pgid):
+    found = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and os.getpgid(int(d)) == pgid:
+                found.append((d, open("/proc/%s/comm" % d).read().strip()))
+        except OSError:
+            pass
+    return found
 
 
 def test_run_script_serves_and_stops(tmp_path):
@@ -34,13 +47,19 @@ def test_run_script_serves_and_stops(tmp_path):
         r = requests.post(url + "/api/v1/reports", headers=JSON, timeout=5,
                           json={"url": unique_url("run"), "category": "fraud"})
         assert r.status_code == 202, r.text
+        # the worker runs too: it puts the new case in the review queue
+        c = redislib.Redis(port=rport, decode_responses=True)
+        case_key = "jb:{0}:case:" + r.json()["case"]
+        wait_until(lambda: c.hget(case_key, "queue") == "default", 20,
+                   what="the worker to queue the case")
         # keys made on first run, Redis's append-only file under the var directory
         assert sorted(os.listdir(tmp_path / "var" / "data")) == ["master.key", "seal.key",
                                                                    "seal.pub"]
         assert os.path.isdir(tmp_path / "var" / "redis" / "appendonlydir")
         os.kill(p.pid, signal.SIGTERM)
         assert p.wait(timeout=15) == 0
-        # both children are gone: nothing listens on either port
+        # every child is gone: no process left in the group, nothing listens on either port
+        assert group_members(p.pid) == []
         time.sleep(0.2)
         for port in (http, rport):
             try:
