@@ -212,7 +212,8 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argll(j, v->severity);
     store_job_argll(j, v->priority);
     store_job_argstr(j, v->title ? v->title : "");
-    int rc = store_job_argstr(j, v->description ? v->description : "");
+    store_job_argstr(j, v->description ? v->description : "");
+    int rc = store_job_argll(j, api->conf->no_violation_window * 86400000LL);
     free(sealed);
     free(box);
     return rc;
