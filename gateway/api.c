@@ -113,12 +113,7 @@ static int classify(const struct ruleset *rs, const struct report *r, struct ver
     struct rules_result res;
     if (rules_match(rs, &in, &res) < 0)
         return -1;
-    for (size_t i = 0; i < res.ncategories; i++)
-        buf_printf(&v->categories, "%s%s", i ? "," : "", res.categories[i]);
-    for (size_t i = 0; i < res.nhits && i < RULES_MAX_HITS; i++)
-        buf_printf(&v->hits, "%s%s", i ? "," : "", res.hits[i].id);
-    buf_add(&v->categories, "", 0);
-    buf_add(&v->hits, "", 0);
+    rules_result_lists(&res, &v->categories, &v->hits);
     v->severity = res.severity;
     v->priority = res.priority;
     if (r->title.s)

@@ -388,14 +388,21 @@ static int decision_body(struct call *call, struct http_req *req)
     return -1;
 }
 
-/* Reads the session's reviewer (phase 1); the auditor writes the decision (phase 2). */
-static void decision_head(struct call *call, struct http_req *req)
+/* Starts the request's job with jb_whoami (the session's reviewer and role). Returns 0, or
+ * -1 having answered. */
+static int whoami_begin(struct call *call, struct http_req *req)
 {
     char k_sess[128];
     session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
                           SCHEMA_PREFIX};
-    if (job_begin(call, req, args, 6) < 0)
+    return job_begin(call, req, args, 6);
+}
+
+/* Reads the session's reviewer (phase 1); the auditor writes the decision (phase 2). */
+static void decision_head(struct call *call, struct http_req *req)
+{
+    if (whoami_begin(call, req) < 0)
         return;
     call->phase = 1;
     job_send(call, req);
@@ -559,11 +566,7 @@ static void finish_decision(struct call *call, struct http_req *req, const struc
 /* GET /api/v1/review/queues: the session's role and the queues' figures in one job. */
 void review_queues(struct call *call, struct http_req *req)
 {
-    char k_sess[128];
-    session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
-                          SCHEMA_PREFIX};
-    if (job_begin(call, req, args, 6) < 0)
+    if (whoami_begin(call, req) < 0)
         return;
     store_job_command(call->job, "FCALL");
     store_job_argstr(call->job, "jb_review_stats");

@@ -1105,3 +1105,13 @@ struct ruleset *rules_load_logged(const char *path)
     log_info("rules: %zu loaded from %s", rules_count(rs), path);
     return rs;
 }
+
+void rules_result_lists(const struct rules_result *res, struct buf *cats, struct buf *hits)
+{
+    for (size_t i = 0; i < res->ncategories; i++)
+        buf_printf(cats, "%s%s", i ? "," : "", res->categories[i]);
+    for (size_t i = 0; i < res->nhits && i < RULES_MAX_HITS; i++)
+        buf_printf(hits, "%s%s", i ? "," : "", res->hits[i].id);
+    buf_add(cats, "", 0);
+    buf_add(hits, "", 0);
+}

@@ -84,6 +84,11 @@ struct rules_result {
 int rules_match(const struct ruleset *rs, const struct rules_input *in,
                 struct rules_result *res);
 
+/* Appends the suggested categories and the ids of the rules that hit (the first
+ * RULES_MAX_HITS) to cats and hits as comma-separated lists, each NUL-terminated (also
+ * when empty). Memory failures show in the bufs' oom. */
+void rules_result_lists(const struct rules_result *res, struct buf *cats, struct buf *hits);
+
 /* The len bytes of text with the personal data found by the redaction rules replaced by their
  * placeholders ("[PHONE]"); everything else is byte for byte the original. Returns a
  * NUL-terminated string the caller frees, its length in *outlen and the number of

@@ -268,7 +268,7 @@ int consumer_run(struct worker *w)
         return -1;
     struct intake_entry e[WORKER_BATCH];
     char cursor[48] = "-";
-    long n;
+    long n = 0;
     while (!*w->stop && (n = own_pending(w, cursor, sizeof cursor, e)) > 0)
         if (worker_process(w, e, (size_t)n) < 0)
             return -1;

@@ -58,12 +58,7 @@ int route_case(const struct ruleset *rs, const struct route_in *in, struct route
     struct rules_result res;
     if (rules_match(rs, &ri, &res) < 0)
         return -1;
-    for (size_t i = 0; i < res.ncategories; i++)
-        buf_printf(&out->suggested, "%s%s", i ? "," : "", res.categories[i]);
-    for (size_t i = 0; i < res.nhits && i < RULES_MAX_HITS; i++)
-        buf_printf(&out->hits, "%s%s", i ? "," : "", res.hits[i].id);
-    buf_add(&out->suggested, "", 0);
-    buf_add(&out->hits, "", 0);
+    rules_result_lists(&res, &out->suggested, &out->hits);
     out->severity = res.severity > in->severity ? res.severity : in->severity;
     out->title = rules_redact(rs, in->title, strlen(in->title), NULL, NULL);
     out->description = rules_redact(rs, in->description, strlen(in->description), NULL, NULL);
