@@ -56,6 +56,7 @@ static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
     struct intake_entry e[WORKER_BATCH + WORKER_BATCH];
     size_t n = worker_entries(store_reply_at(r, 1), e, WORKER_BATCH);
     const struct store_reply *gone = store_reply_at(r, 2);
+    size_t claimed = n;
     for (size_t i = 0; i < store_reply_count(gone) && n < sizeof e / sizeof e[0]; i++, n++) {
         memset(&e[n], 0, sizeof e[n]);
         snprintf(e[n].id, sizeof e[n].id, "%s", AT(gone, i));
@@ -63,7 +64,7 @@ static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
     }
     snprintf(cursor, cursor_len, "%s", AT(r, 0));
     store_job_free(j);
-    if (n && !e[0].deleted && deliveries(w, e, n - store_reply_count(gone)) < 0)
+    if (claimed && deliveries(w, e, claimed) < 0)
         return -1;
     if (worker_process(w, e, n) < 0)
         return -1;
