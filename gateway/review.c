@@ -705,8 +705,7 @@ static void finish_feed(struct call *call, struct http_req *req, const struct st
         buf_json_kv(&b, "cursor", next);
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
             for (size_t j = 0; j + 1 < store_reply_count(f); j += 2)
-                if (store_reply_is(store_reply_at(f, j), names[k][0]) &&
-                    (k < 5 || *AT(f, j + 1)))
+                if (store_reply_is(store_reply_at(f, j), names[k][0]))
                     buf_json_kv(&b, names[k][1], AT(f, j + 1));
         buf_puts(&b, "}");
     }

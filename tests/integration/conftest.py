@@ -8,6 +8,9 @@
                    unless env={"JUBAO_RATE_LIMIT": None}; checked and stopped at teardown
   module_gateway   the same factory as gateway, for gateways shared by a test module
   gw               one default gateway shared by a test module (on the module's redis)
+  worker           worker(g, config=<g's config>, env=None, args=(), wait_started=True) -> a
+                   jubao-worker on gateway g's redis and data dir, with g's configuration text
+                   unless config= is given; checked and stopped (SIGTERM, exit 0) at teardown
 
 At teardown every gateway gets SIGTERM; the test fails if the process died before teardown or
 if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanitizer).
@@ -15,11 +18,11 @@ if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanit
 
 import pytest
 
-from jubao_testlib import ADMIN_BIN, GATEWAY_BIN, Gateway, RedisServer
+from jubao_testlib import ADMIN_BIN, GATEWAY_BIN, WORKER_BIN, Gateway, RedisServer, Worker
 
 
 def pytest_configure(config):
-    for b in (GATEWAY_BIN, ADMIN_BIN):
+    for b in (GATEWAY_BIN, ADMIN_BIN, WORKER_BIN):
         if not b.exists():
             raise pytest.UsageError("%s is missing: run make (or set JUBAO_BUILD)" % b)
 
@@ -81,3 +84,32 @@ def module_gateway(tmp_path_factory, redis):
 @pytest.fixture(scope="module")
 def gw(module_gateway):
     return module_gateway()
+
+
+class _Workers:
+    def __init__(self, tmp_path_factory):
+        self.tmp = tmp_path_factory
+        self.made = []
+
+    def __call__(self, g, config=None, env=None, args=(), wait_started=True):
+        if config is None and g.config_path is not None:
+            config = g.config_path.read_text()
+        w = Worker(self.tmp.mktemp("worker"), g.redis, g.data_dir, config=config, env=env,
+                   args=args, wait_started=wait_started)
+        self.made.append(w)
+        return w
+
+    def finish(self):
+        problems = []
+        for w in self.made:
+            problems += w.teardown_problems()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def worker(tmp_path_factory, redis_factory, gateway):
+    # set up after (so torn down before) the gateways and Redis servers it works with
+    ws = _Workers(tmp_path_factory)
+    yield ws
+    ws.finish()

@@ -540,3 +540,337 @@ def assert_error(r, status, code, field="__absent__"):
         ra = headers_get("Retry-After")
         assert ra is not None and ra.isdigit() and int(ra) > 0, "Retry-After: %r" % ra
     return err
+
+
+# ---- the worker -----------------------------------------------------------------------------
+
+WORKER_BIN = BUILD / "jubao-worker"
+
+QUEUES = ("default", "escalated")
+REVIEW_STREAMS = tuple(PREFIX + "review:%s:%d" % (q, b) for q in QUEUES for b in range(4))
+DEADLETTER = PREFIX + "deadletter"
+AUDIT = PREFIX + "audit"
+
+
+def _proc_children(pid):
+    """The pids of pid's children (from /proc; [] once pid is gone)."""
+    try:
+        text = pathlib.Path("/proc/%d/task/%d/children" % (pid, pid)).read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return [int(x) for x in text.split()]
+
+
+def _proc_desc(pid):
+    """'comm cmdline' of a process ('' once it is gone), to tell consumers from the reaper."""
+    try:
+        comm = pathlib.Path("/proc/%d/comm" % pid).read_text().strip()
+        cmdline = pathlib.Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ")
+        return comm + " " + cmdline.decode("utf-8", "replace").strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def _proc_state(pid):
+    """The state letter of /proc/<pid>/stat (None when it is gone)."""
+    try:
+        stat = pathlib.Path("/proc/%d/stat" % pid).read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rpartition(")")[2].split()[0]
+
+
+def pid_gone(pid):
+    """True when pid is gone or a zombie (dead, not yet reaped)."""
+    return _proc_state(pid) in (None, "Z", "X")
+
+
+class Worker:
+    """One jubao-worker supervisor (and its consumer and reaper children); see the `worker`
+    fixture. It shares the gateway's Redis, data dir and (by default) configuration text."""
+
+    def __init__(self, workdir, redis, data_dir, config=None, env=None, args=(),
+                 wait_started=True):
+        self.dir = pathlib.Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.redis = redis
+        self.data_dir = pathlib.Path(data_dir)
+        self.log_path = self.dir / "worker.log"
+        self.config_path = None
+        self.config = config
+        if config is not None:
+            self.config_path = self.dir / "jubao.conf"
+            self.config_path.write_text(config)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("JUBAO_")}
+        self.env.update({
+            "JUBAO_REDIS": redis.addr,
+            "JUBAO_DATA_DIR": str(self.data_dir),
+            "JUBAO_RATE_LIMIT": "0",
+            "JUBAO_RULES": str(REPO / "rules" / "packs"),
+        })
+        for k, v in (env or {}).items():
+            if v is None:
+                self.env.pop(k, None)
+            else:
+                self.env[k] = v
+        self.cmd = [str(WORKER_BIN)]
+        if self.config_path:
+            self.cmd += ["-c", str(self.config_path)]
+        self.cmd += list(args)
+        self.stopped = False
+        self.seen_children = set()
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                     preexec_fn=_die_with_parent)
+        if wait_started:
+            self.wait_started()
+
+    def consumers_configured(self):
+        m = re.search(r"(?m)^\s*worker_consumers\s*=\s*(\d+)", self.config or "")
+        return int(m.group(1)) if m else 2
+
+    def wait_started(self, timeout=15):
+        """Waits until the supervisor runs all its children (consumers and the reaper)."""
+        want = self.consumers_configured() + 1
+
+        def started():
+            if self.proc.poll() is not None:
+                raise AssertionError("jubao-worker exited with %s; log:\n%s"
+                                     % (self.proc.returncode, self.log_text()[-3000:]))
+            return len(self.children()) >= want
+        wait_until(started, timeout, what="jubao-worker's %d children" % want)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def children(self):
+        """The live children of the supervisor (pids)."""
+        kids = [p for p in _proc_children(self.proc.pid) if not pid_gone(p)]
+        self.seen_children.update(kids)
+        return kids
+
+    def child_descriptions(self):
+        return {p: _proc_desc(p) for p in self.children()}
+
+    def roles(self):
+        """{pid: name} of the children the supervisor's log says it started
+        ("started consumer-1 (pid 123)")."""
+        return {int(pid): role for role, pid in
+                re.findall(r"started (\S+) \(pid (\d+)\)", self.log_text())}
+
+    def consumer_pids(self):
+        """The children that are consumers: by their process name when the worker names them,
+        else by its log ("started consumer-1 (pid 123)"), else every child but a reaper."""
+        desc = self.child_descriptions()
+        named = [p for p, d in desc.items() if "consumer" in d]
+        if named:
+            return sorted(named)
+        roles = self.roles()
+        logged = [p for p in desc if roles.get(p, "").startswith("consumer")]
+        if logged:
+            return sorted(logged)
+        return sorted(p for p, d in desc.items()
+                      if "reaper" not in d and roles.get(p) != "reaper")
+
+    def log_text(self):
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_bytes().decode("utf-8", errors="replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        """SIGKILL to the supervisor, on purpose; waits for it (not for its children)."""
+        self.stopped = True
+        self.children()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        return self.proc.wait(10)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Ends the process on purpose; returns its exit status (None when it would not end)."""
+        self.stopped = True
+        self.children()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            return None
+
+    def _ours(self, pid):
+        return str(WORKER_BIN.name) in _proc_desc(pid) or "jubao" in _proc_desc(pid)
+
+    def teardown_problems(self):
+        problems = []
+        if not self.stopped and self.proc.poll() is not None:
+            problems.append("jubao-worker died during the test (exit %s)" % self.proc.returncode)
+        if self.proc.poll() is None:
+            self.children()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(20)
+                if rc != 0:
+                    problems.append("jubao-worker exited with %s after SIGTERM" % rc)
+            except subprocess.TimeoutExpired:
+                problems.append("jubao-worker did not exit within 20 s of SIGTERM")
+                self.proc.kill()
+                self.proc.wait(5)
+        # children die with the supervisor; end any straggler ourselves (they are ours)
+        try:
+            wait_until(lambda: all(pid_gone(p) for p in self.seen_children), 10,
+                       what="the worker's children to exit")
+        except AssertionError:
+            left = [p for p in self.seen_children if not pid_gone(p)]
+            problems.append("jubao-worker children outlived the supervisor: %s" % left)
+            for p in left:
+                if self._ours(p):
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        self._log.close()
+        text = self.log_text()
+        for m in sanitizer_findings(text):
+            problems.append("worker log contains %r" % m)
+        if problems:
+            problems.append("worker log (tail):\n" + text[-6000:])
+        return problems
+
+
+def review_entries(r, streams=REVIEW_STREAMS):
+    """Every entry of the review queue streams: [(stream, entry id, case)]."""
+    c = r.client()
+    out = []
+    for s in streams:
+        for eid, f in c.xrange(s):
+            out.append((s, eid, f.get("case")))
+    return out
+
+
+def queued_cases(r):
+    """{case: [stream, …]} over the review queue streams."""
+    out = {}
+    for s, _, case in review_entries(r):
+        out.setdefault(case, []).append(s)
+    return out
+
+
+def wait_queued(r, cases, timeout=30):
+    """Waits until the worker has put every case of cases in a review queue."""
+    cases = set(cases)
+    wait_until(lambda: cases <= set(queued_cases(r)), timeout, interval=0.1,
+               what="%d case(s) in the review queues" % len(cases))
+
+
+def intake_pending(r):
+    """XPENDING count of the intake stream's group `workers` (0 when there is no group)."""
+    try:
+        return r.client().xpending(INTAKE, "workers")["pending"]
+    except redislib.exceptions.ResponseError:
+        return 0
+
+
+def deadletters(r):
+    return [dict(f, id=eid) for eid, f in r.client().xrange(DEADLETTER)]
+
+
+def metric_sum(metrics, name):
+    """The sum of every sample of a metric (any labels); 0 when it has none."""
+    return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
+
+
+# ---- reviewers ------------------------------------------------------------------------------
+
+REVIEWER_PASSWORD = "correct horse battery staple"
+
+
+def add_reviewer(g, name=None, role=None, password=REVIEWER_PASSWORD):
+    """Adds a reviewer with jubao-admin (role None: the default, reviewer); returns the name."""
+    name = name or "rev-" + uuid.uuid4().hex[:10]
+    args = ["reviewer", "add", name] + (["--role", role] if role else [])
+    g.admin(*args, stdin=password + "\n")
+    return name
+
+
+def login(g, name, password=REVIEWER_PASSWORD):
+    """POST /api/v1/session; returns the token (asserts the 200)."""
+    r = requests.post(g.url + "/api/v1/session", json={"user": name, "password": password},
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+class Reviewer:
+    """A reviewer (or supervisor) with its own HTTP session and token; the methods return the
+    requests Response. Safe to use from one thread each."""
+
+    def __init__(self, g, role=None, name=None, password=REVIEWER_PASSWORD, add=True):
+        self.g = g
+        self.role = role or "reviewer"
+        self.name = add_reviewer(g, name, role, password) if add else name
+        self.http = requests.Session()
+        self.token = login(g, self.name, password)
+
+    def call(self, method, path, body="{}", token="__mine__", headers=None):
+        """body: a dict (sent as JSON), a str/bytes (sent as it is, as JSON), or None (no
+        body, no Content-Type)."""
+        h = {}
+        if token == "__mine__":
+            token = self.token
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+        h.update(headers or {})
+        return self.http.request(method, self.g.url + path, data=data, headers=h, timeout=15)
+
+    def claim(self, queue="default", **kw):
+        body = kw.pop("body", {"queue": queue} if queue is not None else None)
+        return self.call("POST", "/api/v1/review/claim", body, **kw)
+
+    def renew(self, case, body="{}", **kw):
+        return self.call("POST", "/api/v1/review/cases/%s/renew" % case, body, **kw)
+
+    def release(self, case, body="{}", **kw):
+        return self.call("POST", "/api/v1/review/cases/%s/release" % case, body, **kw)
+
+    def break_lease(self, case, body="{}", **kw):
+        return self.call("POST", "/api/v1/review/cases/%s/break" % case, body, **kw)
+
+    def decide(self, case, verdict, category=None, note=None, **kw):
+        body = {"verdict": verdict}
+        if category is not None:
+            body["category"] = category
+        if note is not None:
+            body["note"] = note
+        body = kw.pop("body", body)
+        return self.call("POST", "/api/v1/review/cases/%s/decision" % case, body, **kw)
+
+    def queues(self, **kw):
+        return self.call("GET", "/api/v1/review/queues", None, **kw)
+
+    def close(self):
+        self.http.close()
+
+
+def start_stack(redis_factory, gateway, worker, config=None, with_worker=True):
+    """A fresh Redis, a gateway on it and (with_worker) a jubao-worker with the same
+    configuration text: (redis, gateway, worker or None). Review queues, the audit stream and
+    the dead-letter stream then hold only the test's own entries."""
+    r = redis_factory()
+    g = gateway(redis=r, config=config)
+    w = worker(g) if with_worker else None
+    return r, g, w
