@@ -23,7 +23,9 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
 RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c,$(wildcard rules/*.c)))
-GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c)))
+GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c))) \
+            $(BUILD)/gen/assets.o
+ASSETS   := $(sort $(wildcard gateway/web/*))
 ADM_OBJ  := $(BUILD)/gateway/admin.o
 WK_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/main.c,$(wildcard workers/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -46,6 +48,13 @@ $(BUILD)/gen/functions.c: lib/functions.lua deploy/embed.sh
 	sh deploy/embed.sh store_functions_lua $< > $@
 $(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+
+# The web pages' scripts and styles are compiled into the gateway too (served with ETags).
+$(BUILD)/gen/assets.c: $(ASSETS) deploy/embed-assets.sh deploy/embed.sh
+	@mkdir -p $(dir $@)
+	sh deploy/embed-assets.sh $(ASSETS) > $@
+$(BUILD)/gen/assets.o: $(BUILD)/gen/assets.c gateway/assets.h
+	@echo "CC $<"; $(CC) $(CFLAGS) -Igateway -c $< -o $@
 
 $(BUILD)/jubao-gateway: $(GW_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)

@@ -18,24 +18,19 @@
 
 #define API_REPORTS "/api/v1/reports"
 
-/* One report of a request (a single report is a batch of one). */
-struct item {
-    int status;                 /* 0 while pending in the store job */
-    struct report_error err;
-    int cmd;                    /* its command in the job */
-    char id[CRYPTO_ID_LEN];
-    char secret[CRYPTO_SECRET_LEN];
-    char case_id[CRYPTO_ID_LEN];
-    bool duplicate;
-    long retry_after;
-};
 
+
+static bool is_web(enum route r);
 
 static void on_server_error(struct http_req *req, void *arg, int status, const char *code,
                             const char *message)
 {
     (void)arg;
-    answer_error(req, status, code, message, NULL);
+    const struct call *call = http_state(req);
+    if (call && is_web(call->route))
+        web_error_page(req, status, message);
+    else
+        answer_error(req, status, code, message, NULL);
 }
 
 /* Who may call a route. */
@@ -208,7 +203,17 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argll(j, v->priority);
     store_job_argstr(j, v->title ? v->title : "");
     store_job_argstr(j, v->description ? v->description : "");
-    int rc = store_job_argll(j, api->conf->no_violation_window * 86400000LL);
+    store_job_argll(j, api->conf->no_violation_window * 86400000LL);
+    size_t locked_len = 0;
+    unsigned char *locked = call->evidence ? crypto_lock(api->keys, call->evidence,
+                                                         call->evidence_len, &locked_len)
+                                           : NULL;
+    store_job_argstr(j, locked ? call->evidence_type : "");
+    store_job_arg(j, locked ? (const char *)locked : "", locked_len);
+    int rc = store_job_argll(j, api->conf->retention_days * 86400L);
+    free(locked);
+    if (call->evidence && !locked)
+        rc = -1;
     free(sealed);
     free(box);
     return rc;
@@ -250,7 +255,7 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }
-    if (!c->rate_limit)
+    if (!c->rate_limit || call->rate_off)
         sc->rate_cap = 0;
     snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
     sc->idem_key = http_header(req, "Idempotency-Key");
@@ -261,7 +266,6 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
     }
 }
 
-static void finish_reports(struct call *call, struct http_req *req);
 
 /* Validates each report object in arr (or obj alone when arr is NULL), queues the valid ones
  * in one store job and suspends the request. Answers 503 itself when out of memory. */
@@ -298,7 +302,7 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
     }
     rules_release(rs);
     if (queued == 0)
-        finish_reports(call, req);
+        reports_finish(call, req);
     else
         job_send(call, req);
 }
@@ -428,7 +432,7 @@ static void finish_batch(struct http_req *req, struct call *call)
     answer_json(req, 200, &b);
 }
 
-static void finish_reports(struct call *call, struct http_req *req)
+void reports_finish(struct call *call, struct http_req *req)
 {
     bool stored = call->job && store_job_ok(call->job) == 0;
     for (size_t i = 0; i < call->nitems; i++) {
@@ -444,8 +448,15 @@ static void finish_reports(struct call *call, struct http_req *req)
     }
     if (call->route == ROUTE_BATCH)
         finish_batch(req, call);
+    else if (call->route == ROUTE_WEB_REPORT)
+        web_report_done(call, req);
     else
         finish_single(req, &call->items[0]);
+}
+
+void reports_submit_one(struct call *call, struct http_req *req, const struct jdoc *obj)
+{
+    submit_reports(call, req, NULL, obj);
 }
 
 /* POST /api/v1/reports and /api/v1/reports/batch, once the body is in. */
@@ -487,13 +498,8 @@ static void handle_reports(struct call *call, struct http_req *req)
 
 /* ---- following a report -------------------------------------------------------------- */
 
-static void handle_status(struct call *call, struct http_req *req)
+void status_lookup(struct call *call, struct http_req *req, const char *secret)
 {
-    const char *secret = http_header(req, "X-Report-Secret");
-    if (!report_id_valid(call->path_id, 'R') || (!secret && !call->has_key)) {
-        answer_error(req, 404, "not_found", "no such report", NULL);
-        return;
-    }
     if (secret) {
         crypto_keyed_hash(call->api->keys, CRYPTO_SECRET, secret, strlen(secret),
                           call->secret_hash);
@@ -508,8 +514,17 @@ static void handle_status(struct call *call, struct http_req *req)
         job_send(call, req);
 }
 
-/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. */
-static int status_access(const struct call *call, const struct store_reply *r)
+static void handle_status(struct call *call, struct http_req *req)
+{
+    const char *secret = http_header(req, "X-Report-Secret");
+    if (!report_id_valid(call->path_id, 'R') || (!secret && !call->has_key)) {
+        answer_error(req, 404, "not_found", "no such report", NULL);
+        return;
+    }
+    status_lookup(call, req, secret);
+}
+
+int status_access(const struct call *call, const struct store_reply *r)
 {
     if (store_reply_count(r) < 12)
         return 404;
@@ -625,12 +640,12 @@ static void render_categories(struct buf *b)
 
 /* ---- routing ------------------------------------------------------------------------- */
 
-enum body { BODY_NONE, BODY_JSON, BODY_JSON_OR_EMPTY };
+enum body { BODY_NONE, BODY_JSON, BODY_JSON_OR_EMPTY, BODY_WEB };
 
 struct route_def {
     enum route route;
-    const char *path;   /* a '*' stands for one path segment: the {id} */
-    const char *method; /* GET routes also answer HEAD */
+    const char *path;   /* a '*' stands for one path segment: an {id} */
+    const char *method; /* "GET", "POST" or "GET POST"; GET routes also answer HEAD */
     enum body body;
     enum auth auth;
 };
@@ -650,21 +665,28 @@ static const struct route_def route_defs[] = {
     {ROUTE_RELEASE, CASES "/release", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
     {ROUTE_DECISION, CASES "/decision", "POST", BODY_JSON, AUTH_SESSION},
     {ROUTE_BREAK, CASES "/break", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
+    {ROUTE_EVIDENCE, CASES "/evidence/*", "GET", BODY_NONE, AUTH_SESSION},
     {ROUTE_QUEUES, "/api/v1/review/queues", "GET", BODY_NONE, AUTH_SESSION},
     {ROUTE_DECISIONS, "/api/v1/decisions", "GET", BODY_NONE, AUTH_KEY},
+    {ROUTE_WEB_FORM, "/", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_WEB_REPORT, "/report", "POST", BODY_WEB, AUTH_ANY},
+    {ROUTE_WEB_STATUS, "/status", "GET POST", BODY_WEB, AUTH_ANY},
+    {ROUTE_WEB_REVIEW, "/review", "GET", BODY_NONE, AUTH_ANY},
+    {ROUTE_ASSET, "/assets/*", "GET", BODY_NONE, AUTH_ANY},
 };
 #undef CASES
 
-/* True when path matches pattern; the segment that a '*' stands for goes to id ("" when it
- * is longer than id can hold, which no valid id is). */
-static bool path_match(const char *pattern, const char *path, char *id, size_t idlen)
+/* True when path matches pattern; the segments that the '*'s stand for go to ids ("" when
+ * one is longer than an id can hold, which no valid id is). */
+static bool path_match(const char *pattern, const char *path, char ids[2][64])
 {
+    int k = 0;
     while (*pattern) {
         if (*pattern == '*') {
             size_t n = strcspn(path, "/");
-            if (n == 0)
+            if (n == 0 || k == 2)
                 return false;
-            snprintf(id, idlen, "%.*s", n < idlen ? (int)n : 0, path);
+            snprintf(ids[k++], 64, "%.*s", n < 64 ? (int)n : 0, path);
             path += n;
             pattern++;
         } else if (*pattern++ != *path++) {
@@ -674,18 +696,31 @@ static bool path_match(const char *pattern, const char *path, char *id, size_t i
     return *path == '\0';
 }
 
-static const struct route_def *route_match(const char *path, char *id, size_t idlen)
+static const struct route_def *route_match(const char *path, char ids[2][64])
 {
     for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++)
-        if (path_match(route_defs[i].path, path, id, idlen))
+        if (path_match(route_defs[i].path, path, ids))
             return &route_defs[i];
     return NULL;
 }
 
 static bool method_ok(const struct route_def *d, const char *method)
 {
-    return strcmp(method, d->method) == 0 ||
-           (strcmp(d->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+    size_t n = strlen(method);
+    for (const char *m = d->method; *m;) {
+        size_t len = strcspn(m, " ");
+        if ((len == n && strncmp(m, method, n) == 0) ||
+            (len == 3 && strncmp(m, "GET", 3) == 0 && strcmp(method, "HEAD") == 0))
+            return true;
+        m += len + (m[len] == ' ');
+    }
+    return false;
+}
+
+static bool is_web(enum route r)
+{
+    return r == ROUTE_WEB_FORM || r == ROUTE_WEB_REPORT || r == ROUTE_WEB_STATUS ||
+           r == ROUTE_WEB_REVIEW || r == ROUTE_ASSET;
 }
 
 static const char *unauthorized_message(enum auth auth)
@@ -710,14 +745,19 @@ static long on_begin(struct http_req *req, void *arg)
     call->req = req;
     call->route = ROUTE_OTHER;
     http_set_state(req, call);
-    const struct route_def *d = route_match(http_path(req), call->path_id, sizeof call->path_id);
+    char ids[2][64] = {"", ""};
+    const struct route_def *d = route_match(http_path(req), ids);
+    memcpy(call->path_id, ids[0], sizeof call->path_id);
+    memcpy(call->path_id2, ids[1], sizeof call->path_id2);
     if (!d) {
         answer_error(req, 404, "not_found", "no such endpoint", NULL);
         return -1;
     }
     call->route = d->route;
     if (!method_ok(d, http_method(req))) {
-        http_add_header(req, "Allow", strcmp(d->method, "GET") ? d->method : "GET, HEAD");
+        http_add_header(req, "Allow", strcmp(d->method, "GET") == 0        ? "GET, HEAD"
+                                      : strcmp(d->method, "GET POST") == 0 ? "GET, HEAD, POST"
+                                                                            : d->method);
         answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
                      NULL);
         return -1;
@@ -727,6 +767,8 @@ static long on_begin(struct http_req *req, void *arg)
         answer_error(req, 401, "unauthorized", unauthorized_message(d->auth), NULL);
         return -1;
     }
+    if (is_web(d->route))
+        return web_begin(call, req);
     if (d->body == BODY_JSON && !content_type_json(http_header(req, "Content-Type"))) {
         answer_error(req, 415, "unsupported_media_type",
                      "send Content-Type: application/json (UTF-8)", NULL);
@@ -758,6 +800,12 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_DECISION: review_decision(call, req); break;
     case ROUTE_QUEUES: review_queues(call, req); break;
     case ROUTE_DECISIONS: review_feed(call, req); break;
+    case ROUTE_EVIDENCE: review_evidence(call, req); break;
+    case ROUTE_WEB_FORM:
+    case ROUTE_WEB_REPORT:
+    case ROUTE_WEB_STATUS:
+    case ROUTE_WEB_REVIEW:
+    case ROUTE_ASSET: web_handle(call, req); break;
     case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
     case ROUTE_CATEGORIES:
         http_add_header(req, "Cache-Control", "public, max-age=3600");
@@ -774,10 +822,12 @@ static void on_resume(struct http_req *req, void *arg)
     struct call *call = http_state(req);
     switch (call->route) {
     case ROUTE_REPORTS:
-    case ROUTE_BATCH: finish_reports(call, req); break;
+    case ROUTE_BATCH: reports_finish(call, req); break;
     case ROUTE_STATUS: finish_status(call, req); break;
     case ROUTE_READYZ: finish_ready(call, req); break;
     case ROUTE_METRICS: finish_metrics(call, req); break;
+    case ROUTE_WEB_REPORT:
+    case ROUTE_WEB_STATUS: web_resume(call, req); break;
     default: review_resume(call, req); break;
     }
 }
@@ -788,6 +838,7 @@ static void on_done(struct http_req *req, void *arg, int status, double seconds)
     metrics_request(call ? call->route : ROUTE_OTHER, status, seconds);
     if (!call)
         return;
+    web_free(call);
     store_job_free(call->job);
     jdoc_free(call->doc);
     free(call->items);

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "jdoc.h"
 #include "metrics.h"
+#include "report.h"
 #include "rules.h"
 #include "store.h"
 
@@ -33,7 +34,17 @@ struct api {
     struct buf categories;      /* GET /api/v1/categories, rendered once */
 };
 
-struct item;
+/* One report of a request (a single report is a batch of one). */
+struct item {
+    int status;                 /* 0 while pending in the store job */
+    struct report_error err;
+    int cmd;                    /* its command in the job */
+    char id[CRYPTO_ID_LEN];
+    char secret[CRYPTO_SECRET_LEN];
+    char case_id[CRYPTO_ID_LEN];
+    bool duplicate;
+    long retry_after;
+};
 
 /* The per-request state: made in begin, freed in done. */
 struct call {
@@ -48,6 +59,12 @@ struct call {
     char secret_hash[CRYPTO_HEX_LEN];
     bool has_secret;
     char path_id[64];               /* the path's {id} or {case}; validated before use */
+    char path_id2[64];              /* a second {…} of the path */
+    const char *evidence;           /* a web report's image (in the request's form) */
+    size_t evidence_len;
+    const char *evidence_type;
+    bool rate_off;                  /* a solved proof of work stands for the rate limit */
+    void *web;                      /* the web pages' state (web.c) */
     int phase;                      /* of a request that takes several store jobs */
     int retries;
     bool login_ok;
@@ -99,6 +116,33 @@ int take_json_object(struct call *call, struct http_req *req, bool empty_ok);
  * answered 400 unknown_field. */
 int only_fields(struct call *call, struct http_req *req, const char *const *names, size_t n);
 
+/* Validates obj as one report (docs/API.md), stores it with the request's evidence, and
+ * suspends the request; the answer is made when the store has answered (api.c). */
+void reports_submit_one(struct call *call, struct http_req *req, const struct jdoc *obj);
+/* Looks up report call->path_id (a valid id) for the holder of secret (or NULL: of the
+ * request's platform key) with jb_status, and suspends the request. */
+void status_lookup(struct call *call, struct http_req *req, const char *secret);
+/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. The
+ * reply's fields: 2 case, 3 category, 4 received_at, 5 status, 6 updated_at, 7 verdict,
+ * 8 decision category, 9 decided_at. */
+int status_access(const struct call *call, const struct store_reply *r);
+
+/* Reads the store's answers into the request's items and answers (web_report_done for the
+ * web form). */
+void reports_finish(struct call *call, struct http_req *req);
+
+/* The web pages (web.c): handle the request once its body is in; continue after a store
+ * job; render the outcome of a report stored (or not) through reports_submit_one; free the
+ * request's web state. */
+void web_handle(struct call *call, struct http_req *req);
+void web_resume(struct call *call, struct http_req *req);
+void web_report_done(struct call *call, struct http_req *req);
+void web_free(struct call *call);
+/* The body limit of a web route, or -1 having answered. */
+long web_begin(struct call *call, struct http_req *req);
+/* Answers an error of the HTTP layer (413, 431, ...) as a page. */
+void web_error_page(struct http_req *req, int status, const char *message);
+
 /* The handlers of review.c; each answers, or suspends with a store job whose answer goes to
  * review_resume. */
 void review_session(struct call *call, struct http_req *req);
@@ -107,6 +151,7 @@ void review_lease(struct call *call, struct http_req *req);
 void review_decision(struct call *call, struct http_req *req);
 void review_queues(struct call *call, struct http_req *req);
 void review_feed(struct call *call, struct http_req *req);
+void review_evidence(struct call *call, struct http_req *req);
 void review_resume(struct call *call, struct http_req *req);
 
 /* The thread that writes decisions to the audit chain, one at a time (review.c). Returns NULL

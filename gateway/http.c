@@ -17,7 +17,7 @@
 #include "crypto.h"
 #include "log.h"
 
-#define HTTP_MAX_HEADERS 12
+#define HTTP_MAX_HEADERS 16
 #define HTTP_DISCARD_FACTOR 4 /* an oversized chunked body is read at most this many limits */
 
 struct http_server {

@@ -8,7 +8,8 @@ static const char *route_names[ROUTE_COUNT] = {
     "/healthz", "/readyz", "/metrics", "/api/v1/session", "/api/v1/review/claim",
     "/api/v1/review/cases/{case}/renew", "/api/v1/review/cases/{case}/release",
     "/api/v1/review/cases/{case}/decision", "/api/v1/review/cases/{case}/break",
-    "/api/v1/review/queues", "/api/v1/decisions", "other"};
+    "/api/v1/review/queues", "/api/v1/decisions", "/api/v1/review/cases/{case}/evidence/{id}",
+    "/", "/report", "/status", "/review", "/assets/{name}", "other"};
 static const int statuses[] = {200, 202, 204, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])

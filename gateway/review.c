@@ -229,16 +229,19 @@ static void json_csv(struct buf *b, const char *key, const char *csv)
     buf_puts(b, "]");
 }
 
+#define CLAIM_FIXED 12   /* fields of a claim reply before the reports' */
+#define CLAIM_STRIDE 5   /* per report: url, title, description, evidence type, id */
+
 /* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim reply's
- * report triples. */
+ * reports. */
 static void json_column(struct buf *b, const char *key, const struct store_reply *r, size_t col)
 {
     buf_printf(b, ",\"%s\":[", key);
     size_t n = store_reply_count(r), shown = 0;
-    for (size_t i = 12 + col; i < n; i += 3) {
+    for (size_t i = CLAIM_FIXED + col; i < n; i += CLAIM_STRIDE) {
         const char *s = AT(r, i);
         bool seen = !*s;
-        for (size_t j = 12 + col; j < i && !seen; j += 3)
+        for (size_t j = CLAIM_FIXED + col; j < i && !seen; j += CLAIM_STRIDE)
             seen = strcmp(AT(r, j), s) == 0;
         if (seen)
             continue;
@@ -272,6 +275,17 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
     json_column(&b, "urls", r, 0);
     json_column(&b, "titles", r, 1);
     json_column(&b, "descriptions", r, 2);
+    buf_puts(&b, ",\"evidence\":[");
+    for (size_t i = CLAIM_FIXED, shown = 0; i + 4 < store_reply_count(r); i += CLAIM_STRIDE) {
+        if (!*AT(r, i + 3))
+            continue;
+        buf_puts(&b, shown++ ? ",{" : "{");
+        buf_json_kv(&b, "report", AT(r, i + 4));
+        buf_json_kv(&b, "type", AT(r, i + 3));
+        buf_printf(&b, ",\"href\":\"/api/v1/review/cases/%s/evidence/%s\"}", AT(r, 1),
+                   AT(r, i + 4));
+    }
+    buf_puts(&b, "]");
     buf_json_kv(&b, "first_reported_at", AT(r, 11));
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
@@ -328,6 +342,46 @@ static void finish_lease(struct call *call, struct http_req *req, const struct s
     buf_json_kv(&b, "lease_expires_at", call->iso);
     buf_puts(&b, "}");
     answer_json(req, 200, &b);
+}
+
+/* ---- evidence ------------------------------------------------------------------------ */
+
+/* GET /api/v1/review/cases/{case}/evidence/{report} */
+void review_evidence(struct call *call, struct http_req *req)
+{
+    if (!report_id_valid(call->path_id, 'C') || !report_id_valid(call->path_id2, 'R')) {
+        answer_error(req, 404, "not_found", "no such evidence", NULL);
+        return;
+    }
+    char k_sess[128];
+    session_key(call, k_sess);
+    const char *args[] = {"FCALL", "jb_evidence", "1", k_sess, SCHEMA_PREFIX, call->path_id,
+                          call->path_id2};
+    if (job_begin(call, req, args, 7) == 0)
+        job_send(call, req);
+}
+
+static void finish_evidence(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (answer_refusal(req, r, "lease_not_held"))
+        return;
+    size_t len, plain_len;
+    const char *box = store_reply_str(store_reply_at(r, 2), &len);
+    unsigned char *img = crypto_unlock(call->api->keys, box, len, &plain_len);
+    if (!img) {
+        log_error("review: the evidence of %s does not open", call->path_id2);
+        answer_error(req, 503, "unavailable", "the evidence cannot be opened", NULL);
+        return;
+    }
+    const char *type = AT(r, 1);
+    char disposition[96];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.%s\"", call->path_id2,
+             strcmp(type, "image/jpeg") == 0 ? "jpg" : strcmp(type, "image/png") == 0 ? "png"
+                                                                                    : "webp");
+    http_add_header(req, "Content-Disposition", disposition);
+    http_add_header(req, "Cache-Control", "no-store");
+    http_respond(req, 200, type, (const char *)img, plain_len);
+    free(img);
 }
 
 /* ---- decision ------------------------------------------------------------------------ */
@@ -730,6 +784,7 @@ void review_resume(struct call *call, struct http_req *req)
     case ROUTE_DECISION: finish_decision(call, req, r); break;
     case ROUTE_QUEUES: finish_queues(call, req, r); break;
     case ROUTE_DECISIONS: finish_feed(call, req, r); break;
+    case ROUTE_EVIDENCE: finish_evidence(call, req, r); break;
     default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
     }
 }

@@ -37,6 +37,9 @@ struct conf {
     long rate_platform;        /* reports per window, per platform key */
     long rate_platform_window;
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
+    long retention_days;
+    long evidence_max;         /* bytes */
+    long pow_bits;
     long review_lease;         /* seconds */
     long no_violation_window;  /* days */
     long worker_consumers;

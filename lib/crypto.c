@@ -35,7 +35,8 @@ struct keys {
     struct seal_epoch *epoch; /* writable, outside the read-only key page */
     unsigned char master[crypto_kdf_KEYBYTES];
     unsigned char seal_pk[crypto_box_PUBLICKEYBYTES];
-    unsigned char purpose[CRYPTO_AUDIT + 1][32]; /* derived at load; index: enum crypto_purpose */
+    unsigned char purpose[CRYPTO_POW + 1][32]; /* derived at load; index: enum crypto_purpose */
+    unsigned char evidence[crypto_secretbox_KEYBYTES];
     unsigned char box[crypto_secretbox_KEYBYTES];
 };
 
@@ -139,9 +140,10 @@ struct keys *keys_load(const char *dir, char *err, size_t errlen)
         read_key(dir, "seal.pub", k->seal_pk, sizeof k->seal_pk, err, errlen) < 0)
         goto fail;
     static const char ctx[8] = {'j', 'b', 'p', 'u', 'r', 'p', 'o', 's'};
-    for (int i = 1; i <= CRYPTO_AUDIT; i++)
+    for (int i = 1; i <= CRYPTO_POW; i++)
         crypto_kdf_derive_from_key(k->purpose[i], 32, (uint64_t)i, ctx, k->master);
     crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, "jbidembx", k->master);
+    crypto_kdf_derive_from_key(k->evidence, sizeof k->evidence, 2, "jbevidnc", k->master);
     sodium_mprotect_readonly(k);
     return k;
 fail:
@@ -319,6 +321,66 @@ int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outle
     }
     free(bin);
     return rc;
+}
+
+unsigned char *crypto_lock(const struct keys *k, const void *msg, size_t len, size_t *outlen)
+{
+    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+    unsigned char *box = malloc(n);
+    if (!box)
+        return NULL;
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, msg, len, box, k->evidence);
+    *outlen = n;
+    return box;
+}
+
+unsigned char *crypto_unlock(const struct keys *k, const void *box, size_t len, size_t *outlen)
+{
+    size_t overhead = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+    if (len < overhead)
+        return NULL;
+    unsigned char *out = malloc(len - overhead + 1);
+    const unsigned char *b = box;
+    if (!out || crypto_secretbox_open_easy(out, b + crypto_secretbox_NONCEBYTES,
+                                           len - crypto_secretbox_NONCEBYTES, b,
+                                           k->evidence) != 0) {
+        free(out);
+        return NULL;
+    }
+    *outlen = len - overhead;
+    return out;
+}
+
+int crypto_sha256_zero_bits(const void *data, size_t len)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, data, len);
+    int bits = 0;
+    for (size_t i = 0; i < sizeof h; i++) {
+        if (h[i] == 0) {
+            bits += 8;
+            continue;
+        }
+        for (unsigned char m = 0x80; m && !(h[i] & m); m >>= 1)
+            bits++;
+        break;
+    }
+    return bits;
+}
+
+void crypto_random_hex(char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[64];
+    for (size_t done = 0; done < n;) {
+        size_t take = n - done < sizeof r ? n - done : sizeof r;
+        randombytes_buf(r, take);
+        for (size_t i = 0; i < take; i++)
+            out[done + i] = hex[r[i] & 15];
+        done += take;
+    }
+    out[n] = '\0';
 }
 
 /* Fills out with n random Crockford base32 characters (unbiased: 32 divides 256). */

@@ -24,6 +24,8 @@ enum crypto_purpose {
     CRYPTO_FINGERPRINT = 4, /* normalized-text fingerprints */
     CRYPTO_TOKEN = 5,       /* reviewer session tokens */
     CRYPTO_AUDIT = 6,       /* the audit chain of decisions */
+    CRYPTO_CSRF = 7,        /* the web form's anti-forgery tokens */
+    CRYPTO_POW = 8,         /* proof-of-work challenges */
 };
 
 struct keys;
@@ -67,6 +69,18 @@ char *crypto_unseal(const char *dir, const char *b64, size_t *len, char *err, si
  * it returns 0, or -1 when the box is not authentic or does not fit. */
 char *crypto_wrap(const struct keys *k, const char *msg);
 int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outlen);
+
+/* Encrypts len bytes (evidence images) with the gateway's own evidence key (secretbox, a
+ * random nonce in front). Returns the box (caller frees) with its length in *outlen, or NULL
+ * when memory ran out. crypto_unlock reverses it: NULL when the box is not authentic. */
+unsigned char *crypto_lock(const struct keys *k, const void *msg, size_t len, size_t *outlen);
+unsigned char *crypto_unlock(const struct keys *k, const void *box, size_t len, size_t *outlen);
+
+/* The number of leading zero bits of the SHA-256 of len bytes (0..256): proof of work. */
+int crypto_sha256_zero_bits(const void *data, size_t len);
+
+/* Fills out with n random lower-case hex digits and a NUL. */
+void crypto_random_hex(char *out, size_t n);
 
 /* A random id "P-XXXX-XXXX-XXXX" (prefix P, 60 bits, Crockford base32: no I, L, O, U, so it
  * reads out on the phone). */

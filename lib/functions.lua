@@ -64,7 +64,8 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
       20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
       24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
-      28 no_violation window ms
+      28 no_violation window ms  29 evidence type ('' none)  30 evidence (encrypted)
+      31 retention s: the report, and the case from its last report, expire after it
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds} | {'unauthorized'}
 ]]
@@ -121,9 +122,18 @@ local function jb_report(keys, args)
     'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
     'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
     'title_redacted', args[26], 'description_redacted', args[27])
+  if args[29] ~= '' then
+    redis.call('HSET', keys[2], 'evidence_type', args[29], 'evidence', args[30])
+  end
   if platform ~= '' then
     redis.call('RPUSH', prefix .. 'case:' .. cid .. ':platform_reports', id)
     if decided[1] then feed_add(prefix, id, cid, decided[1], decided[2], decided[3]) end
+  end
+  local keep = tonumber(args[31])
+  local ck = prefix .. 'case:' .. cid
+  for _, k in ipairs({keys[2], keys[1], ck, ck .. ':reporters', ck .. ':reports',
+      ck .. ':platform_reports'}) do
+    redis.call('EXPIRE', k, keep)
   end
   if args[14] ~= '' then
     redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
@@ -372,7 +382,8 @@ end
 ARGV: 1 prefix  2 queue  3 lease ms  4 now iso  5 reports to show
 Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
 category, suggested, rule_hits, severity, band, reports, reporters, created_at,
-then canonical url, redacted title, redacted description for each report shown}. ]]
+then canonical url, redacted title, redacted description, evidence type ('' none) and report id
+for each report shown}. ]]
 local function jb_claim(keys, args)
   local prefix, queue = args[1], args[2]
   local name, role = session_of(prefix, keys[1])
@@ -396,8 +407,9 @@ local function jb_claim(keys, args)
       for i = 1, 8 do out[#out + 1] = c[i] or '' end
       for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
         local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
-          'description_redacted')
-        out[#out + 1] = r[1] or ''; out[#out + 1] = r[2] or ''; out[#out + 1] = r[3] or ''
+          'description_redacted', 'evidence_type')
+        for i = 1, 4 do out[#out + 1] = r[i] or '' end
+        out[#out + 1] = rid
       end
       return out
     end
@@ -442,6 +454,21 @@ local function jb_lease(keys, args)
   redis.call('HDEL', ck, 'lease_holder', 'lease_until')
   redis.call('ZADD', lk, 0, cid)
   return {'ok', '0'}
+end
+
+--[[ jb_evidence  KEYS: 1 session:<token hash>  ARGV: 1 prefix  2 case  3 report
+The evidence image of a report of the case, for the holder of the case's live lease.
+Returns {'ok', type, encrypted bytes} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+local function jb_evidence(keys, args)
+  local prefix = args[1]
+  local name = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  local c, holds = lease_of(prefix .. 'case:' .. args[2], name, now_ms())
+  if not c[1] then return {'not_found'} end
+  if not holds then return {'conflict'} end
+  local r = redis.call('HMGET', prefix .. 'report:' .. args[3], 'case', 'evidence_type', 'evidence')
+  if r[1] ~= args[2] or not r[2] then return {'not_found'} end
+  return {'ok', r[2], r[3]}
 end
 
 --[[ jb_whoami  KEYS: 1 session:<token hash>  2 audit:last  ARGV: 1 prefix
@@ -545,6 +572,8 @@ redis.register_function('jb_lease', jb_lease)
 redis.register_function{function_name = 'jb_whoami', callback = jb_whoami,
   flags = {'no-writes'}}
 redis.register_function('jb_decide', jb_decide)
+redis.register_function{function_name = 'jb_evidence', callback = jb_evidence,
+  flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_feed', callback = jb_feed, flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_review_stats', callback = jb_review_stats,
   flags = {'no-writes'}}

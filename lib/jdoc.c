@@ -119,3 +119,14 @@ const struct jdoc *jdoc_at(const struct jdoc *arr, size_t i)
 {
     return (const struct jdoc *)json_array_get(J(arr), i);
 }
+
+struct jdoc *jdoc_object(void)
+{
+    return (struct jdoc *)json_object();
+}
+
+int jdoc_set_string(struct jdoc *obj, const char *key, const char *s, size_t len)
+{
+    json_t *v = json_stringn(s, len);
+    return v && json_object_set_new((json_t *)obj, key, v) == 0 ? 0 : -1;
+}

@@ -31,4 +31,10 @@ const char *jdoc_next(const struct jdoc *obj, void **iter, const struct jdoc **v
 size_t jdoc_size(const struct jdoc *j); /* members of an object, elements of an array */
 const struct jdoc *jdoc_at(const struct jdoc *arr, size_t i);
 
+/* A new empty object (free with jdoc_free), or NULL when out of memory: the web form's fields
+ * become such an object, so that they are validated exactly as a JSON report is. */
+struct jdoc *jdoc_object(void);
+/* Sets obj[key] to the string of len bytes. Returns 0, or -1 when out of memory. */
+int jdoc_set_string(struct jdoc *obj, const char *key, const char *s, size_t len);
+
 #endif
