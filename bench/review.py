@@ -74,7 +74,7 @@ class Run:
                         JUBAO_RULES=str(ROOT / "rules" / "packs"))
         self.spawn(["redis-server", str(ROOT / "deploy" / "redis.conf"), "--port",
                     str(self.redis_port), "--dir", str(self.dir), "--daemonize", "no"], "redis")
-        self.r = redis.Redis(port=self.redis_port, decode_responses=True)
+        self.r = redis.Redis(host="127.0.0.1", port=self.redis_port, decode_responses=True)
         wait_until(self.r.ping, 10, "redis")
         subprocess.run([str(BUILD / "jubao-admin"), "init"], env=self.env, check=True,
                        stdout=subprocess.DEVNULL)

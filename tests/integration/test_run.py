@@ -48,7 +48,7 @@ def test_run_script_serves_and_stops(tmp_path):
                           json={"url": unique_url("run"), "category": "fraud"})
         assert r.status_code == 202, r.text
         # the worker runs too: it puts the new case in the review queue
-        c = redislib.Redis(port=rport, decode_responses=True)
+        c = redislib.Redis(host="127.0.0.1", port=rport, decode_responses=True)
         case_key = "jb:{0}:case:" + r.json()["case"]
         wait_until(lambda: c.hget(case_key, "queue") == "default", 20,
                    what="the worker to queue the case")
