@@ -63,13 +63,13 @@ static const char *const words[M_COUNT][2] = {
                     "The address of the page, for example https://example.com/post/123"},
     [M_CATEGORY] = {"类别", "Category"},
     [M_TITLE] = {"标题", "Title"},
-    [M_TITLE_HINT] = {"一句话概括（最多 300 字）", "In a few words (at most 300 characters)"},
+    [M_TITLE_HINT] = {"一句话概括（最多 {n} 字）", "In a few words (at most {n} characters)"},
     [M_DESCRIPTION] = {"描述", "Description"},
-    [M_DESCRIPTION_HINT] = {"发生了什么、在哪里看到（最多 5000 字）",
-                            "What happened and where you saw it (at most 5,000 characters)"},
+    [M_DESCRIPTION_HINT] = {"发生了什么、在哪里看到（最多 {n} 字）",
+                            "What happened and where you saw it (at most {n} characters)"},
     [M_EVIDENCE] = {"证据图片", "Evidence image"},
-    [M_EVIDENCE_HINT] = {"截图等，JPEG、PNG 或 WebP，最大 5 MB",
-                         "A screenshot or photo: JPEG, PNG or WebP, at most 5 MB"},
+    [M_EVIDENCE_HINT] = {"截图等，JPEG、PNG 或 WebP，最大 {n} MB",
+                         "A screenshot or photo: JPEG, PNG or WebP, at most {n} MB"},
     [M_CONTACT] = {"联系方式", "Contact details"},
     [M_CONTACT_HINT] = {"如愿意接受回访，可留电话或邮箱", "A phone number or e-mail, if we may contact you"},
     [M_SUBMIT] = {"提交举报", "Send the report"},
@@ -79,12 +79,12 @@ static const char *const words[M_COUNT][2] = {
         "您的网络地址不会被保存：它只被换算成每天更换的化名，用于防止滥用。"
         "联系方式和您填写的原文被加密，只有中心指定的人员持有解密密钥；"
         "审核人员只看到去除了电话、邮箱、身份证号和银行卡号的副本，看不到您是谁。"
-        "证据图片加密保存，不对外公开。举报自收到之日起保存 365 天，之后自动删除。",
+        "证据图片加密保存，不对外公开。举报自收到之日起保存 {n} 天，之后自动删除。",
         "Your network address is not stored: it only becomes a pseudonym that changes every day, "
         "used against abuse. Your contact details and the text as you wrote it are encrypted; "
         "only staff the centre designates hold the key. Reviewers see a copy with phone numbers, "
         "e-mail addresses, ID and bank card numbers removed, and never who you are. Evidence "
-        "images are stored encrypted and never published. A report is kept for 365 days after "
+        "images are stored encrypted and never published. A report is kept for {n} days after "
         "it arrives, then deleted."},
     [M_ERRORS_TITLE] = {"请修改以下问题后再提交：", "Please correct the following and send again:"},
     [M_E_URL_MISSING] = {"请填写链接", "Enter the link"},
@@ -281,9 +281,10 @@ void web_error_page(struct http_req *req, int status, const char *message)
     buf_puts(&b, "<main class=\"page\"><h1>");
     html(&b, T(l, M_ERROR_TITLE));
     buf_puts(&b, "</h1><div id=\"error-summary\" role=\"alert\"><p>");
-    if (status == 413) {
+    const struct call *call = http_state(req);
+    if (status == 413 && call) {
         char m[200];
-        fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE), 5L);
+        fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE), call->api->conf->evidence_max / (1024 * 1024));
         html(&b, m);
     } else {
         html(&b, message);
@@ -424,20 +425,23 @@ static void label(struct buf *b, enum lang l, const char *name, enum msg text, b
     buf_puts(b, "</label>");
 }
 
-static void hint(struct buf *b, enum lang l, const char *name, enum msg text)
+/* The hint below a label; "{n}" in it stands for n. */
+static void hint(struct buf *b, enum lang l, const char *name, enum msg text, long n)
 {
+    char t[400];
+    fill(t, sizeof t, T(l, text), n);
     buf_printf(b, "<p class=\"hint\" id=\"%s-hint\">", name);
-    html(b, T(l, text));
+    html(b, t);
     buf_puts(b, "</p>");
 }
 
 static void text_input(struct buf *b, const struct web *w, int f, enum msg lab, enum msg hin,
-                       const char *extra)
+                       long n, const char *extra)
 {
     const char *name = report_fields[f];
     buf_puts(b, "<div class=\"field\">");
     label(b, w->lang, name, lab, f != 0);
-    hint(b, w->lang, name, hin);
+    hint(b, w->lang, name, hin, n);
     field_error(b, w, f, name);
     buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"text\"%s", name, name, extra);
     field_aria(b, w, f, name);
@@ -529,13 +533,14 @@ static void render_form(const struct call *call, struct web *w, struct buf *b, c
                   "<input type=\"hidden\" name=\"lang\" value=\"%s\">"
                   "<input type=\"hidden\" name=\"pow\" value=\"\">",
                token, l == EN ? "en" : "zh");
-    text_input(b, w, 0, M_URL, M_URL_HINT,
+    const struct conf *c = call->api->conf;
+    text_input(b, w, 0, M_URL, M_URL_HINT, 0,
                " inputmode=\"url\" autocomplete=\"off\" required maxlength=\"2048\"");
     category_field(b, w);
-    text_input(b, w, 2, M_TITLE, M_TITLE_HINT, " autocomplete=\"off\"");
+    text_input(b, w, 2, M_TITLE, M_TITLE_HINT, c->title_max, " autocomplete=\"off\"");
     buf_puts(b, "<div class=\"field\">");
     label(b, l, "description", M_DESCRIPTION, true);
-    hint(b, l, "description", M_DESCRIPTION_HINT);
+    hint(b, l, "description", M_DESCRIPTION_HINT, c->description_max);
     field_error(b, w, 3, "description");
     buf_puts(b, "<textarea id=\"description\" name=\"description\" rows=\"6\"");
     field_aria(b, w, 3, "description");
@@ -544,19 +549,21 @@ static void render_form(const struct call *call, struct web *w, struct buf *b, c
         html(b, w->values[3]);
     buf_puts(b, "</textarea></div><div class=\"field\">");
     label(b, l, "evidence", M_EVIDENCE, true);
-    hint(b, l, "evidence", M_EVIDENCE_HINT);
+    hint(b, l, "evidence", M_EVIDENCE_HINT, c->evidence_max / (1024 * 1024));
     field_error(b, w, F_EVIDENCE, "evidence");
     buf_puts(b, "<input id=\"evidence\" name=\"evidence\" type=\"file\" "
                 "accept=\"image/jpeg,image/png,image/webp\"");
     field_aria(b, w, F_EVIDENCE, "evidence");
     buf_puts(b, "></div>");
-    text_input(b, w, 4, M_CONTACT, M_CONTACT_HINT, " autocomplete=\"off\"");
+    text_input(b, w, 4, M_CONTACT, M_CONTACT_HINT, 0, " autocomplete=\"off\"");
     buf_puts(b, "<button id=\"submit\" class=\"primary\" type=\"submit\">");
     html(b, T(l, M_SUBMIT));
     buf_puts(b, "</button></form><section id=\"privacy\" class=\"privacy\"><h2>");
     html(b, T(l, M_PRIVACY_TITLE));
+    char privacy[1200];
+    fill(privacy, sizeof privacy, T(l, M_PRIVACY), c->retention_days);
     buf_puts(b, "</h2><p>");
-    html(b, T(l, M_PRIVACY));
+    html(b, privacy);
     buf_puts(b, "</p></section></main>");
     page_end(b, l);
 }
