@@ -197,7 +197,7 @@ static int parse_multipart(struct form *f, const char *ct, const char *body, siz
             return fail(err, errlen, "a multipart part's headers are missing or too long");
         size_t hlen = (size_t)(hend - p) + 2, dvlen;
         const char *cd = part_header(p, hlen, "Content-Disposition", &dvlen);
-        char name[64] = "", filename[256] = "";
+        char name[64] = "", filename[sizeof f->fields[0].filename] = "";
         if (!cd || !header_param(cd, dvlen, "name", name, sizeof name))
             return fail(err, errlen, "a multipart part without a form-data name");
         bool is_file = header_param(cd, dvlen, "filename", filename, sizeof filename);
@@ -208,7 +208,7 @@ static int parse_multipart(struct form *f, const char *ct, const char *body, siz
         if (add(f, name, strlen(name), content, (size_t)(next - content), err, errlen) < 0)
             return -1;
         f->fields[f->n - 1].is_file = is_file;
-        snprintf(f->fields[f->n - 1].filename, sizeof f->fields[0].filename, "%s", filename);
+        memcpy(f->fields[f->n - 1].filename, filename, sizeof filename);
         p = next + dlen;
     }
 }
