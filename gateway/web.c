@@ -344,14 +344,16 @@ static void set_cookie(struct http_req *req, const struct web *w)
 }
 
 /* True when the request comes from a page of this site, as far as the browser says: an
- * Origin that is our own, and a Sec-Fetch-Site of same-origin (or none: typed, bookmarked). */
+ * Origin that is our own, and a Sec-Fetch-Site of same-origin (or none: typed, bookmarked).
+ * Our pages send no referrer, so browsers send "Origin: null" with their forms: that says
+ * nothing, and Sec-Fetch-Site (and the anti-forgery token) decide. */
 static bool same_origin(struct http_req *req)
 {
     const char *site = http_header(req, "Sec-Fetch-Site");
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return false;
     const char *origin = http_header(req, "Origin"), *host = http_header(req, "Host");
-    if (!origin)
+    if (!origin || strcmp(origin, "null") == 0)
         return true;
     if (!host)
         return false;

@@ -126,8 +126,10 @@ def test_forged_and_stale_forms_are_refused(gw, redis):
     assert b.post(fields, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     c = redis.client()
     assert not [k for k in c.scan_iter(PREFIX + "report:*") if c.hget(k, "url") == url]
-    # the right token from a page of ours is taken
+    # the right token from a page of ours is taken (a page without a referrer sends Origin: null)
     receipt(b.post(fields, headers={"Origin": gw.url, "Sec-Fetch-Site": "same-origin"}))
+    receipt(b.post(dict(fields, url=url + "/null"),
+                   headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}))
     assert [k for k in c.scan_iter(PREFIX + "report:*") if c.hget(k, "url") == url]
 
 
