@@ -1,7 +1,7 @@
 # jubao — build, run, test, bench. One place for flags.
 #   make            build the programs into build/
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
-#   make test       bootstrap, build, run every test (unit + integration)
+#   make test       bootstrap, build, run every test (unit + integration + browser)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark, then the worker
 #                   and review benchmark (docs/BENCHMARKS.md)
@@ -34,7 +34,7 @@ PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-worker $(BUILD)/jubao-admin $(
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test unit integration asan bench bench-rules bootstrap clean check-config install
+.PHONY: all run test unit integration browser asan bench bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
@@ -87,12 +87,18 @@ unit: $(UNIT_BIN)
 integration: $(PROGS)
 	JUBAO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
 
+# Debian's Chromium driven by playwright-core (tests/browser; bootstrap installs both);
+# screenshots of every page go to $(BUILD)/screenshots.
+browser: $(PROGS)
+	JUBAO_BUILD=$(abspath $(BUILD)) JUBAO_ARTIFACTS=$(abspath $(BUILD))/screenshots \
+	  node --test tests/browser/
+
 test: bootstrap
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration browser
 
 asan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration browser
 
 bench: bootstrap
 	@deploy/bootstrap.sh bench
