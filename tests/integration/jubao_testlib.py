@@ -265,7 +265,22 @@ def read_response(sock, timeout=5.0):
     return parse_response(head + b"\r\n\r\n" + rest)
 
 
-class Gateway:
+class Daemon:
+    """What the gateway and the worker share: a process (.proc) writing to .log_path."""
+
+    def log_text(self):
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_bytes().decode("utf-8", errors="replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+
+class Gateway(Daemon):
     """One jubao-gateway process with its own data dir; see the `gateway` fixture."""
 
     def __init__(self, workdir, redis, env=None, config=None, args=(), wait_ready=True,
@@ -387,17 +402,6 @@ class Gateway:
         name = name or "p-" + uuid.uuid4().hex[:12]
         out = self.admin("apikey", "create", name).stdout
         return out.strip().splitlines()[-1]
-
-    def log_text(self):
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_bytes().decode("utf-8", errors="replace")
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def send_signal(self, sig):
-        self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Ends the process on purpose; returns its exit status (None when it would not end)."""
@@ -585,7 +589,7 @@ def pid_gone(pid):
     return _proc_state(pid) in (None, "Z", "X")
 
 
-class Worker:
+class Worker(Daemon):
     """One jubao-worker supervisor (and its consumer and reaper children); see the `worker`
     fixture. It shares the gateway's Redis, data dir and (by default) configuration text."""
 
@@ -673,17 +677,6 @@ class Worker:
             return sorted(logged)
         return sorted(p for p, d in desc.items()
                       if "reaper" not in d and roles.get(p) != "reaper")
-
-    def log_text(self):
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_bytes().decode("utf-8", errors="replace")
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def send_signal(self, sig):
-        self.proc.send_signal(sig)
 
     def kill(self):
         """SIGKILL to the supervisor, on purpose; waits for it (not for its children)."""
