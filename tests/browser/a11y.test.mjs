@@ -4,39 +4,22 @@
 // The pages' CSP forbids inline scripts, which is how page.addScriptTag injects axe; the
 // contexts here bypass the CSP for that (the other tests keep it).
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Stack, axeSource, fileReport, fillReport, launchBrowser, lookUp, noBrowserValidation, submit,
-  uniqueUrl,
+  axeSource, browserSuite, fileReport, fillReport, lookUp, noBrowserValidation, submit, uniqueUrl,
 } from './harness.mjs';
 
-let stack;
-let browser;
+const suite = browserSuite();
 let axe;
-const contexts = [];
 
-before(async () => {
-  stack = await Stack.start();
-  browser = await launchBrowser();
+before(() => {
   axe = axeSource();
 });
 
-afterEach(async () => {
-  while (contexts.length) await contexts.pop().close().catch(() => {});
-  stack.check();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
-
 async function newPage(lang) {
-  const context = await browser.newContext({ bypassCSP: true, locale: lang === 'zh' ? 'zh-CN' : 'en-US' });
-  contexts.push(context);
-  return context.newPage();
+  return (await suite.newPage({ lang, bypassCSP: true })).page;
 }
 
 /** The serious and critical violations axe finds on the page, as readable lines. */
@@ -58,13 +41,13 @@ describe('accessibility (axe-core)', () => {
   for (const lang of ['zh', 'en']) {
     it(`the form in ${lang === 'zh' ? 'Chinese' : 'English'}`, async () => {
       const page = await newPage(lang);
-      await page.goto(stack.url + (lang === 'zh' ? '/' : '/?lang=en'));
+      await page.goto(suite.stack.url + (lang === 'zh' ? '/' : '/?lang=en'));
       assert.deepEqual(await violations(page), []);
     });
 
     it(`the receipt in ${lang === 'zh' ? 'Chinese' : 'English'}`, async () => {
       const page = await newPage(lang);
-      await page.goto(stack.url + (lang === 'zh' ? '/' : '/?lang=en'));
+      await page.goto(suite.stack.url + (lang === 'zh' ? '/' : '/?lang=en'));
       await fileReport(page, { url: uniqueUrl('a11y'), category: 'rumor', title: 'a11y' });
       assert.deepEqual(await violations(page), []);
     });
@@ -72,7 +55,7 @@ describe('accessibility (axe-core)', () => {
 
   it('the form with errors', async () => {
     const page = await newPage('zh');
-    await page.goto(stack.url + '/');
+    await page.goto(suite.stack.url + '/');
     await noBrowserValidation(page);
     await fillReport(page, { url: 'ftp://x', title: 'x'.repeat(301) });
     const resp = await submit(page, '#submit');
@@ -83,18 +66,18 @@ describe('accessibility (axe-core)', () => {
 
   it('the status page', async () => {
     const page = await newPage('en');
-    await page.goto(stack.url + '/?lang=en');
+    await page.goto(suite.stack.url + '/?lang=en');
     const { id, secret } = await fileReport(page, { url: uniqueUrl('a11y'), category: 'rumor' });
-    await page.goto(stack.url + '/status?lang=en');
+    await page.goto(suite.stack.url + '/status?lang=en');
     assert.deepEqual(await violations(page), [], 'GET /status');
-    await lookUp(page, stack.url, id, secret, '?lang=en');
+    await lookUp(page, suite.stack.url, id, secret, '?lang=en');
     assert.equal(await page.locator('#status').count(), 1);
     assert.deepEqual(await violations(page), [], 'POST /status');
   });
 
   it('the console\'s login', async () => {
     const page = await newPage('en');
-    await page.goto(stack.url + '/review');
+    await page.goto(suite.stack.url + '/review');
     await page.locator('#login-form').waitFor({ state: 'visible', timeout: 10000 });
     assert.deepEqual(await violations(page), []);
   });

@@ -1,44 +1,16 @@
 // The report form, the receipt and /status (docs/WEB.md): filing in Chinese and English with
 // JavaScript on and off, mistakes, evidence, the headers every page carries.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Stack, cspProblems, fileReport, fillReport, launchBrowser, lookUp, makePng,
-  noBrowserValidation, submit, uniqueUrl, watchDialogs, watchHeaders,
+  browserSuite, cspProblems, fileReport, fillReport, lookUp, makePng, noBrowserValidation,
+  submit, uniqueUrl,
 } from './harness.mjs';
 
-let stack;
-let browser;
-const contexts = [];
-
-before(async () => {
-  stack = await Stack.start();
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  while (contexts.length) await contexts.pop().close().catch(() => {});
-  stack.check();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
-
-/** A new page in its own context; headers and dialogs are watched. */
-async function newPage({ js = true, lang = 'zh', ...opts } = {}) {
-  const context = await browser.newContext({
-    javaScriptEnabled: js, locale: lang === 'zh' ? 'zh-CN' : 'en-US', ...opts,
-  });
-  contexts.push(context);
-  const headerProblems = watchHeaders(context, stack.url);
-  const page = await context.newPage();
-  const dialogs = watchDialogs(page);
-  return { page, context, headerProblems, dialogs };
-}
+const suite = browserSuite();
+const { newPage } = suite;
 
 function formPath(lang) {
   return lang === 'zh' ? '/' : '/?lang=en';
@@ -57,7 +29,7 @@ describe('headers', () => {
     const pages = ['/', '/?lang=en', '/?lang=zh', '/status', '/status?lang=en', '/review',
                    '/review?lang=en'];
     for (const p of pages) {
-      const r = await stack.get(p);
+      const r = await suite.stack.get(p);
       assert.equal(r.status, 200, `GET ${p}: ${r.status}`);
       assert.match(r.headers['content-type'] || '', /^text\/html/i, `GET ${p} Content-Type`);
       assert.equal(cspProblems(r.headers['content-security-policy']), '', `GET ${p}`);
@@ -68,18 +40,18 @@ describe('headers', () => {
       assert.doesNotMatch(r.text, /<style\b|\sstyle=/i, `GET ${p}: inline style`);
     }
     // the pages that answer a POST, even a refused one
-    const st = await stack.post('/status', 'id=R-0000-0000-0000&secret=nope',
-                                { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const st = await suite.stack.post('/status', 'id=R-0000-0000-0000&secret=nope',
+                                      { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     assert.equal(cspProblems(st.headers['content-security-policy']), '', `POST /status ${st.status}`);
-    const rep = await stack.post('/report', 'url=&category=',
-                                 { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const rep = await suite.stack.post('/report', 'url=&category=',
+                                       { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     assert.ok(rep.status >= 400, `POST /report without a url: ${rep.status}`);
     assert.equal(cspProblems(rep.headers['content-security-policy']), '', `POST /report ${rep.status}`);
   });
 
   it('assets carry an ETag and answer 304 to it', async () => {
     for (const a of ['/assets/style.css', '/assets/form.js', '/assets/console.js']) {
-      const r = await stack.get(a);
+      const r = await suite.stack.get(a);
       assert.equal(r.status, 200, `GET ${a}`);
       assert.equal(cspProblems(r.headers['content-security-policy']), '', `GET ${a}`);
       assert.equal(r.headers['x-content-type-options'], 'nosniff', `GET ${a} nosniff`);
@@ -87,11 +59,11 @@ describe('headers', () => {
                    `GET ${a} Content-Type`);
       const etag = r.headers.etag;
       assert.ok(etag, `GET ${a}: no ETag`);
-      const again = await stack.get(a, { headers: { 'If-None-Match': etag } });
+      const again = await suite.stack.get(a, { headers: { 'If-None-Match': etag } });
       assert.equal(again.status, 304, `GET ${a} If-None-Match ${etag}`);
       assert.equal(again.body.length, 0, '304 with a body');
       assert.equal(again.headers.etag, etag, 'the 304 names the same ETag');
-      const other = await stack.get(a, { headers: { 'If-None-Match': '"not-the-etag"' } });
+      const other = await suite.stack.get(a, { headers: { 'If-None-Match': '"not-the-etag"' } });
       assert.equal(other.status, 200, `GET ${a} with another ETag`);
       assert.deepEqual(other.body, r.body);
     }
@@ -101,7 +73,7 @@ describe('headers', () => {
 describe('language', () => {
   it('Chinese by default, English by ?lang=en or Accept-Language, a #lang-switch each way', async () => {
     const { page, headerProblems } = await newPage({ lang: 'zh' });
-    await page.goto(stack.url + '/');
+    await page.goto(suite.stack.url + '/');
     await assertLang(page, 'zh');
     await page.click('#lang-switch');
     await page.waitForLoadState('load');
@@ -111,9 +83,9 @@ describe('language', () => {
     await assertLang(page, 'zh');
 
     const en = await newPage({ lang: 'en' });
-    await en.page.goto(stack.url + '/');
+    await en.page.goto(suite.stack.url + '/');
     await assertLang(en.page, 'en');
-    await en.page.goto(stack.url + '/?lang=zh');
+    await en.page.goto(suite.stack.url + '/?lang=zh');
     await assertLang(en.page, 'zh');
     assert.deepEqual([...headerProblems, ...en.headerProblems], []);
   });
@@ -131,7 +103,7 @@ describe('filing a report', () => {
     for (const js of [true, false]) {
       it(`in ${lang === 'zh' ? 'Chinese' : 'English'} with JavaScript ${js ? 'on' : 'off'}: a receipt, then /status`, async () => {
         const { page, headerProblems, dialogs } = await newPage({ js, lang });
-        const form = await page.goto(stack.url + formPath(lang));
+        const form = await page.goto(suite.stack.url + formPath(lang));
         assert.equal(form.status(), 200);
         await assertLang(page, lang);
         assert.equal(await page.locator('#privacy').count(), 1, '#privacy');
@@ -154,12 +126,12 @@ describe('filing a report', () => {
         assert.ok(await page.locator('a[href^="/status"]').count() >= 1, 'a link to /status');
 
         // the API agrees
-        const api = await stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
+        const api = await suite.stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
         assert.equal(api.status, 200, api.text);
         assert.equal(api.json().category, 'fraud');
 
         // /status in the browser
-        const st = await lookUp(page, stack.url, id, secret, lang === 'en' ? '?lang=en' : '');
+        const st = await lookUp(page, suite.stack.url, id, secret, lang === 'en' ? '?lang=en' : '');
         assert.equal(st.status(), 200, 'POST /status');
         const status = await page.getAttribute('#status', 'data-status');
         assert.ok(['received', 'in_review'].includes(status), `#status data-status=${status}`);
@@ -168,7 +140,7 @@ describe('filing a report', () => {
         assert.match((await st.allHeaders())['cache-control'] || '', /no-store/, 'status Cache-Control');
 
         // a wrong secret: 404, the form again with #error-summary
-        const bad = await lookUp(page, stack.url, id, 'wrongsecretwrongsecretwron');
+        const bad = await lookUp(page, suite.stack.url, id, 'wrongsecretwrongsecretwron');
         assert.equal(bad.status(), 404, 'a wrong secret');
         assert.equal(await page.locator('#error-summary').count(), 1, '#error-summary');
         assert.equal(await page.locator('#status-form').count(), 1, 'the form again');
@@ -239,7 +211,7 @@ describe('mistakes', () => {
       if (!js && c.name !== 'a bad url' && c.name !== 'every mistake at once') continue;
       it(`${c.name} (JavaScript ${js ? 'on' : 'off'}): the message beside the field, values kept`, async () => {
         const { page, headerProblems } = await newPage({ js, lang: js ? 'zh' : 'en' });
-        await page.goto(stack.url + formPath(js ? 'zh' : 'en'));
+        await page.goto(suite.stack.url + formPath(js ? 'zh' : 'en'));
         await noBrowserValidation(page);
         const typed = { title: 'kept title', description: '留下的描述\nline two', contact: 'kept@example.org', ...c.fields };
         await fillReport(page, typed);
@@ -283,7 +255,7 @@ describe('evidence', () => {
   for (const js of [true, false]) {
     it(`a PNG (JavaScript ${js ? 'on' : 'off'}): a receipt`, async () => {
       const { page, headerProblems } = await newPage({ js });
-      await page.goto(stack.url + '/');
+      await page.goto(suite.stack.url + '/');
       const { id, resp } = await fileReport(page, {
         url: uniqueUrl('png'), category: 'pornography',
         evidence: { name: 'shot.png', mimeType: 'image/png', buffer: png },
@@ -296,7 +268,7 @@ describe('evidence', () => {
 
   it('evil.jpg whose bytes are HTML is refused beside the evidence field, no receipt', async () => {
     const { page, headerProblems, dialogs } = await newPage({ js: true });
-    await page.goto(stack.url + '/');
+    await page.goto(suite.stack.url + '/');
     const url = uniqueUrl('evil');
     await fillReport(page, {
       url, category: 'hacking', title: 'evil file', description: 'an html file named jpg',
@@ -316,7 +288,7 @@ describe('evidence', () => {
 
   it('an image just over 5 MB is refused beside the evidence field, no receipt', async () => {
     const { page, headerProblems } = await newPage({ js: false });
-    await page.goto(stack.url + '/');
+    await page.goto(suite.stack.url + '/');
     // a PNG whose pixels are noise, so that it does not compress: 5 MiB and a few KiB
     const big = makePng(1300, 1345, { noise: true });
     assert.ok(big.length > 5 * 1024 * 1024 && big.length < 5 * 1024 * 1024 + 32 * 1024,
@@ -337,7 +309,7 @@ describe('evidence', () => {
 
   it('a body far over the limit: 413 and an error page, no receipt', async () => {
     const { page, headerProblems } = await newPage({ js: false, lang: 'en' });
-    await page.goto(stack.url + '/?lang=en');
+    await page.goto(suite.stack.url + '/?lang=en');
     await fillReport(page, {
       url: uniqueUrl('huge'), category: 'pornography',
       evidence: { name: 'huge.png', mimeType: 'image/png', buffer: makePng(1800, 1800, { noise: true }) },

