@@ -363,12 +363,14 @@ end
 -- The next case of a queue to offer: a lease that ran out or was released, else the oldest
 -- entry of the highest band. Returns case id, stream, entry id; or nil.
 local function next_case(prefix, queue, name, now)
-  local exp = redis.call('ZRANGEBYSCORE', prefix .. 'leases:' .. queue, '-inf', now,
-    'LIMIT', 0, 1)
-  if exp[1] then
-    local c = redis.call('HMGET', prefix .. 'case:' .. exp[1], 'lease_stream', 'lease_entry')
-    redis.call('XCLAIM', c[1], REVIEWERS, name, 0, c[2], 'JUSTID')
-    return exp[1], c[1], c[2]
+  local lk = prefix .. 'leases:' .. queue
+  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 10)) do
+    local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'lease_stream', 'lease_entry')
+    if c[1] and c[2] then
+      redis.call('XCLAIM', c[1], REVIEWERS, name, 0, c[2], 'JUSTID')
+      return cid, c[1], c[2]
+    end
+    redis.call('ZREM', lk, cid)   -- the case expired (retention_days) under its lease
   end
   for band = 3, 0, -1 do
     local k = queue_key(prefix, queue, band)

@@ -519,3 +519,21 @@ def test_no_violation_window_ends(redis_factory, gateway, worker):
     assert later["duplicate"] is False and later["case"] != first["case"], later
     wait_queued(r, {later["case"]})
     assert claimed(a.claim())["case"] == later["case"]
+
+
+def test_a_case_that_expired_under_its_lease_does_not_block_the_queue(redis_factory, gateway,
+                                                                        worker):
+    """Reports and cases expire after retention_days; one that goes while released (or
+    leased) is dropped from the queue instead of breaking the next claim."""
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    first, second = file_reports(g, r, 2, "expired")
+    a = Reviewer(g)
+    held = claimed(a.claim())["case"]
+    assert a.release(held).status_code == 204
+    c = r.client()
+    for k in list(c.scan_iter(PREFIX + "case:" + held + "*")):
+        c.delete(k)
+    other = ({first["case"], second["case"]} - {held}).pop()
+    assert claimed(a.claim())["case"] == other
+    assert a.claim().status_code == 204
+    assert c.zrange(PREFIX + "leases:default", 0, -1) == [other]
