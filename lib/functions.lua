@@ -91,18 +91,28 @@ local function jb_report(keys, args)
   local dup, decided = '1', {false}
   if cid then
     local ck = prefix .. 'case:' .. cid
-    local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority')
-    redis.call('HSET', ck, 'suggested', merge_list(c[1], args[22]),
+    local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
+      'status', 'reporters')
+    local suggested = merge_list(c[1], args[22])
+    redis.call('HSET', ck, 'suggested', suggested,
       'rule_hits', merge_list(c[2], args[23]),
       'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
       'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])))
-    redis.call('HINCRBY', ck, 'reports', 1)
+    local reports, reporters = redis.call('HINCRBY', ck, 'reports', 1), tonumber(c[7]) or 1
     if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
-      redis.call('HINCRBY', ck, 'reporters', 1)
+      reporters = redis.call('HINCRBY', ck, 'reporters', 1)
     end
     redis.call('HSET', ck, 'updated_at', iso, 'last_report_at', iso)
     redis.call('RPUSH', ck .. ':reports', id)
     decided = redis.call('HMGET', ck, 'verdict', 'decision_category', 'decided_at')
+    -- A case waiting in the review queue is weighed again by the worker when a report raises
+    -- its severity or suggests a new category, or when its reports or reporters reach the
+    -- counts at which its band rises (3 reports, 20 reporters: workers/route.c, route_band).
+    if c[5] == 'default' and c[6] == 'received' and (tonumber(args[24]) > (tonumber(c[3]) or 0)
+        or suggested ~= (c[1] or '') or reports == 3 or reporters == 20) then
+      redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6],
+        'reweigh', '1')
+    end
   else
     dup = '0'
     cid = args[3]
@@ -261,12 +271,13 @@ local function queue_key(prefix, queue, band)
   return prefix .. 'review:' .. queue .. ':' .. band
 end
 
+-- Adds the case to a queue's band; returns the entry's id.
 local function queue_add(prefix, queue, band, cid)
   local k = queue_key(prefix, queue, band)
   if redis.call('EXISTS', k) == 0 then
     redis.call('XGROUP', 'CREATE', k, REVIEWERS, '0', 'MKSTREAM')
   end
-  redis.call('XADD', k, '*', 'case', cid)
+  return redis.call('XADD', k, '*', 'case', cid)
 end
 
 -- The name and role of the reviewer of a live session, or nil (unknown, expired, disabled).
@@ -290,27 +301,40 @@ end
 ARGV: 1 prefix  2 entry id  3 case id  4 report id  5 suggested  6 rule hits  7 severity
       8 priority score  9 band  10 redacted title  11 redacted description  12 now iso
 Puts the case in the default review queue unless it was put there before (or is decided),
-and acknowledges the intake entry in the same step. Returns 'queued', 'already' or 'dead'
-(no such case: dead-lettered). ]]
+and acknowledges the intake entry in the same step. A case already queued takes the new
+suggestions, and moves to a higher band if it has one now and no reviewer has seen it yet.
+Returns 'queued', 'moved', 'already' or 'dead' (no such case: dead-lettered). ]]
 local function jb_route(keys, args)
-  local c = redis.call('HMGET', keys[2], 'status', 'queue', 'suggested', 'rule_hits', 'severity')
+  local c = redis.call('HMGET', keys[2], 'status', 'queue', 'suggested', 'rule_hits', 'severity',
+    'band', 'lease_holder', 'queue_entry')
   if not c[1] then
     dead_letter(keys[1], keys[4], keys[5], args[2], args[3], args[4], '1', 'case not found',
       args[12])
     return 'dead'
   end
   local result = 'already'
-  if not c[2] and c[1] ~= 'actioned' and c[1] ~= 'no_violation' then
+  local decided = c[1] == 'actioned' or c[1] == 'no_violation'
+  local band = tonumber(args[9])
+  if not decided then
     redis.call('HSET', keys[2], 'suggested', merge_list(c[3], args[5]),
       'rule_hits', merge_list(c[4], args[6]),
-      'severity', math.max(tonumber(c[5]) or 0, tonumber(args[7])),
-      'priority', args[8], 'band', args[9], 'queue', 'default', 'queued_at', args[12])
+      'severity', math.max(tonumber(c[5]) or 0, tonumber(args[7])))
     if redis.call('EXISTS', keys[3]) == 1 then
       redis.call('HSET', keys[3], 'title_redacted', args[10], 'description_redacted', args[11])
     end
-    queue_add(args[1], 'default', args[9], args[3])
+  end
+  if not c[2] and not decided then
+    redis.call('HSET', keys[2], 'priority', args[8], 'band', band, 'queue', 'default',
+      'queued_at', args[12], 'queue_entry', queue_add(args[1], 'default', band, args[3]))
     redis.call('HINCRBY', keys[5], 'routed', 1)
     result = 'queued'
+  elseif c[2] == 'default' and c[1] == 'received' and not c[7] and c[8]
+      and band > (tonumber(c[6]) or 0) then
+    redis.call('XDEL', queue_key(args[1], 'default', c[6]), c[8])
+    redis.call('HSET', keys[2], 'priority', args[8], 'band', band,
+      'queue_entry', queue_add(args[1], 'default', band, args[3]))
+    redis.call('HINCRBY', keys[5], 'moved', 1)
+    result = 'moved'
   end
   redis.call('XACK', keys[1], WORKERS, args[2])
   return result

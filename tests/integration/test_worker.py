@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis as redislib
 import requests
 
-from jubao_testlib import (DEADLETTER, INTAKE, JSON, PREFIX, WORKER_BIN, deadletters,
+from jubao_testlib import (DEADLETTER, INTAKE, JSON, PREFIX, WORKER_BIN, Reviewer, deadletters,
                            intake_pending, metric_sum, pid_gone, queued_cases, start_stack,
                            unique_url, wait_queued, wait_until)
 
@@ -296,3 +296,44 @@ def test_reaper_trims_the_intake_stream_below_what_is_acknowledged(redis_factory
     time.sleep(1.5)    # the reaper trims about every second
     kept = {f["case"] for _, f in c.xrange(INTAKE)}
     assert {x["case"] for x in more} <= kept, kept
+
+
+def test_a_queued_case_moves_up_when_later_reports_raise_its_band(redis_factory, gateway,
+                                                                  worker):
+    """Priority counts reports and reporters: a case first queued in band 0 rises to band 1
+    with its third report, and to band 3 when a report's text suggests harm to minors; it
+    stays in the queue exactly once."""
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    url = unique_url("reweigh")
+    first = g.report({"url": url, "category": "other"}).json()
+    case = first["case"]
+    wait_queued(r, {case})
+    assert queued_cases(r)[case] == [PREFIX + "review:default:0"]
+    keys = [g.apikey() for _ in range(2)]
+    for k in keys:      # a second and third reporter: three reports
+        assert g.report({"url": url, "category": "other"}, key=k).json()["case"] == case
+    wait_until(lambda: queued_cases(r).get(case) == [PREFIX + "review:default:1"], 15,
+               what="the case to move to band 1")
+    g.report({"url": url, "category": "other", "description": "出售萝莉福利视频合集，网盘发货，私聊"})
+    wait_until(lambda: queued_cases(r).get(case) == [PREFIX + "review:default:3"], 15,
+               what="the case to move to band 3")
+    assert "minors" in r.case(case)["suggested"]
+    wait_until(lambda: intake_pending(r) == 0, 10, what="XPENDING intake 0")
+    assert deadletters(r) == []
+
+
+def test_a_case_a_reviewer_has_seen_stays_where_it_is(redis_factory, gateway, worker):
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    url = unique_url("reweigh-seen")
+    case = g.report({"url": url, "category": "other"}).json()["case"]
+    wait_queued(r, {case})
+    a = Reviewer(g)
+    got = a.claim()
+    assert got.status_code == 200 and got.json()["case"] == case
+    assert a.release(case).status_code == 204
+    g.report({"url": url, "category": "other", "description": "出售萝莉福利视频合集，网盘发货，私聊"})
+    wait_until(lambda: "minors" in r.case(case).get("suggested", ""), 15,
+               what="the new suggestion on the case")
+    # released, not moved: the next claim gets it from where it was
+    assert queued_cases(r)[case] == [PREFIX + "review:default:0"]
+    assert a.claim().json()["case"] == case
