@@ -106,45 +106,96 @@ static bool language_valid(const char *s, size_t len)
     return run > 0 && (len < 2 || s[0] != '-');
 }
 
-/* The checks of values that are well-formed strings but do not make sense. */
-static int check_values(struct report *out, struct report_error *err)
+/* The errors of one report: the first max kept in errs, all of them counted, and which fields
+ * are at fault (so that a field that failed its own check is not blamed again). */
+struct found {
+    struct report_error *errs;
+    size_t max, n;
+    unsigned bad;               /* bit i: rules[i] */
+    struct report_error spare;  /* where the errors past max are written */
+};
+
+static struct report_error *slot(struct found *f)
 {
-    if (!out->url.s)
-        return fail(err, 400, "missing_field", "url", "url is required");
-    if (!out->category.s)
-        return fail(err, 400, "missing_field", "category", "category is required");
-    out->cat = category_find(out->category.s, out->category.len);
-    if (!out->cat)
-        return fail(err, 422, "invalid_category", "category",
-                    "category is not a category code (GET /api/v1/categories lists them)");
-    if (out->language.s && !language_valid(out->language.s, out->language.len))
-        return fail(err, 422, "invalid_language", "language",
-                    "language is not a BCP 47 language tag such as zh-CN");
-    char why[128];
-    if (url_canonicalize(out->url.s, out->url.len, &out->canon, why, sizeof why) < 0)
-        return fail(err, 422, "invalid_url", "url", "url is not an http or https address: %s",
-                    why);
-    return 0;
+    return f->n < f->max ? &f->errs[f->n] : &f->spare;
 }
 
-int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
-                    struct report_error *err)
+/* Counts the error just written to slot(f), against field (NULL: none of the rules'). */
+static void note(struct found *f, const char *field)
 {
+    const struct field_rule *r = field ? rule_find(field) : NULL;
+    if (r)
+        f->bad |= 1u << (r - rules);
+    f->n++;
+}
+
+static bool is_bad(const struct found *f, const char *field)
+{
+    return f->bad & (1u << (rule_find(field) - rules));
+}
+
+/* The checks of values that are well-formed strings but do not make sense, in the order in
+ * which their errors are reported. */
+static void check_values(struct report *out, struct found *f)
+{
+    if (!is_bad(f, "url") && !out->url.s) {
+        fail(slot(f), 400, "missing_field", "url", "url is required");
+        note(f, "url");
+    }
+    if (!is_bad(f, "category") && !out->category.s) {
+        fail(slot(f), 400, "missing_field", "category", "category is required");
+        note(f, "category");
+    } else if (!is_bad(f, "category") &&
+               !(out->cat = category_find(out->category.s, out->category.len))) {
+        fail(slot(f), 422, "invalid_category", "category",
+             "category is not a category code (GET /api/v1/categories lists them)");
+        note(f, "category");
+    }
+    if (!is_bad(f, "language") && out->language.s &&
+        !language_valid(out->language.s, out->language.len)) {
+        fail(slot(f), 422, "invalid_language", "language",
+             "language is not a BCP 47 language tag such as zh-CN");
+        note(f, "language");
+    }
+    char why[128];
+    if (out->url.s && url_canonicalize(out->url.s, out->url.len, &out->canon, why, sizeof why) < 0) {
+        fail(slot(f), 422, "invalid_url", "url", "url is not an http or https address: %s", why);
+        note(f, "url");
+    }
+}
+
+size_t report_validate_all(const struct jdoc *obj, const struct conf *c, struct report *out,
+                           struct report_error *errs, size_t max)
+{
+    struct found f = {errs, max, 0, 0, {0}};
     memset(out, 0, sizeof *out);
-    if (jdoc_type(obj) != JDOC_OBJECT)
-        return fail(err, 400, "wrong_type", NULL, "a report must be an object, not %s",
-                    jdoc_type_name(obj));
+    if (jdoc_type(obj) != JDOC_OBJECT) {
+        fail(slot(&f), 400, "wrong_type", NULL, "a report must be an object, not %s",
+             jdoc_type_name(obj));
+        return 1;
+    }
     void *it = NULL;
     const struct jdoc *v;
     const char *key;
     while ((key = jdoc_next(obj, &it, &v))) {
         const struct field_rule *r = rule_find(key);
-        if (!r)
-            return fail(err, 400, "unknown_field", key, "unknown field \"%.64s\"", key);
-        if (take_field(r, key, v, c, out, err) < 0)
-            return -1;
+        if (!r) {
+            fail(slot(&f), 400, "unknown_field", key, "unknown field \"%.64s\"", key);
+            note(&f, NULL);
+        } else if (take_field(r, key, v, c, out, slot(&f)) < 0) {
+            note(&f, r->name);
+        }
     }
-    return check_values(out, err);
+    check_values(out, &f);
+    if (f.n)
+        report_free(out);
+    return f.n;
+}
+
+int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
+                    struct report_error *err)
+{
+    return report_validate_all(obj, c, out, err, 1) ? -1 : 0;
 }
 
 void report_free(struct report *r)

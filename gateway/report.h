@@ -37,6 +37,12 @@ struct report_error {
  * canonical URL with report_free), or -1 with *err filled and nothing to free. */
 int report_validate(const struct jdoc *obj, const struct conf *c, struct report *out,
                     struct report_error *err);
+
+/* The same, going on after an error to find every field at fault (the web form shows them
+ * all): returns the number of errors (0: valid, *out filled as above), the first max of them
+ * in errs, in the order report_validate would meet them; with errors, nothing to free. */
+size_t report_validate_all(const struct jdoc *obj, const struct conf *c, struct report *out,
+                           struct report_error *errs, size_t max);
 void report_free(struct report *r);
 
 /* The sealed copy of what identifies or may identify the reporter of report id: a JSON

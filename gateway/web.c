@@ -629,32 +629,25 @@ static void error_for(struct web *w, const struct conf *c, int f, const struct r
     }
 }
 
-/* Validates the report object as the API does, collecting an error for every field at
- * fault: after each error the field is replaced by a harmless value and the object checked
- * again. Returns the status of the first error, or 0 when the report is valid (obj is then
- * untouched). */
-static int validate_all(struct call *call, struct web *w, struct jdoc *obj)
+/* Validates the report object as the API does, with a message beside every field at fault.
+ * Returns the status of the first error, or 0 when the report is valid. */
+static int validate_all(struct call *call, struct web *w, const struct jdoc *obj)
 {
-    static const char *const harmless[NFIELDS] = {"http://example.com/", "other", "", "", ""};
-    int status = 0;
-    for (int round = 0; round <= NFIELDS; round++) {
-        struct report r;
-        struct report_error e;
-        if (report_validate(obj, call->api->conf, &r, &e) == 0) {
-            report_free(&r);
-            break;
-        }
-        int f = field_index(e.field);
-        status = status ? status : e.status;
-        if (f < 0) {
-            snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, M_E_FIELD));
-            break;
-        }
-        error_for(w, call->api->conf, f, &e);
-        if (jdoc_set_string(obj, report_fields[f], harmless[f], strlen(harmless[f])) < 0)
-            break;
+    struct report r;
+    struct report_error errs[NFIELDS + 4];
+    size_t n = report_validate_all(obj, call->api->conf, &r, errs, sizeof errs / sizeof errs[0]);
+    if (n == 0) {
+        report_free(&r);
+        return 0;
     }
-    return status;
+    for (size_t i = 0; i < n && i < sizeof errs / sizeof errs[0]; i++) {
+        int f = field_index(errs[i].field);
+        if (f >= 0)
+            error_for(w, call->api->conf, f, &errs[i]);
+        else
+            snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, M_E_FIELD));
+    }
+    return errs[0].status;
 }
 
 /* The type of an image judged by its first bytes, or NULL. */

@@ -601,6 +601,43 @@ static void test_idempotency_key_valid(void **state)
     assert_int_equal(report_idempotency_key_valid("\xff"), 0);
 }
 
+/* report_validate_all finds every field at fault, in report_validate's order, blames a field
+ * once, and counts the errors past its room. */
+static void test_all_faults(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\": \"ftp://x\", \"title\": 7, \"language\": \"1-\", "
+                           "\"extra\": \"\", \"contact\": \"a\\u0001b\"}");
+    struct report r;
+    struct report_error e[8];
+    size_t n = report_validate_all(d, &conf, &r, e, 8);
+    assert_int_equal(n, 6);
+    /* members in object order first, then the checks of values */
+    const char *want_fields[] = {"title", "extra", "contact", "category", "language", "url"};
+    const char *want_codes[] = {"wrong_type", "unknown_field", "control_characters",
+                                "missing_field", "invalid_language", "invalid_url"};
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(e[i].field, want_fields[i]);
+        assert_string_equal(e[i].code, want_codes[i]);
+    }
+    /* the first is report_validate's one error */
+    struct report_error one;
+    assert_int_equal(report_validate(d, &conf, &r, &one), -1);
+    assert_string_equal(one.code, e[0].code);
+    assert_string_equal(one.field, e[0].field);
+    /* a url too long is not also "missing"; errors past the room are counted */
+    jdoc_free(d);
+    d = parse("{\"url\": 1, \"category\": 2, \"title\": 3}");
+    assert_int_equal(report_validate_all(d, &conf, &r, e, 2), 3);
+    assert_string_equal(e[0].field, "url");
+    assert_string_equal(e[1].field, "category");
+    jdoc_free(d);
+    d = parse("{\"url\": \"http://example.com/\", \"category\": \"fraud\"}");
+    assert_int_equal(report_validate_all(d, &conf, &r, e, 8), 0);
+    report_free(&r);
+    jdoc_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_language),
         cmocka_unit_test(test_invalid_url),
         cmocka_unit_test(test_first_fault_in_order),
+        cmocka_unit_test(test_all_faults),
         cmocka_unit_test(test_report_id_valid),
         cmocka_unit_test(test_report_id_accepts_random_ids),
         cmocka_unit_test(test_idempotency_key_valid),
