@@ -279,6 +279,22 @@ class Daemon:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
+    def _before_stop(self):
+        pass
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Ends the process on purpose; returns its exit status (None when it would not end)."""
+        self.stopped = True
+        self._before_stop()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            return None
+
 
 class Gateway(Daemon):
     """One jubao-gateway process with its own data dir; see the `gateway` fixture."""
@@ -402,18 +418,6 @@ class Gateway(Daemon):
         name = name or "p-" + uuid.uuid4().hex[:12]
         out = self.admin("apikey", "create", name).stdout
         return out.strip().splitlines()[-1]
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        """Ends the process on purpose; returns its exit status (None when it would not end)."""
-        self.stopped = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            return None
 
     def teardown_problems(self):
         """Ends the process and returns what went wrong (empty when nothing did)."""
@@ -686,18 +690,8 @@ class Worker(Daemon):
             self.proc.send_signal(signal.SIGKILL)
         return self.proc.wait(10)
 
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        """Ends the process on purpose; returns its exit status (None when it would not end)."""
-        self.stopped = True
-        self.children()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-            return None
+    def _before_stop(self):
+        self.children()   # remembered, to check at teardown that they ended too
 
     def _ours(self, pid):
         return str(WORKER_BIN.name) in _proc_desc(pid) or "jubao" in _proc_desc(pid)
