@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "audit.h"
 #include "crypto.h"
+#include "isotime.h"
 #include "log.h"
 #include "schema.h"
 #include "store.h"
@@ -35,14 +36,6 @@ static int name_valid(const char *s)
     if (n < 1 || n > 64)
         return 0;
     return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
-static void now_iso(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Runs one FCALL of fn with the given keys and args; returns its reply text in out. Returns 0
@@ -105,7 +98,7 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
         return 1;
     }
     schema_key(k_name, sizeof k_name, "apikeyname", name);
-    now_iso(iso);
+    isotime_format(time(NULL), iso);
     int rc = 1;
     if (strcmp(verb, "create") == 0) {
         char key[48];
@@ -167,7 +160,7 @@ static int cmd_reviewer(const struct conf *c, int argc, char **argv)
     }
     char k_rev[128], iso[32], reply[64], pw[1100], hash[CRYPTO_PWHASH_LEN];
     schema_key(k_rev, sizeof k_rev, "reviewer", name);
-    now_iso(iso);
+    isotime_format(time(NULL), iso);
     if (strcmp(verb, "disable") == 0) {
         const char *args[] = {k_rev, iso};
         if (fcall(c, "jb_reviewer_disable", 1, args, 2, reply, sizeof reply) < 0)

@@ -160,7 +160,7 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     idem_key_name(api, sc, index, k_idem);
     long long now = wall_ms();
-    iso_time((time_t)(now / 1000), iso);
+    isotime_format((time_t)(now / 1000), iso);
     char *sealed = report_seal(api->keys, it->id, r);
     char *box = sc->idem_key ? crypto_wrap(api->keys, it->secret) : NULL;
     if (!sealed || (sc->idem_key && !box)) {

@@ -58,13 +58,6 @@ void answer_unavailable(struct http_req *req)
     answer_error(req, 503, "unavailable", "the store is unavailable; try again", NULL);
 }
 
-void iso_time(time_t t, char out[32])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 long long wall_ms(void)
 {
     struct timespec ts;

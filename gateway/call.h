@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "isotime.h"
 #include "http.h"
 #include "jdoc.h"
 #include "metrics.h"
@@ -97,8 +98,6 @@ void answer_unavailable(struct http_req *req);
 /* True when the Content-Type is JSON in UTF-8 (the default charset of JSON). */
 bool content_type_json(const char *ct);
 
-/* The UTC time t as "2026-11-24T22:00:00Z". */
-void iso_time(time_t t, char out[32]);
 long long wall_ms(void);
 
 /* Starts the request's store job, dropping any before it, with a first command of args[0..n)

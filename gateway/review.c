@@ -81,7 +81,7 @@ static void session_key(const struct call *call, char out[128])
 /* The lease end in Redis milliseconds as an ISO time into call->iso. */
 static void lease_iso(struct call *call, const char *ms)
 {
-    iso_time((time_t)(atoll(ms) / 1000), call->iso);
+    isotime_format((time_t)(atoll(ms) / 1000), call->iso);
 }
 
 /* ---- sessions ------------------------------------------------------------------------ */
@@ -155,7 +155,7 @@ static void session_verify(struct call *call, struct http_req *req, const struct
     crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
     schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
     schema_key(k_sess, sizeof k_sess, "session", hash);
-    iso_time(time(NULL) + SESSION_TTL, call->iso);
+    isotime_format(time(NULL) + SESSION_TTL, call->iso);
     const char *args[] = {"FCALL", "jb_login_done", "2", k_fail, k_sess,
                           call->login_ok ? "1" : "0", call->user, role};
     if (job_begin(call, req, args, 8) < 0)
@@ -206,7 +206,7 @@ void review_claim(struct call *call, struct http_req *req)
     }
     char k_sess[128], iso[32];
     session_key(call, k_sess);
-    iso_time(time(NULL), iso);
+    isotime_format(time(NULL), iso);
     const char *args[] = {"FCALL", "jb_claim", "1", k_sess, SCHEMA_PREFIX, queue};
     if (job_begin(call, req, args, 6) < 0)
         return;
@@ -491,7 +491,7 @@ struct auditor {
  * finish_decision (a failed job when Redis failed). */
 static void audit_commit(struct auditor *a, struct call *call)
 {
-    iso_time(time(NULL), call->iso);
+    isotime_format(time(NULL), call->iso);
     for (call->retries = 0; call->retries < AUDIT_TRIES; call->retries++) {
         char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN], head[96];
         snprintf(head, sizeof head, "%s", a->head);

@@ -262,6 +262,27 @@ static void page_end(struct buf *b, enum lang l)
     buf_puts(b, "</a></footer></body></html>\n");
 }
 
+/* <dt>label</dt><dd dd_attrs>value</dd>, the value in <code code_attrs> unless code_attrs
+ * is NULL; the attributes are the caller's literal markup, the texts are escaped. */
+static void row(struct buf *b, const char *label, const char *dd_attrs, const char *code_attrs,
+                const char *value)
+{
+    buf_puts(b, "<dt>");
+    html(b, label);
+    buf_printf(b, "</dt><dd%s>", dd_attrs);
+    if (code_attrs)
+        buf_printf(b, "<code%s>", code_attrs);
+    html(b, value);
+    buf_puts(b, code_attrs ? "</code></dd>" : "</dd>");
+}
+
+/* The name of category code in language l, or the code when it is none of ours. */
+static const char *category_label(enum lang l, const char *code)
+{
+    const struct category *c = category_find(code, strlen(code));
+    return c ? (l == EN ? c->en : c->zh) : code;
+}
+
 static void answer_page(struct http_req *req, int status, struct buf *b, bool no_store)
 {
     page_headers(req, no_store);
@@ -792,11 +813,10 @@ static void receipt_page(struct call *call, struct http_req *req, struct web *w,
     html(&b, T(l, M_RECEIPT_TITLE));
     buf_puts(&b, "</h1><p class=\"lead\">");
     html(&b, T(l, M_RECEIPT_LEAD));
-    buf_puts(&b, "</p><dl class=\"receipt\"><dt>");
-    html(&b, T(l, M_RECEIPT_ID));
-    buf_printf(&b, "</dt><dd><code id=\"receipt-id\">%s</code></dd><dt>", it->id);
-    html(&b, T(l, M_RECEIPT_SECRET));
-    buf_printf(&b, "</dt><dd><code id=\"receipt-secret\">%s</code></dd></dl><p>", it->secret);
+    buf_puts(&b, "</p><dl class=\"receipt\">");
+    row(&b, T(l, M_RECEIPT_ID), "", " id=\"receipt-id\"", it->id);
+    row(&b, T(l, M_RECEIPT_SECRET), "", " id=\"receipt-secret\"", it->secret);
+    buf_puts(&b, "</dl><p>");
     html(&b, T(l, M_RECEIPT_HOW));
     buf_puts(&b, "</p>");
     if (it->duplicate) {
@@ -881,46 +901,30 @@ static void status_page(struct http_req *req, enum lang l, int status, const cha
     }
     if (r && status == 200) {
 #define AT(i) store_reply_str(store_reply_at(r, i), NULL)
-        const char *st = AT(5);
-        enum msg m = strcmp(st, "in_review") == 0      ? M_ST_IN_REVIEW
-                     : strcmp(st, "actioned") == 0     ? M_ST_ACTIONED
-                     : strcmp(st, "no_violation") == 0 ? M_ST_NO_VIOLATION
-                                                       : M_ST_RECEIVED;
-        const struct category *c = category_find(AT(3), strlen(AT(3)));
-        buf_puts(&b, "<section class=\"status-card\"><dl><dt>");
-        html(&b, T(l, M_RECEIPT_ID));
-        buf_puts(&b, "</dt><dd><code>");
-        html(&b, id);
-        buf_puts(&b, "</code></dd><dt>");
-        html(&b, T(l, M_CATEGORY));
-        buf_puts(&b, "</dt><dd>");
-        html(&b, c ? (l == EN ? c->en : c->zh) : AT(3));
-        buf_puts(&b, "</dd><dt>");
-        html(&b, T(l, M_RECEIVED_AT));
-        buf_puts(&b, "</dt><dd>");
-        html(&b, AT(4));
-        buf_puts(&b, "</dd><dt>");
-        html(&b, T(l, M_STATUS_IS));
-        buf_puts(&b, "</dt><dd id=\"status\" data-status=\"");
-        html(&b, st);
-        buf_puts(&b, "\">");
-        html(&b, T(l, m));
-        buf_puts(&b, "</dd></dl>");
+        static const char *const codes[] = {"received", "in_review", "actioned", "no_violation"};
+        static const enum msg words_of[] = {M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
+                                            M_ST_NO_VIOLATION};
+        size_t k = 0;   /* received, unless it is one of the others */
+        for (size_t i = 1; i < 4; i++)
+            if (strcmp(AT(5), codes[i]) == 0)
+                k = i;
+        char attrs[64];
+        snprintf(attrs, sizeof attrs, " id=\"status\" data-status=\"%s\"", codes[k]);
+        buf_puts(&b, "<section class=\"status-card\"><dl>");
+        row(&b, T(l, M_RECEIPT_ID), "", "", id);
+        row(&b, T(l, M_CATEGORY), "", NULL, category_label(l, AT(3)));
+        row(&b, T(l, M_RECEIVED_AT), "", NULL, AT(4));
+        row(&b, T(l, M_STATUS_IS), attrs, NULL, T(l, words_of[k]));
+        buf_puts(&b, "</dl>");
         if (*AT(7)) {
-            const struct category *dc = category_find(AT(8), strlen(AT(8)));
             buf_puts(&b, "<section id=\"decision\" data-verdict=\"");
             html(&b, AT(7));
             buf_puts(&b, "\"><h2>");
             html(&b, T(l, M_DECISION));
-            buf_puts(&b, "</h2><dl><dt>");
-            html(&b, T(l, M_CATEGORY));
-            buf_puts(&b, "</dt><dd>");
-            html(&b, dc ? (l == EN ? dc->en : dc->zh) : AT(8));
-            buf_puts(&b, "</dd><dt>");
-            html(&b, T(l, M_DECIDED_AT));
-            buf_puts(&b, "</dt><dd>");
-            html(&b, AT(9));
-            buf_puts(&b, "</dd></dl></section>");
+            buf_puts(&b, "</h2><dl>");
+            row(&b, T(l, M_CATEGORY), "", NULL, category_label(l, AT(8)));
+            row(&b, T(l, M_DECIDED_AT), "", NULL, AT(9));
+            buf_puts(&b, "</dl></section>");
         }
         buf_puts(&b, "</section>");
 #undef AT

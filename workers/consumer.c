@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "isotime.h"
 #include "log.h"
 #include "route.h"
 #include "schema.h"
@@ -170,10 +171,8 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
         return -1;
     }
     /* 2. route, dead-letter or count as lost, each entry with its acknowledgement */
-    char iso[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    char iso[ISOTIME_LEN];
+    isotime_format(time(NULL), iso);
     struct store_job *writes = store_job_new(NULL, NULL);
     int nwrites = 0, read = 0, rc = 0;
     for (size_t i = 0; writes && rc == 0 && i < n; i++, nwrites++) {
