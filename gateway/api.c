@@ -249,9 +249,7 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
-        char addr[64];
-        client_address(call->api, req, addr);
-        crypto_pseudonym(call->api->keys, addr, time(NULL), sc->reporter);
+        crypto_pseudonym(call->api->keys, http_client(req), time(NULL), sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }
@@ -745,6 +743,9 @@ static long on_begin(struct http_req *req, void *arg)
     call->req = req;
     call->route = ROUTE_OTHER;
     http_set_state(req, call);
+    char addr[64];
+    client_address(api, req, addr);
+    http_set_client(req, addr);
     char ids[2][64] = {"", ""};
     const struct route_def *d = route_match(http_path(req), ids);
     memcpy(call->path_id, ids[0], sizeof call->path_id);

@@ -2,7 +2,9 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -13,21 +15,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
 
 #define HTTP_MAX_HEADERS 16
 #define HTTP_DISCARD_FACTOR 4 /* an oversized chunked body is read at most this many limits */
+#define HTTP_MMAP_THRESHOLD (128 * 1024) /* bodies above this live in their own mappings */
+
+/* What a connection is waiting for, as the watchdog sees it. */
+enum watch_phase { WATCH_HEADERS, WATCH_BODY, WATCH_BUSY };
+
+/* One open connection, for the watchdog that bounds the time to a complete header block and
+ * to a complete body: libmicrohttpd's own timeout is one of silence, which a client that
+ * trickles a byte at a time never reaches. Linked in the server's list from the connection's
+ * start to its close. */
+struct watch {
+    int fd;
+    _Atomic int phase;
+    _Atomic long long until_ms;   /* when the phase must be over (monotonic) */
+    bool cut;                     /* shut down already */
+    struct watch *prev, *next;
+};
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_routes routes;
     int request_deadline;
     int port;
+    int header_timeout;
     atomic_long inflight;
     atomic_ulong seq;
     char id_prefix[9];
+    struct budget *budget;
+    size_t large;                 /* a body over this many bytes is large */
+    pthread_mutex_t watch_lock;
+    struct watch *watches;
+    pthread_t watchdog;
+    bool watchdog_started;
+    atomic_bool stopping;
 };
 
 struct http_req {
@@ -38,9 +65,12 @@ struct http_req {
     char client[INET6_ADDRSTRLEN];
     struct timespec start;
     long limit;           /* body bytes allowed */
+    size_t reserved;      /* bytes of the body budget held */
+    bool large_place;     /* holds a large-upload place of its address */
+    struct watch *watch;
     struct buf body;
     size_t discarded;     /* bytes past the limit, thrown away */
-    bool answered, handled, suspended, resumed;
+    bool answered, handled, suspended, resumed, over_budget;
     int status;
     int nheaders;
     char *headers[HTTP_MAX_HEADERS][2];
@@ -54,6 +84,8 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void watch_set(struct watch *w, enum watch_phase phase, long long ms);
+
 /* ---- accessors ----------------------------------------------------------------------- */
 
 const char *http_method(const struct http_req *req) { return req->method; }
@@ -61,6 +93,11 @@ const char *http_path(const struct http_req *req) { return req->path; }
 const char *http_request_id(const struct http_req *req) { return req->id; }
 const char *http_client(const struct http_req *req) { return req->client; }
 void http_set_state(struct http_req *req, void *state) { req->state = state; }
+
+void http_set_client(struct http_req *req, const char *addr)
+{
+    snprintf(req->client, sizeof req->client, "%s", addr);
+}
 void *http_state(const struct http_req *req) { return req->state; }
 
 const char *http_header(const struct http_req *req, const char *name)
@@ -130,6 +167,7 @@ void http_resume(struct http_req *req)
 struct framing {
     int content_length;     /* how many Content-Length headers */
     bool transfer_encoding;
+    bool host;
     const char *cl;
 };
 
@@ -143,12 +181,15 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
         f->cl = value;
     } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         f->transfer_encoding = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        f->host = true;
     }
     return MHD_YES;
 }
 
-/* Checks the framing headers against the body limit. Returns 0, or -1 having answered. */
-static int check_framing(struct http_req *req)
+/* Checks the framing headers against the body limit. Returns the declared length (0 when
+ * none), or -1 having answered. */
+static long long check_framing(struct http_req *req)
 {
     struct http_routes *rt = &req->srv->routes;
     struct framing f = {0};
@@ -171,6 +212,45 @@ static int check_framing(struct http_req *req)
             rt->error(req, rt->arg, 413, "body_too_large", "the body is larger than allowed");
             return -1;
         }
+        return (long long)n;
+    }
+    return 0;
+}
+
+/* RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request without exactly one Host. */
+static bool host_missing(struct http_req *req, const char *version)
+{
+    if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+        return false;
+    struct framing f = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+    return !f.host;
+}
+
+/* Reserves the body's bytes in the budget before any is read: the declared length, or for a
+ * chunked body nothing yet (take_body reserves each chunk). A body that may be large also
+ * takes a place among its address's large uploads. Returns 0, or -1 having answered 503. */
+static int admit_body(struct http_req *req, long long declared)
+{
+    struct http_server *srv = req->srv;
+    struct http_routes *rt = &srv->routes;
+    bool large = (size_t)req->limit > srv->large;
+    if (large && (declared == 0 || (size_t)declared > srv->large)) {
+        if (budget_enter(srv->budget, req->client) != BUDGET_OK) {
+            rt->error(req, rt->arg, 503, "overloaded",
+                      "too many uploads from your address at once; try again shortly");
+            return -1;
+        }
+        req->large_place = true;
+    }
+    if (declared > 0) {
+        if (budget_take(srv->budget, (size_t)declared, (size_t)declared > srv->large) !=
+            BUDGET_OK) {
+            rt->error(req, rt->arg, 503, "overloaded",
+                      "the server is taking too many uploads; try again shortly");
+            return -1;
+        }
+        req->reserved = (size_t)declared;
     }
     return 0;
 }
@@ -199,6 +279,9 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
                   req->client, sizeof req->client);
     else
         snprintf(req->client, sizeof req->client, "unknown");
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->watch = sc ? sc->socket_context : NULL;
     atomic_fetch_add(&srv->inflight, 1);
     return req;
 }
@@ -214,6 +297,20 @@ static enum MHD_Result take_body(struct http_req *req, const char *data, size_t 
         req->discarded += size;
         return req->discarded > (size_t)req->limit * HTTP_DISCARD_FACTOR ? MHD_NO : MHD_YES;
     }
+    size_t need = req->body.len + size;
+    if (need > req->reserved) {
+        /* a chunked body: reserve as it comes; past the budget, the rest is thrown away */
+        if (budget_take(req->srv->budget, need - req->reserved, need > req->srv->large) !=
+            BUDGET_OK) {
+            req->over_budget = true;
+            req->discarded += size;
+            return MHD_YES;
+        }
+        req->reserved = need;
+    } else if (!req->body.p && req->reserved > req->srv->large &&
+               buf_size_for(&req->body, req->reserved) < 0) {
+        return MHD_NO; /* the declared length at once: one mapping, no copies as it grows */
+    }
     return buf_add(&req->body, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
@@ -222,7 +319,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct http_server *srv = cls;
     struct http_routes *rt = &srv->routes;
     struct http_req *req = *con_cls;
@@ -230,9 +326,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(req = req_new(srv, conn, url, method)))
             return MHD_NO;
         *con_cls = req;
+        if (host_missing(req, version)) {
+            rt->error(req, rt->arg, 400, "bad_request", "an HTTP/1.1 request needs a Host header");
+            return MHD_YES;
+        }
         req->limit = rt->begin(req, rt->arg);
-        if (req->limit >= 0 && !req->answered)
-            check_framing(req);
+        long long declared = req->limit >= 0 && !req->answered ? check_framing(req) : -1;
+        if (declared >= 0 && req->limit > 0)
+            admit_body(req, declared);
+        watch_set(req->watch, req->answered ? WATCH_BUSY : WATCH_BODY,
+                  srv->request_deadline * 1000LL);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -246,7 +349,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rt->resume(req, rt->arg);
     } else if (!req->handled && !req->answered) {
         req->handled = true;
-        if (req->discarded)
+        watch_set(req->watch, WATCH_BUSY, 0);
+        if (req->over_budget)
+            rt->error(req, rt->arg, 503, "overloaded",
+                      "the server is taking too many uploads; try again shortly");
+        else if (req->discarded)
             rt->error(req, rt->arg, 413, "body_too_large", "the body is larger than allowed");
         else
             rt->handle(req, rt->arg);
@@ -270,9 +377,89 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(req->headers[i][1]);
     }
     buf_free(&req->body);
+    if (req->reserved)
+        budget_give(srv->budget, req->reserved);
+    if (req->large_place)
+        budget_leave(srv->budget, req->client);
+    watch_set(req->watch, WATCH_HEADERS, srv->header_timeout * 1000LL);
     free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* ---- the watchdog ------------------------------------------------------------------------ */
+
+static long long mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Enters a phase that must be over within ms milliseconds (0: no bound). Accepts NULL. */
+static void watch_set(struct watch *w, enum watch_phase phase, long long ms)
+{
+    if (!w)
+        return;
+    atomic_store(&w->until_ms, ms ? mono_ms() + ms : 0);
+    atomic_store(&w->phase, (int)phase);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    struct watch *w = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci || !(w = calloc(1, sizeof *w)))
+            return; /* unwatched: libmicrohttpd's timeout of silence still holds */
+        w->fd = ci->connect_fd;
+        watch_set(w, WATCH_HEADERS, srv->header_timeout * 1000LL);
+        pthread_mutex_lock(&srv->watch_lock);
+        w->next = srv->watches;
+        if (w->next)
+            w->next->prev = w;
+        srv->watches = w;
+        pthread_mutex_unlock(&srv->watch_lock);
+        *socket_context = w;
+    } else if (w) {
+        pthread_mutex_lock(&srv->watch_lock);
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            srv->watches = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&srv->watch_lock);
+        free(w);
+        *socket_context = NULL;
+    }
+}
+
+/* Every quarter second: shuts down the connections whose header block or body is late, so
+ * that libmicrohttpd sees them end and closes them itself. Under the lock, so that a
+ * connection cannot close (and its descriptor be reused) between the look and the cut. */
+static void *watchdog(void *arg)
+{
+    struct http_server *srv = arg;
+    while (!atomic_load(&srv->stopping)) {
+        usleep(250000);
+        long long now = mono_ms();
+        pthread_mutex_lock(&srv->watch_lock);
+        for (struct watch *w = srv->watches; w; w = w->next) {
+            long long until = atomic_load(&w->until_ms);
+            if (w->cut || atomic_load(&w->phase) == WATCH_BUSY || !until || now < until)
+                continue;
+            w->cut = true;
+            shutdown(w->fd, SHUT_RDWR);
+            log_info("http: connection closed, its %s did not arrive in time",
+                     atomic_load(&w->phase) == WATCH_HEADERS ? "header block" : "body");
+        }
+        pthread_mutex_unlock(&srv->watch_lock);
+    }
+    return NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -305,6 +492,18 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, char
     return 0;
 }
 
+/* Frees what http_start made, in reverse order. Accepts a half-made server. */
+static void server_free(struct http_server *srv)
+{
+    if (srv->watchdog_started) {
+        atomic_store(&srv->stopping, true);
+        pthread_join(srv->watchdog, NULL);
+    }
+    pthread_mutex_destroy(&srv->watch_lock);
+    budget_free(srv->budget);
+    free(srv);
+}
+
 struct http_server *http_start(const struct http_options *opt, const struct http_routes *routes,
                                char *err, size_t errlen)
 {
@@ -314,8 +513,21 @@ struct http_server *http_start(const struct http_options *opt, const struct http
         free(srv);
         return NULL;
     }
+    /* Large bodies get mappings of their own, returned to the system when freed: without a
+     * fixed threshold glibc raises it after the first frees and keeps a flood's bodies. */
+    mallopt(M_MMAP_THRESHOLD, HTTP_MMAP_THRESHOLD);
     srv->routes = *routes;
     srv->request_deadline = opt->request_deadline;
+    srv->header_timeout = opt->header_timeout;
+    srv->large = (size_t)opt->large_body;
+    pthread_mutex_init(&srv->watch_lock, NULL);
+    srv->budget = budget_new((size_t)opt->body_budget, srv->large, opt->large_per_addr);
+    if (!srv->budget || pthread_create(&srv->watchdog, NULL, watchdog, srv) != 0) {
+        snprintf(err, errlen, "out of memory or threads");
+        server_free(srv);
+        return NULL;
+    }
+    srv->watchdog_started = true;
     char rnd[CRYPTO_ID_LEN];
     crypto_random_id('x', rnd);
     snprintf(srv->id_prefix, sizeof srv->id_prefix, "%.4s%.4s", rnd + 2, rnd + 7);
@@ -331,11 +543,12 @@ struct http_server *http_start(const struct http_options *opt, const struct http
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opt->per_ip_connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->connection_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d", opt->host, opt->port);
-        free(srv);
+        server_free(srv);
         return NULL;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -358,5 +571,5 @@ void http_stop(struct http_server *srv, int grace_ms)
     for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
     MHD_stop_daemon(srv->daemon);
-    free(srv);
+    server_free(srv);
 }

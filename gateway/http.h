@@ -2,7 +2,8 @@
  * body under an exact limit and hands whole requests to the routes.
  *
  * A request's life: begin (headers in; the route says how much body it takes, or answers at
- * once), body chunks (bounded, under a whole-request deadline), handle (the whole body is in;
+ * once; then the body's bytes are reserved in the body budget, or the request is answered 503:
+ * budget.h), body chunks (bounded, under a whole-request deadline), handle (the whole body is in;
  * answer now, or suspend and hand work to another thread), resume (that thread called
  * http_resume; answer now), done (the request is over: free the route's state). Per-request
  * state is allocated on the first callback and freed only in the completion callback.
@@ -38,8 +39,13 @@ struct http_options {
     int threads;
     int connection_limit;
     int per_ip_connection_limit;
-    int connection_timeout;     /* seconds */
-    int request_deadline;       /* seconds */
+    int connection_timeout;     /* seconds of silence */
+    int request_deadline;       /* seconds: from the header block to the whole body */
+    int header_timeout;         /* seconds: to a complete header block (a kept-alive
+                                 * connection's next one: from the end of the last request) */
+    long body_budget;           /* bytes of request bodies held at once, in all */
+    long large_body;            /* a body over this many bytes is large */
+    int large_per_addr;         /* large bodies in flight per client address */
 };
 
 /* Binds and starts serving. Returns NULL with the reason in err. */
@@ -55,8 +61,11 @@ const char *http_path(const struct http_req *req);
 const char *http_header(const struct http_req *req, const char *name);
 const char *http_query(const struct http_req *req, const char *name);
 const char *http_request_id(const struct http_req *req);
-/* The client's address as text ("127.0.0.1", "::1"). */
+/* The client's address as text ("127.0.0.1", "::1"): the peer's, or what the routes set. */
 const char *http_client(const struct http_req *req);
+/* Sets the client's address (the routes' begin does, when a trusted proxy names the client),
+ * so that the limits per address count the client, not the proxy. */
+void http_set_client(struct http_req *req, const char *addr);
 const char *http_body(const struct http_req *req, size_t *len);
 
 /* The route's own per-request state; freed by the route in done. */

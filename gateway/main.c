@@ -94,7 +94,8 @@ int main(int argc, char **argv)
     conf_split_hostport(conf.listen, host, sizeof host, &port);
     struct http_options opt = {host, port, (int)conf.threads, (int)conf.connection_limit,
                                (int)conf.per_ip_connection_limit, (int)conf.connection_timeout,
-                               (int)conf.request_deadline};
+                               (int)conf.request_deadline, (int)conf.header_timeout,
+                               conf.body_budget, conf.body_max, (int)conf.upload_per_addr};
     if (!(srv = http_start(&opt, &routes, err, sizeof err))) {
         log_error("%s", err);
         goto out;

@@ -314,6 +314,8 @@ void web_error_page(struct http_req *req, int status, const char *message)
     html(&b, T(l, M_BACK));
     buf_puts(&b, "</a></p></main>");
     page_end(&b, l);
+    if (status == 503)
+        http_add_header(req, "Retry-After", "2");
     answer_page(req, status, &b, true);
 }
 
@@ -749,6 +751,29 @@ static void report_store(struct call *call, struct http_req *req, struct web *w)
     reports_submit_one(call, req, call->doc);
 }
 
+/* What the headers of POST /report allow to be checked before a byte of its body is read
+ * (which may be megabytes): the form's media type, where it comes from and the anti-forgery
+ * cookie (its token is in the body; report_post checks it). Returns 0, or -1 having answered
+ * with the form, empty: what was typed is in the body, which is not read. */
+static int report_admit(struct call *call, struct http_req *req, struct web *w)
+{
+    const char *ct = http_header(req, "Content-Type");
+    csrf_cookie(w, req);
+    if (!ct || (strncasecmp(ct, "multipart/form-data", 19) != 0 &&
+                strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)) {
+        snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, M_E_FIELD));
+        answer_form(call, req, w, 400, NULL);
+        return -1;
+    }
+    bool forged = !same_origin(req);
+    if (forged || w->new_cookie) {
+        snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, forged ? M_E_FORGED : M_E_EXPIRED));
+        answer_form(call, req, w, 403, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static void report_post(struct call *call, struct http_req *req, struct web *w)
 {
     size_t len;
@@ -1045,9 +1070,9 @@ long web_begin(struct call *call, struct http_req *req)
     w->lang = lang_of(req, NULL);
     if (strcmp(http_method(req), "POST") != 0)
         return 0;
-    if (call->route == ROUTE_WEB_REPORT)
-        return call->api->conf->evidence_max + WEB_BODY_MAX;
-    return WEB_BODY_MAX;
+    if (call->route != ROUTE_WEB_REPORT)
+        return WEB_BODY_MAX;
+    return report_admit(call, req, w) < 0 ? -1 : call->api->conf->evidence_max + WEB_BODY_MAX;
 }
 
 void web_handle(struct call *call, struct http_req *req)

@@ -36,6 +36,24 @@ void buf_truncate(struct buf *b, size_t len)
     }
 }
 
+int buf_size_for(struct buf *b, size_t total)
+{
+    if (b->oom)
+        return -1;
+    if (total + 1 <= b->cap)
+        return 0;
+    char *p = realloc(b->p, total + 1);
+    if (!p) {
+        b->oom = true;
+        return -1;
+    }
+    if (!b->p)
+        p[0] = '\0';
+    b->p = p;
+    b->cap = total + 1;
+    return 0;
+}
+
 static bool buf_reserve(struct buf *b, size_t more)
 {
     if (b->oom)

@@ -18,6 +18,9 @@ struct buf {
 void buf_free(struct buf *b);
 /* Appends len bytes. Returns 0, or -1 when out of memory (b->oom is then set). */
 int buf_add(struct buf *b, const void *s, size_t len);
+/* Allocates room for total bytes in all, exactly, when it has less (for a body whose length
+ * is known: no doubling, no copies). Returns 0, or -1 when out of memory (oom is set). */
+int buf_size_for(struct buf *b, size_t total);
 /* Sets the length to len (at most the current length), keeping the NUL after it. */
 void buf_truncate(struct buf *b, size_t len);
 void buf_puts(struct buf *b, const char *s);

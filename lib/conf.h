@@ -22,6 +22,9 @@ struct conf {
     long per_ip_connection_limit;
     long connection_timeout;   /* seconds of silence before a connection is closed */
     long request_deadline;     /* seconds a whole request may take to arrive */
+    long header_timeout;       /* seconds to a complete header block */
+    long body_budget;          /* bytes of request bodies held at once, in all */
+    long upload_per_addr;      /* large bodies in flight per client address */
     long redis_timeout_ms;
     long body_max;
     long batch_body_max;
@@ -40,6 +43,8 @@ struct conf {
     long retention_days;
     long evidence_max;         /* bytes */
     long pow_bits;
+    long pow_extra;            /* reports a client may buy past the limit per window */
+    long evidence_budget_daily; /* bytes of evidence per anonymous client per day */
     long review_lease;         /* seconds */
     long no_violation_window;  /* days */
     long worker_consumers;
