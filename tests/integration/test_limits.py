@@ -1,0 +1,252 @@
+"""What one stranger can hold of the gateway: memory for request bodies (the body budget, in
+total and per address), and time (a header block or body trickled in). Each test is an attack
+as an attacker would run it, against the real gateway, and asserts the bounded answer."""
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from jubao_testlib import assert_error, read_response, unique_url
+
+MIB = 1024 * 1024
+COOKIE = "jb_csrf=" + "ab" * 16
+ASAN = "asan" in os.environ.get("JUBAO_BUILD", "")
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def form_head(port, length, cookie=COOKIE):
+    h = ("POST /report HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+         "Content-Type: multipart/form-data; boundary=xyz\r\n"
+         "Content-Length: %d\r\n" % (port, length))
+    if cookie:
+        h += "Cookie: %s\r\n" % cookie
+    return (h + "\r\n").encode()
+
+
+def closed(sock, timeout):
+    """True when the peer closes sock (or resets it) within timeout seconds."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_http11_without_host_is_refused(gw):
+    r = gw.raw(b"GET /healthz HTTP/1.1\r\n\r\n")
+    assert_error(r, 400, "bad_request")
+    assert gw.raw(b"GET /healthz HTTP/1.0\r\n\r\n").status == 200
+    assert gw.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status == 200
+
+
+def test_a_forged_upload_is_refused_before_its_body(gw):
+    """No cookie, or a foreign Origin: the answer comes after the headers alone."""
+    for extra, cookie in (("", None), ("Origin: https://evil.example\r\n", COOKIE)):
+        s = gw.connect()
+        try:
+            head = form_head(gw.port, 5 * MIB, cookie)
+            s.sendall(head[:-2] + extra.encode() + b"\r\n")
+            r = read_response(s, timeout=3)   # no byte of the 5 MiB was sent
+            assert r.status == 403 and b"<form" in r.body, r
+        finally:
+            s.close()
+
+
+def test_trickled_headers_are_cut(gateway):
+    g = gateway(config="header_timeout = 2\nconnection_timeout = 60\n")
+    socks = []
+    for _ in range(50):
+        s = g.connect()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    t0 = time.monotonic()
+    open_ = list(socks)
+    while open_ and time.monotonic() - t0 < 8:
+        for s in list(open_):
+            try:
+                s.sendall(b"X-Slow: 1\r\n")   # never silent: only a deadline can end it
+            except OSError:
+                open_.remove(s)
+        time.sleep(0.3)
+        # an ordinary request is served meanwhile
+        assert requests.get(g.url + "/healthz", timeout=2).status_code == 200
+    assert not open_, "%d trickling connections still open after 8 s" % len(open_)
+    assert time.monotonic() - t0 > 1.5
+    for s in socks:
+        s.close()
+
+
+def test_a_trickled_body_is_cut_at_the_request_deadline(gateway):
+    g = gateway(config="request_deadline = 2\nconnection_timeout = 60\n")
+    s = g.connect()
+    s.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 1000\r\n\r\n")
+    t0 = time.monotonic()
+    cut = False
+    while time.monotonic() - t0 < 8:
+        try:
+            s.sendall(b" ")
+        except OSError:
+            cut = True
+            break
+        if closed(s, 0.3):
+            cut = True
+            break
+    assert cut and time.monotonic() - t0 < 6
+    s.close()
+
+
+class Flood:
+    """conns connections from the given source addresses, each POSTing a form body of
+    size bytes in chunks every pause seconds; a connection that is answered or closed
+    reconnects, until stop()."""
+
+    def __init__(self, g, sources, conns, size, chunk=64 * 1024, pause=0.05):
+        self.g, self.sources, self.size, self.chunk, self.pause = g, sources, size, chunk, pause
+        self.stopping = threading.Event()
+        self.statuses = {}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
+                        for i in range(conns)]
+        for t in self.threads:
+            t.start()
+
+    def count(self, status):
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def one(self, src):
+        s = socket.create_connection(("127.0.0.1", self.g.port), timeout=10,
+                                     source_address=(src, 0))
+        try:
+            s.sendall(form_head(self.g.port, self.size))
+            sent = 0
+            s.setblocking(False)
+            while sent < self.size and not self.stopping.is_set():
+                try:
+                    if s.recv(4096):
+                        self.count("answered early")
+                        time.sleep(0.1)   # as a client on its own machine: no CPU of ours
+                        return
+                    self.count("closed")
+                    return
+                except BlockingIOError:
+                    pass
+                n = min(self.chunk, self.size - sent)
+                try:
+                    s.setblocking(True)
+                    s.settimeout(5)
+                    s.sendall(b"x" * n)
+                    s.setblocking(False)
+                except OSError:
+                    self.count("closed")
+                    return
+                sent += n
+                time.sleep(self.pause)
+            self.count("sent")
+        finally:
+            s.close()
+
+    def run(self, i):
+        src = self.sources[i % len(self.sources)]
+        while not self.stopping.is_set():
+            try:
+                self.one(src)
+            except OSError:
+                self.count("connect failed")
+                time.sleep(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(15)
+
+
+def timed_report(g):
+    t0 = time.monotonic()
+    r = requests.post(g.url + "/api/v1/reports", json={"url": unique_url("bud"),
+                                                       "category": "fraud"}, timeout=5)
+    return r, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("per_addr", [8, 1000])
+def test_an_upload_flood_stays_in_the_body_budget(gateway, per_addr):
+    """500 connections from two addresses send 5 MiB forms slowly (and reconnect when
+    refused): the gateway stays under body_budget + 64 MiB, an ordinary report gets its 202
+    within a second meanwhile, and the memory returns after the flood. With 1000 uploads per
+    address allowed, the budget alone is what bounds it."""
+    budget = 64 * MIB
+    g = gateway(config="body_budget = %d\nupload_per_addr = %d\nper_ip_connection_limit = 300\n"
+                % (budget, per_addr))
+    base = rss_mib(g.proc.pid)
+    flood = Flood(g, ["127.0.0.1", "127.0.0.2"], 500, 5 * MIB)
+    peak, slowest = 0, 0
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 12:
+            peak = max(peak, rss_mib(g.proc.pid))
+            r, took = timed_report(g)
+            assert r.status_code == 202, r.text
+            slowest = max(slowest, took)
+            time.sleep(0.2)
+    finally:
+        flood.stop()
+    print("rss base %.0f MiB, peak %.0f MiB, slowest report %.3f s, %r"
+          % (base, peak, slowest, flood.statuses))
+    assert flood.statuses.get("answered early", 0) > 0    # refused: 503 before the body
+    assert slowest < 1.0
+    if not ASAN:   # ASan's allocator keeps freed memory in quarantine
+        assert peak < base + budget / MIB + 64, (base, peak)
+        wait = time.monotonic() + 10
+        while rss_mib(g.proc.pid) > base + 32 and time.monotonic() < wait:
+            time.sleep(0.2)
+        assert rss_mib(g.proc.pid) <= base + 32, (base, rss_mib(g.proc.pid))
+
+
+def test_uploads_past_the_budget_get_503_and_small_requests_go_on(gateway):
+    g = gateway(config="body_budget = 8388608\nupload_per_addr = 1000\n")
+    socks = []
+    try:
+        # 2 MiB uploads that never finish: three fit in 7/8 of 8 MiB, the fourth does not
+        for i in range(3):
+            s = g.connect()
+            s.sendall(form_head(g.port, 2 * MIB))
+            socks.append(s)
+        time.sleep(0.3)
+        s = g.connect()
+        s.sendall(form_head(g.port, 2 * MIB))
+        r = read_response(s, timeout=3)
+        s.close()
+        assert r.status == 503 and r.header("Retry-After"), r
+        # a chunked upload is charged as it comes, and refused when it passes the budget
+        s = g.connect()
+        s.sendall(b"POST /report HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                  b"boundary=xyz\r\nCookie: " + COOKIE.encode() +
+                  b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(32):
+            s.sendall(b"10000\r\n" + b"x" * 0x10000 + b"\r\n")
+        s.sendall(b"0\r\n\r\n")
+        r = read_response(s, timeout=5)
+        s.close()
+        assert r.status == 503, r
+        # small JSON reports are still taken
+        r, took = timed_report(g)
+        assert r.status_code == 202 and took < 1.0
+    finally:
+        for s in socks:
+            s.close()
