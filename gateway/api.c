@@ -334,8 +334,12 @@ static void take_reply(struct call *call, struct item *it)
     } else if (store_reply_is(kind, "unauthorized")) {
         it->status = 401;
     } else {
-        if (store_reply_type(r) == STORE_ERROR)
-            log_error("redis: jb_report: %s", store_reply_str(r, NULL));
+        if (store_reply_type(r) == STORE_ERROR) {
+            const char *e = store_reply_str(r, NULL);
+            log_error("redis: jb_report: %s", e);
+            if (strncmp(e, "OOM", 3) == 0)
+                metrics_add(M_REDIS_FULL, 1); /* nothing was written: Redis checks first */
+        }
         it->status = 503;
     }
 }

@@ -28,6 +28,7 @@ static const struct {
     {"jubao_reports_accepted_total", "Reports stored and answered 202."},
     {"jubao_duplicates_total", "Accepted reports that joined an open case."},
     {"jubao_redis_errors_total", "Requests answered 503 because Redis failed or was too slow."},
+    {"jubao_redis_full_total", "Reports answered 503 because Redis refused the write: it is at maxmemory."},
     {"jubao_rate_limited_total", "Reports refused with 429."},
     {"jubao_idempotent_replays_total", "Answers repeated for a known Idempotency-Key."},
     {"jubao_review_claims_total", "Cases handed to a reviewer under a lease."},

@@ -250,3 +250,30 @@ def test_uploads_past_the_budget_get_503_and_small_requests_go_on(gateway):
     finally:
         for s in socks:
             s.close()
+
+
+def test_a_full_redis_gets_503_and_loses_nothing_acknowledged(redis_factory, gateway):
+    """Redis at maxmemory (noeviction, as deploy/redis.conf sets it) refuses writes: the
+    gateway answers 503 with Retry-After, counts it, and every report it took before is still
+    there; once there is room again, reports are taken again."""
+    rs = redis_factory()
+    g = gateway(redis=rs)
+    c = rs.client()
+    assert c.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+    taken = []
+    for _ in range(20):
+        r = g.report()
+        assert r.status_code == 202
+        taken.append(r.json())
+    full_before = g.metrics().get("jubao_redis_full_total", 0)
+    c.config_set("maxmemory", int(c.info("memory")["used_memory"]) - 1024)
+    try:
+        for _ in range(5):
+            assert_error(g.report(), 503, "unavailable")
+        assert g.metrics()["jubao_redis_full_total"] == full_before + 5
+        for t in taken:
+            assert g.status(t["id"], secret=t["secret"]).status_code == 200
+    finally:
+        c.config_set("maxmemory", 0)
+    assert g.report().status_code == 202
+    assert "OOM" in g.log_text()
