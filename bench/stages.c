@@ -110,6 +110,9 @@ int main(int argc, char **argv)
         if (report_validate(doc, &conf, &v, &rerr) == 0)
             report_free(&v);
     });
+    char *daykey = crypto_daykey_new(keys);
+    crypto_daykey_install(keys, (long)(time(NULL) / 86400), daykey);
+    free(daykey);
     STAGE("pseudonym of the client (crypto_pseudonym)", 0,
           crypto_pseudonym(keys, "127.0.0.1", time(NULL), reporter));
     STAGE("ids and secret (crypto_random_id x2, _secret)", 0, {

@@ -70,7 +70,9 @@ static int take_bearer(struct call *call, struct http_req *req, enum auth auth)
 
 struct scope {
     char reporter[CRYPTO_HEX_LEN + 2];   /* pseudonym, or p:<key hash> */
-    char rate_key[128];
+    char reporter_prev[CRYPTO_HEX_LEN + 2]; /* yesterday's pseudonym (or reporter again), so
+                                          * that limits and retries hold across midnight */
+    char rate_key[128], rate_key_prev[128];
     long rate_cap, rate_window_ms;
     const char *idem_key;                /* the Idempotency-Key header, or NULL */
     char body_hash[CRYPTO_HEX_LEN];
@@ -125,15 +127,15 @@ static int classify(const struct ruleset *rs, const struct report *r, struct ver
 
 /* The Redis key of the idempotency record of report `index` of this request (a single report
  * is index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index. */
-static void idem_key_name(const struct api *api, const struct scope *sc, size_t index,
-                          char out[128])
+static void idem_key_name(const struct api *api, const struct scope *sc, const char *reporter,
+                          size_t index, char out[128])
 {
     if (!sc->idem_key) {
         schema_key(out, 128, "idem", "none");
         return;
     }
     struct buf s = {0};
-    buf_printf(&s, "%s\n%s\n%zu", sc->reporter, sc->idem_key, index);
+    buf_printf(&s, "%s\n%s\n%zu", reporter, sc->idem_key, index);
     char h[CRYPTO_HEX_LEN];
     crypto_keyed_hash(api->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
     buf_free(&s);
@@ -147,8 +149,8 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
                            int cmd)
 {
     const struct api *api = call->api;
-    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_key[128],
-        secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
+    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_idem_prev[128],
+        k_key[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
     crypto_random_id('R', it->id);
     crypto_random_id('C', it->case_id);
     crypto_random_secret(it->secret);
@@ -158,7 +160,8 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     schema_key(k_url, sizeof k_url, "caseurl", url_hash);
     schema_key(k_report, sizeof k_report, "report", it->id);
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    idem_key_name(api, sc, index, k_idem);
+    idem_key_name(api, sc, sc->reporter, index, k_idem);
+    idem_key_name(api, sc, sc->reporter_prev, index, k_idem_prev);
     long long now = wall_ms();
     isotime_format((time_t)(now / 1000), iso);
     char *sealed = report_seal(api->keys, it->id, r);
@@ -172,9 +175,10 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     it->cmd = cmd;
     store_job_command(j, "FCALL");
     store_job_argstr(j, "jb_report");
-    store_job_argstr(j, "6");
-    const char *keys[] = {k_url, k_report, SCHEMA_INTAKE, sc->rate_key, k_idem, k_key};
-    for (int i = 0; i < 6; i++)
+    store_job_argstr(j, "8");
+    const char *keys[] = {k_url,  k_report, SCHEMA_INTAKE,     sc->rate_key,
+                          k_idem, k_key,    sc->rate_key_prev, k_idem_prev};
+    for (int i = 0; i < 8; i++)
         store_job_argstr(j, keys[i]);
     store_job_argstr(j, SCHEMA_PREFIX);
     store_job_argstr(j, it->id);
@@ -239,29 +243,38 @@ static void client_address(const struct api *api, struct http_req *req, char out
 }
 
 /* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
- * scope of idempotency keys. */
-static void make_scope(struct call *call, struct http_req *req, struct scope *sc)
+ * scope of idempotency keys. Returns 0, or -1 when today's pseudonym key is not there yet
+ * (Redis has not been reached since the gateway started). */
+static int make_scope(struct call *call, struct http_req *req, struct scope *sc)
 {
     const struct conf *c = call->api->conf;
     memset(sc, 0, sizeof *sc);
     if (call->has_key) {
         snprintf(sc->reporter, sizeof sc->reporter, "p:%.32s", call->key_hash);
+        memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
-        crypto_pseudonym(call->api->keys, http_client(req), time(NULL), sc->reporter);
+        time_t now = time(NULL);
+        if (crypto_pseudonym(call->api->keys, http_client(req), now, sc->reporter) < 0)
+            return -1;
+        if (crypto_pseudonym(call->api->keys, http_client(req), now - 86400, sc->reporter_prev) < 0)
+            memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }
     if (!c->rate_limit || call->rate_off)
         sc->rate_cap = 0;
     snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
+    snprintf(sc->rate_key_prev, sizeof sc->rate_key_prev, SCHEMA_PREFIX "rl:%s",
+             sc->reporter_prev);
     sc->idem_key = http_header(req, "Idempotency-Key");
     if (sc->idem_key) {
         size_t len;
         const char *body = http_body(req, &len);
         crypto_keyed_hash(call->api->keys, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
     }
+    return 0;
 }
 
 
@@ -271,7 +284,10 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
                            const struct jdoc *obj)
 {
     struct scope sc;
-    make_scope(call, req, &sc);
+    if (make_scope(call, req, &sc) < 0) {
+        answer_unavailable(req);
+        return;
+    }
     call->nitems = arr ? jdoc_size(arr) : 1;
     call->items = calloc(call->nitems, sizeof *call->items);
     if (!call->items) {
@@ -590,6 +606,11 @@ static void finish_ready(struct call *call, struct http_req *req)
     const struct store_reply *r = store_job_reply(call->job, 0);
     if (store_reply_type(r) != STORE_STATUS) {
         answer_error(req, 503, "not_ready", "redis: not answering", NULL);
+        return;
+    }
+    char probe[CRYPTO_PSEUDO_LEN];
+    if (crypto_pseudonym(call->api->keys, "", time(NULL), probe) < 0) {
+        answer_error(req, 503, "not_ready", "today's pseudonym key is not loaded yet", NULL);
         return;
     }
     const struct ruleset *rs = rules_acquire(call->api->rules);

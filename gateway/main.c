@@ -8,6 +8,7 @@
 #include "api.h"
 #include "conf.h"
 #include "crypto.h"
+#include "daykeys.h"
 #include "http.h"
 #include "log.h"
 #include "rules.h"
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
     struct api *api = NULL;
     struct http_server *srv = NULL;
     struct rules_live *rules = NULL;
+    struct daykeys *daykeys = NULL;
     sigset_t set;
     block_signals(&set);
     if (crypto_init() < 0) {
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
     if (!(keys = keys_load(conf.data_dir, err, sizeof err)) ||
         !(store = store_new(conf.redis, (int)conf.redis_timeout_ms, (int)conf.store_threads, err,
                             sizeof err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (!(daykeys = daykeys_start(store, keys, err, sizeof err))) {
         log_error("%s", err);
         goto out;
     }
@@ -107,6 +113,7 @@ out:
     http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
     api_free(api);
     rules_live_free(rules);
+    daykeys_stop(daykeys);
     store_free(store);
     keys_free(keys);
     if (rc == 0)

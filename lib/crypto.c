@@ -31,13 +31,25 @@ struct seal_epoch {
     unsigned char shared[crypto_box_BEFORENMBYTES];
 };
 
+/* The pseudonym keys of three days (yesterday, today, tomorrow), each in slot day % 3. They
+ * are random, not derived: once a day's key is gone from here and from Redis, nothing can
+ * tell which address a pseudonym of that day stands for, master.key included. */
+#define DAY_SLOTS 3
+struct day_keys {
+    pthread_mutex_t lock;
+    long day[DAY_SLOTS];        /* -1: empty */
+    unsigned char key[DAY_SLOTS][32];
+};
+
 struct keys {
     struct seal_epoch *epoch; /* writable, outside the read-only key page */
+    struct day_keys *days;    /* writable too */
     unsigned char master[crypto_kdf_KEYBYTES];
     unsigned char seal_pk[crypto_box_PUBLICKEYBYTES];
     unsigned char purpose[CRYPTO_POW + 1][32]; /* derived at load; index: enum crypto_purpose */
     unsigned char evidence[crypto_secretbox_KEYBYTES];
     unsigned char box[crypto_secretbox_KEYBYTES];
+    unsigned char daywrap[crypto_secretbox_KEYBYTES]; /* the day keys as they sit in Redis */
 };
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -129,13 +141,19 @@ struct keys *keys_load(const char *dir, char *err, size_t errlen)
 {
     struct keys *k = sodium_malloc(sizeof *k);
     struct seal_epoch *e = sodium_malloc(sizeof *e);
-    if (!k || !e) {
+    struct day_keys *d = sodium_malloc(sizeof *d);
+    if (!k || !e || !d) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     memset(e, 0, sizeof *e);
     pthread_mutex_init(&e->lock, NULL);
     k->epoch = e;
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->lock, NULL);
+    for (int i = 0; i < DAY_SLOTS; i++)
+        d->day[i] = -1;
+    k->days = d;
     if (read_key(dir, "master.key", k->master, sizeof k->master, err, errlen) < 0 ||
         read_key(dir, "seal.pub", k->seal_pk, sizeof k->seal_pk, err, errlen) < 0)
         goto fail;
@@ -144,9 +162,12 @@ struct keys *keys_load(const char *dir, char *err, size_t errlen)
         crypto_kdf_derive_from_key(k->purpose[i], 32, (uint64_t)i, ctx, k->master);
     crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, "jbidembx", k->master);
     crypto_kdf_derive_from_key(k->evidence, sizeof k->evidence, 2, "jbevidnc", k->master);
+    crypto_kdf_derive_from_key(k->daywrap, sizeof k->daywrap, 3, "jbdaykey", k->master);
     sodium_mprotect_readonly(k);
     return k;
 fail:
+    if (d)
+        sodium_free(d);
     if (e)
         sodium_free(e);
     if (k)
@@ -160,6 +181,8 @@ void keys_free(struct keys *k)
         return;
     pthread_mutex_destroy(&k->epoch->lock);
     sodium_free(k->epoch);
+    pthread_mutex_destroy(&k->days->lock);
+    sodium_free(k->days);
     sodium_free(k);
 }
 
@@ -168,16 +191,24 @@ static void to_hex(const unsigned char *bin, size_t len, char *out)
     sodium_bin2hex(out, len * 2 + 1, bin, len);
 }
 
-void crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
-                      char out[CRYPTO_PSEUDO_LEN])
+int crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
+                     char out[CRYPTO_PSEUDO_LEN])
 {
     unsigned char day_key[32], h[16];
-    crypto_kdf_derive_from_key(day_key, sizeof day_key, (uint64_t)(now / 86400), "jbpseudo",
-                               k->master);
+    long day = (long)(now / 86400);
+    struct day_keys *d = k->days;
+    pthread_mutex_lock(&d->lock);
+    bool have = d->day[day % DAY_SLOTS] == day;
+    if (have)
+        memcpy(day_key, d->key[day % DAY_SLOTS], sizeof day_key);
+    pthread_mutex_unlock(&d->lock);
+    if (!have)
+        return -1;
     crypto_generichash(h, sizeof h, (const unsigned char *)addr, strlen(addr), day_key,
                        sizeof day_key);
     sodium_memzero(day_key, sizeof day_key);
     to_hex(h, sizeof h, out);
+    return 0;
 }
 
 void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const void *data,
@@ -292,35 +323,95 @@ out:
     return plain;
 }
 
-char *crypto_wrap(const struct keys *k, const char *msg)
+/* secretbox of len bytes under key, a random nonce in front, as base64 (caller frees); or
+ * NULL when memory ran out. */
+static char *box_b64(const unsigned char *key, const void *msg, size_t len)
 {
-    size_t len = strlen(msg);
     size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
     unsigned char *buf = malloc(n);
     if (!buf)
         return NULL;
     randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)msg, len, buf,
-                          k->box);
+    crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, msg, len, buf, key);
     char *out = to_b64(buf, n);
+    sodium_memzero(buf, n);
     free(buf);
     return out;
 }
 
-int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outlen)
+/* Opens a box_b64 box into out (at most outlen bytes). Returns the length, or -1 when it is
+ * not authentic or does not fit. */
+static long unbox_b64(const unsigned char *key, const char *b64, void *out, size_t outlen)
 {
     size_t blen = 0;
     unsigned char *bin = from_b64(b64, &blen);
-    int rc = -1;
+    long rc = -1;
     size_t overhead = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
-    if (bin && blen >= overhead && blen - overhead < outlen &&
-        crypto_secretbox_open_easy((unsigned char *)out, bin + crypto_secretbox_NONCEBYTES,
-                                   blen - crypto_secretbox_NONCEBYTES, bin, k->box) == 0) {
-        out[blen - overhead] = '\0';
-        rc = 0;
-    }
+    if (bin && blen >= overhead && blen - overhead <= outlen &&
+        crypto_secretbox_open_easy(out, bin + crypto_secretbox_NONCEBYTES,
+                                   blen - crypto_secretbox_NONCEBYTES, bin, key) == 0)
+        rc = (long)(blen - overhead);
     free(bin);
     return rc;
+}
+
+char *crypto_wrap(const struct keys *k, const char *msg)
+{
+    return box_b64(k->box, msg, strlen(msg));
+}
+
+int crypto_unwrap(const struct keys *k, const char *b64, char *out, size_t outlen)
+{
+    long n = outlen ? unbox_b64(k->box, b64, out, outlen - 1) : -1;
+    if (n < 0)
+        return -1;
+    out[n] = '\0';
+    return 0;
+}
+
+void crypto_daykey_id(const struct keys *k, char out[17])
+{
+    unsigned char h[8];
+    crypto_generichash(h, sizeof h, (const unsigned char *)"daykey-id", 9, k->daywrap,
+                       sizeof k->daywrap);
+    to_hex(h, sizeof h, out);
+}
+
+char *crypto_daykey_new(const struct keys *k)
+{
+    unsigned char key[32];
+    randombytes_buf(key, sizeof key);
+    char *out = box_b64(k->daywrap, key, sizeof key);
+    sodium_memzero(key, sizeof key);
+    return out;
+}
+
+int crypto_daykey_install(const struct keys *k, long day, const char *b64)
+{
+    unsigned char key[32];
+    if (day < 0 || unbox_b64(k->daywrap, b64, key, sizeof key) != (long)sizeof key) {
+        sodium_memzero(key, sizeof key);
+        return -1;
+    }
+    struct day_keys *d = k->days;
+    pthread_mutex_lock(&d->lock);
+    memcpy(d->key[day % DAY_SLOTS], key, sizeof key);
+    d->day[day % DAY_SLOTS] = day;
+    pthread_mutex_unlock(&d->lock);
+    sodium_memzero(key, sizeof key);
+    return 0;
+}
+
+void crypto_daykey_forget(const struct keys *k, long before)
+{
+    struct day_keys *d = k->days;
+    pthread_mutex_lock(&d->lock);
+    for (int i = 0; i < DAY_SLOTS; i++)
+        if (d->day[i] >= 0 && d->day[i] < before) {
+            sodium_memzero(d->key[i], sizeof d->key[i]);
+            d->day[i] = -1;
+        }
+    pthread_mutex_unlock(&d->lock);
 }
 
 unsigned char *crypto_lock(const struct keys *k, const void *msg, size_t len, size_t *outlen)

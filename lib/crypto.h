@@ -42,10 +42,23 @@ int keys_create(const char *dir, char *err, size_t errlen);
 struct keys *keys_load(const char *dir, char *err, size_t errlen);
 void keys_free(struct keys *k);
 
-/* The client address as a pseudonym: keyed BLAKE2b-128 of addr, with a key derived from the
- * master key for the UTC day of now, so that pseudonyms cannot be linked across days. */
-void crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
-                      char out[CRYPTO_PSEUDO_LEN]);
+/* The client address as a pseudonym: keyed BLAKE2b-128 of addr under the random key of the
+ * UTC day of now, so that pseudonyms cannot be linked across days, nor to an address once
+ * that day's key is gone. Returns 0, or -1 when no key of that day is installed. */
+int crypto_pseudonym(const struct keys *k, const char *addr, time_t now,
+                     char out[CRYPTO_PSEUDO_LEN]);
+
+/* The per-day pseudonym keys. A new random key, wrapped (secretbox under a key derived from
+ * the master key) for storing in Redis, as base64 (caller frees); NULL when out of memory. */
+char *crypto_daykey_new(const struct keys *k);
+/* 16 hex characters that name the master key without giving it away: the day keys of one
+ * master key sit under their own names, apart from those of programs with another. */
+void crypto_daykey_id(const struct keys *k, char out[17]);
+/* Unwraps and installs the key of day (days since 1970, UTC) for crypto_pseudonym; it takes
+ * the place of the key of day - 3. Returns 0, or -1 when the box is not one of ours. */
+int crypto_daykey_install(const struct keys *k, long day, const char *b64);
+/* Wipes the installed keys of the days before `before`. */
+void crypto_daykey_forget(const struct keys *k, long before);
 
 /* Keyed BLAKE2b-256 of data, with the key of the given purpose, as hex. */
 void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const void *data,

@@ -10,9 +10,12 @@ inside jb_report from the prefix passed as ARGV, because which case a URL belong
 known inside the call; it shares the tag, so it is in the same slot.
 ]]
 
-local function take_token(key, cap, window_ms, now)
+-- A token bucket. prev (or nil) is the bucket of the same client under yesterday's pseudonym:
+-- a bucket that does not exist yet starts from it, so that midnight refills nothing.
+local function take_token(key, cap, window_ms, now, prev)
   if cap <= 0 then return 0 end
   local b = redis.call('HMGET', key, 't', 'ts')
+  if not b[1] and prev and prev ~= key then b = redis.call('HMGET', prev, 't', 'ts') end
   local tokens = tonumber(b[1]) or cap
   local ts = tonumber(b[2]) or now
   local rate = cap / window_ms
@@ -58,6 +61,8 @@ end
 
 --[[ jb_report
 KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash>  6 apikey:<hash>
+      7 rl:<yesterday's scope>  8 idem:<hash in yesterday's scope> (the same as 4 and 5 for
+      platforms): a client's limit and retries hold across midnight, when its pseudonym changes
 ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
       8 domain  9 original url  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
       12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
@@ -78,13 +83,15 @@ local function jb_report(keys, args)
     platform = k[1]
   end
   if args[14] ~= '' then
-    local r = redis.call('HMGET', keys[5], 'bh', 'id', 'case', 'dup', 'box')
-    if r[1] then
-      if r[1] == args[14] then return {'idem', r[2], r[3], r[4], r[5]} end
-      return {'conflict'}
+    for _, k in ipairs({keys[5], keys[8]}) do
+      local r = redis.call('HMGET', k, 'bh', 'id', 'case', 'dup', 'box')
+      if r[1] then
+        if r[1] == args[14] then return {'idem', r[2], r[3], r[4], r[5]} end
+        return {'conflict'}
+      end
     end
   end
-  local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now)
+  local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now, keys[7])
   if wait > 0 then return {'ratelimited', tostring(wait)} end
 
   local cid = open_case(prefix, keys[1], now, tonumber(args[28]))

@@ -229,13 +229,35 @@ static void test_keys_load_wrong_size(void **state)
 
 /* ---- pseudonyms and hashes ---- */
 
+/* Installs a new random key of day in k (as a gateway does from Redis); returns its box. */
+static char *install_day(const struct keys *k, long day)
+{
+    char *box = crypto_daykey_new(k);
+    assert_non_null(box);
+    assert_int_equal(crypto_daykey_install(k, day, box), 0);
+    return box;
+}
+
+static void test_pseudonym_needs_the_key_of_its_day(void **state)
+{
+    struct fixture *f = *state;
+    char p[CRYPTO_PSEUDO_LEN];
+    time_t day = (time_t)20000 * 86400; /* 2024-10-04 00:00 UTC */
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day, p), -1);
+    free(install_day(f->ka, 20000));
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day, p), 0);
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day + 86400, p), -1);
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day - 1, p), -1);
+}
+
 static void test_pseudonym_stable_within_day(void **state)
 {
     struct fixture *f = *state;
     char p1[CRYPTO_PSEUDO_LEN], p2[CRYPTO_PSEUDO_LEN];
-    time_t day = (time_t)20000 * 86400; /* 2024-10-04 00:00 UTC */
-    crypto_pseudonym(f->ka, "203.0.113.7", day, p1);
-    crypto_pseudonym(f->ka, "203.0.113.7", day + 86399, p2);
+    time_t day = (time_t)20000 * 86400;
+    free(install_day(f->ka, 20000));
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day, p1), 0);
+    assert_int_equal(crypto_pseudonym(f->ka, "203.0.113.7", day + 86399, p2), 0);
     assert_string_equal(p1, p2);
     assert_hex(p1, 32);
 }
@@ -245,16 +267,52 @@ static void test_pseudonym_changes_with_day_address_key(void **state)
     struct fixture *f = *state;
     char base[CRYPTO_PSEUDO_LEN], other[CRYPTO_PSEUDO_LEN];
     time_t day = (time_t)20000 * 86400;
+    for (long d = 19999; d <= 20001; d++)
+        free(install_day(f->ka, d));
+    free(install_day(f->kb, 20000));
     crypto_pseudonym(f->ka, "203.0.113.7", day, base);
 
     crypto_pseudonym(f->ka, "203.0.113.7", day + 86400, other);
     assert_string_not_equal(base, other);
     crypto_pseudonym(f->ka, "203.0.113.7", day - 1, other);
     assert_string_not_equal(base, other);
+    crypto_pseudonym(f->ka, "203.0.113.7", day, other);
+    assert_string_equal(base, other);
     crypto_pseudonym(f->ka, "203.0.113.8", day, other);
     assert_string_not_equal(base, other);
     crypto_pseudonym(f->kb, "203.0.113.7", day, other);
     assert_string_not_equal(base, other);
+}
+
+/* Two gateways with the same master.key that read the same key from Redis agree; a gateway
+ * with another master.key cannot open it; and a key forgotten is gone for good: the master
+ * key cannot make it again. */
+static void test_day_keys_shared_wrapped_and_forgotten(void **state)
+{
+    struct fixture *f = *state;
+    char err[256], p1[CRYPTO_PSEUDO_LEN], p2[CRYPTO_PSEUDO_LEN];
+    time_t day = (time_t)20000 * 86400;
+    struct keys *again = keys_load(f->a, err, sizeof err);
+    assert_non_null(again);
+    char *box = install_day(f->ka, 20000);
+    assert_int_equal(crypto_daykey_install(again, 20000, box), 0);
+    assert_int_equal(crypto_daykey_install(f->kb, 20000, box), -1);
+    assert_int_equal(crypto_daykey_install(again, 20000, "not a box"), -1);
+    crypto_pseudonym(f->ka, "198.51.100.1", day, p1);
+    crypto_pseudonym(again, "198.51.100.1", day, p2);
+    assert_string_equal(p1, p2);
+    assert_not_contains(box, "198.51.100.1");
+
+    crypto_daykey_forget(again, 20001);
+    assert_int_equal(crypto_pseudonym(again, "198.51.100.1", day, p2), -1);
+    free(install_day(again, 20000)); /* a new key of the same day: not the old one */
+    crypto_pseudonym(again, "198.51.100.1", day, p2);
+    assert_string_not_equal(p1, p2);
+    /* the key of day + 3 takes the place of day's */
+    free(install_day(f->ka, 20003));
+    assert_int_equal(crypto_pseudonym(f->ka, "198.51.100.1", day, p2), -1);
+    free(box);
+    keys_free(again);
 }
 
 static void test_pseudonym_hides_address(void **state)
@@ -262,8 +320,9 @@ static void test_pseudonym_hides_address(void **state)
     struct fixture *f = *state;
     const char *addrs[] = {"203.0.113.7", "2001:db8::1", "10.0.0.1"};
     char out[CRYPTO_PSEUDO_LEN], hex[128];
+    free(install_day(f->ka, 1700000000 / 86400));
     for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
-        crypto_pseudonym(f->ka, addrs[i], 1700000000, out);
+        assert_int_equal(crypto_pseudonym(f->ka, addrs[i], 1700000000, out), 0);
         assert_hex(out, 32);
         assert_not_contains(out, addrs[i]);
         /* Nor its bytes in hex. */
@@ -634,6 +693,8 @@ int main(void)
         T(test_keys_create_unwritable),
         T(test_keys_load_missing_names_path),
         T(test_keys_load_wrong_size),
+        T(test_pseudonym_needs_the_key_of_its_day),
+        T(test_day_keys_shared_wrapped_and_forgotten),
         T(test_pseudonym_stable_within_day),
         T(test_pseudonym_changes_with_day_address_key),
         T(test_pseudonym_hides_address),
