@@ -14,7 +14,7 @@ pkgs=(
   # run
   redis-server redis-tools
   # test
-  libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis
+  libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis faketime
   # browser tests (tests/browser): Debian's Chromium driven by playwright-core on node
   chromium fonts-noto-cjk nodejs npm
 )
