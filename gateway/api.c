@@ -150,7 +150,7 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
 {
     const struct api *api = call->api;
     char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_idem_prev[128],
-        k_key[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
+        k_key[128], k_pow[128], k_evidence[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
     crypto_random_id('R', it->id);
     crypto_random_id('C', it->case_id);
     crypto_random_secret(it->secret);
@@ -162,6 +162,8 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     idem_key_name(api, sc, sc->reporter, index, k_idem);
     idem_key_name(api, sc, sc->reporter_prev, index, k_idem_prev);
+    schema_key(k_pow, sizeof k_pow, "powx", sc->reporter);
+    schema_key(k_evidence, sizeof k_evidence, "evb", sc->reporter);
     long long now = wall_ms();
     isotime_format((time_t)(now / 1000), iso);
     char *sealed = report_seal(api->keys, it->id, r);
@@ -175,10 +177,10 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     it->cmd = cmd;
     store_job_command(j, "FCALL");
     store_job_argstr(j, "jb_report");
-    store_job_argstr(j, "8");
-    const char *keys[] = {k_url,  k_report, SCHEMA_INTAKE,     sc->rate_key,
-                          k_idem, k_key,    sc->rate_key_prev, k_idem_prev};
-    for (int i = 0; i < 8; i++)
+    store_job_argstr(j, "10");
+    const char *keys[] = {k_url, k_report,          SCHEMA_INTAKE, sc->rate_key, k_idem,
+                          k_key, sc->rate_key_prev, k_idem_prev,   k_pow,        k_evidence};
+    for (int i = 0; i < 10; i++)
         store_job_argstr(j, keys[i]);
     store_job_argstr(j, SCHEMA_PREFIX);
     store_job_argstr(j, it->id);
@@ -214,7 +216,13 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
                                            : NULL;
     store_job_argstr(j, locked ? call->evidence_type : "");
     store_job_arg(j, locked ? (const char *)locked : "", locked_len);
-    int rc = store_job_argll(j, api->conf->retention_days * 86400L);
+    store_job_argll(j, api->conf->retention_days * 86400L);
+    store_job_argll(j, sc->rate_cap ? call->pow_bits : 0);
+    store_job_argll(j, api->conf->pow_bits);
+    store_job_argll(j, api->conf->pow_extra);
+    store_job_argll(j, api->conf->rate_limit && !call->has_key ? api->conf->evidence_budget_daily
+                                                               : 0);
+    int rc = store_job_argll(j, locked ? (long long)call->evidence_len : 0);
     free(locked);
     if (call->evidence && !locked)
         rc = -1;
@@ -263,7 +271,7 @@ static int make_scope(struct call *call, struct http_req *req, struct scope *sc)
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }
-    if (!c->rate_limit || call->rate_off)
+    if (!c->rate_limit)
         sc->rate_cap = 0;
     snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
     snprintf(sc->rate_key_prev, sizeof sc->rate_key_prev, SCHEMA_PREFIX "rl:%s",
@@ -346,6 +354,12 @@ static void take_reply(struct call *call, struct item *it)
     } else if (store_reply_is(kind, "ratelimited")) {
         it->status = 429;
         it->retry_after = atol(store_reply_str(store_reply_at(r, 1), NULL));
+        it->pow_next = atoi(store_reply_str(store_reply_at(r, 2), NULL));
+        metrics_add(M_RATE_LIMITED, 1);
+    } else if (store_reply_is(kind, "evidence_budget")) {
+        it->status = 429;
+        it->evidence_over = true;
+        it->retry_after = atol(store_reply_str(store_reply_at(r, 1), NULL));
         metrics_add(M_RATE_LIMITED, 1);
     } else if (store_reply_is(kind, "unauthorized")) {
         it->status = 401;
@@ -371,7 +385,17 @@ static void item_error(const struct item *it, const char **code, const char **me
         *code = "idempotency_conflict";
         *message = "this Idempotency-Key was used with a different body";
         break;
-    case 429: *code = "rate_limited"; *message = "too many reports; try again later"; break;
+    case 429:
+        if (it->evidence_over) {
+            *code = "evidence_budget";
+            *message = "too many bytes of evidence images from you today; send the report "
+                       "without the image, or tomorrow";
+            *field = "evidence";
+        } else {
+            *code = "rate_limited";
+            *message = "too many reports; try again later";
+        }
+        break;
     case 503:
         *code = "unavailable";
         *message = "the report could not be stored; try again (with the same Idempotency-Key)";

@@ -44,7 +44,10 @@ struct item {
     char secret[CRYPTO_SECRET_LEN];
     char case_id[CRYPTO_ID_LEN];
     bool duplicate;
+    bool evidence_over;         /* refused: the reporter's evidence bytes of the day are spent */
     long retry_after;
+    int pow_next;               /* refused past the limit: the bits of the proof of work that
+                                 * would buy one more report (0: none can be bought now) */
 };
 
 /* The per-request state: made in begin, freed in done. */
@@ -64,7 +67,8 @@ struct call {
     const char *evidence;           /* a web report's image (in the request's form) */
     size_t evidence_len;
     const char *evidence_type;
-    bool rate_off;                  /* a solved proof of work stands for the rate limit */
+    int pow_bits;                   /* a solved, spent proof of work of this many bits (0:
+                                     * none): it may buy one report past the rate limit */
     void *web;                      /* the web pages' state (web.c) */
     int phase;                      /* of a request that takes several store jobs */
     int retries;

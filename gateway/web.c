@@ -43,7 +43,7 @@ enum msg {
     M_CONTACT_HINT, M_SUBMIT, M_OPTIONAL, M_PRIVACY_TITLE, M_PRIVACY, M_ERRORS_TITLE,
     M_E_URL_MISSING, M_E_URL_INVALID, M_E_CATEGORY, M_E_TOO_LONG_CHARS, M_E_TOO_LONG_BYTES,
     M_E_CONTROL, M_E_UTF8, M_E_EVIDENCE_TYPE, M_E_EVIDENCE_SIZE, M_E_EVIDENCE_AGAIN,
-    M_E_FORGED, M_E_EXPIRED, M_E_FIELD, M_E_UNAVAILABLE, M_E_RATE, M_POW, M_RECEIPT_TITLE,
+    M_E_EVIDENCE_BUDGET, M_E_FORGED, M_E_EXPIRED, M_E_FIELD, M_E_UNAVAILABLE, M_E_RATE, M_POW, M_RECEIPT_TITLE,
     M_RECEIPT_LEAD, M_RECEIPT_ID, M_RECEIPT_SECRET, M_RECEIPT_HOW, M_RECEIPT_DUP, M_TO_STATUS,
     M_NEW_REPORT, M_STATUS_TITLE, M_STATUS_LEAD, M_STATUS_ID, M_STATUS_SECRET, M_STATUS_SUBMIT,
     M_STATUS_NOT_FOUND, M_STATUS_IS, M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
@@ -102,6 +102,9 @@ static const char *const words[M_COUNT][2] = {
     [M_E_EXPIRED] = {"表单已过期，请再提交一次", "The form had expired: please send it again"},
     [M_E_FIELD] = {"表单中有无法识别的内容", "The form holds something it should not"},
     [M_E_UNAVAILABLE] = {"暂时无法保存举报，请稍后再提交", "The report could not be stored just now: please try again"},
+    [M_E_EVIDENCE_BUDGET] = {"今天来自您网络的证据图片已达上限。请不附图片提交，或明天再附上图片。",
+                             "Your network has sent as many evidence images as we take in a day. "
+                             "Send the report without the image, or add it tomorrow."},
     [M_E_RATE] = {"来自您网络的举报太多了。请等待约 {n} 分钟后再提交。",
                   "Too many reports from your network. Please wait about {n} minutes, then send again."},
     [M_POW] = {"您的浏览器正在进行一次简短的计算以证明这不是自动程序，完成后会自动提交……",
@@ -172,6 +175,8 @@ struct web {
     char cookie[48];                /* the anti-forgery cookie: received, or new */
     bool new_cookie;
     char pow_nonce[40];             /* of a solved challenge, until it is spent */
+    int pow_solved;                 /* its bits */
+    int pow_bits;                   /* of the challenge on the page */
     long retry_after;
     int phase;                      /* of POST /report: 1 spending a challenge, 2 storing */
 };
@@ -388,34 +393,38 @@ static bool same_origin(struct http_req *req)
 
 /* ---- proof of work --------------------------------------------------------------------- */
 
-/* A challenge: "<expiry>.<nonce>.<mac>", the mac a keyed hash of the rest, so that only
- * challenges made here are accepted and none after it expired. */
-static void pow_challenge(const struct call *call, char out[128])
+/* A challenge: "<expiry>.<bits>.<nonce>.<mac>", the mac a keyed hash of the rest, so that
+ * only challenges made here are accepted, at the difficulty they were made with, and none
+ * after it expired. */
+static void pow_challenge(const struct call *call, int bits, char out[128])
 {
-    char nonce[33], mac[CRYPTO_HEX_LEN], body[64];
+    char nonce[33], mac[CRYPTO_HEX_LEN], body[80];
     crypto_random_hex(nonce, 32);
-    snprintf(body, sizeof body, "%lld.%s", (long long)time(NULL) + POW_TTL, nonce);
+    snprintf(body, sizeof body, "%lld.%d.%s", (long long)time(NULL) + POW_TTL, bits, nonce);
     crypto_keyed_hash(call->api->keys, CRYPTO_POW, body, strlen(body), mac);
     snprintf(out, 128, "%s.%.32s", body, mac);
 }
 
-/* Checks a solution "<challenge>:<counter>". Returns true with the challenge's nonce in
- * w->pow_nonce (to be spent once) when it is ours, unexpired and solved. */
-static bool pow_valid(const struct call *call, struct web *w, const char *s)
+/* Checks a solution "<challenge>:<counter>". Returns the bits it was solved at, with the
+ * challenge's nonce in w->pow_nonce (to be spent once), when it is ours, unexpired and
+ * solved; else 0. */
+static int pow_valid(const struct call *call, struct web *w, const char *s)
 {
-    char exp[24], nonce[40], mac[40], body[80], want[CRYPTO_HEX_LEN];
+    char exp[24], bits[4], nonce[40], mac[40], body[96], want[CRYPTO_HEX_LEN];
     const char *colon = strrchr(s, ':');
-    if (!colon || strlen(s) > 120 || sscanf(s, "%20[0-9].%32[0-9a-f].%32[0-9a-f]:", exp, nonce, mac) != 3 ||
+    if (!colon || strlen(s) > 120 ||
+        sscanf(s, "%20[0-9].%2[0-9].%32[0-9a-f].%32[0-9a-f]:", exp, bits, nonce, mac) != 4 ||
         strlen(nonce) != 32 || strlen(mac) != 32 || strspn(colon + 1, "0123456789") == 0 ||
         colon[1 + strspn(colon + 1, "0123456789")] != '\0')
-        return false;
-    snprintf(body, sizeof body, "%s.%s", exp, nonce);
+        return 0;
+    snprintf(body, sizeof body, "%s.%s.%s", exp, bits, nonce);
     crypto_keyed_hash(call->api->keys, CRYPTO_POW, body, strlen(body), want);
+    int n = atoi(bits);
     if (!crypto_equal(want, mac, 32) || atoll(exp) < (long long)time(NULL) ||
-        crypto_sha256_zero_bits(s, strlen(s)) < call->api->conf->pow_bits)
-        return false;
+        n < call->api->conf->pow_bits || crypto_sha256_zero_bits(s, strlen(s)) < n)
+        return 0;
     snprintf(w->pow_nonce, sizeof w->pow_nonce, "%s", nonce);
-    return true;
+    return n;
 }
 
 /* ---- the report form ------------------------------------------------------------------- */
@@ -547,8 +556,8 @@ static void render_form(const struct call *call, struct web *w, struct buf *b, c
     buf_puts(b, "</p>");
     error_summary(b, w);
     if (pow) {
-        buf_printf(b, "<div id=\"pow\" class=\"notice\" data-challenge=\"%s\" data-bits=\"%ld\" "
-                      "role=\"status\">", pow, call->api->conf->pow_bits);
+        buf_printf(b, "<div id=\"pow\" class=\"notice\" data-challenge=\"%s\" data-bits=\"%d\" "
+                      "role=\"status\">", pow, w->pow_bits);
         html(b, T(l, M_POW));
         buf_puts(b, "</div>");
     }
@@ -812,7 +821,7 @@ static void report_post(struct call *call, struct http_req *req, struct web *w)
         return;
     }
     const struct form_field *pf = form_get(&w->form, "pow");
-    if (pf && pf->len && pow_valid(call, w, pf->value)) {
+    if (pf && pf->len && (w->pow_solved = pow_valid(call, w, pf->value)) > 0) {
         /* phase 1: spend the challenge (SET NX), so that one solution is good once */
         char key[96];
         schema_key(key, sizeof key, "pow", w->pow_nonce);
@@ -869,13 +878,21 @@ void web_report_done(struct call *call, struct http_req *req)
     const struct form_field *ev = form_get(&w->form, "evidence");
     if (ev && ev->len)
         set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_AGAIN), 0);
+    if (it->status == 429 && it->evidence_over) {
+        w->retry_after = it->retry_after;
+        set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_BUDGET), 0);
+        answer_form(call, req, w, 429, NULL);
+        return;
+    }
     if (it->status == 429) {
         char pow[128];
         w->retry_after = it->retry_after;
         fill(w->notice, sizeof w->notice, T(w->lang, M_E_RATE),
              (it->retry_after + 59) / 60 > 0 ? (it->retry_after + 59) / 60 : 1);
-        pow_challenge(call, pow);
-        answer_form(call, req, w, 429, pow);
+        w->pow_bits = it->pow_next;
+        if (w->pow_bits > 0)
+            pow_challenge(call, w->pow_bits, pow);
+        answer_form(call, req, w, 429, w->pow_bits > 0 ? pow : NULL);
         return;
     }
     if (it->status == 400 || it->status == 422) {
@@ -1099,9 +1116,10 @@ void web_resume(struct call *call, struct http_req *req)
     if (call->route == ROUTE_WEB_STATUS) {
         status_done(call, req, w);
     } else if (w->phase == 1) {
-        /* the challenge was spent now (OK) or before (nil): only a fresh one lifts the limit */
-        call->rate_off = store_job_ok(call->job) == 0 &&
-                         store_reply_type(store_job_reply(call->job, 0)) == STORE_STATUS;
+        /* the challenge was spent now (OK) or before (nil): only a fresh one may buy a report */
+        if (store_job_ok(call->job) == 0 &&
+            store_reply_type(store_job_reply(call->job, 0)) == STORE_STATUS)
+            call->pow_bits = w->pow_solved;
         report_store(call, req, w);
     } else {
         reports_finish(call, req);

@@ -63,6 +63,8 @@ end
 KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash>  6 apikey:<hash>
       7 rl:<yesterday's scope>  8 idem:<hash in yesterday's scope> (the same as 4 and 5 for
       platforms): a client's limit and retries hold across midnight, when its pseudonym changes
+      9 powx:<scope> (reports bought with proofs of work this window)
+      10 evb:<scope> (evidence bytes today)
 ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
       8 domain  9 original url  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
       12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
@@ -71,9 +73,32 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
       28 no_violation window ms  29 evidence type ('' none)  30 evidence (encrypted)
       31 retention s: the report, and the case from its last report, expire after it
+      32 bits of a spent proof of work offered for this report (0: none)  33 bits asked for
+      the first report bought  34 reports that may be bought per window  35 evidence bytes
+      per reporter per day (0: no limit)  36 bytes of this report's evidence
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
-        {'ratelimited', seconds} | {'unauthorized'}
+        {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
+        {'evidence_budget', seconds until the day is over} | {'unauthorized'}
 ]]
+
+-- Past the rate limit, a proof of work may buy a report: at most `max` a window, each asking
+-- one bit more (twice the work) than the one before. Returns 0 when this report is bought,
+-- else the bits that would buy the next one (0: none can be bought this window).
+local function buy_with_work(key, offered, base, max, window_ms)
+  local bought = tonumber(redis.call('GET', key) or '0')
+  if bought >= max then return 0 end
+  if offered >= base + bought then
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window_ms) end
+    return nil
+  end
+  return base + bought
+end
+
+-- True when len more evidence bytes fit in the reporter's budget of the day.
+local function evidence_fits(key, len, budget)
+  if budget <= 0 or len <= 0 then return true end
+  return tonumber(redis.call('GET', key) or '0') + len <= budget
+end
 local function jb_report(keys, args)
   local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
   local platform = ''
@@ -91,8 +116,21 @@ local function jb_report(keys, args)
       end
     end
   end
+  local day_left = 86400 - math.floor(now / 1000) % 86400
+  local evidence_len, evidence_budget = tonumber(args[36]), tonumber(args[35])
+  if not evidence_fits(keys[10], evidence_len, evidence_budget) then
+    return {'evidence_budget', tostring(day_left)}
+  end
   local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now, keys[7])
-  if wait > 0 then return {'ratelimited', tostring(wait)} end
+  if wait > 0 then
+    local next_bits = buy_with_work(keys[9], tonumber(args[32]), tonumber(args[33]),
+      tonumber(args[34]), tonumber(args[13]))
+    if next_bits then return {'ratelimited', tostring(wait), tostring(next_bits)} end
+  end
+  if evidence_budget > 0 and evidence_len > 0 then
+    redis.call('INCRBY', keys[10], evidence_len)
+    redis.call('EXPIRE', keys[10], day_left + 60)
+  end
 
   local cid = open_case(prefix, keys[1], now, tonumber(args[28]))
   local dup, decided = '1', {false}

@@ -270,3 +270,95 @@ def test_a_full_redis_gets_503_and_loses_nothing_acknowledged(redis_factory, gat
         c.config_set("maxmemory", 0)
     assert g.report().status_code == 202
     assert "OOM" in g.log_text()
+
+
+# ---- past the rate limit: what proofs of work buy, and evidence bytes per day -------------
+
+def random_png(side=96):
+    """A PNG of random pixels (does not compress, so its size barely changes when the
+    gateway re-encodes it without metadata)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        c = kind + data
+        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c))
+    rows = b"".join(b"\0" + os.urandom(side * 3) for _ in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 0)) + chunk(b"IEND", b""))
+
+
+def challenge_of(page):
+    import re
+    m = re.search(r'id="pow"[^>]*data-challenge="([^"]+)" data-bits="(\d+)"', page)
+    return (m.group(1), int(m.group(2))) if m else (None, 0)
+
+
+def test_proofs_of_work_buy_a_bounded_number_of_reports(gateway):
+    """A client that solves every challenge it is given gets rate_anon + pow_extra reports in
+    a window, each bought report asking one bit more; then challenges stop. Solutions sent at
+    once buy no more than that either."""
+    from test_web import Browser, solve
+    g = gateway(env={"JUBAO_RATE_LIMIT": None},
+                config="rate_anon = 2\nrate_anon_window = 3600\npow_bits = 6\npow_extra = 3\n")
+    b = Browser(g)
+    stored, bits_seen = 0, []
+    answer = None
+    for _ in range(12):
+        fields = {"url": unique_url("pow"), "category": "fraud"}
+        if answer:
+            fields["pow"] = answer
+        r = b.post(fields)
+        if r.status_code == 200:
+            stored += 1
+            answer = None
+            continue
+        assert r.status_code == 429, r.text[:500]
+        challenge, bits = challenge_of(r.text)
+        if not challenge:
+            break
+        bits_seen.append(bits)
+        answer = solve(challenge, bits)
+    assert stored == 2 + 3
+    assert bits_seen == [6, 7, 8], bits_seen
+    r = b.post({"url": unique_url("pow"), "category": "fraud"})
+    assert r.status_code == 429 and challenge_of(r.text)[0] is None
+
+    # A fresh client: four solved challenges of the first difficulty sent together buy one
+    # (the next asks one bit more), never four.
+    g2 = gateway(env={"JUBAO_RATE_LIMIT": None},
+                 config="rate_anon = 1\nrate_anon_window = 3600\npow_bits = 6\npow_extra = 3\n")
+    c = Browser(g2)
+    assert c.post({"url": unique_url("pow"), "category": "fraud"}).status_code == 200
+    answers = []
+    for _ in range(4):
+        challenge, bits = challenge_of(c.post({"url": unique_url("pow"),
+                                               "category": "fraud"}).text)
+        answers.append(solve(challenge, bits))
+    results = []
+    threads = [threading.Thread(target=lambda a=a: results.append(c.post(
+        {"url": unique_url("pow"), "category": "fraud", "pow": a}).status_code))
+        for a in answers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 429, 429, 429], results
+
+
+def test_evidence_bytes_are_budgeted_per_client_and_day(gateway):
+    from test_web import Browser, field_errors
+    png = random_png()
+    g = gateway(env={"JUBAO_RATE_LIMIT": None},
+                config="rate_anon = 1000\nevidence_budget_daily = %d\n" % int(len(png) * 2.5))
+    b = Browser(g)
+
+    def post(with_image):
+        return b.post({"url": unique_url("evb"), "category": "fraud"},
+                      files={"evidence": ("shot.png", png, "image/png")} if with_image else None)
+    assert post(True).status_code == 200
+    assert post(True).status_code == 200
+    over = post(True)
+    assert over.status_code == 429 and over.headers["Retry-After"]
+    assert "evidence" in field_errors(over.text)
+    assert post(False).status_code == 200      # the report itself is still taken
