@@ -19,10 +19,11 @@
 static const char *const option_names[] = {
     "listen", "redis", "data_dir", "rules", "log_level", "trusted_proxy", "threads", "store_threads",
     "connection_limit", "per_ip_connection_limit", "connection_timeout", "request_deadline",
-    "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
+    "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
     "rate_anon_window", "rate_platform", "rate_platform_window", "idempotency_ttl",
-    "retention_days", "evidence_max", "pow_bits", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
+    "retention_days", "evidence_max", "pow_bits", "pow_extra",
+    "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
     "worker_max_deliveries",
 };
 #define NOPTIONS (sizeof option_names / sizeof option_names[0])
