@@ -99,6 +99,7 @@ static const struct conf_opt conf_opts[] = {
     {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
     {"retention_days", L(retention_days), "365", 1, 3650, NULL, "days a report is kept after it arrives (a case: after its last report); then Redis deletes it", NULL},
     {"evidence_max", L(evidence_max), "5242880", 1024, 20971520, NULL, "bytes of an evidence image from the web form at most", NULL},
+    {"evidence_max_pixels", L(evidence_max_pixels), "30000000", 1024, 200000000, NULL, "pixels (width x height, all frames together) of an evidence image at most; decoding it may hold 8 bytes a pixel", NULL},
     {"pow_bits", L(pow_bits), "16", 1, 28, NULL, "leading zero bits of the proof of work asked past the rate limit", NULL},
     {"review_lease", L(review_lease), "900", 1, 86400, NULL, "seconds a reviewer's claim on a case lasts unless renewed", NULL},
     {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it", NULL},

@@ -39,6 +39,7 @@ struct conf {
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
     long retention_days;
     long evidence_max;         /* bytes */
+    long evidence_max_pixels;  /* width x height (every frame), bounds decoding's memory */
     long pow_bits;
     long review_lease;         /* seconds */
     long no_violation_window;  /* days */
