@@ -81,12 +81,13 @@ static const char *const words[M_COUNT][2] = {
         "您的网络地址不会被保存：它只被换算成每天更换的化名，用于防止滥用。"
         "联系方式和您填写的原文被加密，只有中心指定的人员持有解密密钥；"
         "审核人员只看到去除了电话、邮箱、身份证号和银行卡号的副本，看不到您是谁。"
-        "证据图片加密保存，不对外公开。举报自收到之日起保存 {n} 天，之后自动删除。",
+        "证据图片在保存前删除其中的拍摄位置、设备型号等元数据，加密保存，不对外公开。举报自收到之日起保存 {n} 天，之后自动删除。",
         "Your network address is not stored: it only becomes a pseudonym that changes every day, "
         "used against abuse. Your contact details and the text as you wrote it are encrypted; "
         "only staff the centre designates hold the key. Reviewers see a copy with phone numbers, "
         "e-mail addresses, ID and bank card numbers removed, and never who you are. Evidence "
-        "images are stored encrypted and never published. A report is kept for {n} days after "
+        "images lose their metadata (where a photo was taken, the camera) before they are "
+        "stored encrypted, and are never published. A report is kept for {n} days after "
         "it arrives, then deleted."},
     [M_ERRORS_TITLE] = {"请修改以下问题后再提交：", "Please correct the following and send again:"},
     [M_E_URL_MISSING] = {"请填写链接", "Enter the link"},
