@@ -2,7 +2,7 @@
  * with metadata blocks added by the helpers below) lose every metadata block, keep what the
  * decoder needs, stay stable when stripped again; undecodable images and decompression bombs
  * (huge declared dimensions in a few bytes) are refused. That the pixels stay the same is
- * checked with Pillow in tests/integration/test_evidence.py. */
+ * checked with Pillow in tests/integration/test_web.py. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
