@@ -92,10 +92,12 @@ static void jpeg_fail(j_common_ptr c)
     longjmp(j->jump, 1);
 }
 
-/* A warning means corrupt data that libjpeg would paper over (gray blocks): refused too. */
+/* A warning means corrupt data that libjpeg would paper over with gray blocks: refused too.
+ * Junk bytes between two segments are the exception: libjpeg skips them and no pixel depends
+ * on them (some cameras' files have them). */
 static void jpeg_message(j_common_ptr c, int level)
 {
-    if (level < 0)
+    if (level < 0 && c->err->msg_code != JWRN_EXTRANEOUS_DATA)
         jpeg_fail(c);
 }
 

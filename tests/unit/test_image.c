@@ -251,6 +251,18 @@ static void test_jpeg_without_metadata_is_taken(void **state)
     buf_free(&in);
 }
 
+static void test_jpeg_with_junk_between_segments_is_taken_without_it(void **state)
+{
+    (void)state;
+    struct buf in = {0};
+    buf_add(&in, JPEG_BASE, 20);
+    buf_add(&in, "SECRET-JUNK", 11);                 /* libjpeg skips it, with a warning */
+    buf_add(&in, JPEG_BASE + 20, sizeof JPEG_BASE - 20);
+    size_t n;
+    free(strip_ok(&in, &n, NULL));
+    buf_free(&in);
+}
+
 static void test_jpeg_truncated_or_fake_is_refused(void **state)
 {
     (void)state;
@@ -439,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jpeg_loses_exif_xmp_iptc_icc_comment_and_trailer),
         cmocka_unit_test(test_jpeg_without_metadata_is_taken),
+        cmocka_unit_test(test_jpeg_with_junk_between_segments_is_taken_without_it),
         cmocka_unit_test(test_jpeg_truncated_or_fake_is_refused),
         cmocka_unit_test(test_jpeg_bomb_is_refused_before_decoding),
         cmocka_unit_test(test_png_loses_text_exif_time_icc_and_private_chunks),
