@@ -11,10 +11,12 @@ pkgs=(
   gcc make pkg-config
   libmicrohttpd-dev libhiredis-dev libpcre2-dev libsodium-dev libjansson-dev
   libidn2-dev libpsl-dev publicsuffix libutf8proc-dev libvectorscan-dev
+  libjpeg62-turbo-dev libpng-dev libwebp-dev
   # run
   redis-server redis-tools
   # test
   libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis faketime
+  python3-pil
   # browser tests (tests/browser): Debian's Chromium driven by playwright-core on node
   chromium fonts-noto-cjk nodejs npm
 )

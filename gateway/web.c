@@ -21,6 +21,7 @@
 #include "call.h"
 #include "category.h"
 #include "form.h"
+#include "image.h"
 #include "log.h"
 #include "schema.h"
 #include "text.h"
@@ -43,7 +44,8 @@ enum msg {
     M_CONTACT_HINT, M_SUBMIT, M_OPTIONAL, M_PRIVACY_TITLE, M_PRIVACY, M_ERRORS_TITLE,
     M_E_URL_MISSING, M_E_URL_INVALID, M_E_CATEGORY, M_E_TOO_LONG_CHARS, M_E_TOO_LONG_BYTES,
     M_E_CONTROL, M_E_UTF8, M_E_EVIDENCE_TYPE, M_E_EVIDENCE_SIZE, M_E_EVIDENCE_AGAIN,
-    M_E_EVIDENCE_BUDGET, M_E_FORGED, M_E_EXPIRED, M_E_FIELD, M_E_UNAVAILABLE, M_E_RATE, M_POW, M_RECEIPT_TITLE,
+    M_E_EVIDENCE_BAD, M_E_EVIDENCE_PIXELS, M_E_EVIDENCE_BUDGET,
+    M_E_FORGED, M_E_EXPIRED, M_E_FIELD, M_E_UNAVAILABLE, M_E_RATE, M_POW, M_RECEIPT_TITLE,
     M_RECEIPT_LEAD, M_RECEIPT_ID, M_RECEIPT_SECRET, M_RECEIPT_HOW, M_RECEIPT_DUP, M_TO_STATUS,
     M_NEW_REPORT, M_STATUS_TITLE, M_STATUS_LEAD, M_STATUS_ID, M_STATUS_SECRET, M_STATUS_SUBMIT,
     M_STATUS_NOT_FOUND, M_STATUS_IS, M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
@@ -79,12 +81,13 @@ static const char *const words[M_COUNT][2] = {
         "您的网络地址不会被保存：它只被换算成每天更换的化名，用于防止滥用。"
         "联系方式和您填写的原文被加密，只有中心指定的人员持有解密密钥；"
         "审核人员只看到去除了电话、邮箱、身份证号和银行卡号的副本，看不到您是谁。"
-        "证据图片加密保存，不对外公开。举报自收到之日起保存 {n} 天，之后自动删除。",
+        "证据图片在保存前删除其中的拍摄位置、设备型号等元数据，加密保存，不对外公开。举报自收到之日起保存 {n} 天，之后自动删除。",
         "Your network address is not stored: it only becomes a pseudonym that changes every day, "
         "used against abuse. Your contact details and the text as you wrote it are encrypted; "
         "only staff the centre designates hold the key. Reviewers see a copy with phone numbers, "
         "e-mail addresses, ID and bank card numbers removed, and never who you are. Evidence "
-        "images are stored encrypted and never published. A report is kept for {n} days after "
+        "images lose their metadata (where a photo was taken, the camera) before they are "
+        "stored encrypted, and are never published. A report is kept for {n} days after "
         "it arrives, then deleted."},
     [M_ERRORS_TITLE] = {"请修改以下问题后再提交：", "Please correct the following and send again:"},
     [M_E_URL_MISSING] = {"请填写链接", "Enter the link"},
@@ -98,6 +101,10 @@ static const char *const words[M_COUNT][2] = {
     [M_E_EVIDENCE_TYPE] = {"只接受 JPEG、PNG 或 WebP 图片", "Only JPEG, PNG or WebP images are taken"},
     [M_E_EVIDENCE_SIZE] = {"图片太大：最大 {n} MB", "The image is too large: at most {n} MB"},
     [M_E_EVIDENCE_AGAIN] = {"如需附上图片，请重新选择文件", "To attach the image, choose the file again"},
+    [M_E_EVIDENCE_BAD] = {"这张图片无法打开，可能已经损坏，请换一张",
+                          "This image cannot be opened (it may be damaged): please choose another"},
+    [M_E_EVIDENCE_PIXELS] = {"图片尺寸太大：最多 {n} 百万像素",
+                             "The image has too many pixels: at most {n} million"},
     [M_E_FORGED] = {"这份表单不是从本站提交的，未被受理", "This form was not sent from this site and was not taken"},
     [M_E_EXPIRED] = {"表单已过期，请再提交一次", "The form had expired: please send it again"},
     [M_E_FIELD] = {"表单中有无法识别的内容", "The form holds something it should not"},
@@ -177,6 +184,7 @@ struct web {
     char pow_nonce[40];             /* of a solved challenge, until it is spent */
     int pow_solved;                 /* its bits */
     int pow_bits;                   /* of the challenge on the page */
+    char *evidence;                 /* the image without its metadata (call->evidence) */
     long retry_after;
     int phase;                      /* of POST /report: 1 spending a challenge, 2 storing */
 };
@@ -188,6 +196,7 @@ void web_free(struct call *call)
         return;
     if (w->has_form)
         form_free(&w->form);
+    free(w->evidence);
     free(w);
     call->web = NULL;
 }
@@ -682,18 +691,6 @@ static int validate_all(struct call *call, struct web *w, const struct jdoc *obj
     return errs[0].status;
 }
 
-/* The type of an image judged by its first bytes, or NULL. */
-static const char *image_type(const char *p, size_t n)
-{
-    if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
-        return "image/jpeg";
-    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-        return "image/webp";
-    return NULL;
-}
-
 /* Reads the form's fields into w->values and the report object. Returns the object, or
  * NULL having set the errors (or the notice). */
 static struct jdoc *form_report(struct web *w)
@@ -731,7 +728,8 @@ static struct jdoc *form_report(struct web *w)
     return obj;
 }
 
-/* Checks the evidence file, if one was chosen. Returns 0, or -1 having set its error. */
+/* Checks the evidence file, if one was chosen, and takes it without its metadata (image.h).
+ * Returns 0, or -1 having set its error. */
 static int take_evidence(struct call *call, struct web *w)
 {
     const struct form_field *x = form_get(&w->form, "evidence");
@@ -748,8 +746,19 @@ static int take_evidence(struct call *call, struct web *w)
         w->status = 422;
         return -1;
     }
-    call->evidence = x->value;
-    call->evidence_len = x->len;
+    char why[160];
+    long max = call->api->conf->evidence_max_pixels;
+    int rc = image_strip(x->value, x->len, max, &w->evidence, &call->evidence_len, why, sizeof why);
+    if (rc < 0) {
+        log_debug("web: evidence refused: %s", why);
+        if (rc == IMAGE_TOO_LARGE)
+            set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_PIXELS), (max + 999999) / 1000000);
+        else
+            set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_BAD), 0);
+        w->status = 422;
+        return -1;
+    }
+    call->evidence = w->evidence;
     return 0;
 }
 

@@ -102,6 +102,7 @@ static const struct conf_opt conf_opts[] = {
     {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
     {"retention_days", L(retention_days), "365", 1, 3650, NULL, "days a report is kept after it arrives (a case: after its last report); then Redis deletes it", NULL},
     {"evidence_max", L(evidence_max), "5242880", 1024, 20971520, NULL, "bytes of an evidence image from the web form at most", NULL},
+    {"evidence_max_pixels", L(evidence_max_pixels), "30000000", 1024, 200000000, NULL, "pixels (width x height, all frames together) of an evidence image at most; decoding it may hold 8 bytes a pixel", NULL},
     {"pow_bits", L(pow_bits), "16", 1, 28, NULL, "leading zero bits of the proof of work asked past the rate limit (one more for each report bought in the window)", NULL},
     {"pow_extra", L(pow_extra), "5", 0, 100, NULL, "reports an anonymous client may buy with proofs of work past the rate limit, per window", NULL},
     {"evidence_budget_daily", L(evidence_budget_daily), "26214400", 0, 10737418240, NULL, "bytes of evidence images one anonymous client may send per day", NULL},

@@ -42,6 +42,7 @@ struct conf {
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
     long retention_days;
     long evidence_max;         /* bytes */
+    long evidence_max_pixels;  /* width x height (every frame), bounds decoding's memory */
     long pow_bits;
     long pow_extra;            /* reports a client may buy past the limit per window */
     long evidence_budget_daily; /* bytes of evidence per anonymous client per day */

@@ -1,12 +1,15 @@
 """The web pages over HTTP (docs/WEB.md), below the browser: the form's anti-forgery checks,
-the proof of work past the rate limit, evidence kept encrypted and given only to the lease
-holder, the security headers, ETags, and the bounded form parser. The browser tests
+the proof of work past the rate limit, evidence stripped of its metadata, kept encrypted and
+given only to the lease holder, the security headers, ETags, and the bounded form parser. The browser tests
 (tests/browser) drive the same pages in Chromium."""
 
 import hashlib
+import io
 import re
+import zlib
 
 import requests
+from PIL import Image, ImageSequence, PngImagePlugin
 
 from jubao_testlib import (ID_RE, PREFIX, Reviewer, start_stack, unique_url, wait_queued,
                            wait_until)
@@ -155,7 +158,7 @@ def test_evidence_is_sniffed_encrypted_and_only_for_the_lease_holder(redis_facto
     assert ev["report"] == rid and ev["type"] == "image/png"
     img = a.http.get(g.url + ev["href"], headers={"Authorization": "Bearer " + a.token},
                      timeout=10)
-    assert img.status_code == 200 and img.content == PNG
+    assert img.status_code == 200 and pixels(img.content) == pixels(PNG)
     assert img.headers["Content-Type"] == "image/png"
     assert img.headers["Content-Disposition"].startswith("attachment")
     assert img.headers["X-Content-Type-Options"] == "nosniff"
@@ -174,6 +177,145 @@ def test_a_body_over_the_limit_gets_a_page(gateway):
     huge = b.post({"url": unique_url("huge"), "category": "fraud"},
                   files={"evidence": ("huge.png", PNG + b"\0" * 200000, "image/png")})
     assert huge.status_code == 413 and huge.headers["Content-Type"].startswith("text/html")
+
+
+def pixels(data):
+    """The decoded image: its format, mode, size and every pixel."""
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im.format, im.mode, im.size, im.tobytes()
+
+
+def gps_exif():
+    ex = Image.Exif()
+    ex[0x010F] = "SECRET-CAMERA"
+    ex[0x8825] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 30.0)}
+    ex[0x8769] = {0xA431: "SECRET-SERIAL"}
+    return ex.tobytes()
+
+
+def picture(mode):
+    """A small picture with gradients (so that every encoder has work to do)."""
+    im = Image.new(mode, (67, 45))
+    im.putdata([(x * 3, y * 5, (x * y) % 256, 255 - x)[:len(mode)]
+                for y in range(45) for x in range(67)])
+    return im
+
+
+def jpeg_with_metadata():
+    out = io.BytesIO()
+    picture("RGB").save(out, "JPEG", quality=85, exif=gps_exif(), comment=b"SECRET-COMMENT")
+    data = out.getvalue()
+    xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>SECRET-XMP</x:xmpmeta>"
+    app1 = b"\xff\xe1" + (len(xmp) + 2).to_bytes(2, "big") + xmp
+    return data[:2] + app1 + data[2:] + b"SECRET-AFTER-EOI"
+
+
+def png_with_metadata():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "SECRET-TEXT")
+    info.add_text("Author", "SECRET-ZTXT", zip=True)
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>SECRET-XMP</x:xmpmeta>")
+    info.add(b"tIME", b"\x07\xe8\x05\x11\x0c\x22\x38")
+    out = io.BytesIO()
+    picture("RGBA").save(out, "PNG", pnginfo=info, exif=gps_exif())
+    return out.getvalue()
+
+
+def png_interlaced_with_metadata():
+    """An Adam7-interlaced RGB PNG (Pillow writes none) with a text chunk."""
+    im = picture("RGB")
+    w, h = im.size
+    raw = im.tobytes()
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+              (0, 1, 1, 2))
+    data = b""
+    for x0, y0, dx, dy in passes:
+        for y in range(y0, h, dy):
+            data += b"\0" + b"".join(raw[(y * w + x) * 3:(y * w + x) * 3 + 3]
+                                      for x in range(x0, w, dx))
+
+    def chunk(kind, body):
+        return (len(body).to_bytes(4, "big") + kind + body +
+                zlib.crc32(kind + body).to_bytes(4, "big"))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", w.to_bytes(4, "big") + h.to_bytes(4, "big") + b"\x08\x02\0\0\x01") +
+            chunk(b"tEXt", b"Comment\0SECRET-1") + chunk(b"tEXt", b"Comment\0SECRET-2") +
+            chunk(b"tEXt", b"Comment\0SECRET-3") + chunk(b"IDAT", zlib.compress(data)) +
+            chunk(b"IEND", b""))
+
+
+def webp_with_metadata():
+    out = io.BytesIO()
+    picture("RGBA").save(out, "WEBP", quality=80, exif=gps_exif(),
+                         xmp=b"<x:xmpmeta>SECRET-XMP</x:xmpmeta>")
+    return out.getvalue()
+
+
+def webp_animated_with_metadata():
+    frames = [picture("RGBA").rotate(angle) for angle in (0, 30, 60)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   exif=gps_exif(), xmp=b"<x:xmpmeta>SECRET-XMP</x:xmpmeta>")
+    return out.getvalue()
+
+
+def frames(data):
+    im = Image.open(io.BytesIO(data))
+    return [(f.mode, f.size, f.convert("RGBA").tobytes()) for f in ImageSequence.Iterator(im)]
+
+
+def test_evidence_loses_its_metadata_and_keeps_its_pixels(redis_factory, gateway, worker):
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    b = Browser(g)
+    url = unique_url("meta")
+    sent = {}
+    for name, ctype, data in (("photo.jpg", "image/jpeg", jpeg_with_metadata()),
+                              ("shot.png", "image/png", png_with_metadata()),
+                              ("interlaced.png", "image/png", png_interlaced_with_metadata()),
+                              ("pic.webp", "image/webp", webp_with_metadata()),
+                              ("anim.webp", "image/webp", webp_animated_with_metadata())):
+        assert data.count(b"SECRET") >= 3, name
+        rid, _ = receipt(b.post({"url": url, "category": "fraud"},
+                                files={"evidence": (name, data, ctype)}))
+        sent[rid] = data
+    case = r.client().hget(PREFIX + "report:" + rid, "case")
+    wait_queued(r, {case})
+    assert not [k for k, _, vals in r.dump_everything() if any(b"SECRET" in v for v in vals)]
+    a = Reviewer(g)
+    got = a.claim().json()
+    assert got["case"] == case and len(got["evidence"]) == len(sent), got
+    for ev in got["evidence"]:
+        img = a.http.get(g.url + ev["href"], headers={"Authorization": "Bearer " + a.token},
+                         timeout=10)
+        assert img.status_code == 200, img.text
+        served, original = img.content, sent[ev["report"]]
+        assert b"SECRET" not in served, ev
+        assert pixels(served) == pixels(original), ev
+        assert frames(served) == frames(original), ev
+        im = Image.open(io.BytesIO(served))
+        assert not im.getexif(), (ev, dict(im.getexif()))
+        leaked = set(im.info) & {"exif", "xmp", "XML:com.adobe.xmp", "comment", "icc_profile",
+                                 "Comment", "Author"}
+        assert not leaked, (ev, im.info)
+        assert len(served) < len(original), (ev, len(served), len(original))
+
+
+def test_an_image_that_does_not_decode_or_is_too_large_is_refused_beside_the_field(gateway):
+    g = gateway(config="evidence_max_pixels = 2000\n")
+    b = Browser(g)
+    out = io.BytesIO()
+    picture("RGB").save(out, "JPEG")
+    truncated = out.getvalue()[:len(out.getvalue()) // 2]
+    out = io.BytesIO()
+    Image.new("RGB", (50, 41)).save(out, "PNG")          # 2050 pixels
+    for name, data in (("cut.jpg", truncated), ("big.png", out.getvalue()),
+                       ("fake.webp", b"RIFF\x10\0\0\0WEBPVP8 \x04\0\0\0abcd")):
+        r = b.post({"url": unique_url("bad"), "category": "fraud", "description": "kept"},
+                   files={"evidence": (name, data, "application/octet-stream")})
+        assert r.status_code == 422, (name, r.status_code)
+        assert "evidence" in field_errors(r.text), (name, r.text[:2000])
+        assert ">kept</textarea>" in r.text and 'id="receipt-id"' not in r.text
 
 
 def solve(challenge, bits):

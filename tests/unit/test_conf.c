@@ -22,7 +22,7 @@ static const char *const option_names[] = {
     "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
     "rate_anon_window", "rate_platform", "rate_platform_window", "idempotency_ttl",
-    "retention_days", "evidence_max", "pow_bits", "pow_extra",
+    "retention_days", "evidence_max", "evidence_max_pixels", "pow_bits", "pow_extra",
     "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
     "worker_max_deliveries",
 };
@@ -126,6 +126,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->idempotency_ttl, 86400);
     assert_int_equal(c->retention_days, 365);
     assert_int_equal(c->evidence_max, 5242880);
+    assert_int_equal(c->evidence_max_pixels, 30000000);
     assert_int_equal(c->pow_bits, 16);
     assert_int_equal(c->review_lease, 900);
     assert_int_equal(c->no_violation_window, 30);
