@@ -184,7 +184,7 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argstr(j, r->cat->code);
     store_job_argstr(j, r->canon.canonical);
     store_job_argstr(j, r->canon.domain);
-    store_job_arg(j, r->url.s, r->url.len);
+    store_job_argstr(j, r->canon.original);
     store_job_argstr(j, sc->reporter);
     store_job_argstr(j, call->has_key ? "1" : "0");
     store_job_argll(j, sc->rate_cap);

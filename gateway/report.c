@@ -21,10 +21,13 @@ struct field_rule {
     bool multiline;           /* allows tab, CR and LF */
 };
 
+/* The url allows tab, CR and LF too: url_canonicalize removes them before parsing, as WHATWG
+ * and Safe Browsing do (a link copied across a line break holds one), and stores neither. */
+
 #define F(f) offsetof(struct report, f)
 #define C(f) offsetof(struct conf, f)
 static const struct field_rule rules[] = {
-    {"url", F(url), C(url_max), 0, LIMIT_BYTES, false},
+    {"url", F(url), C(url_max), 0, LIMIT_BYTES, true},
     {"category", F(category), 0, 64, LIMIT_BYTES, false},
     {"title", F(title), C(title_max), 0, LIMIT_CHARS, false},
     {"description", F(description), C(description_max), 0, LIMIT_CHARS, true},

@@ -59,7 +59,7 @@ end
 --[[ jb_report
 KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash>  6 apikey:<hash>
 ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
-      8 domain  9 original url  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
+      8 domain  9 original url (url.h: url_parts.original, no userinfo)  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
       12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
       15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
       20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits

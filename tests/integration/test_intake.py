@@ -194,6 +194,25 @@ def test_nul_in_description_is_control_characters(gw):
                  "description")
 
 
+def test_tab_cr_lf_inside_the_url_are_removed(gw, redis):
+    # a link copied across a line break: WHATWG and Safe Browsing drop tab, CR and LF
+    url = unique_url("wrapped")
+    cut = url.index("/wrapped/")
+    typed = url[:cut] + "\r\n" + url[cut:cut + 5] + "\t" + url[cut + 5:] + "\n"
+    r = gw.report(ok_body(url=typed))
+    assert r.status_code == 202, r.text
+    same = gw.report(ok_body(url=url))
+    assert same.status_code == 202 and same.json()["case"] == r.json()["case"], same.text
+    stored = redis.report(r.json()["id"])
+    assert stored["url"] == url and stored["canonical"] == url, stored
+
+
+@pytest.mark.parametrize("ch", ["\u0000", "\u0001", "\u000b", "\u000c", "\u001b", "\u007f"])
+def test_other_control_characters_in_the_url_are_refused(gw, ch):
+    assert_error(gw.report(ok_body(url="https://example.com/a" + ch + "b")), 400,
+                 "control_characters", "url")
+
+
 def test_tab_cr_lf_allowed_in_description(gw):
     r = gw.report(ok_body(description="line 1\r\nline 2\n\tindented"))
     assert r.status_code == 202, r.text
