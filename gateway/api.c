@@ -597,7 +597,7 @@ static void finish_ready(struct call *call, struct http_req *req)
     answer_json(req, 200, &b);
 }
 
-/* /metrics: the gateway's own counters and the rules' at once, then the review figures
+/* /metrics (on the metrics listener only): the gateway's own counters and the rules' at once, then the review figures
  * that live in Redis (left out, not failed, when Redis does not answer). */
 static void handle_metrics(struct call *call, struct http_req *req)
 {
@@ -658,7 +658,6 @@ static const struct route_def route_defs[] = {
     {ROUTE_CATEGORIES, "/api/v1/categories", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_HEALTHZ, "/healthz", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_READYZ, "/readyz", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_METRICS, "/metrics", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_SESSION, "/api/v1/session", "POST", BODY_JSON, AUTH_ANY},
     {ROUTE_CLAIM, "/api/v1/review/claim", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
     {ROUTE_RENEW, CASES "/renew", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
@@ -732,19 +731,29 @@ static const char *unauthorized_message(enum auth auth)
     }
 }
 
-/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
-static long on_begin(struct http_req *req, void *arg)
+/* The request's state, made in begin and freed in on_done. Returns NULL having answered 503
+ * when memory ran out. */
+static struct call *call_new(struct api *api, struct http_req *req)
 {
-    struct api *api = arg;
     struct call *call = calloc(1, sizeof *call);
     if (!call) {
         answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return -1;
+        return NULL;
     }
     call->api = api;
     call->req = req;
     call->route = ROUTE_OTHER;
     http_set_state(req, call);
+    return call;
+}
+
+/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
+static long on_begin(struct http_req *req, void *arg)
+{
+    struct api *api = arg;
+    struct call *call = call_new(api, req);
+    if (!call)
+        return -1;
     char ids[2][64] = {"", ""};
     const struct route_def *d = route_match(http_path(req), ids);
     memcpy(call->path_id, ids[0], sizeof call->path_id);
@@ -881,4 +890,32 @@ void api_routes(struct api *api, struct http_routes *out)
     out->done = on_done;
     out->error = on_server_error;
     out->arg = api;
+}
+
+/* The metrics listener's begin: GET (or HEAD) /metrics and nothing else. */
+static long on_metrics_begin(struct http_req *req, void *arg)
+{
+    static const struct route_def metrics = {ROUTE_METRICS, "/metrics", "GET", BODY_NONE,
+                                             AUTH_ANY};
+    struct call *call = call_new(arg, req);
+    if (!call)
+        return -1;
+    if (strcmp(http_path(req), metrics.path) != 0) {
+        answer_error(req, 404, "not_found", "no such endpoint", NULL);
+        return -1;
+    }
+    call->route = ROUTE_METRICS;
+    if (!method_ok(&metrics, http_method(req))) {
+        http_add_header(req, "Allow", "GET, HEAD");
+        answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
+                     NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void api_metrics_routes(struct api *api, struct http_routes *out)
+{
+    api_routes(api, out);
+    out->begin = on_metrics_begin;
 }

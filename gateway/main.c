@@ -45,6 +45,41 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
     }
 }
 
+/* Starts the public listener (conf->listen). Returns NULL with the reason in err. */
+static struct http_server *start_public(const struct conf *conf, struct api *api, char *err,
+                                        size_t errlen)
+{
+    struct http_routes routes;
+    api_routes(api, &routes);
+    char host[256];
+    int port;
+    conf_split_hostport(conf->listen, host, sizeof host, &port);
+    struct http_options opt = {host, port, (int)conf->threads, (int)conf->connection_limit,
+                               (int)conf->per_ip_connection_limit, (int)conf->connection_timeout,
+                               (int)conf->request_deadline};
+    return http_start(&opt, &routes, err, errlen);
+}
+
+/* Starts the metrics listener (conf->metrics_listen): one thread and a few connections are
+ * plenty for a scraper. Returns NULL with the reason in err. */
+static struct http_server *start_metrics(const struct conf *conf, struct api *api, char *err,
+                                         size_t errlen)
+{
+    struct http_routes routes;
+    api_metrics_routes(api, &routes);
+    char host[256];
+    int port;
+    conf_split_hostport(conf->metrics_listen, host, sizeof host, &port);
+    struct http_options opt = {host, port, 1, 16, 16, (int)conf->connection_timeout,
+                               (int)conf->request_deadline};
+    struct http_server *srv = http_start(&opt, &routes, err, errlen);
+    if (!srv) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (metrics_listen)");
+    }
+    return srv;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL;
@@ -66,7 +101,7 @@ int main(int argc, char **argv)
     struct keys *keys = NULL;
     struct store *store = NULL;
     struct api *api = NULL;
-    struct http_server *srv = NULL;
+    struct http_server *srv = NULL, *msrv = NULL;
     struct rules_live *rules = NULL;
     sigset_t set;
     block_signals(&set);
@@ -87,23 +122,19 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto out;
     }
-    struct http_routes routes;
-    api_routes(api, &routes);
-    char host[256];
-    int port;
-    conf_split_hostport(conf.listen, host, sizeof host, &port);
-    struct http_options opt = {host, port, (int)conf.threads, (int)conf.connection_limit,
-                               (int)conf.per_ip_connection_limit, (int)conf.connection_timeout,
-                               (int)conf.request_deadline};
-    if (!(srv = http_start(&opt, &routes, err, sizeof err))) {
+    if (!(srv = start_public(&conf, api, err, sizeof err)) ||
+        (conf.metrics_listen[0] && !(msrv = start_metrics(&conf, api, err, sizeof err)))) {
         log_error("%s", err);
         goto out;
     }
     log_info("listening on %s (redis %s, %ld threads)", conf.listen, conf.redis, conf.threads);
+    if (msrv)
+        log_info("metrics on %s", conf.metrics_listen);
     wait_for_stop(&set, &conf, rules);
     rc = 0;
 out:
     http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
+    http_stop(msrv, (int)conf.redis_timeout_ms * 2 + 1000);
     api_free(api);
     rules_live_free(rules);
     store_free(store);

@@ -31,6 +31,11 @@ static const char *check_hostport(const char *v)
     return conf_split_hostport(v, host, sizeof host, &port) < 0 ? "is not host:port" : NULL;
 }
 
+static const char *check_hostport_or_empty(const char *v)
+{
+    return v[0] ? check_hostport(v) : NULL;
+}
+
 static const char *check_redis(const char *v)
 {
     return v[0] == '/' ? NULL : check_hostport(v) ? "is neither host:port nor a socket path"
@@ -65,6 +70,9 @@ static const char *check_level(const char *v)
 static const struct conf_opt conf_opts[] = {
     {"listen", S(listen), "127.0.0.1:8080", 0, 0, "JUBAO_LISTEN", "HTTP listen address, host:port",
      check_hostport},
+    {"metrics_listen", S(metrics_listen), "127.0.0.1:9464", 0, 0, "JUBAO_METRICS_LISTEN",
+     "listen address of /metrics, host:port; keep it private: never on the public listener "
+     "(empty: no metrics)", check_hostport_or_empty},
     {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS",
      "Redis address, host:port or a Unix socket path", check_redis},
     {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state",
@@ -96,6 +104,10 @@ static const struct conf_opt conf_opts[] = {
     {"rate_anon_window", L(rate_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous window", NULL},
     {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key", NULL},
     {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window", NULL},
+    {"rate_status_anon", L(rate_status_anon), "60", 1, 1000000, NULL, "status lookups per window from one anonymous client", NULL},
+    {"rate_status_anon_window", L(rate_status_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous status window", NULL},
+    {"rate_status_platform", L(rate_status_platform), "6000", 1, 100000000, NULL, "status lookups per window from one platform key", NULL},
+    {"rate_status_platform_window", L(rate_status_platform_window), "60", 1, 86400, NULL, "seconds of the platform status window", NULL},
     {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
     {"retention_days", L(retention_days), "365", 1, 3650, NULL, "days a report is kept after it arrives (a case: after its last report); then Redis deletes it", NULL},
     {"evidence_max", L(evidence_max), "5242880", 1024, 20971520, NULL, "bytes of an evidence image from the web form at most", NULL},
