@@ -238,6 +238,15 @@ static void client_address(const struct api *api, struct http_req *req, char out
         snprintf(out, 64, "%s", cand);
 }
 
+/* Today's pseudonym of the client's address: whom anonymous rate limits count. */
+static void client_pseudonym(const struct api *api, struct http_req *req,
+                             char out[CRYPTO_HEX_LEN])
+{
+    char addr[64];
+    client_address(api, req, addr);
+    crypto_pseudonym(api->keys, addr, time(NULL), out);
+}
+
 /* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
  * scope of idempotency keys. */
 static void make_scope(struct call *call, struct http_req *req, struct scope *sc)
@@ -249,9 +258,7 @@ static void make_scope(struct call *call, struct http_req *req, struct scope *sc
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
-        char addr[64];
-        client_address(call->api, req, addr);
-        crypto_pseudonym(call->api->keys, addr, time(NULL), sc->reporter);
+        client_pseudonym(call->api, req, sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
     }
@@ -498,6 +505,27 @@ static void handle_reports(struct call *call, struct http_req *req)
 
 /* ---- following a report -------------------------------------------------------------- */
 
+/* Appends to the request's job, as its command 1, the jb_rate call that takes one status
+ * lookup from the caller's bucket: the platform's for a live key (k_key), else the client's
+ * pseudonym's, so that guessing secrets is slow from any one client. */
+static void add_status_rate(struct call *call, struct http_req *req, const char *k_key)
+{
+    const struct conf *c = call->api->conf;
+    char who[CRYPTO_HEX_LEN], k_anon[128], k_platform[128];
+    client_pseudonym(call->api, req, who);
+    snprintf(k_anon, sizeof k_anon, SCHEMA_PREFIX "rl:status:%s", who);
+    snprintf(k_platform, sizeof k_platform, SCHEMA_PREFIX "rl:status:p:%.32s",
+             call->has_key ? call->key_hash : "none");
+    const char *args[] = {"FCALL", "jb_rate", "3", k_anon, k_platform, k_key};
+    store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
+    store_job_argll(call->job, wall_ms());
+    store_job_argll(call->job, c->rate_limit ? c->rate_status_anon : 0);
+    store_job_argll(call->job, c->rate_status_anon_window * 1000);
+    store_job_argll(call->job, c->rate_limit ? c->rate_status_platform : 0);
+    store_job_argll(call->job, c->rate_status_platform_window * 1000);
+    store_job_argstr(call->job, call->has_key ? "1" : "0");
+}
+
 void status_lookup(struct call *call, struct http_req *req, const char *secret)
 {
     if (secret) {
@@ -510,8 +538,19 @@ void status_lookup(struct call *call, struct http_req *req, const char *secret)
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
                           call->has_key && !call->has_secret ? "1" : "0"};
-    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0)
+    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0) {
+        add_status_rate(call, req, k_key);
         job_send(call, req);
+    }
+}
+
+long status_rate_wait(const struct call *call)
+{
+    const struct store_reply *r = store_job_reply(call->job, 1);
+    long long wait = store_reply_type(r) == STORE_INT ? store_reply_int(r) : 0;
+    if (wait > 0)
+        metrics_add(M_STATUS_RATE_LIMITED, 1);
+    return wait > 0 ? (long)wait : 0;
 }
 
 static void handle_status(struct call *call, struct http_req *req)
@@ -543,6 +582,12 @@ static void finish_status(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
         answer_unavailable(req);
+        return;
+    }
+    long wait = status_rate_wait(call);
+    if (wait > 0) {
+        answer_error_retry(req, 429, "rate_limited", "too many status lookups; try again later",
+                           NULL, wait);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);

@@ -170,9 +170,28 @@ local function jb_status(keys, args)
     c[4] or '', c[5] or '', k[1] or '', k[2] or ''}
 end
 
+--[[ jb_rate
+KEYS: 1 rl:status:<pseudonym>  2 rl:status:p:<key hash>  3 apikey:<hash>
+ARGV: 1 now ms  2 anonymous capacity (0: off)  3 its window ms  4 platform capacity (0: off)
+      5 its window ms  6 uses apikey (0/1)
+Takes one token for a status lookup: from the platform's bucket when the request carries a
+live key, else from the client's, so that a made-up key buys no fresh bucket.
+Returns 0, or the seconds until a token is back. ]]
+local function jb_rate(keys, args)
+  local now = tonumber(args[1])
+  if args[6] == '1' then
+    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
+    if k[1] and k[2] ~= '1' then
+      return take_token(keys[2], tonumber(args[4]), tonumber(args[5]), now)
+    end
+  end
+  return take_token(keys[1], tonumber(args[2]), tonumber(args[3]), now)
+end
+
 redis.register_function('jb_report', jb_report)
 redis.register_function{function_name = 'jb_status', callback = jb_status,
   flags = {'no-writes'}}
+redis.register_function('jb_rate', jb_rate)
 
 --[[ jb_apikey_create  KEYS: 1 apikeyname:<name>  2 apikey:<hash>  ARGV: 1 name  2 hash  3 now iso
 Returns 'ok', or 'exists' when the name has a key that is not revoked. ]]
