@@ -113,7 +113,7 @@ static const struct conf_opt conf_opts[] = {
     {"evidence_max", L(evidence_max), "5242880", 1024, 20971520, NULL, "bytes of an evidence image from the web form at most", NULL},
     {"pow_bits", L(pow_bits), "16", 1, 28, NULL, "leading zero bits of the proof of work asked past the rate limit", NULL},
     {"review_lease", L(review_lease), "900", 1, 86400, NULL, "seconds a reviewer's claim on a case lasts unless renewed", NULL},
-    {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it", NULL},
+    {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it (not an urgent or graver one)", NULL},
     {"worker_consumers", L(worker_consumers), "2", 1, 64, NULL, "jubao-worker: intake stream consumer processes", NULL},
     {"worker_idle_ms", L(worker_idle_ms), "30000", 100, 3600000, NULL, "jubao-worker: milliseconds an intake entry may stay unacknowledged before the reaper takes it", NULL},
     {"worker_max_deliveries", L(worker_max_deliveries), "5", 1, 1000, NULL, "jubao-worker: deliveries of an intake entry before it goes to the dead-letter stream", NULL},

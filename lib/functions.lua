@@ -36,15 +36,25 @@ local function merge_list(old, new)
   return table.concat(out, ',')
 end
 
+-- The categories that always get a reviewer's eyes (workers/route.c puts them first too).
+local URGENT = {minors = true, violence_terrorism = true}
+
 -- The open case for a URL, or nil. A case that was actioned is closed: a new report about
 -- the same URL opens a new case. A case decided no_violation stays open for window_ms after
--- the decision, so that floods against cleared content join it instead of refilling the queue.
-local function open_case(prefix, url_key, now, window_ms)
+-- the decision, so that floods against cleared content join it instead of refilling the queue;
+-- but a report that raises the stakes (an urgent category, or rules firing more severely than
+-- on any report of the case) does not join it: the page may have changed since it was cleared
+-- (bait-and-switch). Then the answer is nil and the cleared case, and that report opens a new
+-- case, which the worker queues for review like any other.
+local function open_case(prefix, url_key, now, window_ms, category, severity)
   local cid = redis.call('GET', url_key)
   if not cid then return nil end
-  local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'status', 'decided_ms')
+  local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'status', 'decided_ms', 'severity')
   if c[1] == false or c[1] == 'actioned' then return nil end
-  if c[1] == 'no_violation' and now - (tonumber(c[2]) or 0) > window_ms then return nil end
+  if c[1] == 'no_violation' then
+    if now - (tonumber(c[2]) or 0) > window_ms then return nil end
+    if URGENT[category] or severity > (tonumber(c[3]) or 0) then return nil, cid end
+  end
   return cid
 end
 
@@ -87,7 +97,8 @@ local function jb_report(keys, args)
   local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now)
   if wait > 0 then return {'ratelimited', tostring(wait)} end
 
-  local cid = open_case(prefix, keys[1], now, tonumber(args[28]))
+  local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
+    tonumber(args[24]))
   local dup, decided = '1', {false}
   if cid then
     local ck = prefix .. 'case:' .. cid
@@ -122,6 +133,7 @@ local function jb_report(keys, args)
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
       'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
       'priority', args[25])
+    if cleared then redis.call('HSET', ck, 'reopens', cleared) end
     redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
     redis.call('SET', keys[1], cid)
