@@ -642,8 +642,9 @@ static void finish_ready(struct call *call, struct http_req *req)
     answer_json(req, 200, &b);
 }
 
-/* /metrics (on the metrics listener only): the gateway's own counters and the rules' at once, then the review figures
- * that live in Redis (left out, not failed, when Redis does not answer). */
+/* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
+ * then the review figures that live in Redis (left out, not failed, when Redis does not
+ * answer). */
 static void handle_metrics(struct call *call, struct http_req *req)
 {
     const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};

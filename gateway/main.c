@@ -45,39 +45,41 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
     }
 }
 
-/* Starts the public listener (conf->listen). Returns NULL with the reason in err. */
-static struct http_server *start_public(const struct conf *conf, struct api *api, char *err,
-                                        size_t errlen)
+/* Starts a listener on addr (host:port, checked by conf_load) serving routes, with conf's
+ * timeouts. Returns NULL with the reason in err. */
+static struct http_server *listen_on(const char *addr, const struct http_routes *routes,
+                                     int threads, int conns, int per_ip, const struct conf *conf,
+                                     char *err, size_t errlen)
 {
-    struct http_routes routes;
-    api_routes(api, &routes);
     char host[256];
     int port;
-    conf_split_hostport(conf->listen, host, sizeof host, &port);
-    struct http_options opt = {host, port, (int)conf->threads, (int)conf->connection_limit,
-                               (int)conf->per_ip_connection_limit, (int)conf->connection_timeout,
+    conf_split_hostport(addr, host, sizeof host, &port);
+    struct http_options opt = {host, port, threads, conns, per_ip, (int)conf->connection_timeout,
                                (int)conf->request_deadline};
-    return http_start(&opt, &routes, err, errlen);
+    return http_start(&opt, routes, err, errlen);
 }
 
-/* Starts the metrics listener (conf->metrics_listen): one thread and a few connections are
- * plenty for a scraper. Returns NULL with the reason in err. */
-static struct http_server *start_metrics(const struct conf *conf, struct api *api, char *err,
-                                         size_t errlen)
+/* Starts the public listener (listen) and, unless metrics_listen is empty, the metrics
+ * listener: two threads (libmicrohttpd's smallest pool) and a few connections are plenty for
+ * a scraper. Returns 0, or -1 with
+ * the reason in err (what started is in *pub and *met, to stop). */
+static int start_listeners(const struct conf *conf, struct api *api, struct http_server **pub,
+                           struct http_server **met, char *err, size_t errlen)
 {
-    struct http_routes routes;
-    api_metrics_routes(api, &routes);
-    char host[256];
-    int port;
-    conf_split_hostport(conf->metrics_listen, host, sizeof host, &port);
-    struct http_options opt = {host, port, 1, 16, 16, (int)conf->connection_timeout,
-                               (int)conf->request_deadline};
-    struct http_server *srv = http_start(&opt, &routes, err, errlen);
-    if (!srv) {
+    struct http_routes routes, metrics;
+    api_routes(api, &routes);
+    api_metrics_routes(api, &metrics);
+    *pub = listen_on(conf->listen, &routes, (int)conf->threads, (int)conf->connection_limit,
+                     (int)conf->per_ip_connection_limit, conf, err, errlen);
+    if (!*pub)
+        return -1;
+    if (conf->metrics_listen[0] &&
+        !(*met = listen_on(conf->metrics_listen, &metrics, 2, 16, 16, conf, err, errlen))) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (metrics_listen)");
+        return -1;
     }
-    return srv;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -122,8 +124,7 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto out;
     }
-    if (!(srv = start_public(&conf, api, err, sizeof err)) ||
-        (conf.metrics_listen[0] && !(msrv = start_metrics(&conf, api, err, sizeof err)))) {
+    if (start_listeners(&conf, api, &srv, &msrv, err, sizeof err) < 0) {
         log_error("%s", err);
         goto out;
     }

@@ -21,12 +21,11 @@ struct field_rule {
     bool multiline;           /* allows tab, CR and LF */
 };
 
-/* The url allows tab, CR and LF too: url_canonicalize removes them before parsing, as WHATWG
- * and Safe Browsing do (a link copied across a line break holds one), and stores neither. */
-
 #define F(f) offsetof(struct report, f)
 #define C(f) offsetof(struct conf, f)
 static const struct field_rule rules[] = {
+    /* tab, CR and LF in a url are removed by url_canonicalize before parsing, as WHATWG and
+     * Safe Browsing do (a link copied across a line break holds one), and never stored */
     {"url", F(url), C(url_max), 0, LIMIT_BYTES, true},
     {"category", F(category), 0, 64, LIMIT_BYTES, false},
     {"title", F(title), C(title_max), 0, LIMIT_CHARS, false},

@@ -211,6 +211,24 @@ static int conf_read_file(struct conf *c, const char *path, char *err, size_t er
     return rc;
 }
 
+/* The metrics listener must not share the public listener's port: the listening sockets are
+ * opened with SO_REUSEPORT, so the two would split the public connections between them and
+ * /metrics would answer the public. Returns 0, or -1 with the reason in err. */
+static int conf_check_ports(const struct conf *c, char *err, size_t errlen)
+{
+    char host[256];
+    int port, mport;
+    if (!c->metrics_listen[0])
+        return 0;
+    conf_split_hostport(c->listen, host, sizeof host, &port);
+    conf_split_hostport(c->metrics_listen, host, sizeof host, &mport);
+    if (port != mport)
+        return 0;
+    snprintf(err, errlen, "metrics_listen: \"%s\" must not use the port of listen (%s)",
+             c->metrics_listen, c->listen);
+    return -1;
+}
+
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -229,7 +247,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
             return -1;
         }
     }
-    return 0;
+    return conf_check_ports(c, err, errlen);
 }
 
 void conf_describe(FILE *out, bool as_file)

@@ -53,7 +53,8 @@ struct conf {
 };
 
 /* Fills c with the defaults, then the file at path (NULL: none), then the environment.
- * Returns 0, or -1 with "file:line: reason" (or "JUBAO_X: reason") in err. */
+ * Returns 0, or -1 with "file:line: reason" (or "JUBAO_X: reason", or "option: reason" when two
+ * options clash) in err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
 /* Writes every option with its default, bounds and help: as `--help` text when as_file is

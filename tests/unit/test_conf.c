@@ -407,6 +407,11 @@ static void test_env_metrics_listen(void **state)
     setenv("JUBAO_METRICS_LISTEN", "9464", 1);
     assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
     assert_starts_with(f->err, "JUBAO_METRICS_LISTEN: ");
+    /* never on the public port, where it would share the public's connections */
+    setenv("JUBAO_METRICS_LISTEN", "0.0.0.0:8080", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+    assert_starts_with(f->err, "metrics_listen: ");
+    assert_contains(f->err, "port of listen");
 }
 
 /* ---- host:port ---- */
