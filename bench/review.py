@@ -71,6 +71,7 @@ class Run:
         self.env = dict(os.environ, JUBAO_REDIS="127.0.0.1:%d" % self.redis_port,
                         JUBAO_DATA_DIR=str(self.dir / "data"), JUBAO_RATE_LIMIT="0",
                         JUBAO_LISTEN="127.0.0.1:%d" % self.port,
+                        JUBAO_METRICS_LISTEN="127.0.0.1:%d" % free_port(),
                         JUBAO_RULES=str(ROOT / "rules" / "packs"))
         self.spawn(["redis-server", str(ROOT / "deploy" / "redis.conf"), "--port",
                     str(self.redis_port), "--dir", str(self.dir), "--daemonize", "no"], "redis")

@@ -259,7 +259,8 @@ start_gateway() {
   done
   R[gw_conf]=$(grep -v '^\s*\(#\|$\)' "$conf" | tr -s ' ' | paste -sd, - || true)
   [ -n "${R[gw_conf]}" ] || R[gw_conf]="defaults"
-  JUBAO_LISTEN=127.0.0.1:$gport JUBAO_REDIS=127.0.0.1:$rport JUBAO_DATA_DIR=$gdir/data \
+  JUBAO_LISTEN=127.0.0.1:$gport JUBAO_METRICS_LISTEN=127.0.0.1:$(free_port) \
+    JUBAO_REDIS=127.0.0.1:$rport JUBAO_DATA_DIR=$gdir/data \
     JUBAO_RATE_LIMIT=0 "$build/jubao-gateway" -c "$conf" >"$gdir/gateway.log" 2>&1 &
   gw_pid=$!
   pids+=("$gw_pid")

@@ -2,7 +2,8 @@
 # run.sh BUILD [GATEWAY FLAGS]: start a private redis-server under var/, the gateway and the
 # worker in the foreground. Keys are created in var/data on first run. Ctrl-C (or SIGTERM)
 # stops all three.
-# JUBAO_VAR moves var/ elsewhere; JUBAO_REDIS_PORT, JUBAO_LISTEN and JUBAO_DATA_DIR as usual.
+# JUBAO_VAR moves var/ elsewhere; JUBAO_REDIS_PORT, JUBAO_LISTEN, JUBAO_METRICS_LISTEN and
+# JUBAO_DATA_DIR as usual.
 set -euo pipefail
 build=${1:-build}
 shift || true
@@ -24,7 +25,7 @@ for _ in $(seq 50); do
 done
 
 "$build/jubao-admin" init
-echo "jubao: redis on 127.0.0.1:$redis_port (data in $var/redis), gateway on http://$JUBAO_LISTEN"
+echo "jubao: redis on 127.0.0.1:$redis_port (data in $var/redis), gateway on http://$JUBAO_LISTEN (/metrics on metrics_listen, 127.0.0.1:9464 unless set)"
 echo "jubao: create a platform key with: JUBAO_REDIS=$JUBAO_REDIS JUBAO_DATA_DIR=$JUBAO_DATA_DIR $build/jubao-admin apikey create NAME"
 echo "jubao: add a reviewer with: JUBAO_REDIS=$JUBAO_REDIS $build/jubao-admin reviewer add NAME [--role supervisor] (password on stdin)"
 "$build/jubao-gateway" "$@" &

@@ -190,7 +190,7 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argstr(j, r->cat->code);
     store_job_argstr(j, r->canon.canonical);
     store_job_argstr(j, r->canon.domain);
-    store_job_arg(j, r->url.s, r->url.len);
+    store_job_argstr(j, r->canon.original);
     store_job_argstr(j, sc->reporter);
     store_job_argstr(j, call->has_key ? "1" : "0");
     store_job_argll(j, sc->rate_cap);
@@ -250,6 +250,13 @@ static void client_address(const struct api *api, struct http_req *req, char out
         snprintf(out, 64, "%s", cand);
 }
 
+/* Today's pseudonym of the client's address: whom anonymous rate limits count. */
+static int client_pseudonym(const struct api *api, struct http_req *req, time_t when,
+                            char out[CRYPTO_HEX_LEN])
+{
+    return crypto_pseudonym(api->keys, http_client(req), when, out);
+}
+
 /* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
  * scope of idempotency keys. Returns 0, or -1 when today's pseudonym key is not there yet
  * (Redis has not been reached since the gateway started). */
@@ -264,9 +271,9 @@ static int make_scope(struct call *call, struct http_req *req, struct scope *sc)
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
         time_t now = time(NULL);
-        if (crypto_pseudonym(call->api->keys, http_client(req), now, sc->reporter) < 0)
+        if (client_pseudonym(call->api, req, now, sc->reporter) < 0)
             return -1;
-        if (crypto_pseudonym(call->api->keys, http_client(req), now - 86400, sc->reporter_prev) < 0)
+        if (client_pseudonym(call->api, req, now - 86400, sc->reporter_prev) < 0)
             memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
@@ -540,6 +547,29 @@ static void handle_reports(struct call *call, struct http_req *req)
 
 /* ---- following a report -------------------------------------------------------------- */
 
+/* Appends to the request's job, as its command 1, the jb_rate call that takes one status
+ * lookup from the caller's bucket: the platform's for a live key (k_key), else the client's
+ * pseudonym's, so that guessing secrets is slow from any one client. */
+static void add_status_rate(struct call *call, struct http_req *req, const char *k_key)
+{
+    const struct conf *c = call->api->conf;
+    char who[CRYPTO_HEX_LEN] = "-", k_anon[128], k_platform[128];
+    /* before today's key is loaded (/readyz says so) the clients share one bucket */
+    if (client_pseudonym(call->api, req, time(NULL), who) < 0)
+        snprintf(who, sizeof who, "-");
+    snprintf(k_anon, sizeof k_anon, SCHEMA_PREFIX "rl:status:%s", who);
+    snprintf(k_platform, sizeof k_platform, SCHEMA_PREFIX "rl:status:p:%.32s",
+             call->has_key ? call->key_hash : "none");
+    const char *args[] = {"FCALL", "jb_rate", "3", k_anon, k_platform, k_key};
+    store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
+    store_job_argll(call->job, wall_ms());
+    store_job_argll(call->job, c->rate_limit ? c->rate_status_anon : 0);
+    store_job_argll(call->job, c->rate_status_anon_window * 1000);
+    store_job_argll(call->job, c->rate_limit ? c->rate_status_platform : 0);
+    store_job_argll(call->job, c->rate_status_platform_window * 1000);
+    store_job_argstr(call->job, call->has_key ? "1" : "0");
+}
+
 void status_lookup(struct call *call, struct http_req *req, const char *secret)
 {
     if (secret) {
@@ -552,8 +582,19 @@ void status_lookup(struct call *call, struct http_req *req, const char *secret)
     schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
     const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
                           call->has_key && !call->has_secret ? "1" : "0"};
-    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0)
+    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0) {
+        add_status_rate(call, req, k_key);
         job_send(call, req);
+    }
+}
+
+long status_rate_wait(const struct call *call)
+{
+    const struct store_reply *r = store_job_reply(call->job, 1);
+    long long wait = store_reply_type(r) == STORE_INT ? store_reply_int(r) : 0;
+    if (wait > 0)
+        metrics_add(M_STATUS_RATE_LIMITED, 1);
+    return wait > 0 ? (long)wait : 0;
 }
 
 static void handle_status(struct call *call, struct http_req *req)
@@ -585,6 +626,12 @@ static void finish_status(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
         answer_unavailable(req);
+        return;
+    }
+    long wait = status_rate_wait(call);
+    if (wait > 0) {
+        answer_error_retry(req, 429, "rate_limited", "too many status lookups; try again later",
+                           NULL, wait);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
@@ -644,8 +691,9 @@ static void finish_ready(struct call *call, struct http_req *req)
     answer_json(req, 200, &b);
 }
 
-/* /metrics: the gateway's own counters and the rules' at once, then the review figures
- * that live in Redis (left out, not failed, when Redis does not answer). */
+/* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
+ * then the review figures that live in Redis (left out, not failed, when Redis does not
+ * answer). */
 static void handle_metrics(struct call *call, struct http_req *req)
 {
     const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
@@ -705,7 +753,6 @@ static const struct route_def route_defs[] = {
     {ROUTE_CATEGORIES, "/api/v1/categories", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_HEALTHZ, "/healthz", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_READYZ, "/readyz", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_METRICS, "/metrics", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_SESSION, "/api/v1/session", "POST", BODY_JSON, AUTH_ANY},
     {ROUTE_CLAIM, "/api/v1/review/claim", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
     {ROUTE_RENEW, CASES "/renew", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
@@ -779,14 +826,14 @@ static const char *unauthorized_message(enum auth auth)
     }
 }
 
-/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
-static long on_begin(struct http_req *req, void *arg)
+/* The request's state, made in begin and freed in on_done. Returns NULL having answered 503
+ * when memory ran out. */
+static struct call *call_new(struct api *api, struct http_req *req)
 {
-    struct api *api = arg;
     struct call *call = calloc(1, sizeof *call);
     if (!call) {
         answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return -1;
+        return NULL;
     }
     call->api = api;
     call->req = req;
@@ -795,6 +842,16 @@ static long on_begin(struct http_req *req, void *arg)
     char addr[64];
     client_address(api, req, addr);
     http_set_client(req, addr);
+    return call;
+}
+
+/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
+static long on_begin(struct http_req *req, void *arg)
+{
+    struct api *api = arg;
+    struct call *call = call_new(api, req);
+    if (!call)
+        return -1;
     char ids[2][64] = {"", ""};
     const struct route_def *d = route_match(http_path(req), ids);
     memcpy(call->path_id, ids[0], sizeof call->path_id);
@@ -931,4 +988,32 @@ void api_routes(struct api *api, struct http_routes *out)
     out->done = on_done;
     out->error = on_server_error;
     out->arg = api;
+}
+
+/* The metrics listener's begin: GET (or HEAD) /metrics and nothing else. */
+static long on_metrics_begin(struct http_req *req, void *arg)
+{
+    static const struct route_def metrics = {ROUTE_METRICS, "/metrics", "GET", BODY_NONE,
+                                             AUTH_ANY};
+    struct call *call = call_new(arg, req);
+    if (!call)
+        return -1;
+    if (strcmp(http_path(req), metrics.path) != 0) {
+        answer_error(req, 404, "not_found", "no such endpoint", NULL);
+        return -1;
+    }
+    call->route = ROUTE_METRICS;
+    if (!method_ok(&metrics, http_method(req))) {
+        http_add_header(req, "Allow", "GET, HEAD");
+        answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
+                     NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void api_metrics_routes(struct api *api, struct http_routes *out)
+{
+    api_routes(api, out);
+    out->begin = on_metrics_begin;
 }

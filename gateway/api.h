@@ -1,4 +1,5 @@
-/* api — the routes of API.md version 1: reports in, status out, categories, operations.
+/* api — the routes of API.md version 1: reports in, status out, categories, operations
+ * (/metrics on a listener of its own).
  *
  * Each report is validated and anonymized here, then written by one call of the jb_report
  * Redis Function through the store's pipeline while its connection is suspended; the answer
@@ -20,7 +21,10 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
                     struct rules_live *rules);
 void api_free(struct api *api);
 
-/* The callbacks that the HTTP server calls. */
+/* The callbacks that the public HTTP server calls. /metrics is not among its routes (404). */
 void api_routes(struct api *api, struct http_routes *out);
+/* The callbacks of the metrics listener (metrics_listen): GET /metrics only. The queue
+ * figures and per-rule hit counters it shows are for the operator, never the public. */
+void api_metrics_routes(struct api *api, struct http_routes *out);
 
 #endif

@@ -123,8 +123,13 @@ int only_fields(struct call *call, struct http_req *req, const char *const *name
  * suspends the request; the answer is made when the store has answered (api.c). */
 void reports_submit_one(struct call *call, struct http_req *req, const struct jdoc *obj);
 /* Looks up report call->path_id (a valid id) for the holder of secret (or NULL: of the
- * request's platform key) with jb_status, and suspends the request. */
+ * request's platform key) with jb_status, and suspends the request. Each lookup takes a token
+ * of the status rate limit (rate_status_*): the platform's with a live key, else the client's
+ * pseudonym's. */
 void status_lookup(struct call *call, struct http_req *req, const char *secret);
+/* After status_lookup: 0 when the lookup was within the rate limit, else the seconds until it
+ * is (answer 429 with that Retry-After, and nothing of the report). */
+long status_rate_wait(const struct call *call);
 /* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. The
  * reply's fields: 2 case, 3 category, 4 received_at, 5 status, 6 updated_at, 7 verdict,
  * 8 decision category, 9 decided_at. */

@@ -46,6 +46,44 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
     }
 }
 
+/* Starts a listener on addr (host:port, checked by conf_load) serving routes, with conf's
+ * timeouts. Returns NULL with the reason in err. */
+static struct http_server *listen_on(const char *addr, const struct http_routes *routes,
+                                     int threads, int conns, int per_ip, const struct conf *conf,
+                                     char *err, size_t errlen)
+{
+    char host[256];
+    int port;
+    conf_split_hostport(addr, host, sizeof host, &port);
+    struct http_options opt = {host, port, threads, conns, per_ip, (int)conf->connection_timeout,
+                               (int)conf->request_deadline, (int)conf->header_timeout,
+                               conf->body_budget, conf->body_max, (int)conf->upload_per_addr};
+    return http_start(&opt, routes, err, errlen);
+}
+
+/* Starts the public listener (listen) and, unless metrics_listen is empty, the metrics
+ * listener: two threads (libmicrohttpd's smallest pool) and a few connections are plenty for
+ * a scraper. Returns 0, or -1 with
+ * the reason in err (what started is in *pub and *met, to stop). */
+static int start_listeners(const struct conf *conf, struct api *api, struct http_server **pub,
+                           struct http_server **met, char *err, size_t errlen)
+{
+    struct http_routes routes, metrics;
+    api_routes(api, &routes);
+    api_metrics_routes(api, &metrics);
+    *pub = listen_on(conf->listen, &routes, (int)conf->threads, (int)conf->connection_limit,
+                     (int)conf->per_ip_connection_limit, conf, err, errlen);
+    if (!*pub)
+        return -1;
+    if (conf->metrics_listen[0] &&
+        !(*met = listen_on(conf->metrics_listen, &metrics, 2, 16, 16, conf, err, errlen))) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (metrics_listen)");
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL;
@@ -67,7 +105,7 @@ int main(int argc, char **argv)
     struct keys *keys = NULL;
     struct store *store = NULL;
     struct api *api = NULL;
-    struct http_server *srv = NULL;
+    struct http_server *srv = NULL, *msrv = NULL;
     struct rules_live *rules = NULL;
     struct daykeys *daykeys = NULL;
     sigset_t set;
@@ -93,24 +131,18 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto out;
     }
-    struct http_routes routes;
-    api_routes(api, &routes);
-    char host[256];
-    int port;
-    conf_split_hostport(conf.listen, host, sizeof host, &port);
-    struct http_options opt = {host, port, (int)conf.threads, (int)conf.connection_limit,
-                               (int)conf.per_ip_connection_limit, (int)conf.connection_timeout,
-                               (int)conf.request_deadline, (int)conf.header_timeout,
-                               conf.body_budget, conf.body_max, (int)conf.upload_per_addr};
-    if (!(srv = http_start(&opt, &routes, err, sizeof err))) {
+    if (start_listeners(&conf, api, &srv, &msrv, err, sizeof err) < 0) {
         log_error("%s", err);
         goto out;
     }
     log_info("listening on %s (redis %s, %ld threads)", conf.listen, conf.redis, conf.threads);
+    if (msrv)
+        log_info("metrics on %s", conf.metrics_listen);
     wait_for_stop(&set, &conf, rules);
     rc = 0;
 out:
     http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
+    http_stop(msrv, (int)conf.redis_timeout_ms * 2 + 1000);
     api_free(api);
     rules_live_free(rules);
     daykeys_stop(daykeys);

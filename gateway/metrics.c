@@ -34,6 +34,7 @@ static const struct {
     {"jubao_review_claims_total", "Cases handed to a reviewer under a lease."},
     {"jubao_review_lease_conflicts_total", "Renewals, releases and decisions refused with 409."},
     {"jubao_audit_retries_total", "Decisions hashed again because another got into the audit chain first."},
+    {"jubao_status_rate_limited_total", "Status lookups refused with 429."},
 };
 
 void metrics_request(enum route route, int status, double seconds)

@@ -24,7 +24,9 @@ struct field_rule {
 #define F(f) offsetof(struct report, f)
 #define C(f) offsetof(struct conf, f)
 static const struct field_rule rules[] = {
-    {"url", F(url), C(url_max), 0, LIMIT_BYTES, false},
+    /* tab, CR and LF in a url are removed by url_canonicalize before parsing, as WHATWG and
+     * Safe Browsing do (a link copied across a line break holds one), and never stored */
+    {"url", F(url), C(url_max), 0, LIMIT_BYTES, true},
     {"category", F(category), 0, 64, LIMIT_BYTES, false},
     {"title", F(title), C(title_max), 0, LIMIT_CHARS, false},
     {"description", F(description), C(description_max), 0, LIMIT_CHARS, true},

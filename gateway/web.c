@@ -48,7 +48,7 @@ enum msg {
     M_E_FORGED, M_E_EXPIRED, M_E_FIELD, M_E_UNAVAILABLE, M_E_RATE, M_POW, M_RECEIPT_TITLE,
     M_RECEIPT_LEAD, M_RECEIPT_ID, M_RECEIPT_SECRET, M_RECEIPT_HOW, M_RECEIPT_DUP, M_TO_STATUS,
     M_NEW_REPORT, M_STATUS_TITLE, M_STATUS_LEAD, M_STATUS_ID, M_STATUS_SECRET, M_STATUS_SUBMIT,
-    M_STATUS_NOT_FOUND, M_STATUS_IS, M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
+    M_STATUS_NOT_FOUND, M_STATUS_RATE, M_STATUS_IS, M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
     M_ST_NO_VIOLATION, M_DECISION, M_DECIDED_AT, M_RECEIVED_AT, M_CASE, M_CONSOLE_TITLE,
     M_ERROR_TITLE, M_BACK, M_COUNT
 };
@@ -135,6 +135,9 @@ static const char *const words[M_COUNT][2] = {
     [M_STATUS_SECRET] = {"查询密码", "Secret"},
     [M_STATUS_SUBMIT] = {"查询", "Look it up"},
     [M_STATUS_NOT_FOUND] = {"没有找到与该编号和密码相符的举报", "No report matches this number and secret"},
+    [M_STATUS_RATE] = {"来自您网络的查询太多了。请等待几分钟后再查询。",
+                       "Too many lookups from your network. Please wait a few minutes, then try "
+                       "again."},
     [M_STATUS_IS] = {"状态", "Status"},
     [M_ST_RECEIVED] = {"已受理，等待审核", "Received, waiting for review"},
     [M_ST_IN_REVIEW] = {"审核中", "Being reviewed"},
@@ -945,9 +948,9 @@ static void status_page(struct http_req *req, enum lang l, int status, const cha
     buf_puts(&b, "<main class=\"page\"><h1>");
     html(&b, T(l, M_STATUS_TITLE));
     buf_puts(&b, "</h1>");
-    if (status == 404) {
+    if (status == 404 || status == 429) {
         buf_puts(&b, "<div id=\"error-summary\" role=\"alert\"><p>");
-        html(&b, T(l, M_STATUS_NOT_FOUND));
+        html(&b, T(l, status == 404 ? M_STATUS_NOT_FOUND : M_STATUS_RATE));
         buf_puts(&b, "</p></div>");
     }
     if (r && status == 200) {
@@ -1027,6 +1030,14 @@ static void status_done(struct call *call, struct http_req *req, struct web *w)
 {
     if (store_job_ok(call->job) < 0) {
         web_error_page(req, 503, T(w->lang, M_E_UNAVAILABLE));
+        return;
+    }
+    long wait = status_rate_wait(call);
+    if (wait > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", wait);
+        http_add_header(req, "Retry-After", n);
+        status_page(req, w->lang, 429, call->path_id, NULL);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);

@@ -31,6 +31,11 @@ static const char *check_hostport(const char *v)
     return conf_split_hostport(v, host, sizeof host, &port) < 0 ? "is not host:port" : NULL;
 }
 
+static const char *check_hostport_or_empty(const char *v)
+{
+    return v[0] ? check_hostport(v) : NULL;
+}
+
 static const char *check_redis(const char *v)
 {
     return v[0] == '/' ? NULL : check_hostport(v) ? "is neither host:port nor a socket path"
@@ -65,6 +70,9 @@ static const char *check_level(const char *v)
 static const struct conf_opt conf_opts[] = {
     {"listen", S(listen), "127.0.0.1:8080", 0, 0, "JUBAO_LISTEN", "HTTP listen address, host:port",
      check_hostport},
+    {"metrics_listen", S(metrics_listen), "127.0.0.1:9464", 0, 0, "JUBAO_METRICS_LISTEN",
+     "listen address of /metrics, host:port; keep it private: never on the public listener "
+     "(empty: no metrics)", check_hostport_or_empty},
     {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS",
      "Redis address, host:port or a Unix socket path", check_redis},
     {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state",
@@ -99,6 +107,10 @@ static const struct conf_opt conf_opts[] = {
     {"rate_anon_window", L(rate_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous window", NULL},
     {"rate_platform", L(rate_platform), "10000", 1, 100000000, NULL, "reports per window from one platform key", NULL},
     {"rate_platform_window", L(rate_platform_window), "60", 1, 86400, NULL, "seconds of the platform window", NULL},
+    {"rate_status_anon", L(rate_status_anon), "60", 1, 1000000, NULL, "status lookups per window from one anonymous client", NULL},
+    {"rate_status_anon_window", L(rate_status_anon_window), "600", 1, 86400, NULL, "seconds of the anonymous status window", NULL},
+    {"rate_status_platform", L(rate_status_platform), "6000", 1, 100000000, NULL, "status lookups per window from one platform key", NULL},
+    {"rate_status_platform_window", L(rate_status_platform_window), "60", 1, 86400, NULL, "seconds of the platform status window", NULL},
     {"idempotency_ttl", L(idempotency_ttl), "86400", 60, 2592000, NULL, "seconds an Idempotency-Key is remembered", NULL},
     {"retention_days", L(retention_days), "365", 1, 3650, NULL, "days a report is kept after it arrives (a case: after its last report); then Redis deletes it", NULL},
     {"evidence_max", L(evidence_max), "5242880", 1024, 20971520, NULL, "bytes of an evidence image from the web form at most", NULL},
@@ -107,7 +119,7 @@ static const struct conf_opt conf_opts[] = {
     {"pow_extra", L(pow_extra), "5", 0, 100, NULL, "reports an anonymous client may buy with proofs of work past the rate limit, per window", NULL},
     {"evidence_budget_daily", L(evidence_budget_daily), "26214400", 0, 10737418240, NULL, "bytes of evidence images one anonymous client may send per day", NULL},
     {"review_lease", L(review_lease), "900", 1, 86400, NULL, "seconds a reviewer's claim on a case lasts unless renewed", NULL},
-    {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it", NULL},
+    {"no_violation_window", L(no_violation_window), "30", 0, 3650, NULL, "days during which new reports about a case decided no_violation join it (not an urgent or graver one)", NULL},
     {"worker_consumers", L(worker_consumers), "2", 1, 64, NULL, "jubao-worker: intake stream consumer processes", NULL},
     {"worker_idle_ms", L(worker_idle_ms), "30000", 100, 3600000, NULL, "jubao-worker: milliseconds an intake entry may stay unacknowledged before the reaper takes it", NULL},
     {"worker_max_deliveries", L(worker_max_deliveries), "5", 1, 1000, NULL, "jubao-worker: deliveries of an intake entry before it goes to the dead-letter stream", NULL},
@@ -205,6 +217,24 @@ static int conf_read_file(struct conf *c, const char *path, char *err, size_t er
     return rc;
 }
 
+/* The metrics listener must not share the public listener's port: the listening sockets are
+ * opened with SO_REUSEPORT, so the two would split the public connections between them and
+ * /metrics would answer the public. Returns 0, or -1 with the reason in err. */
+static int conf_check_ports(const struct conf *c, char *err, size_t errlen)
+{
+    char host[256];
+    int port, mport;
+    if (!c->metrics_listen[0])
+        return 0;
+    conf_split_hostport(c->listen, host, sizeof host, &port);
+    conf_split_hostport(c->metrics_listen, host, sizeof host, &mport);
+    if (port != mport)
+        return 0;
+    snprintf(err, errlen, "metrics_listen: \"%s\" must not use the port of listen (%s)",
+             c->metrics_listen, c->listen);
+    return -1;
+}
+
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -223,7 +253,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
             return -1;
         }
     }
-    return 0;
+    return conf_check_ports(c, err, errlen);
 }
 
 void conf_describe(FILE *out, bool as_file)

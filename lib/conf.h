@@ -11,6 +11,7 @@
 
 struct conf {
     char listen[128];      /* host:port */
+    char metrics_listen[128]; /* host:port of /metrics, or "" for none */
     char redis[256];       /* host:port or a Unix socket path */
     char data_dir[512];
     char rules[512];       /* a rule file or a directory of *.rules files */
@@ -39,6 +40,10 @@ struct conf {
     long rate_anon_window;     /* seconds */
     long rate_platform;        /* reports per window, per platform key */
     long rate_platform_window;
+    long rate_status_anon;     /* status lookups per window, per anonymous client */
+    long rate_status_anon_window;
+    long rate_status_platform; /* status lookups per window, per platform key */
+    long rate_status_platform_window;
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
     long retention_days;
     long evidence_max;         /* bytes */
@@ -54,7 +59,8 @@ struct conf {
 };
 
 /* Fills c with the defaults, then the file at path (NULL: none), then the environment.
- * Returns 0, or -1 with "file:line: reason" (or "JUBAO_X: reason") in err. */
+ * Returns 0, or -1 with "file:line: reason" (or "JUBAO_X: reason", or "option: reason" when two
+ * options clash) in err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
 /* Writes every option with its default, bounds and help: as `--help` text when as_file is

@@ -39,15 +39,25 @@ local function merge_list(old, new)
   return table.concat(out, ',')
 end
 
+-- The categories that always get a reviewer's eyes (workers/route.c puts them first too).
+local URGENT = {minors = true, violence_terrorism = true}
+
 -- The open case for a URL, or nil. A case that was actioned is closed: a new report about
 -- the same URL opens a new case. A case decided no_violation stays open for window_ms after
--- the decision, so that floods against cleared content join it instead of refilling the queue.
-local function open_case(prefix, url_key, now, window_ms)
+-- the decision, so that floods against cleared content join it instead of refilling the queue;
+-- but a report that raises the stakes (an urgent category, or rules firing more severely than
+-- on any report of the case) does not join it: the page may have changed since it was cleared
+-- (bait-and-switch). Then the answer is nil and the cleared case, and that report opens a new
+-- case, which the worker queues for review like any other.
+local function open_case(prefix, url_key, now, window_ms, category, severity)
   local cid = redis.call('GET', url_key)
   if not cid then return nil end
-  local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'status', 'decided_ms')
+  local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'status', 'decided_ms', 'severity')
   if c[1] == false or c[1] == 'actioned' then return nil end
-  if c[1] == 'no_violation' and now - (tonumber(c[2]) or 0) > window_ms then return nil end
+  if c[1] == 'no_violation' then
+    if now - (tonumber(c[2]) or 0) > window_ms then return nil end
+    if URGENT[category] or severity > (tonumber(c[3]) or 0) then return nil, cid end
+  end
   return cid
 end
 
@@ -66,7 +76,7 @@ KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash> 
       9 powx:<scope> (reports bought with proofs of work this window)
       10 evb:<scope> (evidence bytes today)
 ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
-      8 domain  9 original url  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
+      8 domain  9 original url (url.h: url_parts.original, no userinfo)  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
       12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
       15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
       20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
@@ -132,7 +142,8 @@ local function jb_report(keys, args)
     redis.call('EXPIRE', keys[10], day_left + 60)
   end
 
-  local cid = open_case(prefix, keys[1], now, tonumber(args[28]))
+  local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
+    tonumber(args[24]))
   local dup, decided = '1', {false}
   if cid then
     local ck = prefix .. 'case:' .. cid
@@ -167,6 +178,7 @@ local function jb_report(keys, args)
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
       'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
       'priority', args[25])
+    if cleared then redis.call('HSET', ck, 'reopens', cleared) end
     redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
     redis.call('SET', keys[1], cid)
@@ -215,9 +227,28 @@ local function jb_status(keys, args)
     c[4] or '', c[5] or '', k[1] or '', k[2] or ''}
 end
 
+--[[ jb_rate
+KEYS: 1 rl:status:<pseudonym>  2 rl:status:p:<key hash>  3 apikey:<hash>
+ARGV: 1 now ms  2 anonymous capacity (0: off)  3 its window ms  4 platform capacity (0: off)
+      5 its window ms  6 uses apikey (0/1)
+Takes one token for a status lookup: from the platform's bucket when the request carries a
+live key, else from the client's, so that a made-up key buys no fresh bucket.
+Returns 0, or the seconds until a token is back. ]]
+local function jb_rate(keys, args)
+  local now = tonumber(args[1])
+  if args[6] == '1' then
+    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
+    if k[1] and k[2] ~= '1' then
+      return take_token(keys[2], tonumber(args[4]), tonumber(args[5]), now)
+    end
+  end
+  return take_token(keys[1], tonumber(args[2]), tonumber(args[3]), now)
+end
+
 redis.register_function('jb_report', jb_report)
 redis.register_function{function_name = 'jb_status', callback = jb_status,
   flags = {'no-writes'}}
+redis.register_function('jb_rate', jb_rate)
 
 --[[ jb_apikey_create  KEYS: 1 apikeyname:<name>  2 apikey:<hash>  ARGV: 1 name  2 hash  3 now iso
 Returns 'ok', or 'exists' when the name has a key that is not revoked. ]]

@@ -88,10 +88,12 @@ struct canon {
     char *err;
     size_t errlen;
     const char *scheme;  /* "http" or "https", static */
-    struct buf pre;      /* input after step 1 */
+    struct buf typed;    /* input less tab, CR, LF and the spaces around it; fragment kept */
+    struct buf pre;      /* input after step 1: typed up to its fragment, trimmed again */
     size_t auth_off;     /* authority: pre.p[auth_off .. auth_off + auth_len) */
     size_t auth_len;
     size_t rest_off;     /* path and query: pre.p[rest_off ..] */
+    size_t user_len;     /* "userinfo@" at pre.p[auth_off], 0 when none */
     struct buf host;     /* canonical host, escaped */
     bool host_is_ip;
     int port;            /* -1 when dropped or absent; 0 is a port */
@@ -246,7 +248,22 @@ static size_t space_len(const char *s, size_t n, bool at_end)
     return 0;
 }
 
-/* Step 1 into c->pre. Returns -1 (reason in c->err) on over-long, non-UTF-8 or empty input. */
+/* Cuts the spaces (space_len) at both ends of b. */
+static void trim_spaces(struct buf *b)
+{
+    size_t k, start = 0;
+    while ((k = space_len(b->p, b->len, true)) > 0)
+        buf_truncate(b, b->len - k);
+    while ((k = space_len(b->p + start, b->len - start, false)) > 0)
+        start += k;
+    if (start > 0) {
+        memmove(b->p, b->p + start, b->len - start);
+        buf_truncate(b, b->len - start);
+    }
+}
+
+/* Step 1 into c->typed and c->pre (a prefix of typed, so that offsets into pre are offsets
+ * into typed too). Returns -1 (reason in c->err) on over-long, non-UTF-8 or empty input. */
 static int prepare(struct canon *c, const char *in, size_t len)
 {
     if (len > URL_MAX_IN)
@@ -254,23 +271,17 @@ static int prepare(struct canon *c, const char *in, size_t len)
     if (!text_utf8_valid(in, len))
         return fail(c, "URL is not valid UTF-8");
     for (size_t i = 0; i < len; i++)
-        if (in[i] != '\t' && in[i] != '\r' && in[i] != '\n' && buf_addc(&c->pre, in[i]))
+        if (in[i] != '\t' && in[i] != '\r' && in[i] != '\n' && buf_addc(&c->typed, in[i]))
             return fail(c, "out of memory");
-    if (c->pre.len == 0)
+    trim_spaces(&c->typed);
+    if (c->typed.len == 0)
         return fail(c, "empty URL");
-    const char *hash = memchr(c->pre.p, '#', c->pre.len);
-    if (hash != NULL)
-        buf_truncate(&c->pre, (size_t)(hash - c->pre.p));
-    size_t k;
-    while ((k = space_len(c->pre.p, c->pre.len, true)) > 0)
-        buf_truncate(&c->pre, c->pre.len - k);
-    size_t start = 0;
-    while ((k = space_len(c->pre.p + start, c->pre.len - start, false)) > 0)
-        start += k;
-    if (start > 0) {
-        memmove(c->pre.p, c->pre.p + start, c->pre.len - start);
-        buf_truncate(&c->pre, c->pre.len - start);
-    }
+    const char *hash = memchr(c->typed.p, '#', c->typed.len);
+    size_t n = hash != NULL ? (size_t)(hash - c->typed.p) : c->typed.len;
+    if (n > 0 && buf_add(&c->pre, c->typed.p, n))
+        return fail(c, "out of memory");
+    while ((n = space_len(c->pre.p, c->pre.len, true)) > 0)
+        buf_truncate(&c->pre, c->pre.len - n);
     return c->pre.len > 0 ? 0 : fail(c, "empty URL");
 }
 
@@ -531,8 +542,10 @@ static int parse_authority(struct canon *c)
 {
     const char *a = c->pre.p + c->auth_off, *end = a + c->auth_len;
     const char *at = c->auth_len ? memrchr(a, '@', c->auth_len) : NULL;
-    if (at != NULL)
+    if (at != NULL) {
+        c->user_len = (size_t)(at + 1 - a);
         a = at + 1;
+    }
     if (a == end)
         return fail(c, "no host");
     const char *port = NULL;
@@ -673,6 +686,20 @@ static int assemble(struct canon *c)
     return 0;
 }
 
+/* The input as typed, less tab, CR, LF, the spaces around it and its userinfo: a string to
+ * free, or NULL when memory ran out. */
+static char *original(const struct canon *c)
+{
+    char *s = malloc(c->typed.len - c->user_len + 1);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, c->typed.p, c->auth_off);
+    memcpy(s + c->auth_off, c->typed.p + c->auth_off + c->user_len,
+           c->typed.len - c->auth_off - c->user_len);
+    s[c->typed.len - c->user_len] = '\0';
+    return s;
+}
+
 /* Fills out from c. Returns -1 (reason in c->err) when memory ran out; out may then hold
  * some strings, which the caller frees with url_parts_free. */
 static int fill_parts(struct canon *c, struct url_parts *out)
@@ -687,13 +714,15 @@ static int fill_parts(struct canon *c, struct url_parts *out)
     out->scheme = dup_or_null(c->scheme);
     out->host = dup_or_null(c->host.p);
     out->domain = dup_or_null(dom != NULL ? dom : c->host.p);
-    if (!out->canonical || !out->scheme || !out->host || !out->domain)
+    out->original = original(c);
+    if (!out->canonical || !out->scheme || !out->host || !out->domain || !out->original)
         return fail(c, "out of memory");
     return 0;
 }
 
 static void canon_free(struct canon *c)
 {
+    buf_free(&c->typed);
     buf_free(&c->pre);
     buf_free(&c->host);
     buf_free(&c->path);
@@ -735,5 +764,6 @@ void url_parts_free(struct url_parts *p)
     free(p->scheme);
     free(p->host);
     free(p->domain);
+    free(p->original);
     *p = (struct url_parts){0};
 }

@@ -17,6 +17,9 @@ struct url_parts {
     char *scheme;    /* "http" or "https" */
     char *host;      /* lower-case ASCII (punycode) name or dotted IPv4 / bracketed IPv6 */
     char *domain;    /* registrable domain (public suffix + 1 label); the host for IP addresses */
+    char *original;  /* the input as typed, less tab, CR, LF, the spaces around it and the
+                        userinfo (which may carry credentials); the fragment kept. What may be
+                        stored of the input: never the input itself */
 };
 
 /* Canonicalizes the len bytes at in (UTF-8, need not be NUL-terminated). A missing scheme is

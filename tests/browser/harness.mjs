@@ -280,6 +280,9 @@ export class Stack {
       this.port = await sparePort();
       this.url = `http://127.0.0.1:${this.port}`;
       this.env.JUBAO_LISTEN = `127.0.0.1:${this.port}`;
+      // /metrics has a listener of its own (metrics_listen): a spare port, so that parallel
+      // gateways do not fight over the default
+      this.env.JUBAO_METRICS_LISTEN = `127.0.0.1:${await sparePort()}`;
       const g = new Proc('jubao-gateway', path.join(BUILD, 'jubao-gateway'), [],
                          { env: this.env, cwd: this.dir, log: path.join(this.dir, 'gateway.log') });
       const r = await waitUntil(async () => {

@@ -307,6 +307,8 @@ class Gateway(Daemon):
         self.data_dir = self.dir / "data"
         self.port = port or spare_port()
         self.url = "http://127.0.0.1:%d" % self.port
+        self.metrics_port = spare_port()     # /metrics is served only here (metrics_listen)
+        self.metrics_url = "http://127.0.0.1:%d" % self.metrics_port
         self.log_path = self.dir / "gateway.log"
         self.config_path = None
         self.env = self._env(env)
@@ -338,10 +340,12 @@ class Gateway(Daemon):
                                          cwd=self.dir, preexec_fn=_die_with_parent)
             if self._wait_listening() or attempt == 2 or port:
                 break
-            # the spare port was taken meanwhile: try another
-            self.port = spare_port()
+            # a spare port was taken meanwhile: try others
+            self.port, self.metrics_port = spare_port(), spare_port()
             self.url = "http://127.0.0.1:%d" % self.port
+            self.metrics_url = "http://127.0.0.1:%d" % self.metrics_port
             self.env["JUBAO_LISTEN"] = "127.0.0.1:%d" % self.port
+            self.env["JUBAO_METRICS_LISTEN"] = "127.0.0.1:%d" % self.metrics_port
         self.wait_healthy()
         if wait_ready and self.redis is not None:
             wait_until(lambda: self._ready(), 15, what="/readyz 200")
@@ -350,6 +354,7 @@ class Gateway(Daemon):
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUBAO_")}
         env.update({
             "JUBAO_LISTEN": "127.0.0.1:%d" % self.port,
+            "JUBAO_METRICS_LISTEN": "127.0.0.1:%d" % self.metrics_port,
             "JUBAO_REDIS": self.redis.addr if self.redis else "127.0.0.1:%d" % spare_port(),
             "JUBAO_DATA_DIR": str(self.data_dir),
             "JUBAO_RATE_LIMIT": "0",
@@ -478,9 +483,14 @@ class Gateway(Daemon):
         h.update(headers or {})
         return self.get("/api/v1/reports/" + report_id, headers=h)
 
+    def metrics_get(self, path="/metrics", method="GET", **kw):
+        """A request to the metrics listener (metrics_listen), which only serves /metrics."""
+        kw.setdefault("timeout", 10)
+        return requests.request(method, self.metrics_url + path, **kw)
+
     def metrics(self):
-        """The /metrics samples as {'name{labels}': value}."""
-        r = self.get("/metrics")
+        """The /metrics samples, read from the metrics listener, as {'name{labels}': value}."""
+        r = self.metrics_get()
         assert r.status_code == 200, r.text
         out = {}
         for line in r.text.splitlines():

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import requests
 
 from jubao_testlib import (CASE_RE, ID_RE, SECRET_RE, assert_error, unique_url)
 
@@ -194,6 +195,25 @@ def test_nul_in_description_is_control_characters(gw):
                  "description")
 
 
+def test_tab_cr_lf_inside_the_url_are_removed(gw, redis):
+    # a link copied across a line break: WHATWG and Safe Browsing drop tab, CR and LF
+    url = unique_url("wrapped")
+    cut = url.index("/wrapped/")
+    typed = url[:cut] + "\r\n" + url[cut:cut + 5] + "\t" + url[cut + 5:] + "\n"
+    r = gw.report(ok_body(url=typed))
+    assert r.status_code == 202, r.text
+    same = gw.report(ok_body(url=url))
+    assert same.status_code == 202 and same.json()["case"] == r.json()["case"], same.text
+    stored = redis.report(r.json()["id"])
+    assert stored["url"] == url and stored["canonical"] == url, stored
+
+
+@pytest.mark.parametrize("ch", ["\u0000", "\u0001", "\u000b", "\u000c", "\u001b", "\u007f"])
+def test_other_control_characters_in_the_url_are_refused(gw, ch):
+    assert_error(gw.report(ok_body(url="https://example.com/a" + ch + "b")), 400,
+                 "control_characters", "url")
+
+
 def test_tab_cr_lf_allowed_in_description(gw):
     r = gw.report(ok_body(description="line 1\r\nline 2\n\tindented"))
     assert r.status_code == 202, r.text
@@ -315,7 +335,7 @@ def test_unknown_path(gw, method, path):
     ("PUT", "/metrics", "GET"),
 ])
 def test_wrong_method(gw, method, path, allow):
-    r = gw.request(method, path)
+    r = gw.metrics_get(method=method) if path == "/metrics" else gw.request(method, path)
     assert_error(r, 405, "method_not_allowed")
     allowed = [m.strip() for m in r.headers.get("Allow", "").split(",")]
     assert allow in allowed, r.headers
@@ -368,7 +388,7 @@ def test_metrics_move(gateway):
     for _ in range(3):
         assert g.report({"url": url, "category": "fraud"}).status_code == 202
     assert g.report({"url": url}).status_code == 400
-    r = g.get("/metrics")
+    r = g.metrics_get()
     assert r.status_code == 200
     assert r.headers.get("Content-Type", "").startswith("text/plain"), r.headers
     text = r.text
@@ -388,6 +408,32 @@ def test_metrics_move(gateway):
     assert len(buckets) == 1 and after[buckets[0]] >= 4, buckets
 
 
+def test_metrics_are_not_on_the_public_listener(gateway):
+    # the queue figures reviewers get 403 for, and which rules fire on which words, are the
+    # operator's: /metrics answers only on metrics_listen (loopback by default)
+    g = gateway()
+    assert g.report(ok_body(description="日结返利 刷单")).status_code == 202
+    for method in ("GET", "HEAD", "POST"):
+        r = g.request(method, "/metrics")
+        assert r.status_code == 404, (method, r.status_code, r.text[:300])
+        assert "jubao_" not in r.text
+    assert_error(g.get("/metrics"), 404, "not_found")
+    private = g.metrics_get()
+    assert private.status_code == 200 and "jubao_review_queue" in private.text, private.text[:300]
+    assert "jubao_rule_hits_total" in private.text, private.text[:300]
+    # the metrics listener serves nothing else
+    for path in ("/", "/healthz", "/api/v1/categories", "/metrics/"):
+        assert_error(g.metrics_get(path), 404, "not_found")
+    assert g.metrics_get(method="HEAD").status_code == 200
+
+
+def test_metrics_listen_empty_means_none(gateway):
+    g = gateway(env={"JUBAO_METRICS_LISTEN": ""})
+    assert g.get("/metrics").status_code == 404
+    with pytest.raises(requests.ConnectionError):
+        g.metrics_get(timeout=2)
+
+
 def test_redis_errors_metric_moves(gateway, redis_factory):
     r = redis_factory()
     g = gateway(redis=r)
@@ -399,7 +445,7 @@ def test_redis_errors_metric_moves(gateway, redis_factory):
 
 def test_every_answer_has_a_request_id(gw):
     answers = [
-        gw.get("/healthz"), gw.get("/readyz"), gw.get("/metrics"), gw.get("/api/v1/categories"),
+        gw.get("/healthz"), gw.get("/readyz"), gw.metrics_get(), gw.get("/api/v1/categories"),
         gw.request("HEAD", "/healthz"), gw.get("/nope"), gw.get("/api/v1/reports"),
         gw.report(), gw.report(b"{"), gw.report({"url": "ftp://x", "category": "fraud"}),
         gw.status("R-0000-0000-0000", secret="x"),

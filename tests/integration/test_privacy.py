@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 
-from jubao_testlib import unique_url
+from jubao_testlib import Reviewer, start_stack, unique_url, wait_queued
 
 CLIENT_IP = "127.0.0.77"      # the reporter's address: a loopback alias, not the listen address
 EMAIL = "zhang.wei.%s@example.cn" % uuid.uuid4().hex[:6]
@@ -85,8 +85,9 @@ def test_nothing_personal_in_redis_or_log(gateway, redis_factory):
     assert log.strip(), "empty log"
     in_log = [n for n in needles if n in log and n != "127.0.0.1"]
     assert in_log == [], in_log
-    # 127.0.0.1 only as the gateway's own listen and Redis addresses
-    own = ["127.0.0.1:%d" % g.port, "127.0.0.1:%d" % r.port, "connected to 127.0.0.1"]
+    # 127.0.0.1 only as the gateway's own listen (public and metrics) and Redis addresses
+    own = ["127.0.0.1:%d" % g.port, "127.0.0.1:%d" % g.metrics_port, "127.0.0.1:%d" % r.port,
+           "connected to 127.0.0.1"]
     stripped = log
     for o in own:
         stripped = stripped.replace(o, "")
@@ -102,3 +103,31 @@ def test_nothing_personal_in_redis_or_log(gateway, redis_factory):
         assert opened["contact"] == body["contact"]
         for f in ("title", "description"):
             assert opened.get(f) == body.get(f), (f, opened)
+
+
+def test_userinfo_of_a_reported_url_is_never_stored(redis_factory, gateway, worker):
+    # "user:password@" may carry credentials: the canonical form drops it, and so must the
+    # copy of the URL as typed, whichever door the report came in by
+    from test_web import Browser, receipt
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    user, password = "u-" + uuid.uuid4().hex[:10], "pw-" + uuid.uuid4().hex[:12]
+    urls = ["https://%s:%s@example.com/ui/%s?x=1#top" % (user, password, uuid.uuid4().hex)
+            for _ in range(3)]
+    api = g.report({"url": urls[0], "category": "fraud"})
+    assert api.status_code == 202, api.text
+    batch = g.post("/api/v1/reports/batch", {"reports": [{"url": urls[1], "category": "fraud"}]},
+                   key=g.apikey())
+    assert batch.status_code == 200 and batch.json()["results"][0]["status"] == 202, batch.text
+    web_id, _ = receipt(Browser(g).post({"url": urls[2], "category": "fraud"}))
+    ids = [api.json()["id"], batch.json()["results"][0]["id"], web_id]
+    for rid, url in zip(ids, urls):
+        assert r.report(rid)["url"] == url.replace("%s:%s@" % (user, password), ""), r.report(rid)
+    cases = {r.report(rid)["case"] for rid in ids}
+    wait_queued(r, cases)
+    rev = Reviewer(g)
+    seen = [rev.claim().text for _ in cases]
+    for text in seen:
+        assert '"case"' in text and user not in text and password not in text, text
+    found = [(k, t) for k, t, vals in r.dump_everything() for blob in [k] + vals
+             if user.encode() in blob or password.encode() in blob]
+    assert found == []

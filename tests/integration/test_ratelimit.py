@@ -1,5 +1,7 @@
-"""Rate limits: anonymous clients and platform keys have their own buckets; invalid requests
-cost nothing; 429 carries Retry-After and code rate_limited."""
+"""Rate limits: anonymous clients and platform keys have their own buckets, for reports and
+for status lookups; invalid requests cost nothing; 429 carries Retry-After and code rate_limited."""
+
+import http.client
 
 import pytest
 
@@ -88,3 +90,75 @@ def test_idempotent_replays_cost_nothing(limited):
 def test_rate_limit_env_zero_turns_limits_off(gateway):
     g = gateway(config=LIMITS)   # JUBAO_RATE_LIMIT=0 (the fixture's default)
     assert [ok(g).status_code for _ in range(10)] == [202] * 10
+
+
+# ---- status lookups -------------------------------------------------------------------------
+
+STATUS_LIMITS = """
+rate_status_anon = 3
+rate_status_anon_window = 600
+rate_status_platform = 5
+rate_status_platform_window = 600
+"""
+
+
+def status_from(g, source_ip, report_id, secret):
+    """GET /api/v1/reports/{id} from a chosen loopback address: (status, body text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=10,
+                                      source_address=(source_ip, 0))
+    try:
+        conn.request("GET", "/api/v1/reports/" + report_id, headers={"X-Report-Secret": secret})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def test_status_lookups_are_limited_per_client_across_gateways(gateway):
+    g = gateway(env={"JUBAO_RATE_LIMIT": None}, config=STATUS_LIMITS)
+    # a second gateway on the same Redis and keys: the bucket is in Redis, not in a process
+    g2 = gateway(env={"JUBAO_RATE_LIMIT": None, "JUBAO_DATA_DIR": str(g.data_dir)},
+                 config=STATUS_LIMITS)
+    rec = ok(g).json()
+    rid, secret = rec["id"], rec["secret"]
+    m0 = g.metrics()["jubao_status_rate_limited_total"]
+    assert g.status(rid, secret=secret).status_code == 200
+    assert g.status(rid, secret="x" * 26).status_code == 404    # a wrong guess costs a token too
+    assert g2.status(rid, secret=secret).status_code == 200
+    for gw_ in (g2, g):
+        r = gw_.status(rid, secret=secret)
+        assert_error(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["Retry-After"]) <= 600, r.headers
+        assert rid not in r.text and rec["case"] not in r.text
+    # the web page shares the client's bucket, and says why
+    page = g.session.post(g.url + "/status", data={"id": rid, "secret": secret}, timeout=10)
+    assert page.status_code == 429 and int(page.headers["Retry-After"]) >= 1, page.text[:500]
+    assert 'id="error-summary"' in page.text and "data-status" not in page.text, page.text[:2000]
+    assert g.metrics()["jubao_status_rate_limited_total"] - m0 == 2
+    # another client has its own bucket
+    assert status_from(g, "127.0.0.93", rid, secret)[0] == 200
+    # reports are limited apart from lookups
+    assert ok(g).status_code == 202
+
+
+def test_platform_keys_have_their_own_status_limit(gateway):
+    g = gateway(env={"JUBAO_RATE_LIMIT": None}, config=STATUS_LIMITS)
+    key = g.apikey()
+    rec = ok(g, key).json()
+    rid, secret = rec["id"], rec["secret"]
+    assert [g.status(rid, key=key).status_code for _ in range(5)] == [200] * 5
+    r = g.status(rid, key=key)
+    assert_error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+    # the client's own bucket was not touched by the platform's lookups ...
+    assert [g.status(rid, secret=secret).status_code for _ in range(3)] == [200] * 3
+    # ... and a made-up key buys no fresh bucket: it counts as the client
+    fake = "jbk_" + "a" * 43
+    assert_error(g.status(rid, secret=secret, key=fake), 429, "rate_limited")
+
+
+def test_rate_limit_env_zero_turns_status_limits_off(gateway):
+    g = gateway(config=STATUS_LIMITS)    # JUBAO_RATE_LIMIT=0
+    rec = ok(g).json()
+    assert [g.status(rec["id"], secret=rec["secret"]).status_code
+            for _ in range(10)] == [200] * 10

@@ -485,6 +485,40 @@ def test_no_violation_case_takes_later_reports_without_review(redis_factory, gat
     assert r.case(case)["status"] == "no_violation"
 
 
+def test_a_graver_report_sends_a_cleared_url_back_to_review(redis_factory, gateway, worker):
+    """Bait-and-switch: a page cleared as no_violation, then changed. A later report in an
+    urgent category, or one whose rules fire more severely than any report of the case did,
+    does not join the cleared case: it opens a new one, which the worker queues, first."""
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    a = Reviewer(g)
+    grave = [{"category": "minors"}, {"category": "violence_terrorism"},
+             {"category": "fraud", "description": "招聘兼职刷单，日结返利"}]   # fraud rule, high
+    for n, later_fields in enumerate(grave):
+        url = unique_url("bait-%d" % n)
+        first = g.report({"url": url, "category": "rumor", "description": "a cat"}).json()
+        wait_queued(r, {first["case"]})
+        assert claimed(a.claim())["case"] == first["case"]
+        assert a.decide(first["case"], "no_violation").status_code == 200
+        # a report like the first still joins the cleared case and is closed at once
+        mild = g.report({"url": url, "category": "rumor"}).json()
+        assert mild["duplicate"] is True and mild["case"] == first["case"], mild
+        later = g.report(dict(later_fields, url=url + "#now")).json()
+        assert later["duplicate"] is False and later["case"] != first["case"], later
+        st = g.status(later["id"], secret=later["secret"]).json()
+        assert st["status"] == "received" and "decision" not in st, st
+        assert r.case(later["case"])["reopens"] == first["case"], r.case(later["case"])
+        wait_queued(r, {later["case"]})
+        got = claimed(a.claim())
+        assert got["case"] == later["case"] and got["priority"] >= 2, got
+        assert g.status(later["id"], secret=later["secret"]).json()["status"] == "in_review"
+        # what was decided stays decided; further reports about the URL join the new case
+        assert g.status(first["id"], secret=first["secret"]).json()["status"] == "no_violation"
+        again = g.report({"url": url, "category": "rumor"}).json()
+        assert again["duplicate"] is True and again["case"] == later["case"], again
+        assert a.decide(later["case"], "actioned", "fraud").status_code == 200
+    assert a.claim().status_code == 204
+
+
 def test_actioned_case_is_closed_for_later_reports(redis_factory, gateway, worker):
     r, g, _ = start_stack(redis_factory, gateway, worker)
     url = unique_url("closed")

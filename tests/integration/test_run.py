@@ -27,10 +27,10 @@ def group_members(pgid):
 
 
 def test_run_script_serves_and_stops(tmp_path):
-    http, rport = spare_port(), spare_port()
+    http, rport, mport = spare_port(), spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUBAO_")}
     env.update({"JUBAO_VAR": str(tmp_path / "var"), "JUBAO_LISTEN": "127.0.0.1:%d" % http,
-                "JUBAO_REDIS_PORT": str(rport)})
+                "JUBAO_METRICS_LISTEN": "127.0.0.1:%d" % mport, "JUBAO_REDIS_PORT": str(rport)})
     build = os.path.dirname(GATEWAY_BIN)
     log = open(tmp_path / "run.log", "w")
     p = subprocess.Popen(["bash", os.path.join(REPO, "deploy/run.sh"), build], env=env,
@@ -52,6 +52,10 @@ def test_run_script_serves_and_stops(tmp_path):
         case_key = "jb:{0}:case:" + r.json()["case"]
         wait_until(lambda: c.hget(case_key, "queue") == "default", 20,
                    what="the worker to queue the case")
+        # /metrics on its own listener only
+        assert requests.get(url + "/metrics", timeout=5).status_code == 404
+        m = requests.get("http://127.0.0.1:%d/metrics" % mport, timeout=5)
+        assert m.status_code == 200 and "jubao_reports_accepted_total 1" in m.text, m.text[:500]
         # keys made on first run, Redis's append-only file under the var directory
         assert sorted(os.listdir(tmp_path / "var" / "data")) == ["master.key", "seal.key",
                                                                    "seal.pub"]
@@ -61,7 +65,7 @@ def test_run_script_serves_and_stops(tmp_path):
         # every child is gone: no process left in the group, nothing listens on either port
         assert group_members(p.pid) == []
         time.sleep(0.2)
-        for port in (http, rport):
+        for port in (http, rport, mport):
             try:
                 requests.get("http://127.0.0.1:%d/" % port, timeout=1)
                 raise AssertionError("port %d still answers after SIGTERM" % port)

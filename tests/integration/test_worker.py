@@ -180,7 +180,7 @@ def test_report_whose_case_is_gone_goes_to_dead_letter(redis_factory, gateway, w
     wait_until(lambda: intake_pending(r) == 0, 15, what="XPENDING intake 0")
     wait_until(lambda: metric_sum(g.metrics(), "jubao_dead_letters_total") == 1, 10,
                what="jubao_dead_letters_total 1")
-    assert "jubao_dead_letters_total" in g.get("/metrics").text
+    assert "jubao_dead_letters_total" in g.metrics_get().text
 
 
 def test_entry_delivered_too_often_goes_to_dead_letter(redis_factory, gateway, worker):

@@ -17,19 +17,20 @@
 
 /* The options of lib/conf.c, in its order. */
 static const char *const option_names[] = {
-    "listen", "redis", "data_dir", "rules", "log_level", "trusted_proxy", "threads", "store_threads",
+    "listen", "metrics_listen", "redis", "data_dir", "rules", "log_level", "trusted_proxy", "threads", "store_threads",
     "connection_limit", "per_ip_connection_limit", "connection_timeout", "request_deadline",
     "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
-    "rate_anon_window", "rate_platform", "rate_platform_window", "idempotency_ttl",
+    "rate_anon_window", "rate_platform", "rate_platform_window", "rate_status_anon",
+    "rate_status_anon_window", "rate_status_platform", "rate_status_platform_window", "idempotency_ttl",
     "retention_days", "evidence_max", "evidence_max_pixels", "pow_bits", "pow_extra",
     "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
     "worker_max_deliveries",
 };
 #define NOPTIONS (sizeof option_names / sizeof option_names[0])
 
-static const char *const env_names[] = {"JUBAO_LISTEN", "JUBAO_REDIS", "JUBAO_DATA_DIR",
-                                        "JUBAO_RATE_LIMIT", "JUBAO_RULES"};
+static const char *const env_names[] = {"JUBAO_LISTEN", "JUBAO_METRICS_LISTEN", "JUBAO_REDIS",
+                                        "JUBAO_DATA_DIR", "JUBAO_RATE_LIMIT", "JUBAO_RULES"};
 
 /* A temporary configuration file per test; the environment is cleared around each test. */
 struct fixture {
@@ -99,6 +100,7 @@ static void test_defaults(void **state)
     assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), 0);
     const struct conf *c = &f->c;
     assert_string_equal(c->listen, "127.0.0.1:8080");
+    assert_string_equal(c->metrics_listen, "127.0.0.1:9464");
     assert_string_equal(c->redis, "127.0.0.1:6379");
     assert_string_equal(c->data_dir, "var/data");
     assert_string_equal(c->log_level, "info");
@@ -123,6 +125,10 @@ static void test_defaults(void **state)
     assert_int_equal(c->rate_anon_window, 600);
     assert_int_equal(c->rate_platform, 10000);
     assert_int_equal(c->rate_platform_window, 60);
+    assert_int_equal(c->rate_status_anon, 60);
+    assert_int_equal(c->rate_status_anon_window, 600);
+    assert_int_equal(c->rate_status_platform, 6000);
+    assert_int_equal(c->rate_status_platform_window, 60);
     assert_int_equal(c->idempotency_ttl, 86400);
     assert_int_equal(c->retention_days, 365);
     assert_int_equal(c->evidence_max, 5242880);
@@ -389,6 +395,27 @@ static void test_env_invalid_listen_named(void **state)
     assert_contains(f->err, "not-an-address");
 }
 
+/* /metrics has its own address: set by JUBAO_METRICS_LISTEN, checked like listen, and
+ * empty turns it off. */
+static void test_env_metrics_listen(void **state)
+{
+    struct fixture *f = *state;
+    setenv("JUBAO_METRICS_LISTEN", "127.0.0.1:19464", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), 0);
+    assert_string_equal(f->c.metrics_listen, "127.0.0.1:19464");
+    setenv("JUBAO_METRICS_LISTEN", "", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), 0);
+    assert_string_equal(f->c.metrics_listen, "");
+    setenv("JUBAO_METRICS_LISTEN", "9464", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+    assert_starts_with(f->err, "JUBAO_METRICS_LISTEN: ");
+    /* never on the public port, where it would share the public's connections */
+    setenv("JUBAO_METRICS_LISTEN", "0.0.0.0:8080", 1);
+    assert_int_equal(conf_load(&f->c, NULL, f->err, sizeof f->err), -1);
+    assert_starts_with(f->err, "metrics_listen: ");
+    assert_contains(f->err, "port of listen");
+}
+
 /* ---- host:port ---- */
 
 static void test_split_hostport_good(void **state)
@@ -590,6 +617,7 @@ int main(void)
         T(test_env_invalid_number_named),
         T(test_env_empty_string_named),
         T(test_env_invalid_listen_named),
+        T(test_env_metrics_listen),
         T(test_split_hostport_good),
         T(test_split_hostport_bad),
         T(test_split_hostport_port_digits_only),

@@ -438,9 +438,30 @@ static void test_control_characters(void **state)
 
     e = reject("{\"url\":\"https://example.com/\\u001b[31m\",\"category\":\"rumor\"}");
     assert_error(e, 400, "control_characters", "url");
+    e = reject("{\"url\":\"https://example.com/\\u0000\",\"category\":\"rumor\"}");
+    assert_error(e, 400, "control_characters", "url");
+    e = reject("{\"url\":\"https://example.com/\\u007f\",\"category\":\"rumor\"}");
+    assert_error(e, 400, "control_characters", "url");
 
     e = reject("{\"url\":\"" OK_URL "\",\"category\":\"rum\\u001for\"}");
     assert_error(e, 400, "control_characters", "category");
+}
+
+/* A link copied across a line break: tab, CR and LF are removed before the URL is parsed
+ * (url.c step 1), as WHATWG and Safe Browsing do, instead of refusing the report. */
+static void test_url_tab_cr_lf_removed(void **state)
+{
+    (void)state;
+    struct jdoc *d = parse("{\"url\":\"https://exam\\r\\nple.com/po\\tst/1\\n\",\"category\":\"fraud\"}");
+    struct report r;
+    struct report_error e;
+    memset(&e, 0, sizeof e);
+    if (report_validate(d, &conf, &r, &e) != 0)
+        fail_msg("rejected with %s (%s)", e.code, e.message);
+    assert_string_equal(r.canon.canonical, "https://example.com/post/1");
+    assert_string_equal(r.canon.original, "https://example.com/post/1");
+    report_free(&r);
+    jdoc_free(d);
 }
 
 static void test_description_multiline(void **state)
@@ -658,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_platform_ref_and_language_limits),
         cmocka_unit_test(test_limits_follow_conf),
         cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_url_tab_cr_lf_removed),
         cmocka_unit_test(test_description_multiline),
         cmocka_unit_test(test_invalid_category),
         cmocka_unit_test(test_language),

@@ -278,6 +278,41 @@ static void test_api_edges(void **state)
     assert_null(p.canonical);
 }
 
+/* The original form keeps what was typed (case, escapes, tracking, fragment) except tab, CR,
+ * LF, the surrounding spaces and the userinfo, which may carry a password. */
+static void test_original(void **state)
+{
+    static const struct {
+        const char *in, *original, *canonical;
+    } cases[] = {
+        {"https://user:secret@Example.com/a?utm_source=x#f", "https://Example.com/a?utm_source=x#f",
+         "https://example.com/a"},
+        {"  http://a%40b:p@ss@example.com:80/x\t", "http://example.com:80/x",
+         "http://example.com/x"},
+        {"//user@example.com/p", "//example.com/p", "http://example.com/p"},
+        {"https://exa\tmple.com/a\r\nb", "https://example.com/ab", "https://example.com/ab"},
+        {"https://example.com/?next=http://u:p@x.example/", "https://example.com/?next=http://u:p@x.example/",
+         "https://example.com/?next=http://u:p@x.example/"},
+        {"http://example.com/#u:p@x", "http://example.com/#u:p@x", "http://example.com/"},
+        {"http://@example.com/", "http://example.com/", "http://example.com/"},
+    };
+    (void)state;
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        struct url_parts p;
+        char err[256];
+        int rc = url_canonicalize(cases[i].in, strlen(cases[i].in), &p, err, sizeof err);
+        if (rc != 0)
+            print_error("input \"%s\": error \"%s\"\n", cases[i].in, err);
+        assert_int_equal(rc, 0);
+        if (strcmp(p.original, cases[i].original) != 0)
+            print_error("input \"%s\"\n", cases[i].in);
+        assert_string_equal(p.original, cases[i].original);
+        assert_string_equal(p.canonical, cases[i].canonical);
+        url_parts_free(&p);
+        assert_null(p.original);
+    }
+}
+
 /* Several threads racing through the first use (pthread_once loads the suffix list). */
 static void *race(void *arg)
 {
@@ -322,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_not_terminated),
         cmocka_unit_test(test_api_edges),
+        cmocka_unit_test(test_original),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
