@@ -75,7 +75,10 @@ static void test_landlines(void **state)
     assert_redacts("深圳 0755-2345678 接待", "深圳 [PHONE] 接待");
     assert_redacts("杭州0571 87654321", "杭州[PHONE]");
     assert_redacts("+86 10 62345678", "[PHONE]");
-    assert_untouched("010-12345678");                       /* numbers do not start with 1 */
+    assert_redacts("(010) 6552 9988", "[PHONE]");
+    assert_redacts("010-12345678", "[PHONE]");             /* written as a phone number */
+    assert_untouched("01012345678");                        /* run together: may be anything */
+    assert_untouched("0261-2345678");                       /* no area code 026x */
     assert_untouched("019-62345678");                       /* no area code 019 */
     assert_untouched("0755-234567");                        /* too short */
 }
