@@ -85,7 +85,7 @@ static bool mobile_cn(const char *s, size_t len)
 static int area_code(const char *p)
 {
     static const char blocks[] = "31333435373941424345464748515253545556575859636669707172737475"
-                                 "76777981828385878889909193949597";
+                                 "7677798182838587888990919394959799";
     if (p[1] == '1')
         return p[2] == '0' ? 3 : 0;
     if (p[1] == '2')
