@@ -133,9 +133,10 @@ static void print_score(const struct vectors_score *s, unsigned repeat, size_t e
     for (size_t i = 0; i < s->nkinds; i++)
         printf("  %-10s %zu/%zu\n", s->kind[i].label, s->kind[i].ok, s->kind[i].n);
     if (repeat && examples)
-        printf("redaction: %.2f us per example (%zu examples of %zu bytes on average, %u passes)"
-               "\n", s->seconds * 1e6 / ((double)repeat * (double)examples), examples,
-               s->bytes / examples, repeat);
+        printf("redaction: %.2f us per example (%zu examples of %zu bytes on average, %u passes"
+               ", %.1f MB/s)\n", s->seconds * 1e6 / ((double)repeat * (double)examples),
+               examples, s->bytes / examples, repeat,
+               (double)s->bytes * repeat / (s->seconds > 0 ? s->seconds : 1) / 1e6);
 }
 
 static int cmd_vectors(int argc, char **argv)
