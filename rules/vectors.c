@@ -151,10 +151,12 @@ static int score_one(const struct ruleset *rs, const struct example *ex, const c
     return 0;
 }
 
+/* CPU time of this thread: the machines we measure on are shared, and other work there would
+ * otherwise count against the rules. */
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 

@@ -36,7 +36,7 @@ struct vectors_score {
     struct vectors_kind kind[VECTORS_MAX_KINDS];
     size_t nkinds;                      /* further labels share the last row, "other" */
     size_t bytes;                       /* text bytes in all examples */
-    double seconds;                     /* redacting every example `repeat` times */
+    double seconds;                     /* CPU time redacting every example `repeat` times */
 };
 
 /* Redacts every example of the file at path with rs and fills *out; when repeat > 0, times
