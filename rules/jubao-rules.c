@@ -2,6 +2,9 @@
  *
  *   jubao-rules check FILE|DIR...                  compile every rule, run every example
  *   jubao-rules test FILE|DIR... --text STRING [--field url|title|description] [--raw]
+ *   jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]
+ *                                                  recall and false hits of the redaction
+ *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
  */
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include "bench.h"
 #include "log.h"
 #include "rules.h"
+#include "vectors.h"
 
 #define ERRLEN (1 << 20)
 
@@ -19,6 +23,7 @@ static int usage(void)
     fputs("usage: jubao-rules check FILE|DIR...\n"
           "       jubao-rules test FILE|DIR... --text STRING [--field url|title|description]"
           " [--raw]\n"
+          "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
           "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n", stderr);
     return 2;
 }
@@ -119,6 +124,51 @@ static int cmd_test(int argc, char **argv)
     return rc;
 }
 
+static void print_score(const struct vectors_score *s, unsigned repeat, size_t examples)
+{
+    printf("recall: %.2f%% (%zu of %zu with personal data redacted as expected; at least %.0f%%)\n",
+           100 * vectors_recall(s), s->caught, s->pii, 100 * VECTORS_MIN_RECALL);
+    printf("false hits: %.2f%% (%zu of %zu without changed; at most %.0f%%)\n",
+           100 * vectors_false_rate(s), s->false_hits, s->keep, 100 * VECTORS_MAX_FALSE);
+    for (size_t i = 0; i < s->nkinds; i++)
+        printf("  %-10s %zu/%zu\n", s->kind[i].label, s->kind[i].ok, s->kind[i].n);
+    if (repeat && examples)
+        printf("redaction: %.2f us per example (%zu examples of %zu bytes on average, %u passes"
+               ", %.1f MB/s)\n", s->seconds * 1e6 / ((double)repeat * (double)examples),
+               examples, s->bytes / examples, repeat,
+               (double)s->bytes * repeat / (s->seconds > 0 ? s->seconds : 1) / 1e6);
+}
+
+static int cmd_vectors(int argc, char **argv)
+{
+    const char *path = NULL;
+    unsigned repeat = 0;
+    int nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--vectors") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+            repeat = (unsigned)strtoul(argv[++i], NULL, 10);
+        else
+            argv[nfiles++] = argv[i];
+    }
+    if (!path || !nfiles)
+        return usage();
+    struct ruleset *rs = load((const char *const *)argv, (size_t)nfiles, 0);
+    if (!rs)
+        return 1;
+    struct vectors_score s;
+    char err[512];
+    int rc = vectors_score(rs, path, repeat, stdout, &s, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "jubao-rules: %s\n", err);
+    else
+        print_score(&s, repeat, s.pii + s.keep);
+    rules_free(rs);
+    rules_thread_done();
+    return rc < 0 ? 1 : vectors_pass(&s) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     log_init("jubao-rules", LOG_WARN);
@@ -128,6 +178,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "test") == 0)
         return cmd_test(argc - 2, argv + 2);
+    if (strcmp(argv[1], "vectors") == 0)
+        return cmd_vectors(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     return usage();

@@ -221,7 +221,7 @@ static void set_key(struct parser *ps, int line, enum key k, const char *v)
         if ((r->validate = pii_find(v, strlen(v))) < 0) {
             r->validate = 0;
             error(ps, line, "validate: unknown check '%s' (mobile_cn, landline_cn, email, id18, "
-                            "id15, luhn)", v);
+                            "id15, luhn, phone_hk, phone_mo, phone_tw, qq, wechat, passport)", v);
         }
         break;
     case K_MATCH: add_example(ps, line, v, true); break;

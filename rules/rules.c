@@ -72,6 +72,8 @@ struct ruleset {
     size_t n;
     size_t *always, nalways;    /* classification rules without a literal */
     size_t *redact, nredact;    /* redaction rules, in file order */
+    struct ac *redact_ac;       /* their literals, each reported as its rule's index in redact */
+    uint64_t redact_always;     /* bit i: redact[i] runs on every text (no literal, or raw) */
     struct ac *ac;
     uint32_t *lit_rule;         /* per AC literal: its rule, or BYPASS */
     uint8_t *lit_len;
@@ -541,7 +543,15 @@ static char *splice(const struct ruleset *rs, struct scratch *sc, const char *te
     return out.p;
 }
 
-/* rules_redact, with only rule `only` when it is not SIZE_MAX (for the examples). */
+static int on_redact_literal(uint32_t id, size_t end, void *ctx)
+{
+    (void)end;
+    *(uint64_t *)ctx |= (uint64_t)1 << id;
+    return 0;
+}
+
+/* rules_redact, with only rule `only` when it is not SIZE_MAX (for the examples). Runs the
+ * redaction rules whose literal the text holds (one scan), and those that have none. */
 static char *redact(const struct ruleset *rs, const char *text, size_t len, size_t *outlen,
                     size_t *nredacted, size_t only)
 {
@@ -557,10 +567,15 @@ static char *redact(const struct ruleset *rs, const char *text, size_t len, size
         slen = sc->norm.len;
     }
     sc->nspans = 0;
-    for (size_t i = 0; i < rs->nredact; i++)
+    uint64_t present = rs->redact_always;
+    ac_scan(rs->redact_ac, s, slen, on_redact_literal, &present);
+    for (size_t i = 0; i < rs->nredact; i++) {
+        if (i < 64 && !(present >> i & 1))
+            continue;
         if ((only == SIZE_MAX || rs->redact[i] == only) &&
             find_pii(rs, sc, s, slen, rs->redact[i]) < 0)
             return NULL;
+    }
     return splice(rs, sc, text, len, outlen, nredacted);
 }
 
@@ -714,6 +729,7 @@ void rules_free(struct ruleset *rs)
     free(rs->lit_rule);
     free(rs->lit_len);
     ac_free(rs->ac);
+    ac_free(rs->redact_ac);
     if (rs->sh) {
         free(rs->sh->hits);
         free(rs->sh->limits);
@@ -877,6 +893,23 @@ static int compile_all(struct loader *ld, struct ruleset *rs)
     return 0;
 }
 
+/* Redaction rule i gets its literals into the redaction scanner, so that redact() runs it only
+ * on texts that hold one; a rule without literals, past the 64th or in raw mode (where the
+ * scanner's ASCII folding is not PCRE2's) runs on every text. */
+static int add_redact_literals(struct ruleset *rs, const struct literal_info *li, size_t i)
+{
+    if (i >= 64)
+        return 0;
+    if (!li->nlits || rs->raw) {
+        rs->redact_always |= (uint64_t)1 << i;
+        return 0;
+    }
+    for (size_t k = 0; k < li->nlits; k++)
+        if (ac_add(rs->redact_ac, li->lits[k], li->lens[k], (uint32_t)i) < 0)
+            return -1;
+    return 0;
+}
+
 /* Builds the literal scanner: each literal of each classification rule becomes an AC id.
  * In raw mode two more ids flag the Kelvin sign and the long s, which a caseless PCRE2 match
  * takes for k and s while the scanner, folding ASCII only, would not. */
@@ -889,11 +922,14 @@ static int build_prefilter(struct loader *ld, struct ruleset *rs)
     rs->lit_len = malloc(total);
     rs->always = malloc((rs->n ? rs->n : 1) * sizeof *rs->always);
     rs->redact = malloc((rs->n ? rs->n : 1) * sizeof *rs->redact);
-    if (!(rs->ac = ac_new()) || !rs->lit_rule || !rs->lit_len || !rs->always || !rs->redact)
+    if (!(rs->ac = ac_new()) || !(rs->redact_ac = ac_new()) || !rs->lit_rule || !rs->lit_len ||
+        !rs->always || !rs->redact)
         return -1;
     for (size_t r = 0; r < rs->n; r++) {
         const struct literal_info *li = &ld->lits[r];
         if (rs->rules[r].placeholder) {
+            if (add_redact_literals(rs, li, rs->nredact) < 0)
+                return -1;
             rs->redact[rs->nredact++] = r;
             continue;
         }
@@ -913,7 +949,7 @@ static int build_prefilter(struct loader *ld, struct ruleset *rs)
         rs->lit_rule[rs->nlits] = BYPASS;
         rs->lit_len[rs->nlits++] = (uint8_t)strlen(tricky[k]);
     }
-    return ac_build(rs->ac);
+    return ac_build(rs->ac) < 0 || ac_build(rs->redact_ac) < 0 ? -1 : 0;
 }
 
 /* The first field a rule looks at, where its examples go. */
