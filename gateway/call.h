@@ -18,6 +18,7 @@
 #include "http.h"
 #include "jdoc.h"
 #include "metrics.h"
+#include "pwcheck.h"
 #include "report.h"
 #include "rules.h"
 #include "store.h"
@@ -32,6 +33,7 @@ struct api {
     struct store *store;
     struct rules_live *rules;
     struct auditor *auditor;    /* writes decisions one at a time (review.c) */
+    struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (review.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
 };
 
@@ -68,8 +70,10 @@ struct call {
     void *web;                      /* the web pages' state (web.c) */
     int phase;                      /* of a request that takes several store jobs */
     int retries;
-    bool login_ok;
     char user[65];                  /* the reviewer logging in or deciding */
+    char attempt[17];               /* a login's attempt id in logins:<name> */
+    bool login_place;               /* a login holds a place with the password threads */
+    struct pwcheck_task check;      /* a login's password, while the pool verifies it */
     struct http_req *req;           /* the request whose state this is */
     struct call *audit_next;        /* in the auditor's queue */
     char token[CRYPTO_TOKEN_LEN];
@@ -126,6 +130,10 @@ void status_lookup(struct call *call, struct http_req *req, const char *secret);
  * 8 decision category, 9 decided_at. */
 int status_access(const struct call *call, const struct store_reply *r);
 
+/* The client's address: the peer, or what the configured trusted_proxy says it forwards for
+ * (api.c). */
+void client_address(const struct api *api, struct http_req *req, char out[64]);
+
 /* Reads the store's answers into the request's items and answers (web_report_done for the
  * web form). */
 void reports_finish(struct call *call, struct http_req *req);
@@ -145,6 +153,7 @@ void web_error_page(struct http_req *req, int status, const char *message);
 /* The handlers of review.c; each answers, or suspends with a store job whose answer goes to
  * review_resume. */
 void review_session(struct call *call, struct http_req *req);
+void review_signout(struct call *call, struct http_req *req);
 void review_claim(struct call *call, struct http_req *req);
 void review_lease(struct call *call, struct http_req *req);
 void review_decision(struct call *call, struct http_req *req);
