@@ -823,8 +823,8 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_STATUS: handle_status(call, req); break;
     case ROUTE_READYZ: handle_ready(call, req); break;
     case ROUTE_METRICS: handle_metrics(call, req); break;
-    case ROUTE_SESSION: review_session(call, req); break;
-    case ROUTE_SIGNOUT: review_signout(call, req); break;
+    case ROUTE_SESSION: session_login(call, req); break;
+    case ROUTE_SIGNOUT: session_signout(call, req); break;
     case ROUTE_CLAIM: review_claim(call, req); break;
     case ROUTE_RENEW:
     case ROUTE_RELEASE:
@@ -860,6 +860,8 @@ static void on_resume(struct http_req *req, void *arg)
     case ROUTE_METRICS: finish_metrics(call, req); break;
     case ROUTE_WEB_REPORT:
     case ROUTE_WEB_STATUS: web_resume(call, req); break;
+    case ROUTE_SESSION:
+    case ROUTE_SIGNOUT: session_resume(call, req); break;
     default: review_resume(call, req); break;
     }
 }
