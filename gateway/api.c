@@ -754,6 +754,7 @@ static const struct route_def route_defs[] = {
     {ROUTE_HEALTHZ, "/healthz", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_READYZ, "/readyz", "GET", BODY_NONE, AUTH_ANY},
     {ROUTE_SESSION, "/api/v1/session", "POST", BODY_JSON, AUTH_ANY},
+    {ROUTE_SIGNOUT, "/api/v1/session", "DELETE", BODY_NONE, AUTH_SESSION},
     {ROUTE_CLAIM, "/api/v1/review/claim", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
     {ROUTE_RENEW, CASES "/renew", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
     {ROUTE_RELEASE, CASES "/release", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
@@ -790,12 +791,42 @@ static bool path_match(const char *pattern, const char *path, char ids[2][64])
     return *path == '\0';
 }
 
-static const struct route_def *route_match(const char *path, char ids[2][64])
+static bool method_ok(const struct route_def *d, const char *method);
+
+/* The first route whose pattern matches path, or the route of the same pattern that takes
+ * method when there are several (POST and DELETE /api/v1/session); NULL when none (404). */
+static const struct route_def *route_match(const char *path, const char *method,
+                                           char ids[2][64])
 {
-    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++)
-        if (path_match(route_defs[i].path, path, ids))
-            return &route_defs[i];
+    const size_t n = sizeof route_defs / sizeof route_defs[0];
+    for (size_t i = 0; i < n; i++) {
+        if (!path_match(route_defs[i].path, path, ids))
+            continue;
+        for (size_t j = i; j < n; j++)
+            if (strcmp(route_defs[j].path, route_defs[i].path) == 0 &&
+                method_ok(&route_defs[j], method))
+                return &route_defs[j];
+        return &route_defs[i];
+    }
     return NULL;
+}
+
+/* The Allow header of route d: the methods of every route of its pattern, HEAD after GET. */
+static void allow_methods(const struct route_def *d, char out[64])
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++) {
+        if (strcmp(route_defs[i].path, d->path) != 0)
+            continue;
+        for (const char *m = route_defs[i].method; *m && n < 64;) {
+            int len = (int)strcspn(m, " ");
+            bool get = len == 3 && strncmp(m, "GET", 3) == 0;
+            n += (size_t)snprintf(out + n, 64 - n, "%s%.*s%s", n ? ", " : "", len, m,
+                                  get ? ", HEAD" : "");
+            m += len + (m[len] == ' ');
+        }
+    }
 }
 
 static bool method_ok(const struct route_def *d, const char *method)
@@ -853,7 +884,7 @@ static long on_begin(struct http_req *req, void *arg)
     if (!call)
         return -1;
     char ids[2][64] = {"", ""};
-    const struct route_def *d = route_match(http_path(req), ids);
+    const struct route_def *d = route_match(http_path(req), http_method(req), ids);
     memcpy(call->path_id, ids[0], sizeof call->path_id);
     memcpy(call->path_id2, ids[1], sizeof call->path_id2);
     if (!d) {
@@ -862,9 +893,9 @@ static long on_begin(struct http_req *req, void *arg)
     }
     call->route = d->route;
     if (!method_ok(d, http_method(req))) {
-        http_add_header(req, "Allow", strcmp(d->method, "GET") == 0        ? "GET, HEAD"
-                                      : strcmp(d->method, "GET POST") == 0 ? "GET, HEAD, POST"
-                                                                            : d->method);
+        char allow[64];
+        allow_methods(d, allow);
+        http_add_header(req, "Allow", allow);
         answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
                      NULL);
         return -1;
@@ -899,7 +930,8 @@ static void on_handle(struct http_req *req, void *arg)
     case ROUTE_STATUS: handle_status(call, req); break;
     case ROUTE_READYZ: handle_ready(call, req); break;
     case ROUTE_METRICS: handle_metrics(call, req); break;
-    case ROUTE_SESSION: review_session(call, req); break;
+    case ROUTE_SESSION: session_login(call, req); break;
+    case ROUTE_SIGNOUT: session_signout(call, req); break;
     case ROUTE_CLAIM: review_claim(call, req); break;
     case ROUTE_RENEW:
     case ROUTE_RELEASE:
@@ -935,6 +967,8 @@ static void on_resume(struct http_req *req, void *arg)
     case ROUTE_METRICS: finish_metrics(call, req); break;
     case ROUTE_WEB_REPORT:
     case ROUTE_WEB_STATUS: web_resume(call, req); break;
+    case ROUTE_SESSION:
+    case ROUTE_SIGNOUT: session_resume(call, req); break;
     default: review_resume(call, req); break;
     }
 }
@@ -945,6 +979,8 @@ static void on_done(struct http_req *req, void *arg, int status, double seconds)
     metrics_request(call ? call->route : ROUTE_OTHER, status, seconds);
     if (!call)
         return;
+    if (call->login_place)   /* a login that ended before Redis answered it */
+        pwcheck_cancel(call->api->pwcheck);
     web_free(call);
     store_job_free(call->job);
     jdoc_free(call->doc);
@@ -964,7 +1000,8 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->rules = rules;
     render_categories(&api->categories);
     api->auditor = auditor_new(store, keys);
-    if (api->categories.oom || !api->auditor) {
+    api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);
+    if (api->categories.oom || !api->auditor || !api->pwcheck) {
         api_free(api);
         return NULL;
     }
@@ -976,6 +1013,7 @@ void api_free(struct api *api)
     if (!api)
         return;
     auditor_free(api->auditor);
+    pwcheck_free(api->pwcheck);
     buf_free(&api->categories);
     free(api);
 }

@@ -1,6 +1,7 @@
 /* call — the state of one request and the answers, shared by the gateway's handler files:
- * api.c (routing, reports in and out, operations) and review.c (reviewers and the platforms'
- * decisions feed). Not a public interface: only gateway/ includes it.
+ * api.c (routing, reports in and out, operations), session.c (reviewers' logins) and
+ * review.c (reviewers and the platforms' decisions feed). Not a public interface: only
+ * gateway/ includes it.
  *
  * Per-request state has one owner and one place where it dies: a struct call is made in the
  * route's begin callback and freed in its done callback (api.c).
@@ -18,6 +19,7 @@
 #include "http.h"
 #include "jdoc.h"
 #include "metrics.h"
+#include "pwcheck.h"
 #include "report.h"
 #include "rules.h"
 #include "store.h"
@@ -32,6 +34,7 @@ struct api {
     struct store *store;
     struct rules_live *rules;
     struct auditor *auditor;    /* writes decisions one at a time (review.c) */
+    struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
 };
 
@@ -72,8 +75,10 @@ struct call {
     void *web;                      /* the web pages' state (web.c) */
     int phase;                      /* of a request that takes several store jobs */
     int retries;
-    bool login_ok;
     char user[65];                  /* the reviewer logging in or deciding */
+    char attempt[17];               /* a login's attempt id in logins:<name> */
+    bool login_place;               /* a login holds a place with the password threads */
+    struct pwcheck_task check;      /* a login's password, while the pool verifies it */
     struct http_req *req;           /* the request whose state this is */
     struct call *audit_next;        /* in the auditor's queue */
     char token[CRYPTO_TOKEN_LEN];
@@ -153,7 +158,6 @@ void web_error_page(struct http_req *req, int status, const char *message);
 
 /* The handlers of review.c; each answers, or suspends with a store job whose answer goes to
  * review_resume. */
-void review_session(struct call *call, struct http_req *req);
 void review_claim(struct call *call, struct http_req *req);
 void review_lease(struct call *call, struct http_req *req);
 void review_decision(struct call *call, struct http_req *req);
@@ -161,6 +165,12 @@ void review_queues(struct call *call, struct http_req *req);
 void review_feed(struct call *call, struct http_req *req);
 void review_evidence(struct call *call, struct http_req *req);
 void review_resume(struct call *call, struct http_req *req);
+
+/* Reviewers' logins and sign-outs (session.c): each answers, or suspends until the store or
+ * the password threads are done, then goes on in session_resume. */
+void session_login(struct call *call, struct http_req *req);
+void session_signout(struct call *call, struct http_req *req);
+void session_resume(struct call *call, struct http_req *req);
 
 /* The thread that writes decisions to the audit chain, one at a time (review.c). Returns NULL
  * when out of memory or threads; free stops it after the decisions queued. Accepts NULL. */

@@ -5,7 +5,8 @@
 
 static const char *route_names[ROUTE_COUNT] = {
     "/api/v1/reports", "/api/v1/reports/batch", "/api/v1/reports/{id}", "/api/v1/categories",
-    "/healthz", "/readyz", "/metrics", "/api/v1/session", "/api/v1/review/claim",
+    "/healthz", "/readyz", "/metrics", "/api/v1/session", "DELETE /api/v1/session",
+    "/api/v1/review/claim",
     "/api/v1/review/cases/{case}/renew", "/api/v1/review/cases/{case}/release",
     "/api/v1/review/cases/{case}/decision", "/api/v1/review/cases/{case}/break",
     "/api/v1/review/queues", "/api/v1/decisions", "/api/v1/review/cases/{case}/evidence/{id}",
@@ -35,6 +36,7 @@ static const struct {
     {"jubao_review_lease_conflicts_total", "Renewals, releases and decisions refused with 409."},
     {"jubao_audit_retries_total", "Decisions hashed again because another got into the audit chain first."},
     {"jubao_status_rate_limited_total", "Status lookups refused with 429."},
+    {"jubao_password_checks_total", "Passwords verified with Argon2id (logins that got past the limits)."},
 };
 
 void metrics_request(enum route route, int status, double seconds)

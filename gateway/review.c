@@ -1,5 +1,5 @@
-/* review — reviewers' sessions, the review calls of API.md (claim, renew, release, decision)
- * with the supervisors' queues and lease breaking, and the platforms' decisions feed.
+/* review — the review calls of API.md (claim, renew, release, decision) with the
+ * supervisors' queues and lease breaking, and the platforms' decisions feed.
  *
  * Every call is one Redis Function that first checks the session (lib/functions.lua), so
  * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
@@ -23,9 +23,6 @@
 #include "schema.h"
 #include "text.h"
 
-#define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
-#define LOGIN_MAX_FAILURES 10      /* failed logins per reviewer name ... */
-#define LOGIN_FAILURE_WINDOW 900   /* ... in this many seconds, then 429 */
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
 #define NOTE_MAX 2000              /* characters of a decision's note */
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
@@ -82,108 +79,6 @@ static void session_key(const struct call *call, char out[128])
 static void lease_iso(struct call *call, const char *ms)
 {
     isotime_format((time_t)(atoll(ms) / 1000), call->iso);
-}
-
-/* ---- sessions ------------------------------------------------------------------------ */
-
-/* Checks {"user": …, "password": …}. Returns 0, or -1 having answered. */
-static int session_body(struct call *call, struct http_req *req)
-{
-    static const char name_chars[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
-    static const char *const names[] = {"user", "password"};
-    if (only_fields(call, req, names, 2) < 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        const struct jdoc *v = jdoc_get(call->doc, names[i]);
-        size_t n = 0;
-        if (!v || !jdoc_string(v, &n) || n == 0) {
-            answer_error(req, 400, v ? "wrong_type" : "missing_field",
-                         i ? "password must be a non-empty string" : "user must be a non-empty string",
-                         names[i]);
-            return -1;
-        }
-        if (n > (i ? 1024u : 64u)) {
-            answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
-                                                 : "user is longer than 64 bytes", names[i]);
-            return -1;
-        }
-    }
-    size_t ulen;
-    const char *user = jdoc_string(jdoc_get(call->doc, "user"), &ulen);
-    /* a name no reviewer can have is checked like a wrong password, so as to tell nothing */
-    snprintf(call->user, sizeof call->user, "%.*s",
-             strspn(user, name_chars) == ulen ? (int)ulen : 0, user);
-    return 0;
-}
-
-/* POST /api/v1/session: first reads the reviewer and the count of recent failures. */
-void review_session(struct call *call, struct http_req *req)
-{
-    char k_rev[128], k_fail[128];
-    if (take_json_object(call, req, false) < 0 || session_body(call, req) < 0)
-        return;
-    schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
-    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
-    const char *args[] = {"FCALL", "jb_login", "2", k_rev, k_fail};
-    if (job_begin(call, req, args, 5) < 0)
-        return;
-    call->phase = 1;
-    job_send(call, req);
-}
-
-/* Verifies the password (Argon2id, on this thread) and records the session or the failure. */
-static void session_verify(struct call *call, struct http_req *req, const struct store_reply *r)
-{
-    if (store_reply_count(r) < 5) {
-        answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
-        return;
-    }
-    if (atol(AT(r, 3)) >= LOGIN_MAX_FAILURES) {
-        answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again later",
-                           NULL, atol(AT(r, 4)) > 0 ? atol(AT(r, 4)) : 1);
-        return;
-    }
-    size_t pwlen;
-    const char *pw = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
-    bool known = call->user[0] && *AT(r, 0);
-    call->login_ok = crypto_password_verify(known ? AT(r, 0) : NULL, pw, pwlen) &&
-                     strcmp(AT(r, 2), "0") == 0;
-    char role[16], k_fail[128], k_sess[128], hash[CRYPTO_HEX_LEN];
-    snprintf(role, sizeof role, "%s", AT(r, 1));
-    crypto_random_token(call->token);
-    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
-    schema_key(k_fail, sizeof k_fail, "loginfail", call->user[0] ? call->user : "-");
-    schema_key(k_sess, sizeof k_sess, "session", hash);
-    isotime_format(time(NULL) + SESSION_TTL, call->iso);
-    const char *args[] = {"FCALL", "jb_login_done", "2", k_fail, k_sess,
-                          call->login_ok ? "1" : "0", call->user, role};
-    if (job_begin(call, req, args, 8) < 0)
-        return;
-    store_job_argll(call->job, SESSION_TTL);
-    store_job_argstr(call->job, call->iso);
-    store_job_argll(call->job, LOGIN_FAILURE_WINDOW);
-    call->phase = 2;
-    job_send(call, req);
-}
-
-static void finish_session(struct call *call, struct http_req *req, const struct store_reply *r)
-{
-    if (call->phase == 1) {
-        session_verify(call, req, r);
-        return;
-    }
-    if (!call->login_ok) {
-        answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
-        return;
-    }
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "token", call->token);
-    buf_json_kv(&b, "expires_at", call->iso);
-    buf_puts(&b, "}");
-    http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
 }
 
 /* ---- claim --------------------------------------------------------------------------- */
@@ -776,7 +671,6 @@ void review_resume(struct call *call, struct http_req *req)
     if (!r)
         return;
     switch (call->route) {
-    case ROUTE_SESSION: finish_session(call, req, r); break;
     case ROUTE_CLAIM: finish_claim(call, req, r); break;
     case ROUTE_RENEW:
     case ROUTE_RELEASE:

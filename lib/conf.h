@@ -44,6 +44,10 @@ struct conf {
     long rate_status_anon_window;
     long rate_status_platform; /* status lookups per window, per platform key */
     long rate_status_platform_window;
+    long login_threads;        /* threads that verify passwords (Argon2id, 64 MiB each) */
+    long login_queue;          /* logins waiting for one of them at most; then 503 */
+    long login_rate;           /* logins per window, per client address */
+    long login_rate_window;    /* seconds */
     long idempotency_ttl;      /* seconds an Idempotency-Key is remembered */
     long retention_days;
     long evidence_max;         /* bytes */

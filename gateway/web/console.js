@@ -580,18 +580,23 @@
     refreshQueues();
   }
 
+  /* Sign out (reason empty) gives a held case back, then ends the session on the server
+     (DELETE /api/v1/session), so that the token is worthless at once, wherever a copy of it
+     is. A session that ended already (reason given) needs neither. */
   function logout(reason) {
     const held = current;
     const tok = token();
-    if (held && tok && !reason) {
-      /* Give the case back rather than leave it locked until the lease runs out. */
-      fetch(casePath(held.case, 'release'), {
-        method: 'POST', keepalive: true, cache: 'no-store', credentials: 'omit',
-        headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' }, body: '{}',
-      }).catch(() => {});
-    }
     setToken(null);
     showLogin(reason || '');
+    if (!tok || reason) return;
+    const send = (method, path, body) => fetch(path, {
+      method: method, keepalive: true, cache: 'no-store', credentials: 'omit', body: body,
+      headers: body === undefined ? { Authorization: 'Bearer ' + tok }
+        : { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' },
+    }).catch(() => {});
+    /* the release first: it needs the session that the DELETE ends */
+    const released = held ? send('POST', casePath(held.case, 'release'), '{}') : Promise.resolve();
+    released.then(() => send('DELETE', '/api/v1/session'));
   }
 
   /* 401 anywhere: back to the login form. */

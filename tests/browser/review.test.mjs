@@ -43,12 +43,19 @@ describe('the reviewer console', () => {
     await waitUntil(async () => (await text(page, '#message')).length > 0,
                     { what: '#message after a refused claim' });
     assert.ok(!(await page.locator('#case').isVisible()), 'no #case');
-    // the session survives a reload (sessionStorage), and logout ends it
+    // the session survives a reload (sessionStorage), and logout ends it, on the server too:
+    // a copy of the token is refused at once
     await page.reload();
     await page.locator('#console').waitFor({ state: 'visible', timeout: 10000 });
+    const token = await page.evaluate(() => sessionStorage.getItem('jubao.token'));
+    const queues = () => suite.stack.get('/api/v1/review/queues',
+                                         { headers: { Authorization: 'Bearer ' + token } });
+    assert.equal((await queues()).status, 403, 'the token works before logout');
     await page.click('#logout-button');
     await page.locator('#login-form').waitFor({ state: 'visible', timeout: 10000 });
     assert.ok(!(await page.locator('#console').isVisible()), '#console hidden after logout');
+    await waitUntil(async () => (await queues()).status === 401,
+                    { timeout: 5000, what: 'the token refused after logout' });
     await page.reload();
     await page.locator('#login-form').waitFor({ state: 'visible', timeout: 10000 });
     assert.deepEqual(consoleErrors, []);

@@ -22,7 +22,8 @@ static const char *const option_names[] = {
     "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
     "rate_anon_window", "rate_platform", "rate_platform_window", "rate_status_anon",
-    "rate_status_anon_window", "rate_status_platform", "rate_status_platform_window", "idempotency_ttl",
+    "rate_status_anon_window", "rate_status_platform", "rate_status_platform_window",
+    "login_threads", "login_queue", "login_rate", "login_rate_window", "idempotency_ttl",
     "retention_days", "evidence_max", "evidence_max_pixels", "pow_bits", "pow_extra",
     "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
     "worker_max_deliveries",
@@ -129,6 +130,10 @@ static void test_defaults(void **state)
     assert_int_equal(c->rate_status_anon_window, 600);
     assert_int_equal(c->rate_status_platform, 6000);
     assert_int_equal(c->rate_status_platform_window, 60);
+    assert_int_equal(c->login_threads, 1);
+    assert_int_equal(c->login_queue, 64);
+    assert_int_equal(c->login_rate, 20);
+    assert_int_equal(c->login_rate_window, 300);
     assert_int_equal(c->idempotency_ttl, 86400);
     assert_int_equal(c->retention_days, 365);
     assert_int_equal(c->evidence_max, 5242880);
@@ -244,6 +249,11 @@ static void test_error_out_of_bounds(void **state)
     expect_file_error(f, "threads = -1\n", 1, "from 1 to 64");
     expect_file_error(f, "json_depth_max = 1\n", 1, "json_depth_max");
     expect_file_error(f, "rate_limit = 2\n", 1, "from 0 to 1");
+    expect_file_error(f, "login_threads = 0\n", 1,
+                      "login_threads: \"0\" is not a whole number from 1 to 16");
+    expect_file_error(f, "login_threads = 17\n", 1, "from 1 to 16");
+    expect_file_error(f, "login_queue = 4097\n", 1, "from 0 to 4096");
+    expect_file_error(f, "login_rate = 0\n", 1, "login_rate");
 }
 
 static void test_error_missing_equals(void **state)
