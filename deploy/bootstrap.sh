@@ -15,6 +15,8 @@ pkgs=(
   redis-server redis-tools
   # test
   libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis
+  # fuzz targets (tests/fuzz): clang's libFuzzer with ASan + UBSan
+  clang libclang-rt-14-dev
   # browser tests (tests/browser): Debian's Chromium driven by playwright-core on node
   chromium fonts-noto-cjk nodejs npm
 )
