@@ -35,7 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (root) {
         FUZZ_CHECK(jdoc_type(root) == JDOC_OBJECT);
         validate(root);
+        /* as api.c does: a batch is an array (jdoc_at of an object is NULL) */
         const struct jdoc *batch = jdoc_get(root, "reports");
+        if (batch && jdoc_type(batch) != JDOC_ARRAY)
+            batch = NULL;
         for (size_t i = 0; batch && i < jdoc_size(batch) && i < 64; i++)
             validate(jdoc_at(batch, i));
         jdoc_free(root);
