@@ -6,6 +6,8 @@
 #   make bench      the load benchmark against nginx and redis-benchmark, then the worker
 #                   and review benchmark (docs/BENCHMARKS.md)
 #   make bench-rules  the rule engine against the naive PCRE2 loop and Vectorscan
+#   make fuzz       the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, build-fuzz/),
+#                   FUZZ_TIME seconds each (300); `make test` runs them 12 s each
 
 BUILD    ?= build
 CC       ?= gcc
@@ -33,9 +35,23 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROGS    := $(BUILD)/jubao-gateway $(BUILD)/jubao-worker $(BUILD)/jubao-admin $(BUILD)/jubao-rules
 
+# Fuzz targets: clang's libFuzzer over the same objects, instrumented for coverage and
+# sanitizers, built into build-fuzz/ by fuzz-build; fuzz-run gives each FUZZ_TIME seconds on
+# its seed corpus (tests/fuzz/corpus/<target>, read only) plus what it found before
+# (build-fuzz/fuzz/corpus/<target>); a crash, leak, sanitizer report or failed check stops it
+# with the input in build-fuzz/fuzz/crash-<target>-*.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_TIME ?= 300
+FUZZ_OPTS := -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
+FUZZ_MAKE := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+             OPT="-O1 -g -fno-omit-frame-pointer" \
+             SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+
 PREFIX   ?= /usr/local
 
-.PHONY: all run test unit integration browser asan bench bench-rules bootstrap clean check-config install
+.PHONY: all run test unit integration browser asan fuzz fuzz-build fuzz-run bench bench-rules \
+        bootstrap clean check-config install
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
@@ -72,6 +88,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_O
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJ) $(RULES_OBJ) \
+                 $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ \
+	  $(LDFLAGS) $(LDLIBS)
+
 bootstrap:
 	@deploy/bootstrap.sh
 
@@ -96,6 +118,20 @@ browser: $(PROGS)
 
 test: bootstrap
 	@$(MAKE) --no-print-directory unit integration browser
+	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=12
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz-run: fuzz-build
+	@set -e; for t in $(FUZZ_BIN); do n=$$(basename $$t); echo "== $$n ($(FUZZ_TIME) s)"; \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+	  $$t $(FUZZ_OPTS) -max_total_time=$(FUZZ_TIME) -artifact_prefix=$(BUILD)/fuzz/crash-$$n- \
+	    $(BUILD)/fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz/$$n.log \
+	    || { tail -60 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/$$n.log; done
+
+fuzz: bootstrap
+	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=$(FUZZ_TIME)
 
 asan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -121,4 +157,4 @@ install: all
 	  $(BUILD)/jubao-gateway --config-example > $(DESTDIR)/etc/jubao/jubao.conf
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

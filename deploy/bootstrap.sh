@@ -17,6 +17,8 @@ pkgs=(
   # test
   libcmocka-dev curl ca-certificates python3 python3-pytest python3-requests python3-redis faketime
   python3-pil
+  # fuzz targets (tests/fuzz): clang's libFuzzer with ASan + UBSan
+  clang libclang-rt-14-dev
   # browser tests (tests/browser): Debian's Chromium driven by playwright-core on node
   chromium fonts-noto-cjk nodejs npm
 )

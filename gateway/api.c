@@ -12,6 +12,7 @@
 #include "jdoc.h"
 #include "log.h"
 #include "metrics.h"
+#include "path.h"
 #include "report.h"
 #include "schema.h"
 #include "text.h"
@@ -770,26 +771,6 @@ static const struct route_def route_defs[] = {
     {ROUTE_ASSET, "/assets/*", "GET", BODY_NONE, AUTH_ANY},
 };
 #undef CASES
-
-/* True when path matches pattern; the segments that the '*'s stand for go to ids ("" when
- * one is longer than an id can hold, which no valid id is). */
-static bool path_match(const char *pattern, const char *path, char ids[2][64])
-{
-    int k = 0;
-    while (*pattern) {
-        if (*pattern == '*') {
-            size_t n = strcspn(path, "/");
-            if (n == 0 || k == 2)
-                return false;
-            snprintf(ids[k++], 64, "%.*s", n < 64 ? (int)n : 0, path);
-            path += n;
-            pattern++;
-        } else if (*pattern++ != *path++) {
-            return false;
-        }
-    }
-    return *path == '\0';
-}
 
 static bool method_ok(const struct route_def *d, const char *method);
 

@@ -39,6 +39,9 @@ static int add(struct form *f, const char *name, size_t nlen, const char *v, siz
 {
     if (nlen == 0 || nlen >= sizeof f->fields[0].name)
         return fail(err, errlen, "a field name is empty or longer than 31 bytes");
+    /* "url%00x" would read as "url": a second url past the check for names given twice */
+    if (memchr(name, '\0', nlen))
+        return fail(err, errlen, "a field name holds a NUL byte");
     if (f->n == FORM_MAX_FIELDS)
         return fail(err, errlen, "more than %d fields", FORM_MAX_FIELDS);
     struct form_field *x = &f->fields[f->n];
@@ -196,6 +199,8 @@ static int parse_multipart(struct form *f, const char *ct, const char *body, siz
         if (!hend || hend - p > FORM_MAX_HEADERS)
             return fail(err, errlen, "a multipart part's headers are missing or too long");
         size_t hlen = (size_t)(hend - p) + 2, dvlen;
+        if (memchr(p, '\0', hlen))   /* it would cut a name or filename short unseen */
+            return fail(err, errlen, "a multipart part's headers hold a NUL byte");
         const char *cd = part_header(p, hlen, "Content-Disposition", &dvlen);
         char name[64] = "", filename[sizeof f->fields[0].filename] = "";
         if (!cd || !header_param(cd, dvlen, "name", name, sizeof name))

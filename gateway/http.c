@@ -462,7 +462,9 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* fmt is libmicrohttpd's own (the attribute tells clang, which otherwise refuses it). */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                           va_list ap)
 {
     (void)cls;
     char msg[512];

@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "call.h"
 #include "category.h"
+#include "cursor.h"
 #include "log.h"
 #include "report.h"
 #include "schema.h"
@@ -588,25 +589,17 @@ void review_render_stats(struct buf *b, const struct store_reply *s)
 
 /* ---- the platforms' decisions feed --------------------------------------------------- */
 
-/* True when s is "0" or a stream id "ms-seq". */
-static bool cursor_valid(const char *s)
-{
-    size_t a = strspn(s, "0123456789");
-    if (strcmp(s, "0") == 0)
-        return true;
-    if (a == 0 || a > 20 || s[a] != '-')
-        return false;
-    size_t b = strspn(s + a + 1, "0123456789");
-    return b > 0 && b <= 20 && s[a + 1 + b] == '\0';
-}
-
-/* GET /api/v1/decisions?after=CURSOR&limit=N */
+/* GET /api/v1/decisions?after=CURSOR&limit=N. The cursor, as given (it is canonical), is
+ * kept in call->path_id (the feed has no path id) to be the answer's next when nothing new
+ * follows it. */
 void review_feed(struct call *call, struct http_req *req)
 {
+    _Static_assert(CURSOR_LEN <= sizeof call->path_id, "a cursor fits in path_id");
     const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
     if (!after || !*after)
         after = "0";
-    if (!cursor_valid(after)) {
+    struct cursor cur;
+    if (!cursor_parse(after, &cur)) {
         answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
                      "after");
         return;
@@ -620,11 +613,11 @@ void review_feed(struct call *call, struct http_req *req)
             return;
         }
     }
-    snprintf(call->path_id, sizeof call->path_id, "%s", strcmp(after, "0") ? after : "0-0");
-    snprintf(call->iso, sizeof call->iso, "%s", after);
-    char k_key[128];
+    snprintf(call->path_id, sizeof call->path_id, "%s", after);
+    char start[CURSOR_LEN], k_key[128];
+    cursor_successor(&cur, start);   /* "" after the largest id: nothing to read */
     schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
-    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, call->path_id};
+    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, start};
     if (job_begin(call, req, args, 6) < 0)
         return;
     store_job_argll(call->job, n);
@@ -645,7 +638,7 @@ static void finish_feed(struct call *call, struct http_req *req, const struct st
                                            {"decided_at", "decided_at"},
                                            {"platform_ref", "platform_ref"}};
     struct buf b = {0};
-    const char *next = call->iso;
+    const char *next = call->path_id;
     buf_puts(&b, "{\"decisions\":[");
     for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
         const struct store_reply *f = store_reply_at(r, i + 1);

@@ -647,13 +647,15 @@ local function jb_decide(keys, args)
   return {'ok', category}
 end
 
---[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 after (a stream id)  3 count
+--[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 start (the first stream id to read, or ''
+when no id can follow the cursor)  3 count
 Returns {'unauthorized'} | {'ok', id, fields, id, fields, ...} of the key's platform. ]]
 local function jb_feed(keys, args)
   local k = redis.call('HMGET', keys[1], 'name', 'revoked')
   if not k[1] or k[2] == '1' then return {'unauthorized'} end
   local out = {'ok'}
-  for _, e in ipairs(redis.call('XRANGE', args[1] .. 'decisions:' .. k[1], '(' .. args[2], '+',
+  if args[2] == '' then return out end
+  for _, e in ipairs(redis.call('XRANGE', args[1] .. 'decisions:' .. k[1], args[2], '+',
       'COUNT', tonumber(args[3]))) do
     out[#out + 1] = e[1]; out[#out + 1] = e[2]
   end

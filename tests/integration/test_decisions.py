@@ -262,3 +262,37 @@ def test_metrics_count_decisions(redis_factory, gateway, worker):
         verdict, category = plan[c]
         assert a.decide(c, verdict, category).status_code == 200
     assert counts() == {"actioned": 2, "no_violation": 1, "escalate": 1}
+
+
+U64_MAX = "18446744073709551615"
+
+
+def test_feed_refuses_cursors_past_stream_ids(gateway):
+    """A part of a cursor past 2^64 - 1 is no stream id: 400 invalid_cursor, not a 503 from
+    Redis (and no log line about the store)."""
+    g = gateway()
+    key = g.apikey()
+    before = g.log_text()
+    for bad in ("18446744073709551616-0", "0-18446744073709551616", "99999999999999999999-1",
+                U64_MAX + "0-0", "1-" + "9" * 21, "007-1", "+1-1", "1-+1", "1-", "-"):
+        assert_error(feed(g, key, after=bad), 400, "invalid_cursor", "after")
+    assert g.log_text() == before
+
+
+def test_feed_reads_on_from_any_stream_id_and_echoes_it_whole(redis_factory, gateway, worker):
+    """Every stream id up to the largest is a cursor; with nothing after it, next is that
+    cursor, all 41 characters of it."""
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    key = g.apikey()
+    rep = report(g, unique_url("feed-edge"), "fraud", key=key)
+    wait_queued(r, {rep["case"]})
+    review_all(Reviewer(g), {rep["case"]: ("actioned", "fraud")})
+    [e] = feed_ok(g, key)["decisions"]
+    assert e["id"] == rep["id"]
+    ms, seq = e["cursor"].split("-")
+    for after in ("0-0", "1-" + U64_MAX, "%d-%s" % (int(ms) - 1, U64_MAX)):
+        assert [x["id"] for x in feed_ok(g, key, after=after)["decisions"]] == [rep["id"]]
+    for after in ("18446744073709551614-" + U64_MAX, U64_MAX + "-" + U64_MAX, U64_MAX + "-0",
+                  e["cursor"], "%s-%d" % (ms, int(seq) + 1)):
+        page = feed_ok(g, key, after=after)
+        assert (page["decisions"], page["next"]) == ([], after), page

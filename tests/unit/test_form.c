@@ -54,6 +54,25 @@ static void test_urlencoded_refusals(void **state)
     assert_int_equal(parse(&f, "text/plain", "a=1", 3, err), -1);
 }
 
+/* Found by tests/fuzz/fuzz_form: a NUL in a name cut it short, so that "%00=x" was a field
+ * with an empty name and "url%00x" was read as url. */
+static void test_names_with_nul_refused(void **state)
+{
+    (void)state;
+    struct form f;
+    char err[160];
+    const char *bad[] = {"%00=x", "category=fraud&url%00x=https%3A%2F%2Fa.example%2F"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(&f, "application/x-www-form-urlencoded", bad[i], strlen(bad[i]),
+                               err), -1);
+        assert_contains(err, "NUL");
+        assert_int_equal(f.n, 0);
+    }
+    const char mp[] = B "\r\nContent-Disposition: form-data; name=\"url\0x\"\r\n\r\nv\r\n" B "--";
+    assert_int_equal(parse(&f, MP, mp, sizeof mp - 1, err), -1);
+    assert_contains(err, "NUL");
+}
+
 static void test_multipart_with_a_file(void **state)
 {
     (void)state;
@@ -129,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_urlencoded),
         cmocka_unit_test(test_urlencoded_refusals),
+        cmocka_unit_test(test_names_with_nul_refused),
         cmocka_unit_test(test_multipart_with_a_file),
         cmocka_unit_test(test_multipart_quoted_boundary_and_empty_file),
         cmocka_unit_test(test_multipart_refusals),
