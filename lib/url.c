@@ -252,6 +252,8 @@ static size_t space_len(const char *s, size_t n, bool at_end)
 static void trim_spaces(struct buf *b)
 {
     size_t k, start = 0;
+    if (!b->p)
+        return; /* nothing was added: an empty URL (refused by the caller) */
     while ((k = space_len(b->p, b->len, true)) > 0)
         buf_truncate(b, b->len - k);
     while ((k = space_len(b->p + start, b->len - start, false)) > 0)
