@@ -1,7 +1,7 @@
 /* api — the routes of API.md version 1: reports in, status out, categories, operations
  * (/metrics on a listener of its own).
  *
- * Each report is validated and anonymized here, then written by one call of the jb_report
+ * Each report is validated and anonymized (intake.c), then written by one call of the jb_report
  * Redis Function through the store's pipeline while its connection is suspended; the answer
  * is sent when the store thread resumes it.
  */

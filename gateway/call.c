@@ -148,3 +148,9 @@ int only_fields(struct call *call, struct http_req *req, const char *const *name
     }
     return 0;
 }
+
+int client_pseudonym(const struct call *call, struct http_req *req, time_t when,
+                     char out[CRYPTO_HEX_LEN])
+{
+    return crypto_pseudonym(call->api->keys, http_client(req), when, out);
+}

@@ -1,5 +1,5 @@
 /* call — the state of one request and the answers, shared by the gateway's handler files:
- * api.c (routing, reports in and out, operations), session.c (reviewers' logins) and
+ * api.c (routing, status out, operations), intake.c (reports in), session.c (reviewers' logins) and
  * review.c (reviewers and the platforms' decisions feed). Not a public interface: only
  * gateway/ includes it.
  *
@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "store.h"
 
+#define API_REPORTS "/api/v1/reports"
 #define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 
 struct auditor;
@@ -123,6 +124,14 @@ int take_json_object(struct call *call, struct http_req *req, bool empty_ok);
 /* Checks that every member of call->doc is one of names[0..n). Returns 0, or -1 having
  * answered 400 unknown_field. */
 int only_fields(struct call *call, struct http_req *req, const char *const *names, size_t n);
+
+/* The pseudonym of the client's address (as the routes' begin resolved it) on the UTC day
+ * of when: whom anonymous limits count. Returns 0, or -1 when that day's key is not loaded. */
+int client_pseudonym(const struct call *call, struct http_req *req, time_t when,
+                     char out[CRYPTO_HEX_LEN]);
+
+/* POST /api/v1/reports and /api/v1/reports/batch once the body is in (intake.c). */
+void reports_handle(struct call *call, struct http_req *req);
 
 /* Validates obj as one report (docs/API.md), stores it with the request's evidence, and
  * suspends the request; the answer is made when the store has answered (api.c). */
