@@ -158,14 +158,21 @@ static size_t space_len(const char *s, size_t n, bool at_end)
     return 0;
 }
 
+/* Cuts the spaces (space_len) at the end of b. */
+static void trim_end(struct buf *b)
+{
+    size_t k;
+    while ((k = space_len(b->p, b->len, true)) > 0)
+        buf_truncate(b, b->len - k);
+}
+
 /* Cuts the spaces (space_len) at both ends of b. */
 static void trim_spaces(struct buf *b)
 {
     size_t k, start = 0;
     if (!b->p)
         return; /* nothing was added: an empty URL (refused by the caller) */
-    while ((k = space_len(b->p, b->len, true)) > 0)
-        buf_truncate(b, b->len - k);
+    trim_end(b);
     while ((k = space_len(b->p + start, b->len - start, false)) > 0)
         start += k;
     if (start > 0) {
@@ -192,8 +199,7 @@ static int prepare(struct canon *c, const char *in, size_t len)
     size_t n = hash != NULL ? (size_t)(hash - c->typed.p) : c->typed.len;
     if (n > 0 && buf_add(&c->pre, c->typed.p, n))
         return url_fail(c, "out of memory");
-    while ((n = space_len(c->pre.p, c->pre.len, true)) > 0)
-        buf_truncate(&c->pre, c->pre.len - n);
+    trim_end(&c->pre);
     return c->pre.len > 0 ? 0 : url_fail(c, "empty URL");
 }
 

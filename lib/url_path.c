@@ -64,17 +64,17 @@ static bool is_tracking(const char *s, size_t n)
     return false;
 }
 
-/* Appends to c->query the unescaped query q[0..n) without tracking parameters, escaped.
- * Returns -1 (reason in c->err) when memory ran out. */
-static int filter_query(struct canon *c, const char *q, size_t n)
+/* Appends to out the unescaped query q[0..n) without tracking parameters, escaped. Returns
+ * -1 when memory ran out. */
+static int filter_query(struct buf *out, const char *q, size_t n)
 {
     bool first = true;
     for (size_t i = 0; i <= n;) {
         const char *amp = memchr(q + i, '&', n - i);
         size_t len = amp ? (size_t)(amp - (q + i)) : n - i;
         if (!is_tracking(q + i, len)) {
-            if ((!first && buf_addc(&c->query, '&')) || url_escape_add(&c->query, q + i, len, NULL))
-                return url_fail(c, "out of memory");
+            if ((!first && buf_addc(out, '&')) || url_escape_add(out, q + i, len, NULL))
+                return -1;
             first = false;
         }
         i += len + 1;
@@ -102,7 +102,7 @@ int url_path_query(struct canon *c)
         goto done;
     rc = 0;
     if (q != NULL)
-        rc = filter_query(c, q + 1, r.len - plen - 1);
+        rc = filter_query(&c->query, q + 1, r.len - plen - 1);
 done:
     buf_free(&r);
     buf_free(&p);
