@@ -97,6 +97,20 @@ static void test_literals_give_up_when_unsure(void **state)
     NOLITS("a{,3}bcdef");
 }
 
+/* A class may hold an escaped NUL byte (a pattern is bytes with a length): the reader took the
+ * NUL for one of its escape letters and read past the end of its table (ASan). */
+static void test_literals_class_with_escaped_nul(void **state)
+{
+    (void)state;
+    static const char p[] = "zqx[\\\0]zqx";
+    struct literal_info li;
+    char err[300];
+    assert_int_equal(literal_analyze(p, sizeof p - 1, 0, &li, err, sizeof err), 0);
+    assert_int_equal(li.nlits, 1);
+    assert_int_equal(li.lens[0], 7);
+    assert_memory_equal(li.lits[0], "zqx\0zqx", 7);
+}
+
 static void test_literals_respect_caseless_non_ascii(void **state)
 {
     (void)state;
@@ -294,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_literals_of_simple_patterns),
         cmocka_unit_test(test_literals_give_up_when_unsure),
+        cmocka_unit_test(test_literals_class_with_escaped_nul),
         cmocka_unit_test(test_literals_respect_caseless_non_ascii),
         cmocka_unit_test(test_max_length),
         cmocka_unit_test(test_normalized_mode_rejects_impossible_literals),
