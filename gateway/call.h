@@ -1,6 +1,6 @@
 /* call — the state of one request and the answers, shared by the gateway's handler files:
  * api.c (routing, status out, operations), intake.c (reports in), session.c (reviewers' logins) and
- * review.c (reviewers and the platforms' decisions feed). Not a public interface: only
+ * review.c (reviewers), feed.c (the platforms' decisions feed). Not a public interface: only
  * gateway/ includes it.
  *
  * Per-request state has one owner and one place where it dies: a struct call is made in the
@@ -174,6 +174,12 @@ void review_queues(struct call *call, struct http_req *req);
 void review_feed(struct call *call, struct http_req *req);
 void review_evidence(struct call *call, struct http_req *req);
 void review_resume(struct call *call, struct http_req *req);
+/* Answers the refusals every review Function shares ({'unauthorized'}, {'forbidden'},
+ * {'not_found'}, {'conflict'} as 409 conflict, anything else 503). Returns true when it
+ * answered, false when r is {'ok', ...}. */
+bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict);
+/* The decisions feed (feed.c): review_feed starts it; feed_finish answers jb_feed's reply r. */
+void feed_finish(struct call *call, struct http_req *req, const struct store_reply *r);
 
 /* Reviewers' logins and sign-outs (session.c): each answers, or suspends until the store or
  * the password threads are done, then goes on in session_resume. */

@@ -18,7 +18,6 @@
 #include "audit.h"
 #include "call.h"
 #include "category.h"
-#include "cursor.h"
 #include "log.h"
 #include "report.h"
 #include "schema.h"
@@ -27,7 +26,6 @@
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
 #define NOTE_MAX 2000              /* characters of a decision's note */
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
-#define FEED_LIMIT_MAX 1000
 
 #define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
@@ -43,7 +41,7 @@ static const struct store_reply *first_reply(struct call *call, struct http_req 
 
 /* Answers the refusals every review Function shares ({'unauthorized'}, ...). Returns true
  * when it answered, false when r is {'ok', ...}. */
-static bool answer_refusal(struct http_req *req, const struct store_reply *r, const char *conflict)
+bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict)
 {
     const struct store_reply *kind = store_reply_at(r, 0);
     if (store_reply_is(kind, "ok"))
@@ -153,7 +151,7 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
         http_respond(req, 204, NULL, "", 0);
         return;
     }
-    if (answer_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, r, "lease_not_held"))
         return;
     metrics_add(M_CLAIMS, 1);
     lease_iso(call, AT(r, 2));
@@ -223,7 +221,7 @@ void review_lease(struct call *call, struct http_req *req)
 
 static void finish_lease(struct call *call, struct http_req *req, const struct store_reply *r)
 {
-    if (answer_refusal(req, r, call->route == ROUTE_BREAK ? "not_leased" : "lease_not_held"))
+    if (review_refusal(req, r, call->route == ROUTE_BREAK ? "not_leased" : "lease_not_held"))
         return;
     if (call->route != ROUTE_RENEW) {
         if (call->route == ROUTE_BREAK)
@@ -259,7 +257,7 @@ void review_evidence(struct call *call, struct http_req *req)
 
 static void finish_evidence(struct call *call, struct http_req *req, const struct store_reply *r)
 {
-    if (answer_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, r, "lease_not_held"))
         return;
     size_t len, plain_len;
     const char *box = store_reply_str(store_reply_at(r, 2), &len);
@@ -487,7 +485,7 @@ static void auditor_push(struct auditor *a, struct call *call)
 static void finish_decision(struct call *call, struct http_req *req, const struct store_reply *r)
 {
     if (call->phase == 1) {
-        if (answer_refusal(req, r, "lease_not_held"))
+        if (review_refusal(req, r, "lease_not_held"))
             return;
         snprintf(call->user, sizeof call->user, "%s", AT(r, 1));
         call->phase = 2;
@@ -499,7 +497,7 @@ static void finish_decision(struct call *call, struct http_req *req, const struc
         answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
         return;
     }
-    if (answer_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, r, "lease_not_held"))
         return;
     struct buf b = {0};
     buf_puts(&b, "{");
@@ -527,7 +525,7 @@ void review_queues(struct call *call, struct http_req *req)
 
 static void finish_queues(struct call *call, struct http_req *req, const struct store_reply *r)
 {
-    if (answer_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, r, "lease_not_held"))
         return;
     if (strcmp(AT(r, 2), "supervisor") != 0) {
         answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
@@ -587,77 +585,6 @@ void review_render_stats(struct buf *b, const struct store_reply *s)
     }
 }
 
-/* ---- the platforms' decisions feed --------------------------------------------------- */
-
-/* GET /api/v1/decisions?after=CURSOR&limit=N. The cursor, as given (it is canonical), is
- * kept in call->path_id (the feed has no path id) to be the answer's next when nothing new
- * follows it. */
-void review_feed(struct call *call, struct http_req *req)
-{
-    _Static_assert(CURSOR_LEN <= sizeof call->path_id, "a cursor fits in path_id");
-    const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
-    if (!after || !*after)
-        after = "0";
-    struct cursor cur;
-    if (!cursor_parse(after, &cur)) {
-        answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
-                     "after");
-        return;
-    }
-    long n = 100;
-    if (limit) {
-        size_t digits = strspn(limit, "0123456789");
-        n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
-        if (n < 1 || n > FEED_LIMIT_MAX) {
-            answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000", "limit");
-            return;
-        }
-    }
-    snprintf(call->path_id, sizeof call->path_id, "%s", after);
-    char start[CURSOR_LEN], k_key[128];
-    cursor_successor(&cur, start);   /* "" after the largest id: nothing to read */
-    schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
-    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, start};
-    if (job_begin(call, req, args, 6) < 0)
-        return;
-    store_job_argll(call->job, n);
-    job_send(call, req);
-}
-
-static void finish_feed(struct call *call, struct http_req *req, const struct store_reply *r)
-{
-    if (store_reply_is(store_reply_at(r, 0), "unauthorized")) {
-        http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
-        return;
-    }
-    if (answer_refusal(req, r, "lease_not_held"))
-        return;
-    static const char *const names[][2] = {{"report", "id"}, {"case", "case"},
-                                           {"verdict", "verdict"}, {"category", "category"},
-                                           {"decided_at", "decided_at"},
-                                           {"platform_ref", "platform_ref"}};
-    struct buf b = {0};
-    const char *next = call->path_id;
-    buf_puts(&b, "{\"decisions\":[");
-    for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
-        const struct store_reply *f = store_reply_at(r, i + 1);
-        next = AT(r, i);
-        buf_puts(&b, i > 1 ? ",{" : "{");
-        buf_json_kv(&b, "cursor", next);
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-            for (size_t j = 0; j + 1 < store_reply_count(f); j += 2)
-                if (store_reply_is(store_reply_at(f, j), names[k][0]))
-                    buf_json_kv(&b, names[k][1], AT(f, j + 1));
-        buf_puts(&b, "}");
-    }
-    buf_puts(&b, "]");
-    buf_json_kv(&b, "next", next);
-    buf_puts(&b, "}");
-    http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
-}
-
 void review_resume(struct call *call, struct http_req *req)
 {
     const struct store_reply *r = first_reply(call, req);
@@ -670,7 +597,7 @@ void review_resume(struct call *call, struct http_req *req)
     case ROUTE_BREAK: finish_lease(call, req, r); break;
     case ROUTE_DECISION: finish_decision(call, req, r); break;
     case ROUTE_QUEUES: finish_queues(call, req, r); break;
-    case ROUTE_DECISIONS: finish_feed(call, req, r); break;
+    case ROUTE_DECISIONS: feed_finish(call, req, r); break;
     case ROUTE_EVIDENCE: finish_evidence(call, req, r); break;
     default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
     }

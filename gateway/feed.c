@@ -1,0 +1,80 @@
+/* feed — the platforms' decisions feed, GET /api/v1/decisions?after=CURSOR&limit=N: the
+ * decisions on the reports a platform key filed, read with jb_feed from the key's stream from
+ * the cursor on (cursor.h says what a cursor may be), each entry with its own cursor. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "cursor.h"
+#include "schema.h"
+
+#define FEED_LIMIT_MAX 1000
+
+/* GET /api/v1/decisions?after=CURSOR&limit=N. The cursor, as given (it is canonical), is
+ * kept in call->path_id (the feed has no path id) to be the answer's next when nothing new
+ * follows it. */
+void review_feed(struct call *call, struct http_req *req)
+{
+    _Static_assert(CURSOR_LEN <= sizeof call->path_id, "a cursor fits in path_id");
+    const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
+    if (!after || !*after)
+        after = "0";
+    struct cursor cur;
+    if (!cursor_parse(after, &cur)) {
+        answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
+                     "after");
+        return;
+    }
+    long n = 100;
+    if (limit) {
+        size_t digits = strspn(limit, "0123456789");
+        n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
+        if (n < 1 || n > FEED_LIMIT_MAX) {
+            answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000", "limit");
+            return;
+        }
+    }
+    snprintf(call->path_id, sizeof call->path_id, "%s", after);
+    char start[CURSOR_LEN], k_key[128];
+    cursor_successor(&cur, start);   /* "" after the largest id: nothing to read */
+    schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
+    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, start};
+    if (job_begin(call, req, args, 6) < 0)
+        return;
+    store_job_argll(call->job, n);
+    job_send(call, req);
+}
+
+void feed_finish(struct call *call, struct http_req *req, const struct store_reply *r)
+{
+    if (store_reply_is(store_reply_at(r, 0), "unauthorized")) {
+        http_add_header(req, "WWW-Authenticate", "Bearer");
+        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
+        return;
+    }
+    if (review_refusal(req, r, "lease_not_held"))
+        return;
+    static const char *const names[][2] = {{"report", "id"}, {"case", "case"},
+                                           {"verdict", "verdict"}, {"category", "category"},
+                                           {"decided_at", "decided_at"},
+                                           {"platform_ref", "platform_ref"}};
+    struct buf b = {0};
+    const char *next = call->path_id;
+    buf_puts(&b, "{\"decisions\":[");
+    for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
+        const struct store_reply *f = store_reply_at(r, i + 1);
+        next = store_reply_str(store_reply_at(r, i), NULL);
+        buf_puts(&b, i > 1 ? ",{" : "{");
+        buf_json_kv(&b, "cursor", next);
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            for (size_t j = 0; j + 1 < store_reply_count(f); j += 2)
+                if (store_reply_is(store_reply_at(f, j), names[k][0]))
+                    buf_json_kv(&b, names[k][1], store_reply_str(store_reply_at(f, j + 1), NULL));
+        buf_puts(&b, "}");
+    }
+    buf_puts(&b, "]");
+    buf_json_kv(&b, "next", next);
+    buf_puts(&b, "}");
+    http_add_header(req, "Cache-Control", "no-store");
+    answer_json(req, 200, &b);
+}
