@@ -189,11 +189,10 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 
 /* Checks the framing headers against the body limit. Returns the declared length (0 when
  * none), or -1 having answered. */
-static long long check_framing(struct http_req *req)
+static long long check_framing(struct http_req *req, const struct framing *fr)
 {
     struct http_routes *rt = &req->srv->routes;
-    struct framing f = {0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+    struct framing f = *fr;
     if (f.content_length > 1 || (f.content_length && f.transfer_encoding)) {
         rt->error(req, rt->arg, 400, "bad_framing",
                   "send exactly one Content-Length, or Transfer-Encoding without it");
@@ -218,13 +217,9 @@ static long long check_framing(struct http_req *req)
 }
 
 /* RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request without exactly one Host. */
-static bool host_missing(struct http_req *req, const char *version)
+static bool host_missing(const struct framing *f, const char *version)
 {
-    if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
-        return false;
-    struct framing f = {0};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
-    return !f.host;
+    return strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !f->host;
 }
 
 /* Reserves the body's bytes in the budget before any is read: the declared length, or for a
@@ -326,12 +321,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(req = req_new(srv, conn, url, method)))
             return MHD_NO;
         *con_cls = req;
-        if (host_missing(req, version)) {
+        struct framing f = {0}; /* one pass over the headers for Host and the framing */
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+        if (host_missing(&f, version)) {
             rt->error(req, rt->arg, 400, "bad_request", "an HTTP/1.1 request needs a Host header");
             return MHD_YES;
         }
         req->limit = rt->begin(req, rt->arg);
-        long long declared = req->limit >= 0 && !req->answered ? check_framing(req) : -1;
+        long long declared = req->limit >= 0 && !req->answered ? check_framing(req, &f) : -1;
         if (declared >= 0 && req->limit > 0)
             admit_body(req, declared);
         watch_set(req->watch, req->answered ? WATCH_BUSY : WATCH_BODY,

@@ -152,8 +152,11 @@ void web_error_page(struct http_req *req, int status, const char *message)
     page_html(&b, T(l, M_BACK));
     buf_puts(&b, "</a></p></main>");
     page_end(&b, l);
-    if (status == 503)
-        http_add_header(req, "Retry-After", "2");
+    if (status == 503) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", RETRY_AFTER_SECONDS);
+        http_add_header(req, "Retry-After", n);
+    }
     page_answer(req, status, &b, true);
 }
 
