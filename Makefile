@@ -12,7 +12,7 @@
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc libpcre2-8 \
-            libjpeg libpng libwebpmux libwebp
+            libjpeg libpng libwebpmux libwebp opencc
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wold-style-definition -Wcast-qual -Wpointer-arith -Wvla \
             -Wundef -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference
@@ -21,11 +21,11 @@ SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
             -Ilib -Irules -Iworkers $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
-RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c,$(wildcard rules/*.c)))
+RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c rules/cmd_%.c,$(wildcard rules/*.c)))
 GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c))) \
             $(BUILD)/gen/assets.o
 ASSETS   := $(sort $(wildcard gateway/web/*))
@@ -78,7 +78,9 @@ $(BUILD)/jubao-gateway: $(GW_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 $(BUILD)/jubao-worker: $(BUILD)/workers/main.o $(WK_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 # jubao-rules carries the benchmark, which compares with Vectorscan (libhs).
-$(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o $(RULES_OBJ) $(LIB_OBJ)
+CMD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard rules/cmd_*.c))
+$(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o $(CMD_OBJ) $(RULES_OBJ) \
+                      $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lhs
 $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
