@@ -224,8 +224,8 @@ static void parse_lexicons(struct parser *ps, int line, const char *v)
         for (size_t i = 0; i < n; i++)
             dup |= strcmp(seen[i], t) == 0;
         if (!rulefile_id_ok(t) || dup || n == MAX_RULE_LEXICONS) {
-            rulefile_error(ps, line, "lexicon: '%s' is not a lexicon id, is repeated, or is past the "
-                            "%dth", t, MAX_RULE_LEXICONS);
+            rulefile_error(ps, line, "lexicon: '%s' is not a lexicon id, is repeated, or is "
+                                     "past the %dth", t, MAX_RULE_LEXICONS);
             return;
         }
         seen[n++] = t;
@@ -279,8 +279,9 @@ static void set_key(struct parser *ps, int line, enum key k, const char *v)
     case K_VALIDATE:
         if ((r->validate = pii_find(v, strlen(v))) < 0) {
             r->validate = 0;
-            rulefile_error(ps, line, "validate: unknown check '%s' (mobile_cn, landline_cn, email, id18, "
-                            "id15, luhn, phone_hk, phone_mo, phone_tw, qq, wechat, passport)", v);
+            rulefile_error(ps, line, "validate: unknown check '%s' (mobile_cn, "
+                                     "landline_cn, email, id18, id15, luhn, phone_hk, phone_mo, "
+                                     "phone_tw, qq, wechat, passport)", v);
         }
         break;
     case K_MATCH: rulefile_example_add(ps, &r->ex, &r->nex, line, v, true); break;
@@ -457,9 +458,9 @@ static void parse_line(struct parser *ps, int line, char *raw)
     }
     if (k < 0) {
         rulefile_error(ps, line, "expected 'rule ID' or 'key: value' (or 'lexicon ID', "
-                       "'variants ID'; keys: category, severity, fields, pattern, flags, "
-                       "action, validate, description, match, nomatch, becomes, lexicon, "
-                       "within, min-weight, unless)");
+                                 "'variants ID'; keys: category, severity, fields, pattern, flags, "
+                                 "action, validate, description, match, nomatch, becomes, lexicon, "
+                                 "within, min-weight, unless)");
         return;
     }
     if (!ps->in_rule) {
