@@ -21,7 +21,7 @@ SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
             -Ilib -Irules -Iworkers $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lm
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o

@@ -6,12 +6,15 @@
  *                                                  recall and false hits of the redaction
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
+ *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N] FILE.tsv...
+ *                                                  train a triage model (cmd_train.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "cmd.h"
 #include "log.h"
 #include "rules.h"
 #include "vectors.h"
@@ -24,7 +27,9 @@ static int usage(void)
           "       jubao-rules test FILE|DIR... --text STRING [--field url|title|description]"
           " [--raw]\n"
           "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
-          "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n", stderr);
+          "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n"
+          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
+          " FILE.tsv...\n", stderr);
     return 2;
 }
 
@@ -180,6 +185,8 @@ int main(int argc, char **argv)
         return cmd_test(argc - 2, argv + 2);
     if (strcmp(argv[1], "vectors") == 0)
         return cmd_vectors(argc - 2, argv + 2);
+    if (strcmp(argv[1], "train") == 0)
+        return cmd_train(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     return usage();
