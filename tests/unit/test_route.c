@@ -101,7 +101,7 @@ static void test_rule_pass_on_a_stored_report(void **state)
 {
     (void)state;
     struct route_in in = {"other", "", 0, 1, 1, "http://example.com/x", "",
-                          "代办信用卡 call 13812345678 or mail wang.wei@example.com"};
+                          "代办信用卡 call 13812345678 or mail wang.wei@example.com", ""};
     struct route_out out;
     assert_int_equal(route_case(packs, NULL, &in, &out), 0);
     /* the reviewers' copy is redacted again */
@@ -112,7 +112,7 @@ static void test_rule_pass_on_a_stored_report(void **state)
     assert_in_range(out.band, 0, 3);
     route_out_free(&out);
 
-    struct route_in minors = {"other", "", 0, 1, 1, "http://example.com/y", "", ""};
+    struct route_in minors = {"other", "", 0, 1, 1, "http://example.com/y", "", "", ""};
     minors.category = "minors";
     assert_int_equal(route_case(packs, NULL, &minors, &out), 0);
     assert_int_equal(out.band, 3);
@@ -122,7 +122,7 @@ static void test_rule_pass_on_a_stored_report(void **state)
 static void test_intake_severity_is_kept(void **state)
 {
     (void)state;
-    struct route_in in = {"fraud", "fraud", 3, 1, 1, "http://example.com/z", "", ""};
+    struct route_in in = {"fraud", "fraud", 3, 1, 1, "http://example.com/z", "", "", ""};
     struct route_out out;
     assert_int_equal(route_case(packs, NULL, &in, &out), 0);
     assert_int_equal(out.severity, 3);
