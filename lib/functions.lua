@@ -133,6 +133,7 @@ local function evidence_fits(key, len, budget)
 end
 local function jb_report(keys, args)
   local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
+  args[37] = args[37] or ''   -- callers built before suggestions had scores
   local platform = ''
   if args[11] == '1' then
     local k = redis.call('HMGET', keys[6], 'name', 'revoked')
