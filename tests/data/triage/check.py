@@ -7,7 +7,7 @@ en, valid UTF-8 without control characters, a text that no other row of these fi
 learn*.tsv texts stay under 300 characters. With --corpus DIR (the directory holding the
 public corpus's train.tsv and dev.tsv): rows copied from it (ids not starting with own- or
 learn) come only from the pools whose licence allows it and equal their corpus row, and no text
-we wrote shares a 20-character span with any corpus text.
+we wrote shares a 20-character span with any corpus text or is one.
 
     usage: check.py [--corpus DIR]        exit status 0 when everything holds
 """
@@ -82,16 +82,19 @@ def main(argv):
 
 
 def check_corpus(corpus, rows, problems):
-    ctext, spans = {}, set()
+    ctext, spans, whole = {}, set(), set()
     for name in ('train.tsv', 'dev.tsv'):
         for line in open(os.path.join(corpus, name), encoding='utf-8'):
             f = line.rstrip('\n').split('\t')
             if len(f) == 4:
                 ctext[f[0]] = tuple(f[1:])
+                whole.add(' '.join(f[3].split()))
                 spans.update(f[3][i:i + SPAN] for i in range(max(1, len(f[3]) - SPAN + 1)))
     for path, n, rid, cat, lang, text in rows:
         where = '%s:%d' % (os.path.basename(path), n)
         if rid.startswith(('own-', 'learn')):
+            if ' '.join(text.split()) in whole:
+                problems.append('%s: the text of a corpus row' % where)
             for i in range(max(1, len(text) - SPAN + 1)):
                 if len(text[i:i + SPAN]) == SPAN and text[i:i + SPAN] in spans:
                     problems.append('%s: shares %r with the corpus' % (where, text[i:i + SPAN]))
