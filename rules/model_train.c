@@ -33,7 +33,7 @@
 #define MODEL_MIN_THRESHOLD 0.3
 #define MODEL_SOLVER L2R_LR
 #define MODEL_EPS 0.01
-#define MODEL_C 4.0
+#define MODEL_C 32.0       /* little regularization: held back, 4 recalls 0.04 less */
 
 struct trainset {
     size_t n;
