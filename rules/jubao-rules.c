@@ -6,8 +6,11 @@
  *                                                  recall and false hits of the redaction
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
+<<<<<<< Updated upstream
  *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N] FILE.tsv...
  *                                                  train a triage model (cmd_train.c)
+=======
+ *   jubao-rules eval | classify ...                 triage over labelled texts (cmd_eval.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,9 @@ static int usage(void)
           "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
           "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n"
           "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
-          " FILE.tsv...\n", stderr);
+          " FILE.tsv...\n"
+          "       jubao-rules eval [--rules PATH] [--model FILE] [--show N] FILE.tsv\n"
+          "       jubao-rules classify [--rules PATH] [--model FILE] < FILE.tsv\n", stderr);
     return 2;
 }
 
@@ -187,6 +192,10 @@ int main(int argc, char **argv)
         return cmd_vectors(argc - 2, argv + 2);
     if (strcmp(argv[1], "train") == 0)
         return cmd_train(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eval") == 0)
+        return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(argv[1], "classify") == 0)
+        return cmd_classify(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     return usage();

@@ -597,6 +597,16 @@ const char *rules_id(const struct ruleset *rs, size_t i)
     return i < rs->n ? rs->rules[i].id : NULL;
 }
 
+const char *rules_category(const struct ruleset *rs, size_t i)
+{
+    return i < rs->n && rs->rules[i].suggest ? rs->rules[i].category : NULL;
+}
+
+int rules_severity(const struct ruleset *rs, size_t i)
+{
+    return i < rs->n && rs->rules[i].category ? rs->rules[i].severity : 0;
+}
+
 void rules_info(const struct ruleset *rs, struct rules_info *info)
 {
     *info = (struct rules_info){.rules = rs->n, .redaction = rs->nredact,

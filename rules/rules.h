@@ -43,6 +43,11 @@ struct ruleset *rules_load_logged(const char *path);
 size_t rules_count(const struct ruleset *rs);
 const char *rules_id(const struct ruleset *rs, size_t i);
 
+/* The category rule i suggests (NULL for redaction rules and rules that only raise priority)
+ * and its severity (1..4; 0 for redaction rules). */
+const char *rules_category(const struct ruleset *rs, size_t i);
+int rules_severity(const struct ruleset *rs, size_t i);
+
 struct rules_info {
     size_t rules, redaction;            /* all rules; of them, redaction rules */
     size_t no_literal;                  /* classification rules that run on every text */
