@@ -7,7 +7,8 @@
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
 <<<<<<< Updated upstream
- *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N] FILE.tsv...
+ *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--false-hits F]
+ *                     [--seed N] FILE.tsv...
  *                                                  train a triage model (cmd_train.c)
 =======
  *   jubao-rules eval | classify ...                 triage over labelled texts (cmd_eval.c)
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "buf.h"
 #include "cmd.h"
 #include "log.h"
 #include "rules.h"
@@ -31,8 +33,8 @@ static int usage(void)
           " [--raw]\n"
           "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
           "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n"
-          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
-          " FILE.tsv...\n"
+          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P]"
+          " [--false-hits F] [--seed N] FILE.tsv...\n"
           "       jubao-rules eval [--rules PATH] [--model FILE] [--show N] FILE.tsv\n"
           "       jubao-rules classify [--rules PATH] [--model FILE] < FILE.tsv\n", stderr);
     return 2;
@@ -66,6 +68,8 @@ static int cmd_check(int argc, char **argv)
     printf("ok: %zu rules (%zu redaction); %zu classification rules have no required literal "
            "and run on every text; loaded in %.1f ms\n", info.rules, info.redaction,
            info.no_literal, info.load_seconds * 1e3);
+    printf("lexicons: %zu (%zu terms and except phrases), %zu rules use them; variants: %zu "
+           "spellings\n", info.lexicons, info.terms, info.lexicon_rules, info.variants);
     rules_free(rs);
     return 0;
 }
@@ -85,6 +89,11 @@ static void print_result(const struct rules_result *res, const char *text)
         printf(" %s", res->categories[i]);
     printf("\nseverity: %s\npriority: +%d\nlimit stops: %zu\n",
            rules_severity_name(res->severity), res->priority, res->nlimit);
+    printf("lexicons: %zu\n", res->nlex);
+    for (size_t i = 0; i < res->nlex; i++)
+        printf("  %s  weight %g  terms %u%s%s\n", res->lex[i].id, res->lex[i].weight,
+               res->lex[i].terms, res->lex[i].category ? "  category " : "",
+               res->lex[i].category ? res->lex[i].category : "");
 }
 
 static int cmd_test(int argc, char **argv)
@@ -118,16 +127,21 @@ static int cmd_test(int argc, char **argv)
     in.len[field] = strlen(text);
     size_t n = 0, len = 0;
     char *red = NULL;
+    struct buf folded = {0};
     int rc = 1;
     if (rules_match(rs, &in, &res) < 0)
         fputs("jubao-rules: the text is not valid UTF-8\n", stderr);
     else if (!(red = rules_redact(rs, text, strlen(text), &len, &n)))
         fputs("jubao-rules: cannot redact\n", stderr);
+    else if (rules_fold(rs, text, strlen(text), &folded) < 0 || buf_add(&folded, "", 0) < 0)
+        fputs("jubao-rules: cannot fold\n", stderr);
     else {
         print_result(&res, text);
+        printf("folded: %s\n", folded.p);
         printf("redacted (%zu): %s\n", n, red);
         rc = 0;
     }
+    buf_free(&folded);
     free(red);
     rules_free(rs);
     rules_thread_done();
