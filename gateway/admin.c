@@ -35,7 +35,11 @@ static void usage(FILE *out)
             "                        train a model from the last N decided cases (default %d)\n"
             "                        and install it, unless it scores worse on the held-back\n"
             "                        slice than the model in force (then exit 1; --force\n"
-            "                        installs it anyway)\n", LEARN_LAST_DEFAULT);
+            "                        installs it anyway)\n"
+            "  model eval [--rules PATH] [--model FILE] [--last N] [--show N]\n"
+            "                        the jubao-rules eval table of a candidate rule set or\n"
+            "                        model (default: those in force) over the last N decided\n"
+            "                        cases\n", LEARN_LAST_DEFAULT);
 }
 
 static int name_valid(const char *s)

@@ -2,7 +2,7 @@
  * dispatch and the small commands). Each takes the arguments after its name and returns the
  * exit status; usage errors return 2.
  *
- *   admin_model.c   model show | train   the triage model in Redis (docs/RULES.md)
+ *   admin_model.c   model show | train | eval   the triage model in Redis (docs/RULES.md)
  */
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evaluate.h"
 #include "learn.h"
 #include "log.h"
+#include "modelstore.h"
+#include "triage.h"
 #include "schema.h"
 #include "store.h"
 
@@ -16,7 +19,8 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "jubao-admin: model show | model train [--last N] [--force]\n");
+    fprintf(stderr, "jubao-admin: model show | model train [--last N] [--force] |\n"
+                    "  model eval [--rules PATH] [--model FILE] [--last N] [--show N]\n");
     return 2;
 }
 
@@ -29,7 +33,7 @@ static struct store *open_store(const struct conf *c)
     return st;
 }
 
-static int show(struct store *st)
+static int show_model(struct store *st)
 {
     struct store_job *j = store_job_new(NULL, NULL);
     const char *args[] = {"HMGET", SCHEMA_MODEL, "version", "label", "trained_at", "examples",
@@ -79,19 +83,79 @@ static int train(const struct conf *c, struct store *st, long last, bool force)
     return rc;
 }
 
+/* Triage of every example with rs and m into the evaluation table, printed. */
+static int eval_print(const struct ruleset *rs, const struct model *m, const struct learn_set *s,
+                      size_t show)
+{
+    struct evaluate *e = evaluate_new();
+    int rc = e ? 0 : 1;
+    for (size_t i = 0; rc == 0 && i < s->n; i++) {
+        const struct learn_example *x = &s->ex[i];
+        struct rules_input in = {0};
+        in.text[RULES_TITLE] = x->title;
+        in.len[RULES_TITLE] = strlen(x->title);
+        in.text[RULES_DESCRIPTION] = x->description;
+        in.len[RULES_DESCRIPTION] = strlen(x->description);
+        struct triage_result tr;
+        if (triage_run(rs, m, &in, &tr) < 0 || evaluate_add(e, x->case_id, x->category, x->text,
+                                                            x->len, &tr) < 0)
+            rc = 1;
+    }
+    if (rc == 0)
+        evaluate_print(e, stdout, show);
+    evaluate_free(e);
+    return rc;
+}
+
+/* model eval: a candidate rule set or model (default: those in force) over the decided cases. */
+static int eval(const struct conf *c, struct store *st, const char *rules, const char *file,
+                long last, long show)
+{
+    char err[512];
+    struct ruleset *rs = rules_load_logged(rules ? rules : c->rules);
+    struct model *m = NULL;
+    long long v;
+    int rc = 1;
+    struct learn_set s = {0};
+    if (!rs)
+        return 1;
+    if (file ? !(m = model_read_file(file, err, sizeof err))
+             : modelstore_fetch(st, c->model_max_bytes, &m, &v, err, sizeof err) < 0)
+        fprintf(stderr, "jubao-admin: the model: %s\n", err);
+    else if (learn_collect(st, last > 0 ? last : LEARN_LAST_DEFAULT, &s, err, sizeof err) < 0)
+        fprintf(stderr, "jubao-admin: %s\n", err);
+    else if (s.n == 0)
+        fprintf(stderr, "jubao-admin: no decided cases to evaluate on\n");
+    else
+        rc = eval_print(rs, m, &s, (size_t)show);
+    learn_set_free(&s);
+    model_free(m);
+    rules_free(rs);
+    rules_thread_done();
+    return rc;
+}
+
 int admin_model(const struct conf *c, int argc, char **argv)
 {
     if (argc < 1)
         return usage();
-    long last = 0;
+    long last = 0, show = 5;
     bool force = false;
-    bool is_train = strcmp(argv[0], "train") == 0;
-    if (!is_train && (strcmp(argv[0], "show") != 0 || argc != 1))
+    const char *rules = NULL, *file = NULL;
+    bool is_train = strcmp(argv[0], "train") == 0, is_eval = strcmp(argv[0], "eval") == 0;
+    if (!is_train && !is_eval && (strcmp(argv[0], "show") != 0 || argc != 1))
         return usage();
     for (int i = 1; i < argc; i++) {
         char *end;
-        if (strcmp(argv[i], "--force") == 0)
+        if (strcmp(argv[i], "--force") == 0 && is_train)
             force = true;
+        else if (strcmp(argv[i], "--rules") == 0 && is_eval && i + 1 < argc)
+            rules = argv[++i];
+        else if (strcmp(argv[i], "--model") == 0 && is_eval && i + 1 < argc)
+            file = argv[++i];
+        else if (strcmp(argv[i], "--show") == 0 && is_eval && i + 1 < argc &&
+                 (show = strtol(argv[++i], &end, 10)) >= 0 && *end == '\0')
+            ;
         else if (strcmp(argv[i], "--last") == 0 && i + 1 < argc &&
                  (last = strtol(argv[++i], &end, 10)) > 0 && *end == '\0')
             ;
@@ -101,7 +165,9 @@ int admin_model(const struct conf *c, int argc, char **argv)
     struct store *st = open_store(c);
     if (!st)
         return 1;
-    int rc = is_train ? train(c, st, last, force) : show(st);
+    int rc = is_train  ? train(c, st, last, force)
+             : is_eval ? eval(c, st, rules, file, last, show)
+                       : show_model(st);
     store_free(st);
     return rc;
 }

@@ -178,7 +178,14 @@ def test_worker_retrains_and_new_reports_come_out_suggested(stack):
     assert s["category"] == learned[0]["suggested_categories"][0]
     assert 0 < s["score"] <= 1 and s["sources"] == ["model"], s
     assert learned[0]["rule_hits"] == []
-    assert before
+
+    # shadow evaluation over the decided cases: the jubao-rules eval table, over all of them
+    # and over the last 10
+    last = g.admin("model", "eval").stdout.strip().splitlines()[-1]
+    m = re.match(r"^macro_recall=([\d.]+) none_false_hits=([\d.]+) cases=(\d+)$", last)
+    assert m and float(m.group(1)) > 0.5 and int(m.group(3)) >= len(before), last
+    rules_only = g.admin("model", "eval", "--last", "10").stdout.strip().splitlines()[-1]
+    assert rules_only.startswith("macro_recall="), rules_only
 
 
 def test_worse_model_is_not_installed_and_corrupt_blob_is_rejected(stack):
