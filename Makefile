@@ -21,11 +21,11 @@ SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
             -Ilib -Irules -Iworkers $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lm
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
-RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench.c rules/cmd_%.c,$(wildcard rules/*.c)))
+RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench%.c rules/cmd_%.c,$(wildcard rules/*.c)))
 GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c))) \
             $(BUILD)/gen/assets.o
 ASSETS   := $(sort $(wildcard gateway/web/*))
@@ -79,7 +79,8 @@ $(BUILD)/jubao-worker: $(BUILD)/workers/main.o $(WK_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 # jubao-rules carries the benchmark, which compares with Vectorscan (libhs).
 CMD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard rules/cmd_*.c))
-$(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o $(CMD_OBJ) $(RULES_OBJ) \
+$(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o \
+                      $(BUILD)/rules/bench_triage.o $(CMD_OBJ) $(RULES_OBJ) \
                       $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lhs
 $(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)

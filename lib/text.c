@@ -145,3 +145,13 @@ bool text_has_controls(const char *s, size_t len, bool multiline)
     }
     return false;
 }
+
+bool text_is_word_char(unsigned cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    if (cp > 0x10FFFF)
+        return false;
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+}

@@ -19,6 +19,11 @@ size_t text_utf8_chars(const char *s, size_t len);
  * with its length in *outlen, or NULL when s is not valid UTF-8 or memory ran out. */
 char *text_normalize(const char *s, size_t len, size_t *outlen);
 
+/* True when the code point is a letter, a mark or a number (Unicode categories L*, M*, N*):
+ * what folding keeps; everything else (spaces, punctuation, symbols, emoji, controls, format
+ * characters such as the zero-width space) separates words. */
+bool text_is_word_char(unsigned cp);
+
 /* True when s holds C0 control characters or DEL; tab, CR and LF are allowed when multiline. */
 bool text_has_controls(const char *s, size_t len, bool multiline);
 

@@ -328,14 +328,14 @@ static void free_inputs(struct pat *p, size_t n, struct corpus *c)
 }
 
 struct opts {
-    const char *sa, *corpus;
+    const char *sa, *corpus, *packs, *model;
     double seconds;
     bool no_hs;                 /* engine and naive loop only, on every rule PCRE2 compiles */
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    *o = (struct opts){NULL, NULL, 3.0, false};
+    *o = (struct opts){NULL, NULL, NULL, NULL, 3.0, false};
     for (int i = 0; i < argc; i += 2) {
         if (strcmp(argv[i], "--no-vectorscan") == 0) {
             o->no_hs = true;
@@ -346,6 +346,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->sa = argv[i + 1];
         else if (strcmp(argv[i], "--corpus") == 0)
             o->corpus = argv[i + 1];
+        else if (strcmp(argv[i], "--packs") == 0)
+            o->packs = argv[i + 1];
+        else if (strcmp(argv[i], "--model") == 0)
+            o->model = argv[i + 1];
         else if (strcmp(argv[i], "--seconds") == 0)
             o->seconds = atof(argv[i + 1]);
         else
@@ -492,7 +496,8 @@ int bench_main(int argc, char **argv)
 {
     struct opts o;
     if (parse_args(argc, argv, &o) < 0) {
-        fputs("usage: jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n", stderr);
+        fputs("usage: jubao-rules bench --sa TSV --corpus FILE [--seconds N] [--packs DIR"
+              " [--model FILE]]\n", stderr);
         return 2;
     }
     size_t n = 0;
@@ -524,9 +529,10 @@ int bench_main(int argc, char **argv)
     long d2 = o.no_hs ? 0 : bench_set("Only rules Vectorscan compiles with UCP (same semantics "
                                       "in all three)", p, n, ucp, &c, o.seconds, false, tmp);
     unlink(tmp);
+    int t = o.packs ? bench_triage(o.packs, o.model, c.rep, c.len, c.n, o.seconds) : 0;
     rules_thread_done();
     free_inputs(p, n, &c);
     free(keep);
     free(ucp);
-    return d1 == 0 && d2 == 0 ? 0 : 1;
+    return d1 == 0 && d2 == 0 && t == 0 ? 0 : 1;
 }

@@ -8,7 +8,7 @@
 #    this machine: English from /usr/share/common-licenses and /usr/share/doc/*/copyright,
 #    Chinese from the zh_CN and zh_TW message catalogs (msgunfmt, package gettext). A third of
 #    the reports are English, a third Chinese, a third half and half.
-# and runs it. Needs libvectorscan-dev, spamassassin and gettext (deploy/bootstrap.sh bench).
+# and runs it, then times triage (packs, and packs + a model). Needs libvectorscan-dev, spamassassin and gettext (deploy/bootstrap.sh bench).
 set -eu
 build=${1:-build}
 seconds=${2:-3}
@@ -71,4 +71,9 @@ perl -CS -e '
         $out += length(Encode::encode("UTF-8", $r)) + 1;
     }' "$tmp/en.txt" "$tmp/zh.po" > "$tmp/corpus.bin"
 
-exec "$build/jubao-rules" bench --sa "$tmp/sa.tsv" --corpus "$tmp/corpus.bin" --seconds "$seconds"
+# Triage with the shipped packs, and with a model trained on the repository's own labelled
+# texts (tests/data/triage): what a gateway or worker pays per report.
+repo=$(dirname "$0")/..
+"$build/jubao-rules" train -o "$tmp/model.bin" "$repo/tests/data/triage/train.tsv" >/dev/null
+exec "$build/jubao-rules" bench --sa "$tmp/sa.tsv" --corpus "$tmp/corpus.bin" --seconds "$seconds" \
+    --packs "$repo/rules/packs" --model "$tmp/model.bin"

@@ -6,12 +6,17 @@
  *                                                  recall and false hits of the redaction
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
+ *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N] FILE.tsv...
+ *                                                  train a triage model (cmd_train.c)
+ *   jubao-rules eval | classify ...                triage over labelled texts (cmd_eval.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "buf.h"
+#include "cmd.h"
 #include "log.h"
 #include "rules.h"
 #include "vectors.h"
@@ -24,7 +29,11 @@ static int usage(void)
           "       jubao-rules test FILE|DIR... --text STRING [--field url|title|description]"
           " [--raw]\n"
           "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
-          "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n", stderr);
+          "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n"
+          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
+          " FILE.tsv...\n"
+          "       jubao-rules eval [--rules PATH] [--model FILE] [--show N] FILE.tsv\n"
+          "       jubao-rules classify [--rules PATH] [--model FILE] < FILE.tsv\n", stderr);
     return 2;
 }
 
@@ -56,6 +65,8 @@ static int cmd_check(int argc, char **argv)
     printf("ok: %zu rules (%zu redaction); %zu classification rules have no required literal "
            "and run on every text; loaded in %.1f ms\n", info.rules, info.redaction,
            info.no_literal, info.load_seconds * 1e3);
+    printf("lexicons: %zu (%zu terms and except phrases), %zu rules use them; variants: %zu "
+           "spellings\n", info.lexicons, info.terms, info.lexicon_rules, info.variants);
     rules_free(rs);
     return 0;
 }
@@ -75,6 +86,11 @@ static void print_result(const struct rules_result *res, const char *text)
         printf(" %s", res->categories[i]);
     printf("\nseverity: %s\npriority: +%d\nlimit stops: %zu\n",
            rules_severity_name(res->severity), res->priority, res->nlimit);
+    printf("lexicons: %zu\n", res->nlex);
+    for (size_t i = 0; i < res->nlex; i++)
+        printf("  %s  weight %g  terms %u%s%s\n", res->lex[i].id, res->lex[i].weight,
+               res->lex[i].terms, res->lex[i].category ? "  category " : "",
+               res->lex[i].category ? res->lex[i].category : "");
 }
 
 static int cmd_test(int argc, char **argv)
@@ -108,16 +124,21 @@ static int cmd_test(int argc, char **argv)
     in.len[field] = strlen(text);
     size_t n = 0, len = 0;
     char *red = NULL;
+    struct buf folded = {0};
     int rc = 1;
     if (rules_match(rs, &in, &res) < 0)
         fputs("jubao-rules: the text is not valid UTF-8\n", stderr);
     else if (!(red = rules_redact(rs, text, strlen(text), &len, &n)))
         fputs("jubao-rules: cannot redact\n", stderr);
+    else if (rules_fold(rs, text, strlen(text), &folded) < 0 || buf_add(&folded, "", 0) < 0)
+        fputs("jubao-rules: cannot fold\n", stderr);
     else {
         print_result(&res, text);
+        printf("folded: %s\n", folded.p);
         printf("redacted (%zu): %s\n", n, red);
         rc = 0;
     }
+    buf_free(&folded);
     free(red);
     rules_free(rs);
     rules_thread_done();
@@ -180,6 +201,12 @@ int main(int argc, char **argv)
         return cmd_test(argc - 2, argv + 2);
     if (strcmp(argv[1], "vectors") == 0)
         return cmd_vectors(argc - 2, argv + 2);
+    if (strcmp(argv[1], "train") == 0)
+        return cmd_train(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eval") == 0)
+        return cmd_eval(argc - 2, argv + 2);
+    if (strcmp(argv[1], "classify") == 0)
+        return cmd_classify(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     return usage();

@@ -63,6 +63,16 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
 double model_threshold(const struct model *m, const char *category);
 const char *model_label(const struct model *m);
 
+/* How a class did on the held-back examples at training, at its threshold: the precision and
+ * recall of its suggestions, and how many examples it had. For "none", false_hits is the share
+ * of its examples that got some suggestion (the others are 0 for none, and false_hits is 0 for
+ * categories). Returns 0, or -1 when the model has no such class. */
+struct model_quality {
+    double precision, recall, false_hits;
+    size_t examples;
+};
+int model_quality(const struct model *m, const char *category, struct model_quality *q);
+
 /* Serializes m into out (appended). Returns 0, or -1 when memory ran out. */
 int model_save(const struct model *m, struct buf *out);
 

@@ -9,6 +9,7 @@
  * is not a "key:" line continues the pattern above it.
  */
 #include "rulefile.h"
+#include "rulefile_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,47 +21,34 @@
 #include "rules.h"
 #include "text.h"
 
-#define MAX_ID 64
-
-struct parser {
-    const char *path;
-    bool strict;
-    struct buf *errs;
-    size_t *nerrs;
-    struct rulefile_rule cur;
-    bool in_rule, cur_bad, oom;
-    int last_key;               /* the key of the previous line, for continuations */
-    struct rulefile_rule **rules;
-    size_t *n, cap;
-};
-
 enum key { K_CATEGORY, K_SEVERITY, K_FIELDS, K_PATTERN, K_FLAGS, K_ACTION, K_VALIDATE,
-           K_DESCRIPTION, K_MATCH, K_NOMATCH, K_BECOMES, K_COUNT };
+           K_DESCRIPTION, K_MATCH, K_NOMATCH, K_BECOMES, K_LEXICON, K_WITHIN, K_MIN_WEIGHT,
+           K_UNLESS, K_COUNT };
 
 static const char *const keys[K_COUNT] = {
     "category", "severity", "fields", "pattern", "flags", "action", "validate", "description",
-    "match", "nomatch", "becomes",
+    "match", "nomatch", "becomes", "lexicon", "within", "min-weight", "unless",
 };
 
-static void error(struct parser *ps, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void error(struct parser *ps, int line, const char *fmt, ...)
+void rulefile_error(struct parser *ps, int line, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (ps->in_rule && ps->cur.id)
-        buf_printf(ps->errs, "%s:%d: rule %s: %s\n", ps->path, line, ps->cur.id, msg);
+    const char *kind = ps->in_rule ? "rule" : ps->in_lex == LEX_LEXICON ? "lexicon" : "variants";
+    const char *id = ps->in_rule ? ps->cur.id : ps->in_lex == LEX_LEXICON ? ps->lcur.id
+                   : ps->vcur.id;
+    if ((ps->in_rule || ps->in_lex) && id)
+        buf_printf(ps->errs, "%s:%d: %s %s: %s\n", ps->path, line, kind, id, msg);
     else
         buf_printf(ps->errs, "%s:%d: %s\n", ps->path, line, msg);
     (*ps->nerrs)++;
     ps->cur_bad = true;
 }
 
-static char *dup_n(struct parser *ps, const char *s, size_t n)
+char *rulefile_dup(struct parser *ps, const char *s, size_t n)
 {
     char *p = strndup(s, n);
     if (!p)
@@ -75,11 +63,9 @@ static void rule_clear(struct rulefile_rule *r)
     free(r->pattern);
     free(r->description);
     free(r->placeholder);
-    for (size_t i = 0; i < r->nex; i++) {
-        free(r->ex[i].text);
-        free(r->ex[i].becomes);
-    }
-    free(r->ex);
+    free(r->lexicons);
+    free(r->unless);
+    rulefile_examples_free(r->ex, r->nex);
     memset(r, 0, sizeof *r);
 }
 
@@ -111,7 +97,7 @@ static void parse_fields(struct parser *ps, int line, const char *v)
         while (f < RULES_NFIELDS && strcmp(t, names[f]) != 0)
             f++;
         if (f == RULES_NFIELDS)
-            error(ps, line, "unknown field '%s' (url, title, description)", t);
+            rulefile_error(ps, line, "unknown field '%s' (url, title, description)", t);
         else
             ps->cur.fields |= 1u << f;
     }
@@ -124,7 +110,7 @@ static void parse_flags(struct parser *ps, int line, const char *v)
         if (*p == ' ')
             continue;
         if (!strchr("imsxnU", *p) || memchr(ps->cur.flags, *p, n))
-            error(ps, line, "flags: '%c' is not one of i m s x n U, or repeated", *p);
+            rulefile_error(ps, line, "flags: '%c' is not one of i m s x n U, or repeated", *p);
         else if (n + 1 < sizeof ps->cur.flags)
             ps->cur.flags[n++] = *p;
     }
@@ -154,50 +140,123 @@ static void parse_action(struct parser *ps, int line, const char *v)
             char *n = strtok_r(NULL, " ,\t", &save), *end = NULL;
             long p = n && n[0] == '+' ? strtol(n + 1, &end, 10) : 0;
             if (!end || *end || p < 1 || p > 100)
-                error(ps, line, "action: priority needs +N, N from 1 to 100");
+                rulefile_error(ps, line, "action: priority needs +N, N from 1 to 100");
             else
                 ps->cur.priority = (int)p;
         } else if (strcmp(t, "redact") == 0) {
             char *n = strtok_r(NULL, " ,\t", &save);
             if (!n || !placeholder_ok(n))
-                error(ps, line, "action: redact needs a placeholder name such as PHONE");
-            else if (!(ps->cur.placeholder = dup_n(ps, n, strlen(n))))
+                rulefile_error(ps, line, "action: redact needs a placeholder name such as PHONE");
+            else if (!(ps->cur.placeholder = rulefile_dup(ps, n, strlen(n))))
                 return;
         } else {
-            error(ps, line, "action: unknown '%s' (suggest, priority +N, redact NAME)", t);
+            rulefile_error(ps, line, "action: unknown '%s' (suggest, priority +N, redact NAME)", t);
         }
     }
 }
 
-static void add_example(struct parser *ps, int line, const char *v, bool match)
+void rulefile_examples_free(struct rulefile_example *ex, size_t n)
 {
-    struct rulefile_rule *r = &ps->cur;
-    struct rulefile_example *ex = realloc(r->ex, (r->nex + 1) * sizeof *ex);
+    for (size_t i = 0; i < n; i++) {
+        free(ex[i].text);
+        free(ex[i].becomes);
+    }
+    free(ex);
+}
+
+struct rulefile_example *rulefile_example_add(struct parser *ps, struct rulefile_example **exs,
+                                     size_t *n, int line, const char *v, bool match)
+{
+    struct rulefile_example *ex = realloc(*exs, (*n + 1) * sizeof *ex);
     if (!ex) {
         ps->oom = true;
-        return;
+        return NULL;
     }
-    r->ex = ex;
-    ex[r->nex] = (struct rulefile_example){dup_n(ps, v, strlen(v)), NULL, line, match};
-    r->nex++;
+    *exs = ex;
+    ex[*n] = (struct rulefile_example){rulefile_dup(ps, v, strlen(v)), NULL, line, match};
+    return &ex[(*n)++];
 }
 
 static void add_becomes(struct parser *ps, int line, const char *v)
 {
     struct rulefile_rule *r = &ps->cur;
     if (!r->nex || !r->ex[r->nex - 1].match || r->ex[r->nex - 1].becomes)
-        error(ps, line, "becomes: must follow a match: line");
+        rulefile_error(ps, line, "becomes: must follow a match: line");
     else
-        r->ex[r->nex - 1].becomes = dup_n(ps, v, strlen(v));
+        r->ex[r->nex - 1].becomes = rulefile_dup(ps, v, strlen(v));
+}
+
+bool rulefile_number(const char *v, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    double w = strtod(v, &end);
+    if (!end || end == v || *end || !(w >= lo && w <= hi))
+        return false;
+    *out = w;
+    return true;
+}
+
+static bool parse_count(const char *v, unsigned *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || end == v || *end || n < 1 || n > MAX_WITHIN || *v == '+' || *v == '-')
+        return false;
+    *out = (unsigned)n;
+    return true;
+}
+
+/* "lexicon: a b c": up to MAX_RULE_LEXICONS ids, each once. */
+static void parse_lexicons(struct parser *ps, int line, const char *v)
+{
+    struct rulefile_rule *r = &ps->cur;
+    char copy[MAX_RULE_LEXICONS * (MAX_ID + 1) + 1];
+    size_t n = 0;
+    if (r->lexicons) {
+        rulefile_error(ps, line, "lexicon: given twice");
+        return;
+    }
+    r->lexicon_line = line;
+    snprintf(copy, sizeof copy, "%s", v);
+    char *save = NULL, *seen[MAX_RULE_LEXICONS];
+    for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            dup |= strcmp(seen[i], t) == 0;
+        if (!rulefile_id_ok(t) || dup || n == MAX_RULE_LEXICONS) {
+            rulefile_error(ps, line, "lexicon: '%s' is not a lexicon id, is repeated, or is "
+                                     "past the %dth", t, MAX_RULE_LEXICONS);
+            return;
+        }
+        seen[n++] = t;
+    }
+    r->lexicons = rulefile_dup(ps, v, strlen(v));
+}
+
+/* "unless: ID" or "unless: ID within N". */
+static void parse_unless(struct parser *ps, int line, const char *v)
+{
+    struct rulefile_rule *r = &ps->cur;
+    char id[MAX_ID + 2], word[16], num[16], extra[2];
+    int k = sscanf(v, "%65s %15s %15s %1s", id, word, num, extra);
+    r->unless_line = line;
+    if (r->unless)
+        rulefile_error(ps, line, "unless: given twice");
+    else if (k < 1 || !rulefile_id_ok(id) || k == 2 || k > 3 ||
+             (k == 3 && (strcmp(word, "within") != 0 || !parse_count(num, &r->unless_within))))
+        rulefile_error(ps, line, "unless: expected a lexicon id, or 'ID within N' (N from 1 to %d)",
+              MAX_WITHIN);
+    else
+        r->unless = rulefile_dup(ps, id, strlen(id));
 }
 
 /* Sets a key that may be given once. */
 static void set_once(struct parser *ps, int line, char **slot, const char *key, const char *v)
 {
     if (*slot)
-        error(ps, line, "%s: given twice", key);
+        rulefile_error(ps, line, "%s: given twice", key);
     else
-        *slot = dup_n(ps, v, strlen(v));
+        *slot = rulefile_dup(ps, v, strlen(v));
 }
 
 static void set_key(struct parser *ps, int line, enum key k, const char *v)
@@ -212,7 +271,7 @@ static void set_key(struct parser *ps, int line, enum key k, const char *v)
         break;
     case K_SEVERITY:
         if (!(r->severity = parse_severity(v)))
-            error(ps, line, "severity: '%s' is not low, medium, high or critical", v);
+            rulefile_error(ps, line, "severity: '%s' is not low, medium, high or critical", v);
         break;
     case K_FIELDS: parse_fields(ps, line, v); break;
     case K_FLAGS: parse_flags(ps, line, v); break;
@@ -220,20 +279,33 @@ static void set_key(struct parser *ps, int line, enum key k, const char *v)
     case K_VALIDATE:
         if ((r->validate = pii_find(v, strlen(v))) < 0) {
             r->validate = 0;
-            error(ps, line, "validate: unknown check '%s' (mobile_cn, landline_cn, email, id18, "
-                            "id15, luhn, phone_hk, phone_mo, phone_tw, qq, wechat, passport)", v);
+            rulefile_error(ps, line, "validate: unknown check '%s' (mobile_cn, "
+                                     "landline_cn, email, id18, id15, luhn, phone_hk, phone_mo, "
+                                     "phone_tw, qq, wechat, passport)", v);
         }
         break;
-    case K_MATCH: add_example(ps, line, v, true); break;
-    case K_NOMATCH: add_example(ps, line, v, false); break;
+    case K_MATCH: rulefile_example_add(ps, &r->ex, &r->nex, line, v, true); break;
+    case K_NOMATCH: rulefile_example_add(ps, &r->ex, &r->nex, line, v, false); break;
     case K_BECOMES: add_becomes(ps, line, v); break;
+    case K_LEXICON: parse_lexicons(ps, line, v); break;
+    case K_WITHIN:
+        if (!parse_count(v, &r->within))
+            rulefile_error(ps, line, "within: '%s' is not a number of characters from 1 to %d", v,
+                  MAX_WITHIN);
+        break;
+    case K_MIN_WEIGHT:
+        if (!rulefile_number(v, -1000, 1000, &r->min_weight))
+            rulefile_error(ps, line, "min-weight: '%s' is not a number from -1000 to 1000", v);
+        r->has_min_weight = true;
+        break;
+    case K_UNLESS: parse_unless(ps, line, v); break;
     case K_COUNT: break;
     }
 }
 
 /* ---- rules ----------------------------------------------------------------------------- */
 
-static bool id_ok(const char *id)
+bool rulefile_id_ok(const char *id)
 {
     size_t n = strlen(id);
     if (n == 0 || n > MAX_ID)
@@ -255,24 +327,28 @@ static void check_rule(struct parser *ps)
     size_t nmatch = 0, nnomatch = 0;
     for (size_t i = 0; i < r->nex; i++)
         r->ex[i].match ? nmatch++ : nnomatch++;
-    if (!r->pattern)
-        error(ps, line, "no pattern:");
+    if (!r->pattern && !r->lexicons)
+        rulefile_error(ps, line, "no pattern: (or lexicon:)");
+    if (!r->lexicons && (r->within || r->has_min_weight || r->unless))
+        rulefile_error(ps, line, "within:, min-weight: and unless: need lexicon:");
+    if (r->lexicons && r->placeholder)
+        rulefile_error(ps, line, "lexicon: is for classification rules, not redact");
     if (!r->description)
-        error(ps, line, "no description:");
+        rulefile_error(ps, line, "no description:");
     if (!r->suggest && !r->priority && !r->placeholder)
-        error(ps, line, "no action: (suggest, priority +N or redact NAME)");
+        rulefile_error(ps, line, "no action: (suggest, priority +N or redact NAME)");
     if (r->placeholder && (r->suggest || r->priority))
-        error(ps, line, "action: redact cannot be combined with suggest or priority");
+        rulefile_error(ps, line, "action: redact cannot be combined with suggest or priority");
     if (!r->placeholder && r->validate)
-        error(ps, line, "validate: applies only to redact rules");
+        rulefile_error(ps, line, "validate: applies only to redact rules");
     if (!r->placeholder && !r->severity)
-        error(ps, line, "no severity: (low, medium, high or critical)");
+        rulefile_error(ps, line, "no severity: (low, medium, high or critical)");
     if (!r->placeholder && !r->category)
-        error(ps, line, "no category:");
+        rulefile_error(ps, line, "no category:");
     if (r->category && !category_find(r->category, strlen(r->category)))
-        error(ps, line, "category: '%s' is not a category code of API.md", r->category);
+        rulefile_error(ps, line, "category: '%s' is not a category code of API.md", r->category);
     if (ps->strict && (!nmatch || !nnomatch))
-        error(ps, line, "needs at least one match: and one nomatch: example");
+        rulefile_error(ps, line, "needs at least one match: and one nomatch: example");
     if (!r->fields)
         r->fields = 1u << RULES_TITLE | 1u << RULES_DESCRIPTION;
 }
@@ -302,18 +378,19 @@ static void end_rule(struct parser *ps)
 static void start_rule(struct parser *ps, int line, const char *id)
 {
     end_rule(ps);
+    rulefile_block_end(ps);
     ps->in_rule = true;
     ps->cur_bad = false;  /* a stray line before this rule is not this rule's fault */
     ps->cur.file = ps->path;
     ps->cur.line = line;
-    ps->cur.id = dup_n(ps, id, strlen(id));
-    if (!id_ok(id))
-        error(ps, line, "'%s' is not a rule id (letters, digits, . _ -, up to 64)", id);
+    ps->cur.id = rulefile_dup(ps, id, strlen(id));
+    if (!rulefile_id_ok(id))
+        rulefile_error(ps, line, "'%s' is not a rule id (letters, digits, . _ -, up to 64)", id);
 }
 
 /* ---- lines ----------------------------------------------------------------------------- */
 
-static char *trim(char *s)
+char *rulefile_trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
         s++;
@@ -331,7 +408,7 @@ static int split_key(char *s, char **value)
         return -1;
     for (int k = 0; k < K_COUNT; k++)
         if ((size_t)(colon - s) == strlen(keys[k]) && memcmp(s, keys[k], strlen(keys[k])) == 0) {
-            *value = trim(colon + 1);
+            *value = rulefile_trim(colon + 1);
             return k;
         }
     return -1;
@@ -354,12 +431,24 @@ static void continue_pattern(struct parser *ps, const char *more)
 static void parse_line(struct parser *ps, int line, char *raw)
 {
     bool indented = raw[0] == ' ' || raw[0] == '\t';
-    char *s = trim(raw), *value = NULL;
+    char *s = rulefile_trim(raw), *value = NULL;
     if (!*s || *s == '#')
         return;
     if (!indented && strncmp(s, "rule", 4) == 0 && (s[4] == ' ' || s[4] == '\t')) {
-        start_rule(ps, line, trim(s + 5));
+        start_rule(ps, line, rulefile_trim(s + 5));
         ps->last_key = -1;
+        return;
+    }
+    const char *lexid = NULL;
+    int kind = indented ? 0 : rulefile_block_kind(s, &lexid);
+    if (kind) {
+        end_rule(ps);
+        rulefile_block_end(ps);
+        rulefile_block_begin(ps, line, kind, lexid);
+        return;
+    }
+    if (ps->in_lex) {
+        rulefile_block_line(ps, line, s);
         return;
     }
     int k = split_key(s, &value);
@@ -368,40 +457,44 @@ static void parse_line(struct parser *ps, int line, char *raw)
         return;
     }
     if (k < 0) {
-        error(ps, line, "expected 'rule ID' or 'key: value' (keys: category, severity, fields, "
-                        "pattern, flags, action, validate, description, match, nomatch, becomes)");
+        rulefile_error(ps, line, "expected 'rule ID' or 'key: value' (or 'lexicon ID', "
+                                 "'variants ID'; keys: category, severity, fields, pattern, flags, "
+                                 "action, validate, description, match, nomatch, becomes, lexicon, "
+                                 "within, min-weight, unless)");
         return;
     }
     if (!ps->in_rule) {
-        error(ps, line, "%s: before the first 'rule ID' line", keys[k]);
+        rulefile_error(ps, line, "%s: before the first 'rule ID' line", keys[k]);
         return;
     }
     if (!*value && k != K_FLAGS)
-        error(ps, line, "%s: has no value", keys[k]);
+        rulefile_error(ps, line, "%s: has no value", keys[k]);
     else
         set_key(ps, line, (enum key)k, value);
     ps->last_key = k;
 }
 
 int rulefile_parse(const char *path, const char *text, size_t len, bool strict,
-                   struct rulefile_rule **rules, size_t *n, struct buf *errs, size_t *nerrs)
+                   struct rulefile_rule **rules, size_t *n, struct rulefile_lex *lx,
+                   struct buf *errs, size_t *nerrs)
 {
     struct parser ps = {.path = path, .strict = strict, .errs = errs, .nerrs = nerrs,
-                        .rules = rules, .n = n, .cap = *n, .last_key = -1};
+                        .rules = rules, .n = n, .cap = *n, .last_key = -1, .lx = lx};
     int line = 0;
     for (size_t i = 0; i < len && !ps.oom; line++) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t m = nl ? (size_t)(nl - text - i) : len - i;
-        char *copy = dup_n(&ps, text + i, m);
+        char *copy = rulefile_dup(&ps, text + i, m);
         if (!copy)
             break;
         if (memchr(copy, '\0', m) || !text_utf8_valid(copy, m))
-            error(&ps, line + 1, "not valid UTF-8 text");
+            rulefile_error(&ps, line + 1, "not valid UTF-8 text");
         else
             parse_line(&ps, line + 1, copy);
         free(copy);
         i += m + 1;
     }
     end_rule(&ps);
+    rulefile_block_end(&ps);
     return ps.oom ? -1 : 0;
 }

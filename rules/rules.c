@@ -14,8 +14,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -24,11 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "ac.h"
 #include "category.h"
+#include "lexicon.h"
 #include "literal.h"
 #include "log.h"
 #include "norm.h"
@@ -45,7 +43,6 @@
 #define HEAP_LIMIT_KIB 4096
 #define JIT_STACK_MAX (256 * 1024)
 #define WINDOW_TRIES 4          /* windowed searches of a rule in one field, then one full search */
-#define MAX_FILE (16 << 20)
 
 struct rule {
     char *id;
@@ -58,6 +55,7 @@ struct rule {
     enum pii_check validate;
     size_t maxlen;              /* bytes, or LITERAL_UNBOUNDED */
     size_t nlits;
+    int lexcond;                /* its lexicon condition (lexicon.h), or -1; re may be NULL */
 };
 
 /* What changes in a loaded set: its reference count and counters (relaxed atomics). */
@@ -81,6 +79,9 @@ struct ruleset {
     bool raw;
     double load_seconds;
     struct shared *sh;
+    struct lexicon_set *lex;    /* lexicons and variants (never NULL once built) */
+    size_t *lexrules, nlexrules;    /* rules with a lexicon condition */
+    bool scan_lex;              /* the set has terms: fold and scan every field */
 };
 
 #define BYPASS UINT32_MAX
@@ -116,6 +117,7 @@ struct scratch {
     size_t nhits, hitcap;
     struct span *spans;
     size_t nspans, spancap;
+    struct lexicon_scan *lx;
 };
 
 static pthread_key_t tls_key;
@@ -133,6 +135,7 @@ static void scratch_free(void *p)
     free(sc->st);
     free(sc->hits);
     free(sc->spans);
+    lexicon_scan_free(sc->lx);
     free(sc);
 }
 
@@ -154,10 +157,11 @@ static struct scratch *scratch_new(void)
     struct scratch *sc = calloc(1, sizeof *sc);
     if (!sc)
         return NULL;
+    sc->lx = lexicon_scan_new();
     sc->md = pcre2_match_data_create(1, NULL);
     sc->mc = pcre2_match_context_create(NULL);
     sc->js = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
-    if (!sc->md || !sc->mc || !sc->js) {
+    if (!sc->lx || !sc->md || !sc->mc || !sc->js) {
         scratch_free(sc);
         return NULL;
     }
@@ -262,6 +266,7 @@ struct field_ctx {
     uint32_t call, fgen;
     bool bypass;                /* the raw text holds a character that defeats the prefilter */
     size_t nlimit;
+    size_t gate;                /* the lexicon rule whose pattern may run now, or SIZE_MAX */
 };
 
 static int add_hit(struct scratch *sc, size_t r, enum rules_field f, size_t start, size_t end)
@@ -297,7 +302,8 @@ static struct rstate *pending(struct field_ctx *fc, size_t r)
 {
     const struct rule *ru = &fc->rs->rules[r];
     struct rstate *st = &fc->sc->st[r];
-    if (!(ru->fields & 1u << fc->f) || ru->placeholder || st->hit_gen == fc->call)
+    if (!(ru->fields & 1u << fc->f) || ru->placeholder || st->hit_gen == fc->call ||
+        (ru->lexcond >= 0 && fc->gate != r))
         return NULL;
     if (st->field_gen != fc->fgen) {
         st->field_gen = fc->fgen;
@@ -348,9 +354,32 @@ static int on_literal(uint32_t id, size_t end, void *ctx)
     return settle(fc, r, o, ms, me);
 }
 
+/* Scans the field for lexicon terms and settles the rules with a lexicon condition: a rule
+ * with a pattern too runs it on the whole field, once its lexicons hold. */
+static int match_lexicons(struct field_ctx *fc)
+{
+    const struct ruleset *rs = fc->rs;
+    if (lexicon_scan_field(rs->lex, fc->sc->lx, fc->s, fc->len) < 0)
+        return -1;
+    for (size_t i = 0; i < rs->nlexrules; i++) {
+        size_t r = rs->lexrules[i], ns, ne;
+        fc->gate = r;
+        struct rstate *st = pending(fc, r);
+        int rc = 0;
+        if (st && lexicon_cond_met(rs->lex, fc->sc->lx, rs->rules[r].lexcond, &ns, &ne))
+            rc = rs->rules[r].re ? search_rest(fc, r) : settle(fc, r, HIT, ns, ne);
+        fc->gate = SIZE_MAX;
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int match_field(struct field_ctx *fc, bool every_rule)
 {
     const struct ruleset *rs = fc->rs;
+    if (rs->scan_lex && match_lexicons(fc) < 0)
+        return -1;
     if (!every_rule && ac_scan(rs->ac, fc->s, fc->len, on_literal, fc) != 0)
         return -1;
     if (every_rule || fc->bypass) {
@@ -437,8 +466,10 @@ int rules_match(const struct ruleset *rs, const struct rules_input *in,
     struct scratch *sc = scratch_get(rs->n);
     if (!sc)
         return -1;
-    struct field_ctx fc = {.rs = rs, .sc = sc, .call = next_gen(sc)};
+    struct field_ctx fc = {.rs = rs, .sc = sc, .call = next_gen(sc), .gate = SIZE_MAX};
     sc->nhits = 0;
+    if (rs->scan_lex && lexicon_scan_begin(rs->lex, sc->lx) < 0)
+        return -1;
     for (int f = 0; f < RULES_NFIELDS; f++) {
         if (!in->text[f])
             continue;
@@ -452,6 +483,8 @@ int rules_match(const struct ruleset *rs, const struct rules_input *in,
     }
     build_result(rs, sc, res);
     res->nlimit = fc.nlimit;
+    if (rs->scan_lex)
+        res->nlex = lexicon_hits(rs->lex, sc->lx, res->lex, RULES_MAX_LEXHITS);
     return 0;
 }
 
@@ -597,11 +630,23 @@ const char *rules_id(const struct ruleset *rs, size_t i)
     return i < rs->n ? rs->rules[i].id : NULL;
 }
 
+const char *rules_category(const struct ruleset *rs, size_t i)
+{
+    return i < rs->n && rs->rules[i].suggest ? rs->rules[i].category : NULL;
+}
+
+int rules_severity(const struct ruleset *rs, size_t i)
+{
+    return i < rs->n && rs->rules[i].category ? rs->rules[i].severity : 0;
+}
+
 void rules_info(const struct ruleset *rs, struct rules_info *info)
 {
     *info = (struct rules_info){.rules = rs->n, .redaction = rs->nredact,
                                 .no_literal = rs->nalways, .literals = rs->nlits,
-                                .load_seconds = rs->load_seconds};
+                                .load_seconds = rs->load_seconds,
+                                .lexicon_rules = rs->nlexrules};
+    lexicon_counts(rs->lex, &info->lexicons, &info->terms, &info->variants);
     ac_stats(rs->ac, &info->scanner_states, &info->scanner_bytes);
 }
 
@@ -688,12 +733,10 @@ struct loader {
     unsigned flags;
     struct buf errs;
     size_t nerrs;
-    struct rulefile_rule *specs;
-    size_t nspecs;
-    char **files;               /* paths read, owned here (specs point into them) */
-    size_t nfiles;
+    struct rulefile_set rf;     /* the files read: rules, lexicons, variants */
     struct literal_info *lits;  /* per rule of the set being built */
     size_t *spec_of;            /* per rule: its index in specs */
+    struct lexicon_set *lex;    /* built from them (owned by the set) */
 };
 
 static void load_error(struct loader *ld, const char *file, int line, const char *id,
@@ -728,6 +771,8 @@ void rules_free(struct ruleset *rs)
     free(rs->redact);
     free(rs->lit_rule);
     free(rs->lit_len);
+    free(rs->lexrules);
+    lexicon_free(rs->lex);
     ac_free(rs->ac);
     ac_free(rs->redact_ac);
     if (rs->sh) {
@@ -736,86 +781,6 @@ void rules_free(struct ruleset *rs)
         free(rs->sh);
     }
     free(rs);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int add_file(struct loader *ld, char *path)
-{
-    char **f = path ? realloc(ld->files, (ld->nfiles + 1) * sizeof *f) : NULL;
-    if (!f) {
-        free(path);
-        return -1;
-    }
-    ld->files = f;
-    f[ld->nfiles++] = path;
-    return 0;
-}
-
-/* Adds path, or the *.rules files of the directory path in name order. */
-static int expand_path(struct loader *ld, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return add_file(ld, strdup(path));
-    DIR *d = opendir(path);
-    if (!d)
-        return add_file(ld, strdup(path));  /* reading it reports the error */
-    size_t first = ld->nfiles;
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n <= 6 || strcmp(e->d_name + n - 6, ".rules") != 0 || e->d_name[0] == '.')
-            continue;
-        char *p = NULL;
-        rc = asprintf(&p, "%s/%s", path, e->d_name) < 0 ? -1 : add_file(ld, p);
-    }
-    closedir(d);
-    if (ld->nfiles - first > 1)
-        qsort(ld->files + first, ld->nfiles - first, sizeof *ld->files, cmp_str);
-    return rc;
-}
-
-/* Reads and parses one file. Returns -1 only when memory ran out. */
-static int parse_file(struct loader *ld, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0 || st.st_size > MAX_FILE) {
-        load_error(ld, path, 0, NULL, "cannot read: %s", f ? "too large or unreadable"
-                                                          : strerror(errno));
-        if (f)
-            fclose(f);
-        return 0;
-    }
-    char *text = malloc((size_t)st.st_size + 1);
-    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
-    if (!text)
-        return -1;
-    int rc = rulefile_parse(path, text, n, !(ld->flags & RULES_LAX), &ld->specs, &ld->nspecs,
-                            &ld->errs, &ld->nerrs);
-    free(text);
-    return rc;
-}
-
-/* Marks a later rule with an id already used as broken (its id is freed). */
-static void check_duplicates(struct loader *ld)
-{
-    for (size_t i = 1; i < ld->nspecs; i++)
-        for (size_t j = 0; j < i; j++) {
-            struct rulefile_rule *a = &ld->specs[j], *b = &ld->specs[i];
-            if (!a->id || !b->id || strcmp(a->id, b->id) != 0)
-                continue;
-            load_error(ld, b->file, b->line, b->id, "id already used at %s:%d", a->file,
-                       a->line);
-            free(b->id);
-            b->id = NULL;
-            break;
-        }
 }
 
 static uint32_t compile_options(const char *flags)
@@ -828,10 +793,27 @@ static uint32_t compile_options(const char *flags)
     return o;
 }
 
-/* Compiles spec into ru and reads its literals into *li. Returns 0, or -1 (reported). */
+/* A rule without a pattern: its lexicon condition alone. */
+static int lexicon_rule(const struct rulefile_rule *sp, struct rule *ru, int lc)
+{
+    *ru = (struct rule){.id = strdup(sp->id), .suggest = sp->suggest, .fields = sp->fields,
+                        .severity = sp->severity, .priority = sp->priority,
+                        .maxlen = LITERAL_UNBOUNDED, .lexcond = lc};
+    if (sp->category)
+        ru->category = category_find(sp->category, strlen(sp->category))->code;
+    return ru->id ? 0 : -2;
+}
+
+/* Compiles spec into ru and reads its literals into *li. Returns 0, -1 (reported) or -2 when
+ * memory ran out. */
 static int compile_rule(struct loader *ld, const struct rulefile_rule *sp, struct rule *ru,
                         struct literal_info *li)
 {
+    int lc = -1;
+    if (sp->lexicons && (lc = lexicon_cond_add(ld->lex, sp, &ld->errs, &ld->nerrs)) < 0)
+        return lc;
+    if (!sp->pattern)
+        return lexicon_rule(sp, ru, lc);
     int code;
     PCRE2_SIZE off;
     uint32_t opts = compile_options(sp->flags);
@@ -860,7 +842,7 @@ static int compile_rule(struct loader *ld, const struct rulefile_rule *sp, struc
                         .re = re, .suggest = sp->suggest, .fields = sp->fields,
                         .severity = sp->severity, .priority = sp->priority,
                         .validate = (enum pii_check)sp->validate, .maxlen = li->maxlen,
-                        .nlits = li->nlits};
+                        .nlits = li->nlits, .lexcond = lc};
     ru->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     if (sp->category)
         ru->category = category_find(sp->category, strlen(sp->category))->code;
@@ -873,13 +855,13 @@ static int compile_rule(struct loader *ld, const struct rulefile_rule *sp, struc
  * memory ran out. */
 static int compile_all(struct loader *ld, struct ruleset *rs)
 {
-    rs->rules = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *rs->rules);
-    ld->lits = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *ld->lits);
-    ld->spec_of = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *ld->spec_of);
+    rs->rules = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *rs->rules);
+    ld->lits = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *ld->lits);
+    ld->spec_of = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *ld->spec_of);
     if (!rs->rules || !ld->lits || !ld->spec_of)
         return -1;
-    for (size_t i = 0; i < ld->nspecs; i++) {
-        const struct rulefile_rule *sp = &ld->specs[i];
+    for (size_t i = 0; i < ld->rf.nspecs; i++) {
+        const struct rulefile_rule *sp = &ld->rf.specs[i];
         if (!sp->id)
             continue;
         int rc = compile_rule(ld, sp, &rs->rules[rs->n], &ld->lits[rs->n]);
@@ -922,11 +904,16 @@ static int build_prefilter(struct loader *ld, struct ruleset *rs)
     rs->lit_len = malloc(total);
     rs->always = malloc((rs->n ? rs->n : 1) * sizeof *rs->always);
     rs->redact = malloc((rs->n ? rs->n : 1) * sizeof *rs->redact);
+    rs->lexrules = malloc((rs->n ? rs->n : 1) * sizeof *rs->lexrules);
     if (!(rs->ac = ac_new()) || !(rs->redact_ac = ac_new()) || !rs->lit_rule || !rs->lit_len ||
-        !rs->always || !rs->redact)
+        !rs->always || !rs->redact || !rs->lexrules)
         return -1;
     for (size_t r = 0; r < rs->n; r++) {
         const struct literal_info *li = &ld->lits[r];
+        if (rs->rules[r].lexcond >= 0) {     /* its pattern runs only where its lexicons hold */
+            rs->lexrules[rs->nlexrules++] = r;
+            continue;
+        }
         if (rs->rules[r].placeholder) {
             if (add_redact_literals(rs, li, rs->nredact) < 0)
                 return -1;
@@ -990,7 +977,7 @@ static int check_match_example(struct loader *ld, const struct ruleset *rs, size
     }
     size_t ms, me;
     struct field_ctx fc = {.rs = rs, .sc = sc};
-    if (!hit && field_text(&fc, ex->text, strlen(ex->text)) == 0 &&
+    if (!hit && ru->lexcond < 0 && field_text(&fc, ex->text, strlen(ex->text)) == 0 &&
         run(rs, sc, r, fc.s, fc.len, 0, PCRE2_UNSET, &ms, &me) == HIT)
         load_error(ld, sp->file, ex->line, sp->id, "%s: the regex matches but the prefilter "
                    "skipped it (a bug in rules/literal.c: please report the pattern)", what);
@@ -1027,7 +1014,7 @@ static int check_redact_example(struct loader *ld, const struct ruleset *rs, siz
 static int check_examples(struct loader *ld, struct ruleset *rs)
 {
     for (size_t r = 0; r < rs->n; r++) {
-        const struct rulefile_rule *sp = &ld->specs[ld->spec_of[r]];
+        const struct rulefile_rule *sp = &ld->rf.specs[ld->spec_of[r]];
         for (size_t i = 0; i < sp->nex; i++) {
             int rc = rs->rules[r].placeholder ? check_redact_example(ld, rs, r, sp, &sp->ex[i])
                                               : check_match_example(ld, rs, r, sp, &sp->ex[i]);
@@ -1067,13 +1054,13 @@ static int alloc_counters(struct ruleset *rs)
  * memory ran out; problems with the rules are in ld->errs. */
 static int build(struct loader *ld, struct ruleset *rs, const char *const *paths, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (expand_path(ld, paths[i]) < 0)
-            return -1;
-    for (size_t i = 0; i < ld->nfiles; i++)
-        if (parse_file(ld, ld->files[i]) < 0)
-            return -1;
-    check_duplicates(ld);
+    if (rulefile_read(&ld->rf, paths, n, !(ld->flags & RULES_LAX), &ld->errs, &ld->nerrs) < 0)
+        return -1;
+    if (!(rs->lex = ld->lex = lexicon_build(&ld->rf.lx, &ld->errs, &ld->nerrs)))
+        return -1;
+    size_t terms, variants, lexicons;
+    lexicon_counts(rs->lex, &lexicons, &terms, &variants);
+    rs->scan_lex = terms > 0;
     if (compile_all(ld, rs) < 0 || alloc_counters(rs) < 0 || build_prefilter(ld, rs) < 0)
         return -1;
     return check_examples(ld, rs);
@@ -1117,10 +1104,7 @@ int rules_load(struct ruleset **out, const char *const *paths, size_t n, unsigne
         rs->load_seconds = now_seconds() - t0;
         *out = rs;
     }
-    rulefile_free(ld.specs, ld.nspecs);
-    for (size_t i = 0; i < ld.nfiles; i++)
-        free(ld.files[i]);
-    free(ld.files);
+    rulefile_set_free(&ld.rf);
     free(ld.lits);
     free(ld.spec_of);
     buf_free(&ld.errs);
@@ -1140,6 +1124,11 @@ struct ruleset *rules_load_logged(const char *path)
     }
     log_info("rules: %zu loaded from %s", rules_count(rs), path);
     return rs;
+}
+
+int rules_fold(const struct ruleset *rs, const char *s, size_t len, struct buf *out)
+{
+    return fold_original(rs ? lexicon_variants(rs->lex) : NULL, s, len, out);
 }
 
 void rules_result_lists(const struct rules_result *res, struct buf *cats, struct buf *hits)

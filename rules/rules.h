@@ -43,10 +43,18 @@ struct ruleset *rules_load_logged(const char *path);
 size_t rules_count(const struct ruleset *rs);
 const char *rules_id(const struct ruleset *rs, size_t i);
 
+/* The category rule i suggests (NULL for redaction rules and rules that only raise priority)
+ * and its severity (1..4; 0 for redaction rules). */
+const char *rules_category(const struct ruleset *rs, size_t i);
+int rules_severity(const struct ruleset *rs, size_t i);
+
 struct rules_info {
     size_t rules, redaction;            /* all rules; of them, redaction rules */
     size_t no_literal;                  /* classification rules that run on every text */
     size_t literals, scanner_states, scanner_bytes;     /* the prefilter */
+    size_t lexicons, terms, variants;   /* lexicons, their terms and except phrases, variant
+                                           spellings */
+    size_t lexicon_rules;               /* rules with a lexicon: condition */
     double load_seconds;
 };
 
@@ -69,6 +77,16 @@ struct rules_hit {
     size_t start, end;                  /* the match, in bytes of the original field text */
 };
 
+#define RULES_MAX_LEXHITS 32
+
+/* A lexicon that counted terms in a report (the model's features). */
+struct rules_lexhit {
+    const char *id;                     /* valid as long as the rule set */
+    const char *category;               /* NULL when the lexicon has none */
+    double weight;                      /* sum over the distinct terms counted, all fields */
+    unsigned terms;                     /* distinct terms counted */
+};
+
 struct rules_result {
     const char *categories[RULES_MAX_CATEGORIES];  /* suggested, highest severity first */
     size_t ncategories;
@@ -77,12 +95,20 @@ struct rules_result {
     struct rules_hit hits[RULES_MAX_HITS];          /* in rule order */
     size_t nhits;                       /* rules that hit; hits[] holds the first 32 */
     size_t nlimit;                      /* rules stopped by their match limit (not hits) */
+    struct rules_lexhit lex[RULES_MAX_LEXHITS];     /* lexicons with counted terms, set order */
+    size_t nlex;
 };
 
 /* Classifies one report. Returns 0 with *res filled, or -1 when a field is not valid UTF-8
  * or memory ran out (*res then says nothing hit). */
 int rules_match(const struct ruleset *rs, const struct rules_input *in,
                 struct rules_result *res);
+
+/* The folded form (docs/RULES.md "Folding": NFKC, case folding, traditional to simplified,
+ * look-alikes, separators, the variants of rs) of the len bytes at s, appended to out and
+ * NUL-terminated. rs may be NULL: no variants. Returns 0, or -1 when s is not valid UTF-8 or
+ * memory ran out. This is the text lexicons and the model read. */
+int rules_fold(const struct ruleset *rs, const char *s, size_t len, struct buf *out);
 
 /* Appends the suggested categories and the ids of the rules that hit (the first
  * RULES_MAX_HITS) to cats and hits as comma-separated lists, each NUL-terminated (also

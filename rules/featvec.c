@@ -1,0 +1,218 @@
+/* featvec — see featvec.h. Hashing is FNV-1a over code points or bytes, finished by
+ * MurmurHash3's 64-bit mixer and cut to the top bits: fast, and good enough that collisions
+ * are noise, not bias. Each kind of feature (1-, 2-, 3-gram, word, word pair, named) starts
+ * from its own seed, so that "ab" as a word and as a bigram land apart. */
+#include "featvec.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+#define NGRAM_MAX 3
+
+enum { SEED_GRAM = 1, SEED_WORD = 11, SEED_PAIR = 12, SEED_NAMED = 13 };
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t fnv(uint64_t h, uint32_t c)
+{
+    return (h ^ c) * FNV_PRIME;
+}
+
+void featvec_init(struct featvec *f, unsigned bits)
+{
+    *f = (struct featvec){.bits = bits};
+}
+
+void featvec_free(struct featvec *f)
+{
+    free(f->idx);
+    free(f->val);
+    featvec_init(f, f->bits);
+}
+
+static int add(struct featvec *f, uint64_t h, float v)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 256;
+        uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
+        if (!idx)
+            return -1;
+        f->idx = idx;
+        float *val = realloc(f->val, cap * sizeof *val);
+        if (!val)
+            return -1;
+        f->val = val;
+        f->cap = cap;
+    }
+    f->idx[f->n] = (uint32_t)(mix(h) >> (64 - f->bits));
+    f->val[f->n++] = v;
+    return 0;
+}
+
+/* Decodes the code point at s (valid UTF-8); returns its length. */
+static size_t decode(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] < 0xE0) {
+        *cp = (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+        return 2;
+    }
+    if (s[0] < 0xF0) {
+        *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        return 3;
+    }
+    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+          (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+    return 4;
+}
+
+/* Letters and digits of the scripts written in words: Latin, Greek, Cyrillic. */
+static bool is_word_char(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x370 && c <= 0x52F);
+}
+
+/* Spaces, punctuation and invisible marks: they end a run of characters. Symbols and emoji
+ * are not among them (they are part of how ads are written). */
+static bool is_separator(uint32_t c)
+{
+    if (c < 0x80)
+        return true;    /* word characters were taken out before */
+    return c < 0xC0 || (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) ||
+           (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xFE30 && c <= 0xFE4F) ||
+           (c >= 0xFF00 && c <= 0xFF65) || c == 0xFEFF;
+}
+
+struct scan {
+    uint32_t gram[NGRAM_MAX];   /* the last characters of the current run, newest first */
+    size_t run;                 /* characters in the current run */
+    uint64_t word, prev_word;   /* hash of the current and of the previous word */
+    bool in_word, have_prev;
+};
+
+static int add_char(struct featvec *f, struct scan *sc, uint32_t c)
+{
+    memmove(sc->gram + 1, sc->gram, (NGRAM_MAX - 1) * sizeof sc->gram[0]);
+    sc->gram[0] = c;
+    sc->run++;
+    uint64_t h = FNV_OFFSET;
+    for (size_t k = 0; k < NGRAM_MAX && k < sc->run; k++) {
+        h = fnv(h, sc->gram[k]);
+        if (add(f, fnv(h, SEED_GRAM + (uint32_t)k), 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int end_word(struct featvec *f, struct scan *sc)
+{
+    if (!sc->in_word)
+        return 0;
+    sc->in_word = false;
+    if (add(f, fnv(sc->word, SEED_WORD), 1) != 0)
+        return -1;
+    if (sc->have_prev && add(f, fnv(sc->prev_word * FNV_PRIME ^ sc->word, SEED_PAIR), 1) != 0)
+        return -1;
+    sc->prev_word = sc->word;
+    sc->have_prev = true;
+    return 0;
+}
+
+int featvec_text(struct featvec *f, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text, *end = s + len;
+    struct scan sc = {0};
+    while (s < end) {
+        uint32_t c;
+        s += decode(s, &c);
+        if (is_word_char(c)) {
+            if (!sc.in_word)
+                sc.word = FNV_OFFSET;
+            sc.in_word = true;
+            sc.word = fnv(sc.word, c >= '0' && c <= '9' ? '0' : c);
+            sc.run = 0;
+            continue;
+        }
+        if (end_word(f, &sc) != 0)
+            return -1;
+        if (is_separator(c)) {
+            sc.run = 0;
+            if (c != ' ' && c != '\'' && c != '-')
+                sc.have_prev = false;   /* a word pair does not span punctuation */
+        } else if (add_char(f, &sc, c) != 0) {
+            return -1;
+        }
+    }
+    return end_word(f, &sc);
+}
+
+int featvec_named(struct featvec *f, const char *kind, const char *name, float v)
+{
+    uint64_t h = FNV_OFFSET;
+    for (const char *p = kind; *p; p++)
+        h = fnv(h, (unsigned char)*p);
+    h = fnv(h, ':');
+    for (const char *p = name; *p; p++)
+        h = fnv(h, (unsigned char)*p);
+    return add(f, fnv(h, SEED_NAMED), v);
+}
+
+int featvec_finish(struct featvec *f)
+{
+    if (f->n == 0)
+        return 0;
+    size_t cap = 64;
+    while (cap < 2 * f->n)
+        cap *= 2;
+    uint32_t *key = calloc(cap, sizeof *key);      /* slot + 1; 0 is empty */
+    float *sum = malloc(cap * sizeof *sum);
+    if (!key || !sum) {
+        free(key);
+        free(sum);
+        return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        size_t j = (f->idx[i] * 2654435761u) & (cap - 1);
+        while (key[j] && key[j] != f->idx[i] + 1)
+            j = (j + 1) & (cap - 1);
+        if (!key[j]) {
+            key[j] = f->idx[i] + 1;
+            sum[j] = 0;
+        }
+        sum[j] += f->val[i];
+    }
+    double norm = 0;
+    for (size_t j = 0; j < cap; j++) {
+        if (!key[j])
+            continue;
+        float v = sum[j] > 1 ? 1 + logf(sum[j]) : sum[j];
+        f->idx[m] = key[j] - 1;
+        f->val[m++] = v;
+        norm += (double)v * v;
+    }
+    f->n = m;
+    float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
+    for (size_t i = 0; i < m; i++)
+        f->val[i] *= scale;
+    free(key);
+    free(sum);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* featvec — the sparse vector the triage model (model.h) reads from a report: hashed
+ * character 1- to 3-grams of each run of non-Latin characters (Chinese), hashed words and word
+ * pairs of Latin-script text (digits read as 0, so that numbers count by their shape), and
+ * named features (the ids of the rules and lexicons that hit), each hashed into 2^bits slots.
+ * Values are counts damped to 1 + log(count), and the vector is scaled to unit length, so a
+ * long text does not outweigh a short one.
+ *
+ * The text given must be folded (model.c does that) and valid UTF-8. Changing what features
+ * are made, or how they are hashed, changes what every stored model means: bump
+ * FEATVEC_VERSION, which model files carry.
+ */
+#ifndef JUBAO_FEATVEC_H
+#define JUBAO_FEATVEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FEATVEC_VERSION 1
+#define FEATVEC_MIN_BITS 10
+#define FEATVEC_MAX_BITS 24
+
+struct featvec {
+    uint32_t *idx;              /* slot of each feature, distinct after featvec_finish */
+    float *val;
+    size_t n, cap;
+    unsigned bits;
+};
+
+/* An empty vector over 2^bits slots (no allocation yet). */
+void featvec_init(struct featvec *f, unsigned bits);
+void featvec_free(struct featvec *f);
+
+/* Adds the n-grams and words of the len bytes of folded text. Returns 0, or -1 when memory
+ * ran out. */
+int featvec_text(struct featvec *f, const char *text, size_t len);
+
+/* Adds the feature named kind:name (kind "r" for a rule id, "l" for a lexicon) with value v.
+ * Returns 0 or -1 (out of memory). */
+int featvec_named(struct featvec *f, const char *kind, const char *name, float v);
+
+/* Merges repeated slots, damps counts and scales to unit length; after it idx[] holds each
+ * slot once, in no particular order. Returns 0 or -1 (out of memory). */
+int featvec_finish(struct featvec *f);
+
+#endif

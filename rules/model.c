@@ -1,0 +1,194 @@
+/* model — see model.h. This file scores (features, probabilities, suggestions) and holds the
+ * model in force; model_train.c trains with LIBLINEAR and model_file.c keeps the stored form.
+ *
+ * Probabilities are LIBLINEAR's for its one-versus-rest logistic regression: the sigmoid of each
+ * class's decision value, normalised to sum to one. They are computed here from the weights,
+ * so scoring needs no LIBLINEAR structures and touches one run of nclass floats per feature. */
+#include "model_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "category.h"
+#include "live.h"
+#include "text.h"
+
+#define RULE_FEATURE 1.0f   /* value of a rule hit before the vector is scaled */
+
+const char model_none[] = "none";
+
+struct model *model_alloc(unsigned bits, unsigned nclass)
+{
+    if (bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS || nclass < 2 ||
+        nclass > MODEL_MAX_CLASSES)
+        return NULL;
+    struct model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->bits = bits;
+    m->featver = FEATVEC_VERSION;
+    m->nclass = nclass;
+    for (unsigned k = 0; k < nclass; k++)
+        m->thr[k] = 1.0;
+    m->w = calloc((size_t)nclass << bits, sizeof *m->w);
+    if (!m->w) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    free(m->w);
+    free(m);
+}
+
+const char *model_class_code(const char *s)
+{
+    if (strcmp(s, model_none) == 0)
+        return model_none;
+    const struct category *c = category_find(s, strlen(s));
+    return c ? c->code : NULL;
+}
+
+/* The text as the model reads it: NFKC and case folded. */
+static char *fold(const struct ruleset *rs, const char *text, size_t len, size_t *outlen)
+{
+    (void)rs;
+    return text_normalize(text, len, outlen);
+}
+
+int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
+                   const struct rules_result *rr)
+{
+    size_t flen;
+    char *folded = fold(rs, text, len, &flen);
+    if (!folded)
+        return -1;
+    int rc = featvec_text(f, folded, flen);
+    free(folded);
+    for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
+        rc = featvec_named(f, "r", rr->hits[i].id, RULE_FEATURE);
+    return rc == 0 ? featvec_finish(f) : -1;
+}
+
+void model_probs(const struct model *m, const struct featvec *f, double *p)
+{
+    unsigned nc = m->nclass;
+    float dec[MODEL_MAX_CLASSES];
+    memcpy(dec, m->bias, sizeof dec);
+    for (size_t i = 0; i < f->n; i++) {
+        const float *w = m->w + (size_t)f->idx[i] * nc;
+        float v = f->val[i];
+        for (unsigned k = 0; k < nc; k++)
+            dec[k] += v * w[k];
+    }
+    double sum = 0;
+    for (unsigned k = 0; k < nc; k++)
+        sum += p[k] = 1 / (1 + exp(-(double)dec[k]));
+    for (unsigned k = 0; k < nc; k++)
+        p[k] /= sum;
+}
+
+int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
+                  const struct rules_result *rr, struct model_score *out, size_t max)
+{
+    struct featvec f;
+    featvec_init(&f, m->bits);
+    if (model_features(&f, rs, text, len, rr) != 0) {
+        featvec_free(&f);
+        return -1;
+    }
+    double p[MODEL_MAX_CLASSES];
+    model_probs(m, &f, p);
+    bool empty = f.n == 0;      /* nothing to read: the biases alone would speak */
+    featvec_free(&f);
+    struct model_score sel[MODEL_MAX_CLASSES];
+    size_t n = 0;
+    for (unsigned k = 0; k < m->nclass && !empty; k++) {
+        if (m->cls[k] == model_none || m->thr[k] >= 1.0 || p[k] < m->thr[k])
+            continue;
+        size_t j = n++;
+        for (; j > 0 && sel[j - 1].p < p[k]; j--)  /* strongest first */
+            sel[j] = sel[j - 1];
+        sel[j] = (struct model_score){m->cls[k], p[k]};
+    }
+    n = n < max ? n : max;
+    if (n > 0)
+        memcpy(out, sel, n * sizeof *out);
+    return (int)n;
+}
+
+double model_threshold(const struct model *m, const char *category)
+{
+    for (unsigned k = 0; k < m->nclass; k++)
+        if (m->cls[k] != model_none && strcmp(m->cls[k], category) == 0)
+            return m->thr[k];
+    return 1.0;
+}
+
+int model_quality(const struct model *m, const char *category, struct model_quality *q)
+{
+    for (unsigned k = 0; k < m->nclass; k++)
+        if (strcmp(m->cls[k], category) == 0) {
+            *q = m->q[k];
+            return 0;
+        }
+    return -1;
+}
+
+const char *model_label(const struct model *m)
+{
+    return m->label;
+}
+
+/* ---- the holder: lib/live.h with the model's types ------------------------------------- */
+
+struct model_live {
+    struct live *live;
+};
+
+static void free_model(void *m)
+{
+    model_free(m);
+}
+
+struct model_live *model_live_new(struct model *m)
+{
+    struct model_live *ml = malloc(sizeof *ml);
+    if (!ml || !(ml->live = live_new(m, free_model))) {
+        if (ml)
+            m = NULL;   /* live_new freed it */
+        free(ml);
+        model_free(m);
+        return NULL;
+    }
+    return ml;
+}
+
+const struct model *model_acquire(struct model_live *ml)
+{
+    return live_acquire(ml->live);
+}
+
+void model_release(struct model_live *ml, const struct model *m)
+{
+    live_release(ml->live, m);
+}
+
+void model_swap(struct model_live *ml, struct model *m)
+{
+    live_swap(ml->live, m);
+}
+
+void model_live_free(struct model_live *ml)
+{
+    if (!ml)
+        return;
+    live_free(ml->live);
+    free(ml);
+}

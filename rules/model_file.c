@@ -1,0 +1,308 @@
+/* model_file — the stored form of a model (model_save, model_load and the file helpers of
+ * model.h). Our own format rather than LIBLINEAR's text files: those are slow to parse, carry
+ * none of our metadata, and reading them means trusting their bytes. All numbers are
+ * little-endian:
+ *
+ *   "JBMODEL\0"                     magic, 8 bytes
+ *   u32 version (MODEL_FILE_VERSION), u32 features version, u32 bits, u32 classes
+ *   u16 label length, label bytes
+ *   per class: u8 code length, code, f64 threshold, f64 precision, f64 recall,
+ *              f64 false hits, u32 examples, f32 bias
+ *   u32 rows: slots with a weight that is not zero
+ *   bitmap of those slots, 2^bits / 8 bytes, slot s at bit s % 8 of byte s / 8
+ *   rows x classes f32 weights, slot by slot
+ *   u32 CRC-32 (IEEE) of everything before it
+ *
+ * model_load checks every length against what is left, the checksum, and every value (codes
+ * known and distinct, numbers finite and in range), so foreign or damaged bytes give an error,
+ * never a crash or a half-made model. */
+#include "model_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_MAGIC "JBMODEL"   /* with its NUL: 8 bytes */
+#define MODEL_FILE_VERSION 1
+#define MODEL_FILE_MAX (1L << 30)
+
+static uint32_t crc32(const unsigned char *p, size_t len)
+{
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++)
+        c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void put_u(struct buf *out, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    buf_add(out, b, (size_t)bytes);
+}
+
+static void put_f32(struct buf *out, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    put_u(out, u, 4);
+}
+
+static void put_f64(struct buf *out, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    put_u(out, u, 8);
+}
+
+static bool row_used(const struct model *m, size_t s)
+{
+    for (unsigned k = 0; k < m->nclass; k++)
+        if (m->w[s * m->nclass + k] != 0)
+            return true;
+    return false;
+}
+
+int model_save(const struct model *m, struct buf *out)
+{
+    size_t start = out->len, slots = (size_t)1 << m->bits, rows = 0;
+    buf_add(out, MODEL_MAGIC, 8);
+    put_u(out, MODEL_FILE_VERSION, 4);
+    put_u(out, m->featver, 4);
+    put_u(out, m->bits, 4);
+    put_u(out, m->nclass, 4);
+    size_t ll = strlen(m->label);
+    put_u(out, ll, 2);
+    buf_add(out, m->label, ll);
+    for (unsigned k = 0; k < m->nclass; k++) {
+        size_t cl = strlen(m->cls[k]);
+        put_u(out, cl, 1);
+        buf_add(out, m->cls[k], cl);
+        put_f64(out, m->thr[k]);
+        put_f64(out, m->q[k].precision);
+        put_f64(out, m->q[k].recall);
+        put_f64(out, m->q[k].false_hits);
+        put_u(out, m->q[k].examples, 4);
+        put_f32(out, m->bias[k]);
+    }
+    unsigned char *map = calloc(slots / 8, 1);
+    if (!map) {
+        out->oom = true;
+        return -1;
+    }
+    for (size_t s = 0; s < slots; s++)
+        if (row_used(m, s)) {
+            map[s / 8] |= (unsigned char)(1u << (s % 8));
+            rows++;
+        }
+    put_u(out, rows, 4);
+    buf_add(out, map, slots / 8);
+    for (size_t s = 0; s < slots; s++)
+        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k < m->nclass; k++)
+            put_f32(out, m->w[s * m->nclass + k]);
+    free(map);
+    if (!out->oom)
+        put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
+    return out->oom ? -1 : 0;
+}
+
+/* A reader over bytes whose length was checked: every get fails once past the end. */
+struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static const unsigned char *take(struct reader *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = true;
+        return NULL;
+    }
+    const unsigned char *p = r->p;
+    r->p += n;
+    r->left -= n;
+    return p;
+}
+
+static uint64_t get_u(struct reader *r, int bytes)
+{
+    const unsigned char *p = take(r, (size_t)bytes);
+    uint64_t v = 0;
+    for (int i = bytes - 1; p && i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static float get_f32(struct reader *r)
+{
+    uint32_t u = (uint32_t)get_u(r, 4);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static double get_f64(struct reader *r)
+{
+    uint64_t u = get_u(r, 8);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static bool unit(double d)
+{
+    return d >= 0 && d <= 1;    /* false for NaN */
+}
+
+/* Reads class k of m. Returns an error message, or NULL. */
+static const char *load_class(struct model *m, unsigned k, struct reader *r)
+{
+    size_t cl = (size_t)get_u(r, 1);
+    const unsigned char *code = take(r, cl);
+    char name[32];
+    if (!code || cl >= sizeof name)
+        return "truncated";
+    memcpy(name, code, cl);
+    name[cl] = '\0';
+    if (!(m->cls[k] = model_class_code(name)))
+        return "a class that is not a category";
+    for (unsigned j = 0; j < k; j++)
+        if (m->cls[j] == m->cls[k])
+            return "a class twice";
+    m->thr[k] = get_f64(r);
+    m->q[k].precision = get_f64(r);
+    m->q[k].recall = get_f64(r);
+    m->q[k].false_hits = get_f64(r);
+    m->q[k].examples = (size_t)get_u(r, 4);
+    m->bias[k] = get_f32(r);
+    if (r->bad)
+        return "truncated";
+    if (!unit(m->thr[k]) || !unit(m->q[k].precision) || !unit(m->q[k].recall) ||
+        !unit(m->q[k].false_hits) || !isfinite(m->bias[k]))
+        return "a number out of range";
+    return NULL;
+}
+
+/* Reads the bitmap and the weights. Returns an error message, or NULL. */
+static const char *load_weights(struct model *m, struct reader *r)
+{
+    size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), seen = 0;
+    const unsigned char *map = take(r, slots / 8);
+    if (!map || rows > slots || r->left != rows * m->nclass * 4)
+        return "truncated, or a wrong length";
+    for (size_t s = 0; s < slots; s++) {
+        if (!(map[s / 8] >> (s % 8) & 1))
+            continue;
+        if (++seen > rows)
+            return "more rows than said";
+        for (unsigned k = 0; k < m->nclass; k++) {
+            float w = get_f32(r);
+            if (!isfinite(w))
+                return "a weight that is not a number";
+            m->w[s * m->nclass + k] = w;
+        }
+    }
+    return seen == rows ? NULL : "fewer rows than said";
+}
+
+struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
+{
+    const unsigned char *b = p;
+    const char *why = NULL;
+    struct model *m = NULL;
+    if (len < 8 + 16 + 4 || memcmp(b, MODEL_MAGIC, 8) != 0) {
+        snprintf(err, errlen, "not a jubao model");
+        return NULL;
+    }
+    uint32_t sum = (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 |
+                   (uint32_t)b[len - 2] << 16 | (uint32_t)b[len - 1] << 24;
+    if (crc32(b, len - 4) != sum) {
+        snprintf(err, errlen, "bad checksum (damaged or cut short)");
+        return NULL;
+    }
+    struct reader r = {b + 8, len - 12, false};
+    unsigned version = (unsigned)get_u(&r, 4), featver = (unsigned)get_u(&r, 4);
+    unsigned bits = (unsigned)get_u(&r, 4), nclass = (unsigned)get_u(&r, 4);
+    if (version != MODEL_FILE_VERSION || featver != FEATVEC_VERSION) {
+        snprintf(err, errlen, "model format %u, features %u: this build reads %d, %d", version,
+                 featver, MODEL_FILE_VERSION, FEATVEC_VERSION);
+        return NULL;
+    }
+    if (!(m = model_alloc(bits, nclass))) {
+        snprintf(err, errlen, bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS ||
+                 nclass < 2 || nclass > MODEL_MAX_CLASSES ? "bad size" : "out of memory");
+        return NULL;
+    }
+    size_t ll = (size_t)get_u(&r, 2);
+    const unsigned char *label = take(&r, ll);
+    if (!label || ll >= sizeof m->label)
+        why = "bad label";
+    else
+        memcpy(m->label, label, ll);
+    for (unsigned k = 0; !why && k < nclass; k++)
+        why = load_class(m, k, &r);
+    if (!why)
+        why = load_weights(m, &r);
+    if (why) {
+        snprintf(err, errlen, "bad model: %s", why);
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+struct model *model_read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b = {0};
+    char chunk[1 << 16];
+    size_t n;
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= (size_t)MODEL_FILE_MAX)
+        buf_add(&b, chunk, n);
+    bool bad = ferror(f) || b.oom || b.len > (size_t)MODEL_FILE_MAX;
+    fclose(f);
+    struct model *m = NULL;
+    if (bad)
+        snprintf(err, errlen, "%s: cannot read it (or too large)", path);
+    else if (!(m = model_load(b.p, b.len, err, errlen))) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "%s: %s", path, why);
+    }
+    buf_free(&b);
+    return m;
+}
+
+int model_write_file(const struct model *m, const char *path, char *err, size_t errlen)
+{
+    struct buf b = {0};
+    if (model_save(m, &b) != 0) {
+        buf_free(&b);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(b.p, 1, b.len, f) == b.len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    buf_free(&b);
+    return ok ? 0 : -1;
+}

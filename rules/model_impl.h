@@ -1,0 +1,40 @@
+/* model_impl — what the files of the model module (model.c: scoring and the holder,
+ * model_train.c: training, model_file.c: the stored form) share. Not for other modules. */
+#ifndef JUBAO_MODEL_IMPL_H
+#define JUBAO_MODEL_IMPL_H
+
+#include <stddef.h>
+
+#include "featvec.h"
+#include "model.h"
+
+#define MODEL_LABEL_MAX 96
+extern const char model_none[];   /* the class of benign texts, "none" */
+
+struct model {
+    unsigned bits;                      /* 2^bits feature slots */
+    unsigned featver;                   /* FEATVEC_VERSION it was trained with */
+    unsigned nclass;                    /* classes, "none" among them when it was trained */
+    const char *cls[MODEL_MAX_CLASSES]; /* category codes (static storage) or model_none */
+    double thr[MODEL_MAX_CLASSES];      /* probability threshold; >= 1 never suggests */
+    float bias[MODEL_MAX_CLASSES];
+    struct model_quality q[MODEL_MAX_CLASSES];  /* held back at training; "none": false_hits */
+    float *w;                           /* [slot][class]: one slot's weights are adjacent */
+    char label[MODEL_LABEL_MAX];
+};
+
+/* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL. */
+struct model *model_alloc(unsigned bits, unsigned nclass);
+
+/* The features of one report (text as model_predict takes it) into f (initialised with the
+ * model's bits). Returns 0, or -1 when the text is not UTF-8 or memory ran out. */
+int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
+                   const struct rules_result *rr);
+
+/* The probability of each class (p[0..nclass)) for the finished vector f. */
+void model_probs(const struct model *m, const struct featvec *f, double *p);
+
+/* The static code of a category or "none" spelled by s, or NULL when s is neither. */
+const char *model_class_code(const char *s);
+
+#endif

@@ -1,0 +1,355 @@
+/* model_train — model_train of model.h, the only user of LIBLINEAR.
+ *
+ * 1. Every example becomes a feature vector (model_features), with its rule hits when a rule
+ *    set is given.
+ * 2. Thresholds: the examples are split into MODEL_FOLDS folds, stratified by class and
+ *    shuffled by the seed; a model trained on the other folds scores each fold. Over these
+ *    held-back probabilities each category gets the smallest threshold (not below
+ *    MODEL_MIN_THRESHOLD) at which its suggestions reach the precision target; one that never
+ *    does, or has fewer than MODEL_MIN_PER_CLASS examples, gets 1 (never suggested).
+ * 3. The model that ships is trained on all the examples.
+ *
+ * LIBLINEAR's own `struct model` clashes with ours: its header is read with the name renamed.
+ */
+#include "model_impl.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define model linear_model
+#include <linear.h>
+#undef model
+
+#include "category.h"
+
+#define MODEL_BITS 18
+#define MODEL_FOLDS 5
+#define MODEL_MIN_EXAMPLES 10
+#define MODEL_MIN_PER_CLASS 5
+#define MODEL_MIN_THRESHOLD 0.3
+#define MODEL_SOLVER L2R_LR
+#define MODEL_EPS 0.01
+#define MODEL_C 4.0
+
+struct trainset {
+    size_t n;
+    int *y;                             /* class of each example */
+    struct feature_node **x;            /* LIBLINEAR vectors, bias node included */
+    struct featvec *f;                 /* the same, for our own scoring */
+    unsigned nclass;
+    const char *cls[MODEL_MAX_CLASSES];
+    size_t count[MODEL_MAX_CLASSES];
+};
+
+static void quiet(const char *s)
+{
+    (void)s;
+}
+
+static void trainset_free(struct trainset *ts)
+{
+    for (size_t i = 0; ts->x && i < ts->n; i++)
+        free(ts->x[i]);
+    for (size_t i = 0; ts->f && i < ts->n; i++)
+        featvec_free(&ts->f[i]);
+    free(ts->x);
+    free(ts->f);
+    free(ts->y);
+}
+
+/* Classes: "none" first, then the categories in lib/category.h's order; only those present. */
+static int trainset_classes(struct trainset *ts, const struct model_example *ex, size_t n,
+                            char *err, size_t errlen)
+{
+    bool seen[64] = {false};            /* index 0: none, 1 + i: categories[i] */
+    for (size_t i = 0; i < n; i++) {
+        const char *code = model_class_code(ex[i].category);
+        if (!code) {
+            snprintf(err, errlen, "example %zu: \"%s\" is not a category", i + 1,
+                     ex[i].category);
+            return -1;
+        }
+        seen[code == model_none ? 0 : 1 + (category_find(code, strlen(code)) - categories)] = true;
+    }
+    for (size_t c = 0; c <= categories_count && c < 64; c++)
+        if (seen[c])
+            ts->cls[ts->nclass++] = c == 0 ? model_none : categories[c - 1].code;
+    for (size_t i = 0; i < n; i++)
+        for (unsigned k = 0; k < ts->nclass; k++)
+            if (strcmp(ts->cls[k], ex[i].category) == 0)
+                ts->count[k]++, ts->y[i] = (int)k;
+    if (ts->nclass < 2) {
+        snprintf(err, errlen, "the examples need at least two classes (categories or none)");
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+    const struct feature_node *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The LIBLINEAR form of f: 1-based slots in order, the bias feature, the end mark. */
+static struct feature_node *to_nodes(const struct featvec *f, unsigned bits)
+{
+    struct feature_node *x = malloc((f->n + 2) * sizeof *x);
+    if (!x)
+        return NULL;
+    for (size_t i = 0; i < f->n; i++)
+        x[i] = (struct feature_node){(int)f->idx[i] + 1, f->val[i]};
+    qsort(x, f->n, sizeof *x, cmp_node);
+    x[f->n] = (struct feature_node){(int)(1u << bits) + 1, 1.0};
+    x[f->n + 1] = (struct feature_node){-1, 0};
+    return x;
+}
+
+static int trainset_build(struct trainset *ts, const struct ruleset *rs,
+                          const struct model_example *ex, size_t n, char *err, size_t errlen)
+{
+    ts->n = n;
+    ts->y = calloc(n, sizeof *ts->y);
+    ts->x = calloc(n, sizeof *ts->x);
+    ts->f = calloc(n, sizeof *ts->f);
+    if (!ts->y || !ts->x || !ts->f) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (trainset_classes(ts, ex, n, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct rules_result rr, *rrp = NULL;
+        if (rs) {
+            struct rules_input in = {.text[RULES_DESCRIPTION] = ex[i].text,
+                                     .len[RULES_DESCRIPTION] = ex[i].len};
+            rrp = rules_match(rs, &in, &rr) == 0 ? &rr : NULL;
+        }
+        featvec_init(&ts->f[i], MODEL_BITS);
+        if (model_features(&ts->f[i], rs, ex[i].text, ex[i].len, rrp) != 0) {
+            snprintf(err, errlen, "example %zu: not UTF-8, or out of memory", i + 1);
+            return -1;
+        }
+        if (!(ts->x[i] = to_nodes(&ts->f[i], MODEL_BITS))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Copies LIBLINEAR's weights into m. A class the fold did not see keeps weight 0 and a bias
+ * that makes its probability nil. */
+static void take_weights(struct model *m, const struct linear_model *lm)
+{
+    size_t slots = (size_t)1 << m->bits;
+    int nw = lm->nr_class > 2 ? lm->nr_class : 1;
+    for (unsigned k = 0; k < m->nclass; k++)
+        m->bias[k] = -30;
+    for (int c = 0; c < lm->nr_class; c++) {
+        unsigned k = (unsigned)lm->label[c];
+        double sign = nw == 1 && c == 1 ? -1 : 1;
+        int col = nw == 1 ? 0 : c;
+        for (size_t j = 0; j < slots && j < (size_t)lm->nr_feature; j++)
+            m->w[j * m->nclass + k] = (float)(sign * lm->w[j * (size_t)nw + (size_t)col]);
+        m->bias[k] = (float)(sign * lm->w[(size_t)lm->nr_feature * (size_t)nw + (size_t)col]);
+    }
+}
+
+/* Trains on the examples whose fold is not skip (all when skip < 0). Returns the model with
+ * thresholds 1, or NULL. */
+static struct model *fit(const struct trainset *ts, const int *fold, int skip, double c)
+{
+    struct problem prob = {.n = (1 << MODEL_BITS) + 1, .bias = 1};
+    prob.y = malloc(ts->n * sizeof *prob.y);
+    prob.x = malloc(ts->n * sizeof *prob.x);
+    struct model *m = model_alloc(MODEL_BITS, ts->nclass);
+    if (!prob.y || !prob.x || !m)
+        goto fail;
+    for (size_t i = 0; i < ts->n; i++)
+        if (fold[i] != skip) {
+            prob.y[prob.l] = ts->y[i];
+            prob.x[prob.l++] = ts->x[i];
+        }
+    struct parameter param = {.solver_type = MODEL_SOLVER, .eps = MODEL_EPS, .C = c};
+    set_print_string_function(quiet);
+    struct linear_model *lm = train(&prob, &param);
+    if (!lm)
+        goto fail;
+    take_weights(m, lm);
+    free_and_destroy_model(&lm);
+    memcpy(m->cls, ts->cls, sizeof m->cls);
+    free(prob.y);
+    free(prob.x);
+    return m;
+fail:
+    free(prob.y);
+    free(prob.x);
+    model_free(m);
+    return NULL;
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* fold[i] for every example: shuffled by seed, then dealt round-robin within each class. */
+static int make_folds(const struct trainset *ts, unsigned seed, int *fold)
+{
+    size_t *order = malloc(ts->n * sizeof *order);
+    if (!order)
+        return -1;
+    uint64_t s = seed;
+    for (size_t i = 0; i < ts->n; i++)
+        order[i] = i;
+    for (size_t i = ts->n; i > 1; i--) {
+        size_t j = splitmix(&s) % i, t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    size_t next[MODEL_MAX_CLASSES] = {0};
+    for (size_t i = 0; i < ts->n; i++) {
+        size_t e = order[i];
+        fold[e] = (int)(next[ts->y[e]]++ % MODEL_FOLDS);
+    }
+    free(order);
+    return 0;
+}
+
+struct scored {
+    double p;
+    bool pos;
+};
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const struct scored *x = a, *y = b;
+    return (x->p < y->p) - (x->p > y->p);
+}
+
+/* The smallest threshold at which class k's held-back suggestions reach the target. */
+static double calibrate(const struct trainset *ts, const double *prob, unsigned k,
+                        double target, struct scored *sc)
+{
+    if (ts->cls[k] == model_none || ts->count[k] < MODEL_MIN_PER_CLASS)
+        return 1.0;
+    for (size_t i = 0; i < ts->n; i++)
+        sc[i] = (struct scored){prob[i * ts->nclass + k], ts->y[i] == (int)k};
+    qsort(sc, ts->n, sizeof *sc, cmp_scored);
+    double best = 1.0;
+    size_t tp = 0;
+    for (size_t i = 0; i < ts->n && sc[i].p >= MODEL_MIN_THRESHOLD; i++) {
+        tp += sc[i].pos;
+        if (i + 1 < ts->n && sc[i + 1].p == sc[i].p)
+            continue;       /* a threshold takes all ties */
+        if (tp >= 2 && (double)tp / (double)(i + 1) >= target)
+            best = sc[i].p;
+    }
+    return best;
+}
+
+/* Fills m->q from the held-back probabilities at m's thresholds. */
+static void measure(struct model *m, const struct trainset *ts, const double *prob)
+{
+    size_t tp[MODEL_MAX_CLASSES] = {0}, sugg[MODEL_MAX_CLASSES] = {0}, none_hit = 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        bool any = false;
+        for (unsigned k = 0; k < ts->nclass; k++)
+            if (m->cls[k] != model_none && m->thr[k] < 1.0 &&
+                prob[i * ts->nclass + k] >= m->thr[k]) {
+                any = true;
+                sugg[k]++;
+                tp[k] += ts->y[i] == (int)k;
+            }
+        none_hit += any && ts->cls[ts->y[i]] == model_none;
+    }
+    for (unsigned k = 0; k < ts->nclass; k++) {
+        struct model_quality *q = &m->q[k];
+        q->examples = ts->count[k];
+        if (m->cls[k] == model_none)
+            q->false_hits = (double)none_hit / (double)ts->count[k];
+        else {
+            q->precision = sugg[k] ? (double)tp[k] / (double)sugg[k] : 0;
+            q->recall = (double)tp[k] / (double)ts->count[k];
+        }
+    }
+}
+
+/* Scores every example with the model that did not see its fold (prob: n x nclass). */
+static int held_back(const struct trainset *ts, const int *fold, double c, double *prob)
+{
+    for (int k = 0; k < MODEL_FOLDS; k++) {
+        struct model *m = fit(ts, fold, k, c);
+        if (!m)
+            return -1;
+        for (size_t i = 0; i < ts->n; i++)
+            if (fold[i] == k)
+                model_probs(m, &ts->f[i], prob + i * ts->nclass);
+        model_free(m);
+    }
+    return 0;
+}
+
+static void set_label(struct model *m, size_t n)
+{
+    char when[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(m->label, sizeof m->label, "%s n=%zu", when, n);
+}
+
+int model_train(struct model **out, const struct ruleset *rs, const struct model_example *ex,
+                size_t n, const struct model_opts *opts, char *err, size_t errlen)
+{
+    struct trainset ts = {0};
+    struct model *m = NULL;
+    int *fold = NULL;
+    double *prob = NULL;
+    struct scored *sc = NULL;
+    double c = opts && opts->c > 0 ? opts->c : MODEL_C;
+    double target = opts && opts->precision > 0 ? opts->precision : MODEL_PRECISION;
+    *out = NULL;
+    if (n < MODEL_MIN_EXAMPLES) {
+        snprintf(err, errlen, "too few examples (%zu; at least %d)", n, MODEL_MIN_EXAMPLES);
+        return -1;
+    }
+    if (trainset_build(&ts, rs, ex, n, err, errlen) != 0)
+        goto fail;
+    fold = malloc(n * sizeof *fold);
+    prob = malloc(n * ts.nclass * sizeof *prob);
+    sc = malloc(n * sizeof *sc);
+    if (!fold || !prob || !sc || make_folds(&ts, opts ? opts->seed : 0, fold) != 0 ||
+        held_back(&ts, fold, c, prob) != 0)
+        goto oom;
+    for (size_t i = 0; i < n; i++)
+        fold[i] = 0;
+    if (!(m = fit(&ts, fold, -1, c)))
+        goto oom;
+    for (unsigned k = 0; k < ts.nclass; k++)
+        m->thr[k] = calibrate(&ts, prob, k, target, sc);
+    measure(m, &ts, prob);
+    set_label(m, n);
+    *out = m;
+    m = NULL;
+    goto done;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    model_free(m);
+done:
+    trainset_free(&ts);
+    free(fold);
+    free(prob);
+    free(sc);
+    return *out ? 0 : -1;
+}
