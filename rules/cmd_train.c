@@ -1,5 +1,5 @@
-/* cmd_train — `jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]
- * FILE.tsv...`: trains a triage model (model.h) on labelled files (labelled.h), writes it to
+/* cmd_train — `jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P]
+ * [--false-hits F] [--seed N] FILE.tsv...`: trains a triage model (model.h) on labelled files (labelled.h), writes it to
  * MODEL and prints each category's threshold with the precision and recall its suggestions
  * had on the held-back examples. */
 #include <stdio.h>
@@ -23,8 +23,8 @@ struct train_args {
 
 static int train_usage(void)
 {
-    fputs("usage: jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
-          " FILE.tsv...\n", stderr);
+    fputs("usage: jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P]"
+          " [--false-hits F] [--seed N] FILE.tsv...\n", stderr);
     return 2;
 }
 
@@ -53,6 +53,8 @@ static int train_parse(int argc, char **argv, struct train_args *a)
             a->opts.c = d;
         else if (strcmp(argv[i], "--precision") == 0 && v && number(v, 0.01, 1, &d) == 0)
             a->opts.precision = d;
+        else if (strcmp(argv[i], "--false-hits") == 0 && v && number(v, 1e-4, 1, &d) == 0)
+            a->opts.none_false_hits = d;
         else if (strcmp(argv[i], "--seed") == 0 && v && number(v, 0, 4294967295.0, &d) == 0)
             a->opts.seed = (unsigned)d;
         else if (argv[i][0] == '-')

@@ -13,7 +13,8 @@
 #define FNV_PRIME 0x100000001b3ull
 #define NGRAM_MAX 3
 
-enum { SEED_GRAM = 1, SEED_WORD = 11, SEED_PAIR = 12, SEED_NAMED = 13 };
+enum { SEED_GRAM = 1, SEED_WORD = 11, SEED_PAIR = 12, SEED_NAMED = 13, SEED_MARK = 14,
+       SEED_LENGTH = 15 };
 
 static uint64_t mix(uint64_t h)
 {
@@ -135,6 +136,15 @@ static int end_word(struct featvec *f, struct scan *sc)
     return 0;
 }
 
+/* One feature for the length, by powers of two: short posts and long articles read apart. */
+static int add_length(struct featvec *f, size_t len)
+{
+    uint32_t b = 0;
+    for (; len > 1; len >>= 1)
+        b++;
+    return add(f, fnv(fnv(FNV_OFFSET, b), SEED_LENGTH), 1);
+}
+
 int featvec_text(struct featvec *f, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text, *end = s + len;
@@ -154,13 +164,15 @@ int featvec_text(struct featvec *f, const char *text, size_t len)
             return -1;
         if (is_separator(c)) {
             sc.run = 0;
+            if (c != ' ' && add(f, fnv(fnv(FNV_OFFSET, c), SEED_MARK), 1) != 0)
+                return -1;
             if (c != ' ' && c != '\'' && c != '-')
                 sc.have_prev = false;   /* a word pair does not span punctuation */
         } else if (add_char(f, &sc, c) != 0) {
             return -1;
         }
     }
-    return end_word(f, &sc);
+    return end_word(f, &sc) == 0 ? add_length(f, len) : -1;
 }
 
 int featvec_named(struct featvec *f, const char *kind, const char *name, float v)

@@ -1,7 +1,8 @@
 /* featvec — the sparse vector the triage model (model.h) reads from a report: hashed
  * character 1- to 3-grams of each run of non-Latin characters (Chinese), hashed words and word
- * pairs of Latin-script text (digits read as 0, so that numbers count by their shape), and
- * named features (the ids of the rules and lexicons that hit), each hashed into 2^bits slots.
+ * pairs of Latin-script text (digits read as 0, so that numbers count by their shape), each
+ * punctuation mark, the length of the text (bytes, in powers of two), and named features (the
+ * ids of the rules and lexicons that hit), each hashed into 2^bits slots.
  * Values are counts damped to 1 + log(count), and the vector is scaled to unit length, so a
  * long text does not outweigh a short one.
  *

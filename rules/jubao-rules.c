@@ -6,7 +6,8 @@
  *                                                  recall and false hits of the redaction
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
- *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N] FILE.tsv...
+ *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--false-hits F]
+ *                     [--seed N] FILE.tsv...
  *                                                  train a triage model (cmd_train.c)
  *   jubao-rules eval | classify ...                triage over labelled texts (cmd_eval.c)
  */
@@ -30,8 +31,8 @@ static int usage(void)
           " [--raw]\n"
           "       jubao-rules vectors FILE|DIR... --vectors TSV [--repeat N]\n"
           "       jubao-rules bench --sa TSV --corpus FILE [--seconds N]\n"
-          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--seed N]"
-          " FILE.tsv...\n"
+          "       jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P]"
+          " [--false-hits F] [--seed N] FILE.tsv...\n"
           "       jubao-rules eval [--rules PATH] [--model FILE] [--show N] FILE.tsv\n"
           "       jubao-rules classify [--rules PATH] [--model FILE] < FILE.tsv\n", stderr);
     return 2;

@@ -12,9 +12,8 @@
 
 #include "category.h"
 #include "live.h"
-#include "text.h"
 
-#define RULE_FEATURE 1.0f   /* value of a rule hit before the vector is scaled */
+#define HIT_FEATURE 1.0f    /* value of a rule or lexicon hit before the vector is scaled */
 
 const char model_none[] = "none";
 
@@ -55,24 +54,18 @@ const char *model_class_code(const char *s)
     return c ? c->code : NULL;
 }
 
-/* The text as the model reads it: NFKC and case folded. */
-static char *fold(const struct ruleset *rs, const char *text, size_t len, size_t *outlen)
-{
-    (void)rs;
-    return text_normalize(text, len, outlen);
-}
-
 int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
                    const struct rules_result *rr)
 {
-    size_t flen;
-    char *folded = fold(rs, text, len, &flen);
-    if (!folded)
-        return -1;
-    int rc = featvec_text(f, folded, flen);
-    free(folded);
+    struct buf folded = {0};
+    int rc = rules_fold(rs, text, len, &folded);
+    if (rc == 0)
+        rc = featvec_text(f, folded.p, folded.len);
+    buf_free(&folded);
     for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
-        rc = featvec_named(f, "r", rr->hits[i].id, RULE_FEATURE);
+        rc = featvec_named(f, "r", rr->hits[i].id, HIT_FEATURE);
+    for (size_t i = 0; rr && rc == 0 && i < rr->nlex && i < RULES_MAX_LEXHITS; i++)
+        rc = featvec_named(f, "l", rr->lex[i].id, HIT_FEATURE);
     return rc == 0 ? featvec_finish(f) : -1;
 }
 

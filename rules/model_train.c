@@ -3,10 +3,8 @@
  * 1. Every example becomes a feature vector (model_features), with its rule hits when a rule
  *    set is given.
  * 2. Thresholds: the examples are split into MODEL_FOLDS folds, stratified by class and
- *    shuffled by the seed; a model trained on the other folds scores each fold. Over these
- *    held-back probabilities each category gets the smallest threshold (not below
- *    MODEL_MIN_THRESHOLD) at which its suggestions reach the precision target; one that never
- *    does, or has fewer than MODEL_MIN_PER_CLASS examples, gets 1 (never suggested).
+ *    shuffled by the seed; a model trained on the other folds scores each fold. These
+ *    held-back probabilities set the thresholds (model_calib.c).
  * 3. The model that ships is trained on all the examples.
  *
  * LIBLINEAR's own `struct model` clashes with ours: its header is read with the name renamed.
@@ -29,11 +27,9 @@
 #define MODEL_BITS 18
 #define MODEL_FOLDS 5
 #define MODEL_MIN_EXAMPLES 10
-#define MODEL_MIN_PER_CLASS 5
-#define MODEL_MIN_THRESHOLD 0.3
 #define MODEL_SOLVER L2R_LR
 #define MODEL_EPS 0.01
-#define MODEL_C 4.0
+#define MODEL_C 32.0       /* little regularization: held back, 4 recalls 0.04 less */
 
 struct trainset {
     size_t n;
@@ -224,65 +220,6 @@ static int make_folds(const struct trainset *ts, unsigned seed, int *fold)
     return 0;
 }
 
-struct scored {
-    double p;
-    bool pos;
-};
-
-static int cmp_scored(const void *a, const void *b)
-{
-    const struct scored *x = a, *y = b;
-    return (x->p < y->p) - (x->p > y->p);
-}
-
-/* The smallest threshold at which class k's held-back suggestions reach the target. */
-static double calibrate(const struct trainset *ts, const double *prob, unsigned k,
-                        double target, struct scored *sc)
-{
-    if (ts->cls[k] == model_none || ts->count[k] < MODEL_MIN_PER_CLASS)
-        return 1.0;
-    for (size_t i = 0; i < ts->n; i++)
-        sc[i] = (struct scored){prob[i * ts->nclass + k], ts->y[i] == (int)k};
-    qsort(sc, ts->n, sizeof *sc, cmp_scored);
-    double best = 1.0;
-    size_t tp = 0;
-    for (size_t i = 0; i < ts->n && sc[i].p >= MODEL_MIN_THRESHOLD; i++) {
-        tp += sc[i].pos;
-        if (i + 1 < ts->n && sc[i + 1].p == sc[i].p)
-            continue;       /* a threshold takes all ties */
-        if (tp >= 2 && (double)tp / (double)(i + 1) >= target)
-            best = sc[i].p;
-    }
-    return best;
-}
-
-/* Fills m->q from the held-back probabilities at m's thresholds. */
-static void measure(struct model *m, const struct trainset *ts, const double *prob)
-{
-    size_t tp[MODEL_MAX_CLASSES] = {0}, sugg[MODEL_MAX_CLASSES] = {0}, none_hit = 0;
-    for (size_t i = 0; i < ts->n; i++) {
-        bool any = false;
-        for (unsigned k = 0; k < ts->nclass; k++)
-            if (m->cls[k] != model_none && m->thr[k] < 1.0 &&
-                prob[i * ts->nclass + k] >= m->thr[k]) {
-                any = true;
-                sugg[k]++;
-                tp[k] += ts->y[i] == (int)k;
-            }
-        none_hit += any && ts->cls[ts->y[i]] == model_none;
-    }
-    for (unsigned k = 0; k < ts->nclass; k++) {
-        struct model_quality *q = &m->q[k];
-        q->examples = ts->count[k];
-        if (m->cls[k] == model_none)
-            q->false_hits = (double)none_hit / (double)ts->count[k];
-        else {
-            q->precision = sugg[k] ? (double)tp[k] / (double)sugg[k] : 0;
-            q->recall = (double)tp[k] / (double)ts->count[k];
-        }
-    }
-}
-
 /* Scores every example with the model that did not see its fold (prob: n x nclass). */
 static int held_back(const struct trainset *ts, const int *fold, double c, double *prob)
 {
@@ -315,9 +252,10 @@ int model_train(struct model **out, const struct ruleset *rs, const struct model
     struct model *m = NULL;
     int *fold = NULL;
     double *prob = NULL;
-    struct scored *sc = NULL;
     double c = opts && opts->c > 0 ? opts->c : MODEL_C;
     double target = opts && opts->precision > 0 ? opts->precision : MODEL_PRECISION;
+    double budget = opts && opts->none_false_hits > 0 ? opts->none_false_hits
+                                                      : MODEL_NONE_FALSE_HITS;
     *out = NULL;
     if (n < MODEL_MIN_EXAMPLES) {
         snprintf(err, errlen, "too few examples (%zu; at least %d)", n, MODEL_MIN_EXAMPLES);
@@ -327,17 +265,15 @@ int model_train(struct model **out, const struct ruleset *rs, const struct model
         goto fail;
     fold = malloc(n * sizeof *fold);
     prob = malloc(n * ts.nclass * sizeof *prob);
-    sc = malloc(n * sizeof *sc);
-    if (!fold || !prob || !sc || make_folds(&ts, opts ? opts->seed : 0, fold) != 0 ||
+    if (!fold || !prob || make_folds(&ts, opts ? opts->seed : 0, fold) != 0 ||
         held_back(&ts, fold, c, prob) != 0)
         goto oom;
     for (size_t i = 0; i < n; i++)
         fold[i] = 0;
     if (!(m = fit(&ts, fold, -1, c)))
         goto oom;
-    for (unsigned k = 0; k < ts.nclass; k++)
-        m->thr[k] = calibrate(&ts, prob, k, target, sc);
-    measure(m, &ts, prob);
+    if (model_calibrate(m, ts.y, prob, n, target, budget) != 0)
+        goto oom;
     set_label(m, n);
     *out = m;
     m = NULL;
@@ -350,6 +286,5 @@ done:
     trainset_free(&ts);
     free(fold);
     free(prob);
-    free(sc);
     return *out ? 0 : -1;
 }

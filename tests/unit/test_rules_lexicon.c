@@ -364,6 +364,17 @@ static void test_error_duplicates_and_conflicts(void **state)
     expect_errors(text, want, 5);
 }
 
+/* Folding drops emoji and symbols before variants apply: a spelling holding one would match a
+ * shorter text than its author meant (做❤ would read every 做 as 做爱). */
+static void test_error_variant_with_dropped_character(void **state)
+{
+    (void)state;
+    const char *text = "variants v.e\ndescription: d\nvariant: 做爱 = 做❤️ | zuo ai\n"
+                       "example: 好 -> 好\n";
+    const char *want[] = {"3: variants v.e: variant: '做❤️' holds '❤', which folding removes"};
+    expect_errors(text, want, 1);
+}
+
 static void test_error_rule_keys(void **state)
 {
     (void)state;
@@ -436,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_error_unknown_lexicon_in_rule),
         cmocka_unit_test(test_error_failing_examples),
         cmocka_unit_test(test_error_duplicates_and_conflicts),
+        cmocka_unit_test(test_error_variant_with_dropped_character),
         cmocka_unit_test(test_error_rule_keys),
         cmocka_unit_test(test_thousands_of_terms),
     };
