@@ -209,7 +209,7 @@ static void finish_ready(struct call *call, struct http_req *req)
     const struct ruleset *rs = rules_acquire(call->api->rules);
     struct buf b = {0};
     buf_printf(&b, "{\"status\":\"ready\",\"redis\":\"ok\",\"rules\":%zu}", rules_count(rs));
-    rules_release(rs);
+    rules_release(call->api->rules, rs);
     answer_json(req, 200, &b);
 }
 
@@ -245,7 +245,7 @@ static void finish_metrics(struct call *call, struct http_req *req)
     metrics_render(&b);
     const struct ruleset *rs = rules_acquire(call->api->rules);
     rules_metrics(rs, &b);
-    rules_release(rs);
+    rules_release(call->api->rules, rs);
     modelstore_metrics(&b);
     if (store_job_ok(call->job) == 0) {
         review_render_stats(&b, store_job_reply(call->job, 0));

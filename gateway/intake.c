@@ -259,7 +259,7 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
         report_free(&r);
     }
     model_release(call->api->model, m);
-    rules_release(rs);
+    rules_release(call->api->rules, rs);
     if (queued == 0)
         reports_finish(call, req);
     else

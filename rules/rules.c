@@ -27,6 +27,7 @@
 #include "ac.h"
 #include "category.h"
 #include "lexicon.h"
+#include "live.h"
 #include "literal.h"
 #include "log.h"
 #include "norm.h"
@@ -58,14 +59,12 @@ struct rule {
     int lexcond;                /* its lexicon condition (lexicon.h), or -1; re may be NULL */
 };
 
-/* What changes in a loaded set: its reference count and counters (relaxed atomics). */
+/* What changes in a loaded set: its counters (relaxed atomics). */
 struct shared {
-    atomic_long refs;
     atomic_ulong *hits, *limits;
 };
 
 struct ruleset {
-    struct ruleset *self;       /* the same object, writable, for the last release */
     struct rule *rules;
     size_t n;
     size_t *always, nalways;    /* classification rules without a literal */
@@ -675,56 +674,51 @@ void rules_metrics(const struct ruleset *rs, struct buf *out)
                    atomic_load_explicit(&rs->sh->limits[i], memory_order_relaxed));
 }
 
-/* ---- the holder ------------------------------------------------------------------------ */
+/* ---- the holder: lib/live.h with the rule set's types ---------------------------------- */
 
 struct rules_live {
-    pthread_mutex_t mu;         /* held only to read the pointer and take a reference */
-    struct ruleset *cur;
+    struct live *live;
 };
+
+static void free_set(void *rs)
+{
+    rules_free(rs);
+}
 
 struct rules_live *rules_live_new(struct ruleset *rs)
 {
-    struct rules_live *live = malloc(sizeof *live);
-    if (!live || pthread_mutex_init(&live->mu, NULL) != 0) {
-        free(live);
+    struct rules_live *rl = malloc(sizeof *rl);
+    if (!rl || !(rl->live = live_new(rs, free_set))) {
+        if (rl)
+            rs = NULL;  /* live_new freed it */
+        free(rl);
         rules_free(rs);
         return NULL;
     }
-    live->cur = rs;
-    return live;
+    return rl;
 }
 
-const struct ruleset *rules_acquire(struct rules_live *live)
+const struct ruleset *rules_acquire(struct rules_live *rl)
 {
-    pthread_mutex_lock(&live->mu);
-    struct ruleset *rs = live->cur;
-    atomic_fetch_add_explicit(&rs->sh->refs, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&live->mu);
-    return rs;
+    return live_acquire(rl->live);
 }
 
-void rules_release(const struct ruleset *rs)
+void rules_release(struct rules_live *rl, const struct ruleset *rs)
 {
-    if (rs && atomic_fetch_sub_explicit(&rs->sh->refs, 1, memory_order_acq_rel) == 1)
-        rules_free(rs->self);
+    live_release(rl->live, rs);
 }
 
-void rules_swap(struct rules_live *live, struct ruleset *rs)
+void rules_swap(struct rules_live *rl, struct ruleset *rs)
 {
-    pthread_mutex_lock(&live->mu);
-    struct ruleset *old = live->cur;
-    live->cur = rs;
-    pthread_mutex_unlock(&live->mu);
-    rules_release(old);
+    live_swap(rl->live, rs);
 }
 
-void rules_live_free(struct rules_live *live)
+void rules_live_free(struct rules_live *rl)
 {
-    if (!live)
+    if (!rl)
         return;
-    rules_release(live->cur);
-    pthread_mutex_destroy(&live->mu);
-    free(live);
+    live_free(rl->live);
+    free(rl);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -1036,9 +1030,7 @@ static struct ruleset *ruleset_new(unsigned flags)
         free(rs);
         return NULL;
     }
-    rs->self = rs;
     rs->raw = flags & RULES_RAW;
-    atomic_init(&rs->sh->refs, 1);
     return rs;
 }
 
