@@ -31,7 +31,7 @@ struct rulefile_rule {
     size_t nex;
     /* lexicon conditions (docs/RULES.md "Lexicons"); lexicons == NULL for a pattern rule */
     char *lexicons;             /* "lexicon:": ids separated by blanks */
-    char *unless;               /* "unless:": one lexicon id, or NULL */
+    char *unless;               /* "unless:": lexicon ids, space-separated, or NULL */
     int lexicon_line, unless_line;
     unsigned within;            /* characters; 0 when not given */
     unsigned unless_within;     /* characters; 0: anywhere in the field */
