@@ -1,6 +1,7 @@
 /* rulefile — reads the text of a *.rules file (the format of docs/RULES.md) into rule,
  * lexicon and variants descriptions, checking everything that can be checked without PCRE2
- * and without the other files. rules.c compiles the rules, lexicon.c the lexicons.
+ * and without the other files. rules_load.c compiles the rules, lexicon_build.c the
+ * lexicons.
  */
 #ifndef JUBAO_RULEFILE_H
 #define JUBAO_RULEFILE_H
