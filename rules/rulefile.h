@@ -1,6 +1,7 @@
 /* rulefile — reads the text of a *.rules file (the format of docs/RULES.md) into rule,
  * lexicon and variants descriptions, checking everything that can be checked without PCRE2
- * and without the other files. rules.c compiles the rules, lexicon.c the lexicons.
+ * and without the other files. rules_load.c compiles the rules, lexicon_build.c the
+ * lexicons.
  */
 #ifndef JUBAO_RULEFILE_H
 #define JUBAO_RULEFILE_H
@@ -31,7 +32,7 @@ struct rulefile_rule {
     size_t nex;
     /* lexicon conditions (docs/RULES.md "Lexicons"); lexicons == NULL for a pattern rule */
     char *lexicons;             /* "lexicon:": ids separated by blanks */
-    char *unless;               /* "unless:": one lexicon id, or NULL */
+    char *unless;               /* "unless:": lexicon ids, space-separated, or NULL */
     int lexicon_line, unless_line;
     unsigned within;            /* characters; 0 when not given */
     unsigned unless_within;     /* characters; 0: anywhere in the field */
