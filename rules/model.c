@@ -30,8 +30,8 @@ struct model *model_alloc(unsigned bits, unsigned nclass)
     m->nclass = nclass;
     for (unsigned k = 0; k < nclass; k++)
         m->thr[k] = 1.0;
-    m->w = calloc((size_t)nclass << bits, sizeof *m->w);
-    if (!m->w) {
+    m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
+    if (!m->row) {
         free(m);
         return NULL;
     }
@@ -42,7 +42,7 @@ void model_free(struct model *m)
 {
     if (!m)
         return;
-    free(m->w);
+    free(m->row);
     free(m);
 }
 
@@ -75,7 +75,7 @@ void model_probs(const struct model *m, const struct featvec *f, double *p)
     float dec[MODEL_MAX_CLASSES];
     memcpy(dec, m->bias, sizeof dec);
     for (size_t i = 0; i < f->n; i++) {
-        const float *w = m->w + (size_t)f->idx[i] * nc;
+        const float *w = model_row(m, f->idx[i]) + 1;
         float v = f->val[i];
         for (unsigned k = 0; k < nc; k++)
             dec[k] += v * w[k];
@@ -96,6 +96,7 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
         featvec_free(&f);
         return -1;
     }
+    featvec_weigh(&f, m->row, m->nclass + 1);
     double p[MODEL_MAX_CLASSES];
     model_probs(m, &f, p);
     bool empty = f.n == 0;      /* nothing to read: the biases alone would speak */

@@ -8,9 +8,9 @@
  *   u16 label length, label bytes
  *   per class: u8 code length, code, f64 threshold, f64 precision, f64 recall,
  *              f64 false hits, u32 examples, f32 bias
- *   u32 rows: slots with a weight that is not zero
+ *   u32 rows: slots that some training text had (inverse document frequency not 0)
  *   bitmap of those slots, 2^bits / 8 bytes, slot s at bit s % 8 of byte s / 8
- *   rows x classes f32 weights, slot by slot
+ *   per row, slot by slot: f32 inverse document frequency, then classes x f32 weights
  *   u32 CRC-32 (IEEE) of everything before it
  *
  * model_load checks every length against what is left, the checksum, and every value (codes
@@ -68,10 +68,7 @@ static void put_f64(struct buf *out, double d)
 
 static bool row_used(const struct model *m, size_t s)
 {
-    for (unsigned k = 0; k < m->nclass; k++)
-        if (m->w[s * m->nclass + k] != 0)
-            return true;
-    return false;
+    return model_row(m, s)[0] != 0;
 }
 
 int model_save(const struct model *m, struct buf *out)
@@ -109,8 +106,8 @@ int model_save(const struct model *m, struct buf *out)
     put_u(out, rows, 4);
     buf_add(out, map, slots / 8);
     for (size_t s = 0; s < slots; s++)
-        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k < m->nclass; k++)
-            put_f32(out, m->w[s * m->nclass + k]);
+        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k <= m->nclass; k++)
+            put_f32(out, model_row(m, s)[k]);
     free(map);
     if (!out->oom)
         put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
@@ -200,19 +197,19 @@ static const char *load_weights(struct model *m, struct reader *r)
 {
     size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), seen = 0;
     const unsigned char *map = take(r, slots / 8);
-    if (!map || rows > slots || r->left != rows * m->nclass * 4)
+    if (!map || rows > slots || r->left != rows * (m->nclass + 1) * 4)
         return "truncated, or a wrong length";
     for (size_t s = 0; s < slots; s++) {
         if (!(map[s / 8] >> (s % 8) & 1))
             continue;
         if (++seen > rows)
             return "more rows than said";
-        for (unsigned k = 0; k < m->nclass; k++) {
-            float w = get_f32(r);
-            if (!isfinite(w))
+        float *row = model_row(m, s);
+        for (unsigned k = 0; k <= m->nclass; k++)
+            if (!isfinite(row[k] = get_f32(r)))
                 return "a weight that is not a number";
-            m->w[s * m->nclass + k] = w;
-        }
+        if (!(row[0] > 0))
+            return "a document frequency out of range";
     }
     return seen == rows ? NULL : "fewer rows than said";
 }

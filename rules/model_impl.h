@@ -19,19 +19,29 @@ struct model {
     double thr[MODEL_MAX_CLASSES];      /* probability threshold; >= 1 never suggests */
     float bias[MODEL_MAX_CLASSES];
     struct model_quality q[MODEL_MAX_CLASSES];  /* held back at training; "none": false_hits */
-    float *w;                           /* [slot][class]: one slot's weights are adjacent */
+    float *row;                         /* per slot: its inverse document frequency (0 for a
+                                           slot no training text had), then its weight for
+                                           each class; one slot's numbers are adjacent */
     char label[MODEL_LABEL_MAX];
 };
 
 /* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL. */
 struct model *model_alloc(unsigned bits, unsigned nclass);
 
+/* The numbers of slot s: row[0] the inverse document frequency, row[1 + k] class k's weight. */
+static inline float *model_row(const struct model *m, size_t s)
+{
+    return m->row + s * (m->nclass + 1);
+}
+
 /* The features of one report (text as model_predict takes it) into f (initialised with the
- * model's bits). Returns 0, or -1 when the text is not UTF-8 or memory ran out. */
+ * model's bits), before the inverse document frequencies (featvec_weigh) are applied. Returns
+ * 0, or -1 when the text is not UTF-8 or memory ran out. */
 int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
                    const struct rules_result *rr);
 
-/* The probability of each class (p[0..nclass)) for the finished vector f. */
+/* The probability of each class (p[0..nclass)) for the vector f, already weighed by m's
+ * inverse document frequencies (featvec_weigh). */
 void model_probs(const struct model *m, const struct featvec *f, double *p);
 
 /* Sets m's thresholds and held-back quality (m->thr, m->q) from prob[i * nclass + k], the

@@ -36,6 +36,7 @@ struct trainset {
     int *y;                             /* class of each example */
     struct feature_node **x;            /* LIBLINEAR vectors, bias node included */
     struct featvec *f;                 /* the same, for our own scoring */
+    float *idf;                         /* per slot */
     unsigned nclass;
     const char *cls[MODEL_MAX_CLASSES];
     size_t count[MODEL_MAX_CLASSES];
@@ -55,6 +56,7 @@ static void trainset_free(struct trainset *ts)
     free(ts->x);
     free(ts->f);
     free(ts->y);
+    free(ts->idf);
 }
 
 /* Classes: "none" first, then the categories in lib/category.h's order; only those present. */
@@ -105,6 +107,33 @@ static struct feature_node *to_nodes(const struct featvec *f, unsigned bits)
     return x;
 }
 
+/* The inverse document frequency of each slot, log((n + 1) / (df + 1)) + 1 over the examples
+ * (0 for a slot none has: it says nothing, and must not dilute the others), applied to every
+ * vector, which then takes its LIBLINEAR form. All examples count, also for the held-back
+ * models: a slot's frequency carries no label. */
+static int weigh(struct trainset *ts)
+{
+    size_t slots = (size_t)1 << MODEL_BITS;
+    unsigned *df = calloc(slots, sizeof *df);
+    if (!df || !(ts->idf = calloc(slots, sizeof *ts->idf))) {
+        free(df);
+        return -1;
+    }
+    for (size_t i = 0; i < ts->n; i++)
+        for (size_t j = 0; j < ts->f[i].n; j++)
+            df[ts->f[i].idx[j]]++;
+    for (size_t s = 0; s < slots; s++)
+        if (df[s])
+            ts->idf[s] = (float)(log((ts->n + 1.0) / (df[s] + 1.0)) + 1);
+    free(df);
+    for (size_t i = 0; i < ts->n; i++) {
+        featvec_weigh(&ts->f[i], ts->idf, 1);
+        if (!(ts->x[i] = to_nodes(&ts->f[i], MODEL_BITS)))
+            return -1;
+    }
+    return 0;
+}
+
 static int trainset_build(struct trainset *ts, const struct ruleset *rs,
                           const struct model_example *ex, size_t n, char *err, size_t errlen)
 {
@@ -130,10 +159,10 @@ static int trainset_build(struct trainset *ts, const struct ruleset *rs,
             snprintf(err, errlen, "example %zu: not UTF-8, or out of memory", i + 1);
             return -1;
         }
-        if (!(ts->x[i] = to_nodes(&ts->f[i], MODEL_BITS))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
+    }
+    if (weigh(ts) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     return 0;
 }
@@ -151,7 +180,7 @@ static void take_weights(struct model *m, const struct linear_model *lm)
         double sign = nw == 1 && c == 1 ? -1 : 1;
         int col = nw == 1 ? 0 : c;
         for (size_t j = 0; j < slots && j < (size_t)lm->nr_feature; j++)
-            m->w[j * m->nclass + k] = (float)(sign * lm->w[j * (size_t)nw + (size_t)col]);
+            model_row(m, j)[1 + k] = (float)(sign * lm->w[j * (size_t)nw + (size_t)col]);
         m->bias[k] = (float)(sign * lm->w[(size_t)lm->nr_feature * (size_t)nw + (size_t)col]);
     }
 }
@@ -177,6 +206,8 @@ static struct model *fit(const struct trainset *ts, const int *fold, int skip, d
     if (!lm)
         goto fail;
     take_weights(m, lm);
+    for (size_t s = 0; s < (size_t)1 << MODEL_BITS; s++)
+        model_row(m, s)[0] = ts->idf[s];
     free_and_destroy_model(&lm);
     memcpy(m->cls, ts->cls, sizeof m->cls);
     free(prob.y);
