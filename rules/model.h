@@ -67,10 +67,12 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
 double model_threshold(const struct model *m, const char *category);
 const char *model_label(const struct model *m);
 
-/* How a class did on the held-back examples at training, at its threshold: the precision and
- * recall of its suggestions, and how many examples it had. For "none", false_hits is the share
- * of its examples that got some suggestion (the others are 0 for none, and false_hits is 0 for
- * categories). Returns 0, or -1 when the model has no such class. */
+/* How a class did on the held-back examples at training, at its threshold: the precision of
+ * the model's suggestions of it, the recall of triage (the model's suggestions and, when it was
+ * trained with a rule set, the rules'), and how many examples it had. For "none", false_hits is
+ * the share of its examples that got some suggestion, again from the model or the rules (the
+ * others are 0 for none, and false_hits is 0 for categories). Returns 0, or -1 when the model
+ * has no such class. */
 struct model_quality {
     double precision, recall, false_hits;
     size_t examples;

@@ -45,10 +45,11 @@ int model_features(struct featvec *f, const struct ruleset *rs, const char *text
 void model_probs(const struct model *m, const struct featvec *f, double *p);
 
 /* Sets m's thresholds and held-back quality (m->thr, m->q) from prob[i * nclass + k], the
- * probability of class k for example i of class y[i] scored by a model that did not see it:
- * see model_calib.c. Returns 0, or -1 when memory ran out. */
-int model_calibrate(struct model *m, const int *y, const double *prob, size_t n,
-                    double precision, double none_budget);
+ * probability of class k for example i of class y[i] scored by a model that did not see it,
+ * and ruled[i], the classes the rules suggest for it (bit k; ruled may be NULL): see
+ * model_calib.c. Returns 0, or -1 when memory ran out. */
+int model_calibrate(struct model *m, const int *y, const double *prob, const unsigned *ruled,
+                    size_t n, double precision, double none_budget);
 
 /* The static code of a category or "none" spelled by s, or NULL when s is neither. */
 const char *model_class_code(const char *s);

@@ -25,7 +25,7 @@
 #include "category.h"
 
 #define MODEL_BITS 18
-#define MODEL_FOLDS 5
+#define MODEL_FOLDS 10
 #define MODEL_MIN_EXAMPLES 10
 #define MODEL_SOLVER L2R_LR
 #define MODEL_EPS 0.01
