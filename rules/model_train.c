@@ -37,6 +37,7 @@ struct trainset {
     struct feature_node **x;            /* LIBLINEAR vectors, bias node included */
     struct featvec *f;                 /* the same, for our own scoring */
     float *idf;                         /* per slot */
+    unsigned *ruled;                    /* classes the rules suggest (bit k), or NULL */
     unsigned nclass;
     const char *cls[MODEL_MAX_CLASSES];
     size_t count[MODEL_MAX_CLASSES];
@@ -57,6 +58,7 @@ static void trainset_free(struct trainset *ts)
     free(ts->f);
     free(ts->y);
     free(ts->idf);
+    free(ts->ruled);
 }
 
 /* Classes: "none" first, then the categories in lib/category.h's order; only those present. */
@@ -147,12 +149,20 @@ static int trainset_build(struct trainset *ts, const struct ruleset *rs,
     }
     if (trainset_classes(ts, ex, n, err, errlen) != 0)
         return -1;
+    if (rs && !(ts->ruled = calloc(n, sizeof *ts->ruled))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         struct rules_result rr, *rrp = NULL;
         if (rs) {
             struct rules_input in = {.text[RULES_DESCRIPTION] = ex[i].text,
                                      .len[RULES_DESCRIPTION] = ex[i].len};
             rrp = rules_match(rs, &in, &rr) == 0 ? &rr : NULL;
+            for (size_t j = 0; rrp && j < rr.ncategories; j++)
+                for (unsigned k = 0; k < ts->nclass; k++)
+                    if (strcmp(ts->cls[k], rr.categories[j]) == 0)
+                        ts->ruled[i] |= 1u << k;
         }
         featvec_init(&ts->f[i], MODEL_BITS);
         if (model_features(&ts->f[i], rs, ex[i].text, ex[i].len, rrp) != 0) {
@@ -303,7 +313,7 @@ int model_train(struct model **out, const struct ruleset *rs, const struct model
         fold[i] = 0;
     if (!(m = fit(&ts, fold, -1, c)))
         goto oom;
-    if (model_calibrate(m, ts.y, prob, n, target, budget) != 0)
+    if (model_calibrate(m, ts.y, prob, ts.ruled, n, target, budget) != 0)
         goto oom;
     set_label(m, n);
     *out = m;
