@@ -3,6 +3,7 @@
 #ifndef JUBAO_MODEL_IMPL_H
 #define JUBAO_MODEL_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "featvec.h"
@@ -40,9 +41,11 @@ static inline float *model_row(const struct model *m, size_t s)
 int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
                    const struct rules_result *rr);
 
-/* The probability of each class (p[0..nclass)) for the vector f, already weighed by m's
- * inverse document frequencies (featvec_weigh). */
-void model_probs(const struct model *m, const struct featvec *f, double *p);
+/* The probability of each class (p[0..nclass)) for the vector f. With weigh, f's values are
+ * first multiplied by m's inverse document frequencies and scaled to unit length again, in the
+ * same pass (the scale applies to the sums); without it f was weighed before (featvec_weigh).
+ * Returns how many of f's features the model knows. */
+size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p);
 
 /* Sets m's thresholds and held-back quality (m->thr, m->q) from prob[i * nclass + k], the
  * probability of class k for example i of class y[i] scored by a model that did not see it,

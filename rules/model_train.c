@@ -270,7 +270,7 @@ static int held_back(const struct trainset *ts, const int *fold, double c, doubl
             return -1;
         for (size_t i = 0; i < ts->n; i++)
             if (fold[i] == k)
-                model_probs(m, &ts->f[i], prob + i * ts->nclass);
+                model_probs(m, &ts->f[i], false, prob + i * ts->nclass);
         model_free(m);
     }
     return 0;
