@@ -26,10 +26,10 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lm
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/functions.o
 RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/bench%.c rules/cmd_%.c,$(wildcard rules/*.c)))
-GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin.c,$(wildcard gateway/*.c))) \
+GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin%.c,$(wildcard gateway/*.c))) \
             $(BUILD)/gen/assets.o
 ASSETS   := $(sort $(wildcard gateway/web/*))
-ADM_OBJ  := $(BUILD)/gateway/admin.o
+ADM_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/admin*.c)) $(BUILD)/workers/learn.o
 WK_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/main.c,$(wildcard workers/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -83,7 +83,7 @@ $(BUILD)/jubao-rules: $(BUILD)/rules/jubao-rules.o $(BUILD)/rules/bench.o \
                       $(BUILD)/rules/bench_triage.o $(CMD_OBJ) $(RULES_OBJ) \
                       $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lhs
-$(BUILD)/jubao-admin: $(ADM_OBJ) $(LIB_OBJ)
+$(BUILD)/jubao-admin: $(ADM_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_OBJ) $(WK_OBJ) \

@@ -1,14 +1,16 @@
 /* jubao-admin — the operator's tool: keys, platform API keys, reviewers, opening sealed
- * reports, and checking the audit chain. */
+ * reports, checking the audit chain, and the triage model (admin_model.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "audit.h"
 #include "crypto.h"
 #include "isotime.h"
+#include "learn.h"
 #include "log.h"
 #include "schema.h"
 #include "store.h"
@@ -27,7 +29,17 @@ static void usage(FILE *out)
             "  unseal                read a sealed field (base64) on stdin, print it opened\n"
             "                        (needs seal.key, which may live off the gateway machine)\n"
             "  audit verify          check the hash chain of the decisions' audit stream;\n"
-            "                        names the first broken entry and exits 1 if there is one\n");
+            "                        names the first broken entry and exits 1 if there is one\n"
+            "  model show            the triage model in force: version, label, held-back score\n"
+            "  model train [--last N] [--force]\n"
+            "                        train a model from the last N decided cases (default %d)\n"
+            "                        and install it, unless it scores worse on the held-back\n"
+            "                        slice than the model in force (then exit 1; --force\n"
+            "                        installs it anyway)\n"
+            "  model eval [--rules PATH] [--model FILE] [--last N] [--show N]\n"
+            "                        the jubao-rules eval table of a candidate rule set or\n"
+            "                        model (default: those in force) over the last N decided\n"
+            "                        cases\n", LEARN_LAST_DEFAULT);
 }
 
 static int name_valid(const char *s)
@@ -338,6 +350,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);
+    if (strcmp(cmd, "model") == 0)
+        return admin_model(&conf, argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "reviewer") == 0 && argc >= i + 3 &&
         (strcmp(argv[i + 1], "add") == 0 || strcmp(argv[i + 1], "disable") == 0))
         return cmd_reviewer(&conf, argc - i - 1, argv + i + 1);

@@ -12,6 +12,7 @@
 #include "jdoc.h"
 #include "log.h"
 #include "metrics.h"
+#include "modelstore.h"
 #include "path.h"
 #include "report.h"
 #include "schema.h"
@@ -208,8 +209,21 @@ static void finish_ready(struct call *call, struct http_req *req)
     const struct ruleset *rs = rules_acquire(call->api->rules);
     struct buf b = {0};
     buf_printf(&b, "{\"status\":\"ready\",\"redis\":\"ok\",\"rules\":%zu}", rules_count(rs));
-    rules_release(rs);
+    rules_release(call->api->rules, rs);
     answer_json(req, 200, &b);
+}
+
+/* The retrainings of every worker, counted in Redis (jb_model_stats). */
+static void render_model_stats(struct buf *b, const struct store_reply *r)
+{
+    static const char *const results[] = {"installed", "worse", "failed"};
+    if (store_reply_count(r) < 4)
+        return;
+    buf_puts(b, "# HELP jubao_model_retrain_total Retrainings of the triage model by the "
+                "workers, by result.\n# TYPE jubao_model_retrain_total counter\n");
+    for (size_t i = 0; i < 3; i++)
+        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i],
+                   atoll(store_reply_str(store_reply_at(r, i + 1), NULL)));
 }
 
 /* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
@@ -218,8 +232,11 @@ static void finish_ready(struct call *call, struct http_req *req)
 static void handle_metrics(struct call *call, struct http_req *req)
 {
     const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
-    if (job_begin(call, req, args, 4) == 0)
+    const char *model[] = {"FCALL", "jb_model_stats", "2", SCHEMA_MODEL, SCHEMA_STATS};
+    if (job_begin(call, req, args, 4) == 0) {
+        store_job_commandv(call->job, model, 5);
         job_send(call, req);
+    }
 }
 
 static void finish_metrics(struct call *call, struct http_req *req)
@@ -228,9 +245,12 @@ static void finish_metrics(struct call *call, struct http_req *req)
     metrics_render(&b);
     const struct ruleset *rs = rules_acquire(call->api->rules);
     rules_metrics(rs, &b);
-    rules_release(rs);
-    if (store_job_ok(call->job) == 0)
+    rules_release(call->api->rules, rs);
+    modelstore_metrics(&b);
+    if (store_job_ok(call->job) == 0) {
         review_render_stats(&b, store_job_reply(call->job, 0));
+        render_model_stats(&b, store_job_reply(call->job, 1));
+    }
     if (b.oom)
         answer_error(req, 503, "overloaded", "out of memory", NULL);
     else
@@ -510,7 +530,7 @@ static void on_done(struct http_req *req, void *arg, int status, double seconds)
 }
 
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
-                    struct rules_live *rules)
+                    struct rules_live *rules, struct model_live *model)
 {
     struct api *api = calloc(1, sizeof *api);
     if (!api)
@@ -519,6 +539,7 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->keys = keys;
     api->store = store;
     api->rules = rules;
+    api->model = model;
     render_categories(&api->categories);
     api->auditor = auditor_new(store, keys);
     api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);

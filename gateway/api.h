@@ -11,14 +11,16 @@
 #include "conf.h"
 #include "crypto.h"
 #include "http.h"
+#include "model.h"
 #include "rules.h"
 #include "store.h"
 
 struct api;
 
-/* Returns NULL when out of memory. The api borrows conf, keys, store and the rule holder. */
+/* Returns NULL when out of memory. The api borrows conf, keys, store, the rule holder and the
+ * model holder (lib/modelstore.h keeps it up to date). */
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
-                    struct rules_live *rules);
+                    struct rules_live *rules, struct model_live *model);
 void api_free(struct api *api);
 
 /* The callbacks that the public HTTP server calls. /metrics is not among its routes (404). */

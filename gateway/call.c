@@ -2,6 +2,7 @@
 #include "call.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -153,4 +154,31 @@ int client_pseudonym(const struct call *call, struct http_req *req, time_t when,
                      char out[CRYPTO_HEX_LEN])
 {
     return crypto_pseudonym(call->api->keys, http_client(req), when, out);
+}
+
+void json_suggestions(struct buf *b, const char *scores)
+{
+    buf_puts(b, ",\"suggestions\":[");
+    for (size_t shown = 0; *scores;) {
+        size_t len = strcspn(scores, ",");
+        const char *c1 = memchr(scores, ':', len);
+        const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - scores)) : NULL;
+        if (c1) {
+            buf_puts(b, shown++ ? ",{\"category\":" : "{\"category\":");
+            buf_json_str(b, scores, (size_t)(c1 - scores));
+            buf_printf(b, ",\"score\":%.2f,\"sources\":[", strtod(c1 + 1, NULL));
+            const char *src = c2 ? c2 + 1 : scores + len;
+            size_t srclen = (size_t)(scores + len - src);
+            for (size_t k = 0, n = 0; k < srclen; n++) {
+                size_t part = strcspn(src + k, "+,");
+                part = part > srclen - k ? srclen - k : part;
+                buf_puts(b, n ? "," : "");
+                buf_json_str(b, src + k, part);
+                k += part + 1;
+            }
+            buf_puts(b, "]}");
+        }
+        scores += len + (scores[len] == ',');
+    }
+    buf_puts(b, "]");
 }

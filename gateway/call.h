@@ -19,6 +19,7 @@
 #include "http.h"
 #include "jdoc.h"
 #include "metrics.h"
+#include "model.h"
 #include "pwcheck.h"
 #include "report.h"
 #include "rules.h"
@@ -34,6 +35,7 @@ struct api {
     const struct keys *keys;
     struct store *store;
     struct rules_live *rules;
+    struct model_live *model;   /* the triage model in force (may hold none) */
     struct auditor *auditor;    /* writes decisions one at a time (review.c) */
     struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
@@ -98,6 +100,10 @@ void answer_error(struct http_req *req, int status, const char *code, const char
 
 /* The Retry-After of a refusal: the bucket's wait, or RETRY_AFTER_SECONDS when none. */
 long retry_of(long retry_after);
+
+/* Appends ,"suggestions":[{"category","score","sources":["model","rule"]}, …] from a case's
+ * suggested_scores ("cat:score:source,…", rules/triage.h), strongest first. */
+void json_suggestions(struct buf *b, const char *scores);
 
 /* {"code": …, "message": …, "field": …}, the inside of every error body. */
 void error_object(struct buf *b, const char *code, const char *message, const char *field);

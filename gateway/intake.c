@@ -1,6 +1,6 @@
 /* intake — reports in: POST /api/v1/reports and /api/v1/reports/batch, and the web form's
- * report through reports_submit_one (call.h). Each report is validated, classified by the
- * rules (the reviewers' copies redacted), sealed, and written with one FCALL jb_report per
+ * report through reports_submit_one (call.h). Each report is validated, triaged by the rules
+ * and the model in force (rules/triage.h; the reviewers' copies redacted), sealed, and written with one FCALL jb_report per
  * report, all of a request in one store job; the answers are read back into the request's
  * items (reports_finish). Who reports is a pseudonym of the client's address (today's, and
  * yesterday's so that limits and retries hold across midnight) or the platform key.
@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "report.h"
 #include "schema.h"
+#include "triage.h"
 
 struct scope {
     char reporter[CRYPTO_HEX_LEN + 2];   /* pseudonym, or p:<key hash> */
@@ -26,9 +27,10 @@ struct scope {
     char body_hash[CRYPTO_HEX_LEN];
 };
 
-/* What the rules say of one report: stored with the case and the report. */
+/* What triage says of one report: stored with the case and the report. */
 struct verdict {
     struct buf categories, hits;  /* comma-separated */
+    struct buf scores;            /* "cat:score:source,...", triage_scores */
     int severity, priority;
     char *title, *description;    /* the reviewers' copies, personal data redacted; or NULL */
 };
@@ -38,14 +40,16 @@ static void verdict_free(struct verdict *v)
 {
     buf_free(&v->categories);
     buf_free(&v->hits);
+    buf_free(&v->scores);
     free(v->title);
     free(v->description);
     memset(v, 0, sizeof *v);
 }
 
-/* Classifies the report and redacts the reviewers' copies of its text. Returns 0, or -1 when
- * memory ran out (v is then freed). */
-static int classify(const struct ruleset *rs, const struct report *r, struct verdict *v)
+/* Triages the report (m may be NULL: the rules alone) and redacts the reviewers' copies of
+ * its text. Returns 0, or -1 when memory ran out (v is then freed). */
+static int classify(const struct ruleset *rs, const struct model *m, const struct report *r,
+                    struct verdict *v)
 {
     memset(v, 0, sizeof *v);
     struct rules_input in = {0};
@@ -55,17 +59,18 @@ static int classify(const struct ruleset *rs, const struct report *r, struct ver
     in.len[RULES_TITLE] = r->title.len;
     in.text[RULES_DESCRIPTION] = r->description.s;
     in.len[RULES_DESCRIPTION] = r->description.len;
-    struct rules_result res;
-    if (rules_match(rs, &in, &res) < 0)
+    struct triage_result res;
+    if (triage_run(rs, m, &in, &res) < 0)
         return -1;
-    rules_result_lists(&res, &v->categories, &v->hits);
-    v->severity = res.severity;
-    v->priority = res.priority;
+    triage_lists(&res, &v->categories, &v->hits);
+    triage_scores(&res, true, &v->scores);
+    v->severity = res.rules.severity;
+    v->priority = res.rules.priority;
     if (r->title.s)
         v->title = rules_redact(rs, r->title.s, r->title.len, NULL, NULL);
     if (r->description.s)
         v->description = rules_redact(rs, r->description.s, r->description.len, NULL, NULL);
-    if (v->categories.oom || v->hits.oom || (r->title.s && !v->title) ||
+    if (v->categories.oom || v->hits.oom || v->scores.oom || (r->title.s && !v->title) ||
         (r->description.s && !v->description)) {
         verdict_free(v);
         return -1;
@@ -170,7 +175,8 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argll(j, api->conf->pow_extra);
     store_job_argll(j, api->conf->rate_limit && !call->has_key ? api->conf->evidence_budget_daily
                                                                : 0);
-    int rc = store_job_argll(j, locked ? (long long)call->evidence_len : 0);
+    store_job_argll(j, locked ? (long long)call->evidence_len : 0);
+    int rc = store_job_argstr(j, v->scores.p);
     free(locked);
     if (call->evidence && !locked)
         rc = -1;
@@ -235,6 +241,7 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
         return;
     int queued = 0;
     const struct ruleset *rs = rules_acquire(call->api->rules);
+    const struct model *m = model_acquire(call->api->model);
     for (size_t i = 0; i < call->nitems; i++) {
         struct item *it = &call->items[i];
         struct report r;
@@ -244,14 +251,15 @@ static void submit_reports(struct call *call, struct http_req *req, const struct
             it->status = it->err.status;
             continue;
         }
-        if (classify(rs, &r, &v) < 0 || add_report_call(call, it, &r, &v, &sc, i, queued) < 0)
+        if (classify(rs, m, &r, &v) < 0 || add_report_call(call, it, &r, &v, &sc, i, queued) < 0)
             it->status = 503;
         else
             queued++;
         verdict_free(&v);
         report_free(&r);
     }
-    rules_release(rs);
+    model_release(call->api->model, m);
+    rules_release(call->api->rules, rs);
     if (queued == 0)
         reports_finish(call, req);
     else

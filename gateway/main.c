@@ -11,6 +11,7 @@
 #include "daykeys.h"
 #include "http.h"
 #include "log.h"
+#include "modelstore.h"
 #include "rules.h"
 #include "store.h"
 
@@ -107,6 +108,8 @@ int main(int argc, char **argv)
     struct api *api = NULL;
     struct http_server *srv = NULL, *msrv = NULL;
     struct rules_live *rules = NULL;
+    struct model_live *model = NULL;
+    struct modelwatch *watch = NULL;
     struct daykeys *daykeys = NULL;
     sigset_t set;
     block_signals(&set);
@@ -127,8 +130,12 @@ int main(int argc, char **argv)
     struct ruleset *rs = rules_load_logged(conf.rules);
     if (!rs || !(rules = rules_live_new(rs)))
         goto out;
-    if (!(api = api_new(&conf, keys, store, rules))) {
+    if (!(model = model_live_new(NULL)) || !(api = api_new(&conf, keys, store, rules, model))) {
         log_error("out of memory");
+        goto out;
+    }
+    if (!(watch = modelwatch_start(&conf, model, err, sizeof err))) {
+        log_error("%s", err);
         goto out;
     }
     if (start_listeners(&conf, api, &srv, &msrv, err, sizeof err) < 0) {
@@ -143,7 +150,9 @@ int main(int argc, char **argv)
 out:
     http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
     http_stop(msrv, (int)conf.redis_timeout_ms * 2 + 1000);
+    modelwatch_stop(watch);
     api_free(api);
+    model_live_free(model);
     rules_live_free(rules);
     daykeys_stop(daykeys);
     store_free(store);

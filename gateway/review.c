@@ -123,7 +123,7 @@ static void json_csv(struct buf *b, const char *key, const char *csv)
     buf_puts(b, "]");
 }
 
-#define CLAIM_FIXED 12   /* fields of a claim reply before the reports' */
+#define CLAIM_FIXED 13   /* fields of a claim reply before the reports' */
 #define CLAIM_STRIDE 5   /* per report: url, title, description, evidence type, id */
 
 /* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim reply's
@@ -163,6 +163,7 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
     buf_json_kv(&b, "category", AT(r, 4));
     json_csv(&b, "suggested_categories", AT(r, 5));
     json_csv(&b, "rule_hits", AT(r, 6));
+    json_suggestions(&b, AT(r, 12));
     buf_json_kv(&b, "severity", rules_severity_name(atoi(AT(r, 7))));
     buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld", atoi(AT(r, 8)),
                atol(AT(r, 9)), atol(AT(r, 10)));

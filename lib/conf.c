@@ -127,6 +127,10 @@ static const struct conf_opt conf_opts[] = {
     {"worker_consumers", L(worker_consumers), "2", 1, 64, NULL, "jubao-worker: intake stream consumer processes", NULL},
     {"worker_idle_ms", L(worker_idle_ms), "30000", 100, 3600000, NULL, "jubao-worker: milliseconds an intake entry may stay unacknowledged before the reaper takes it", NULL},
     {"worker_max_deliveries", L(worker_max_deliveries), "5", 1, 1000, NULL, "jubao-worker: deliveries of an intake entry before it goes to the dead-letter stream", NULL},
+    {"model_poll", L(model_poll), "5", 1, 3600, NULL, "seconds between looks at the triage model's version in Redis; a new version is loaded and swapped in without a restart", NULL},
+    {"model_max_bytes", L(model_max_bytes), "67108864", 65536, 536870912, NULL, "bytes of a stored triage model at most (larger ones are neither stored nor loaded)", NULL},
+    {"model_retrain_decisions", L(model_retrain_decisions), "500", 0, 100000000, NULL, "jubao-worker: new reviewers' decisions after which the model is trained again (0: never on its own)", NULL},
+    {"model_retrain_interval", L(model_retrain_interval), "3600", 0, 31536000, NULL, "jubao-worker: seconds between two retrainings at least (of all workers)", NULL},
 };
 #undef S
 #undef L

@@ -60,6 +60,10 @@ struct conf {
     long worker_consumers;
     long worker_idle_ms;
     long worker_max_deliveries;
+    long model_poll;           /* seconds between looks at the model version in Redis */
+    long model_max_bytes;      /* of a stored model at most */
+    long model_retrain_decisions; /* new decisions that start a retraining (0: never) */
+    long model_retrain_interval;  /* seconds between retrainings at least */
 };
 
 /* Fills c with the defaults, then the file at path (NULL: none), then the environment.

@@ -39,6 +39,27 @@ local function merge_list(old, new)
   return table.concat(out, ',')
 end
 
+-- The suggestions with scores old and new ("cat:score:source,...", rules/triage.h) as one
+-- list: each category once, with the higher of its scores (and that score's source),
+-- strongest first.
+local function merge_scores(old, new)
+  if new == '' then return old or '' end
+  if not old or old == '' then return new end
+  local best, order = {}, {}
+  for item in string.gmatch(old .. ',' .. new, '[^,]+') do
+    local cat, score = string.match(item, '^([^:]+):([%d.]+)')
+    if cat then
+      local p = tonumber(score)
+      if not best[cat] then order[#order + 1] = cat end
+      if not best[cat] or p > best[cat].p then best[cat] = {p = p, item = item} end
+    end
+  end
+  table.sort(order, function(a, b) return best[a].p > best[b].p end)
+  local out = {}
+  for i, cat in ipairs(order) do out[i] = best[cat].item end
+  return table.concat(out, ',')
+end
+
 -- The categories that always get a reviewer's eyes (workers/route.c puts them first too).
 local URGENT = {minors = true, violence_terrorism = true}
 
@@ -86,6 +107,7 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       32 bits of a spent proof of work offered for this report (0: none)  33 bits asked for
       the first report bought  34 reports that may be bought per window  35 evidence bytes
       per reporter per day (0: no limit)  36 bytes of this report's evidence
+      37 suggestions with scores and sources (rules/triage.h triage_scores)
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
         {'evidence_budget', seconds until the day is over} | {'unauthorized'}
@@ -111,6 +133,7 @@ local function evidence_fits(key, len, budget)
 end
 local function jb_report(keys, args)
   local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
+  args[37] = args[37] or ''   -- callers built before suggestions had scores
   local platform = ''
   if args[11] == '1' then
     local k = redis.call('HMGET', keys[6], 'name', 'revoked')
@@ -148,9 +171,10 @@ local function jb_report(keys, args)
   if cid then
     local ck = prefix .. 'case:' .. cid
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
-      'status', 'reporters')
+      'status', 'reporters', 'suggested_scores')
     local suggested = merge_list(c[1], args[22])
     redis.call('HSET', ck, 'suggested', suggested,
+      'suggested_scores', merge_scores(c[8], args[37]),
       'rule_hits', merge_list(c[2], args[23]),
       'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
       'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])))
@@ -177,7 +201,7 @@ local function jb_report(keys, args)
       'status', 'received', 'reports', 1, 'reporters', 1, 'created_at', iso,
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
       'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
-      'priority', args[25])
+      'priority', args[25], 'suggested_scores', args[37])
     if cleared then redis.call('HSET', ck, 'reopens', cleared) end
     redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
@@ -188,6 +212,7 @@ local function jb_report(keys, args)
     'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],
     'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
     'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+    'suggested_scores', args[37],
     'title_redacted', args[26], 'description_redacted', args[27])
   if args[29] ~= '' then
     redis.call('HSET', keys[2], 'evidence_type', args[29], 'evidence', args[30])
@@ -398,13 +423,14 @@ end
 --[[ jb_route  KEYS: 1 intake  2 case:<id>  3 report:<id>  4 deadletter  5 stats
 ARGV: 1 prefix  2 entry id  3 case id  4 report id  5 suggested  6 rule hits  7 severity
       8 priority score  9 band  10 redacted title  11 redacted description  12 now iso
+      13 suggestions with scores and sources (rules/triage.h triage_scores)
 Puts the case in the default review queue unless it was put there before (or is decided),
 and acknowledges the intake entry in the same step. A case already queued takes the new
 suggestions, and moves to a higher band if it has one now and no reviewer has seen it yet.
 Returns 'queued', 'moved', 'already' or 'dead' (no such case: dead-lettered). ]]
 local function jb_route(keys, args)
   local c = redis.call('HMGET', keys[2], 'status', 'queue', 'suggested', 'rule_hits', 'severity',
-    'band', 'lease_holder', 'queue_entry')
+    'band', 'lease_holder', 'queue_entry', 'suggested_scores')
   if not c[1] then
     dead_letter(keys[1], keys[4], keys[5], args[2], args[3], args[4], '1', 'case not found',
       args[12])
@@ -415,6 +441,7 @@ local function jb_route(keys, args)
   local band = tonumber(args[9])
   if not decided then
     redis.call('HSET', keys[2], 'suggested', merge_list(c[3], args[5]),
+      'suggested_scores', merge_scores(c[9], args[13] or ''),
       'rule_hits', merge_list(c[4], args[6]),
       'severity', math.max(tonumber(c[5]) or 0, tonumber(args[7])))
     if redis.call('EXISTS', keys[3]) == 1 then
@@ -506,7 +533,7 @@ end
 ARGV: 1 prefix  2 queue  3 lease ms  4 now iso  5 reports to show
 Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
 category, suggested, rule_hits, severity, band, reports, reporters, created_at,
-then canonical url, redacted title, redacted description, evidence type ('' none) and report id
+suggested_scores, then canonical url, redacted title, redacted description, evidence type ('' none) and report id
 for each report shown}. ]]
 local function jb_claim(keys, args)
   local prefix, queue = args[1], args[2]
@@ -526,9 +553,9 @@ local function jb_claim(keys, args)
       if status == 'received' then redis.call('HSET', ck, 'status', 'in_review', 'updated_at', args[4]) end
       redis.call('ZADD', prefix .. 'leases:' .. queue, lease_until, cid)
       local c = redis.call('HMGET', ck, 'category', 'suggested', 'rule_hits', 'severity', 'band',
-        'reports', 'reporters', 'created_at')
+        'reports', 'reporters', 'created_at', 'suggested_scores')
       local out = {'ok', cid, tostring(lease_until), queue}
-      for i = 1, 8 do out[#out + 1] = c[i] or '' end
+      for i = 1, 9 do out[#out + 1] = c[i] or '' end
       for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
         local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
           'description_redacted', 'evidence_type')
@@ -702,4 +729,103 @@ redis.register_function{function_name = 'jb_evidence', callback = jb_evidence,
   flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_feed', callback = jb_feed, flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_review_stats', callback = jb_review_stats,
+  flags = {'no-writes'}}
+
+--[[ Triage models (docs/RULES.md, "The retraining loop").
+
+model {version, blob, label, trained_at, examples, holdout, decisions_at, bytes}: the model in
+force, blob being model_save's bytes; version comes from HINCRBY, so it only ever grows, and
+gateways and workers load a model when the version they see is not the one they hold.
+model:retrain {at_ms, decisions}: when a worker last tried to retrain and at what count of
+decisions, whatever came of it, so that a model that came out worse is not tried again at
+once. model:lock: held by the one worker that trains (SET NX PX with a random token). ]]
+
+--[[ jb_model_install  KEYS: 1 model  2 model:lock
+ARGV: 1 blob  2 label  3 trained_at iso  4 examples  5 held-back score  6 decisions at training
+      7 bytes at most  8 the version the training was compared with ('' installs whatever is
+      in force)  9 the lock's token ('' when the caller holds no lock)
+Returns {'ok', version} | {'too_large'} | {'moved', version in force} (another model was
+installed since the comparison) | {'locked'} (a worker's training holds the lock). ]]
+local function jb_model_install(keys, args)
+  if #args[1] > tonumber(args[7]) then return {'too_large'} end
+  local holder = redis.call('GET', keys[2])
+  if holder and holder ~= args[9] then return {'locked'} end
+  local now = redis.call('HGET', keys[1], 'version') or '0'
+  if args[8] ~= '' and args[8] ~= now then return {'moved', now} end
+  local v = redis.call('HINCRBY', keys[1], 'version', 1)
+  redis.call('HSET', keys[1], 'blob', args[1], 'label', args[2], 'trained_at', args[3],
+    'examples', args[4], 'holdout', args[5], 'decisions_at', args[6], 'bytes', #args[1])
+  return {'ok', tostring(v)}
+end
+
+--[[ jb_model_unlock  KEYS: 1 model:lock  ARGV: 1 token
+Releases the training lock if the token still holds it. Returns 1 or 0. ]]
+local function jb_model_unlock(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
+  return 0
+end
+
+--[[ jb_model_due  KEYS: 1 model:retrain  2 stats
+ARGV: 1 now ms  2 decisions that start a retraining (0: never)  3 interval ms
+Whether a retraining is due: enough decisions (actioned and no_violation) since the last
+attempt, and the interval passed. Returns {due (0/1), decisions now}. ]]
+local function jb_model_due(keys, args)
+  local s = redis.call('HMGET', keys[2], 'decisions:actioned', 'decisions:no_violation')
+  local total = (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0)
+  local r = redis.call('HMGET', keys[1], 'at_ms', 'decisions')
+  local need = tonumber(args[2])
+  local due = need > 0 and total - (tonumber(r[2]) or 0) >= need
+    and tonumber(args[1]) - (tonumber(r[1]) or 0) >= tonumber(args[3])
+  return {due and 1 or 0, total}
+end
+
+--[[ jb_decided  KEYS: 1 audit
+ARGV: 1 prefix  2 start: the audit entry to read back from ('+': the newest; '(id': before
+      id)  3 audit entries to read at most  4 reports per case at most
+The learning examples of the cases decided actioned or no_violation, newest first: for each
+report of such a case still kept, its case, the decided category ('none' for no_violation) and
+the reviewers' redacted title and description (never the sealed originals). Returns {next
+start ('' at the oldest entry), then case, category, title, description for each report}. ]]
+local function jb_decided(keys, args)
+  local prefix, per_case = args[1], tonumber(args[4])
+  local entries = redis.call('XREVRANGE', keys[1], args[2], '-', 'COUNT', tonumber(args[3]))
+  local out = {''}
+  if #entries == tonumber(args[3]) then out[1] = '(' .. entries[#entries][1] end
+  for _, e in ipairs(entries) do
+    local f = {}
+    for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+    if f['verdict'] == 'actioned' or f['verdict'] == 'no_violation' then
+      local ck = prefix .. 'case:' .. f['case']
+      local c = redis.call('HMGET', ck, 'status', 'decision_category')
+      if c[1] == f['verdict'] then
+        local cat = c[1] == 'no_violation' and 'none' or c[2]
+        for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', 0, per_case - 1)) do
+          local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'title_redacted',
+            'description_redacted')
+          if (r[1] and r[1] ~= '') or (r[2] and r[2] ~= '') then
+            out[#out + 1] = f['case']; out[#out + 1] = cat
+            out[#out + 1] = r[1] or ''; out[#out + 1] = r[2] or ''
+          end
+        end
+      end
+    end
+  end
+  return out
+end
+
+--[[ jb_model_stats  KEYS: 1 model  2 stats
+Returns {version in Redis ('0': none), retrainings installed, worse, failed}. ]]
+local function jb_model_stats(keys, args)
+  local s = redis.call('HMGET', keys[2], 'model_retrain:installed', 'model_retrain:worse',
+    'model_retrain:failed')
+  return {redis.call('HGET', keys[1], 'version') or '0', s[1] or '0', s[2] or '0', s[3] or '0'}
+end
+
+redis.register_function('jb_model_install', jb_model_install)
+redis.register_function('jb_model_unlock', jb_model_unlock)
+redis.register_function{function_name = 'jb_model_due', callback = jb_model_due,
+  flags = {'no-writes'}}
+redis.register_function{function_name = 'jb_decided', callback = jb_decided,
+  flags = {'no-writes'}}
+redis.register_function{function_name = 'jb_model_stats', callback = jb_model_stats,
   flags = {'no-writes'}}

@@ -10,6 +10,12 @@
 
 #define SCHEMA_PREFIX "jb:{0}:"
 #define SCHEMA_INTAKE SCHEMA_PREFIX "intake"
+#define SCHEMA_STATS SCHEMA_PREFIX "stats"
+#define SCHEMA_AUDIT SCHEMA_PREFIX "audit"
+/* The triage model in force and its retraining (lib/functions.lua, "Triage models"). */
+#define SCHEMA_MODEL SCHEMA_PREFIX "model"
+#define SCHEMA_MODEL_LOCK SCHEMA_PREFIX "model:lock"
+#define SCHEMA_MODEL_RETRAIN SCHEMA_PREFIX "model:retrain"
 
 /* Writes SCHEMA_PREFIX, kind, ':' and id into out (at most outlen bytes, NUL included). */
 static inline void schema_key(char *out, size_t outlen, const char *kind, const char *id)

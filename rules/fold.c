@@ -26,51 +26,6 @@
 static uint32_t *t2s;           /* per code point from T2S_FIRST: its simplified form, or 0 */
 static char t2s_err[200];
 static pthread_once_t t2s_once = PTHREAD_ONCE_INIT;
-
-static size_t encode(unsigned cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Decodes the (valid) UTF-8 character at p; *n receives its length. */
-static unsigned decode(const unsigned char *p, size_t *n)
-{
-    if (p[0] < 0x80) {
-        *n = 1;
-        return p[0];
-    }
-    if (p[0] < 0xE0) {
-        *n = 2;
-        return (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    }
-    if (p[0] < 0xF0) {
-        *n = 3;
-        return (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    }
-    *n = 4;
-    return (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
-           (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-}
-
 /* Reads OpenCC's answer: one line per input character; a line of one other character is a
  * conversion. */
 static void t2s_read(const char *out)
@@ -80,7 +35,7 @@ static void t2s_read(const char *out)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p), k;
         if (n && n <= 4) {
-            unsigned to = decode((const unsigned char *)p, &k);
+            unsigned to = text_utf8_decode((const unsigned char *)p, &k);
             if (k == n && to != cp)
                 t2s[cp - T2S_FIRST] = to;
         }
@@ -100,7 +55,7 @@ static void t2s_make(void)
     if (in && t2s && cc != (opencc_t)-1) {
         size_t len = 0;
         for (unsigned cp = T2S_FIRST; cp <= T2S_LAST; cp++) {
-            len += encode(cp, in + len);
+            len += text_utf8_encode(cp, in + len);
             in[len++] = '\n';
         }
         out = opencc_convert_utf8(cc, in, len);
@@ -249,7 +204,7 @@ static int pass_chars(const char *s, size_t len, struct fold *f)
     if (reserve(&f->s, &f->from, &f->to, &f->cap, len + 4) < 0)
         return -1;
     for (size_t i = 0, n; i < len; i += n) {
-        unsigned cp = decode(u + i, &n);
+        unsigned cp = text_utf8_decode(u + i, &n);
         char buf[4];
         size_t m;
         if (cp >= T2S_FIRST && cp <= T2S_LAST && t2s[cp - T2S_FIRST])
@@ -270,7 +225,7 @@ static int pass_chars(const char *s, size_t len, struct fold *f)
             put(f, " ", 1, sep_from, sep_to);
         sep = false;
         if (m == 0)
-            m = encode(cp, buf);
+            m = text_utf8_encode(cp, buf);
         put(f, buf, m, (uint32_t)i, (uint32_t)(i + n));
         prev = sp ? SPACED : UNSPACED;
     }

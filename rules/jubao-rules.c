@@ -6,12 +6,10 @@
  *                                                  recall and false hits of the redaction
  *                                                  rules over labelled examples (vectors.h)
  *   jubao-rules bench --sa TSV --corpus FILE       see rules/bench.sh (make bench-rules)
-<<<<<<< Updated upstream
  *   jubao-rules train -o MODEL [--rules PATH] [--c C] [--precision P] [--false-hits F]
  *                     [--seed N] FILE.tsv...
  *                                                  train a triage model (cmd_train.c)
-=======
- *   jubao-rules eval | classify ...                 triage over labelled texts (cmd_eval.c)
+ *   jubao-rules eval | classify ...                triage over labelled texts (cmd_eval.c)
  */
 #include <stdio.h>
 #include <stdlib.h>

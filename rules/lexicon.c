@@ -61,32 +61,39 @@ static int find_lexicon(const struct lexicon_set *ls, const char *id, size_t len
     return -1;
 }
 
+/* Reads the space-separated lexicon ids of a rule's key into out (at most LEXICON_COND_MAX).
+ * Returns 0, or -1 having reported each id that names no loaded lexicon. */
+static int ids(const struct lexicon_set *ls, const struct rulefile_rule *sp, const char *list,
+               const char *key, int line, uint32_t *out, unsigned *nout, struct buf *errs,
+               size_t *nerrs)
+{
+    int bad = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ,\t");
+        int l = n ? find_lexicon(ls, p, n) : -2;
+        if (l == -1) {
+            buf_printf(errs, "%s:%d: rule %s: %s: no lexicon '%.*s' is loaded\n", sp->file, line,
+                       sp->id, key, (int)n, p);
+            (*nerrs)++;
+            bad = -1;
+        } else if (l >= 0 && *nout < LEXICON_COND_MAX) {
+            out[(*nout)++] = (uint32_t)l;
+        }
+        p += n + (p[n] != '\0');
+    }
+    return bad;
+}
+
 int lexicon_cond_add(struct lexicon_set *ls, const struct rulefile_rule *sp, struct buf *errs,
                      size_t *nerrs)
 {
     struct lexicon_cond c = {.within = sp->within, .has_min = sp->has_min_weight,
-                             .min_weight = sp->min_weight, .unless = -1,
+                             .min_weight = sp->min_weight,
                              .unless_within = sp->unless_within};
-    int bad = 0;
-    for (const char *p = sp->lexicons; *p;) {
-        size_t n = strcspn(p, " ,\t");
-        int l = n ? find_lexicon(ls, p, n) : -2;
-        if (l == -1) {
-            buf_printf(errs, "%s:%d: rule %s: lexicon: no lexicon '%.*s' is loaded\n", sp->file,
-                       sp->lexicon_line, sp->id, (int)n, p);
-            (*nerrs)++;
-            bad = -1;
-        } else if (l >= 0 && c.nlex < LEXICON_COND_MAX) {
-            c.lex[c.nlex++] = (uint32_t)l;
-        }
-        p += n + (p[n] != '\0');
-    }
-    if (sp->unless && (c.unless = find_lexicon(ls, sp->unless, strlen(sp->unless))) < 0) {
-        buf_printf(errs, "%s:%d: rule %s: unless: no lexicon '%s' is loaded\n", sp->file,
-                   sp->unless_line, sp->id, sp->unless);
-        (*nerrs)++;
-        bad = -1;
-    }
+    int bad = ids(ls, sp, sp->lexicons, "lexicon", sp->lexicon_line, c.lex, &c.nlex, errs, nerrs);
+    if (sp->unless)
+        bad |= ids(ls, sp, sp->unless, "unless", sp->unless_line, c.unless, &c.nunless, errs,
+                   nerrs);
     if (bad || !c.nlex)
         return -1;
     struct lexicon_cond *a = buf_array_grow(ls->conds, &ls->condcap, ls->nconds + 1, sizeof *a);
@@ -302,12 +309,12 @@ static bool field_hit(const struct lexicon_scan *sc, uint32_t l)
 }
 
 /* True when an occurrence of a positive term of lexicon u lies within n characters of o. */
-static bool near(const struct lexicon_scan *sc, const struct occ *o, int u, unsigned n)
+static bool near(const struct lexicon_scan *sc, const struct occ *o, uint32_t u, unsigned n)
 {
     for (size_t i = 0; i < sc->nocc; i++) {
         const struct occ *x = &sc->occ[i];
         const struct term *t = &sc->ls->terms[x->term];
-        if (t->lex != (uint32_t)u || t->weight <= 0)
+        if (t->lex != u || t->weight <= 0)
             continue;
         uint32_t gap = x->cstart >= o->cend ? x->cstart - o->cend
                      : o->cstart >= x->cend ? o->cstart - x->cend : 0;
@@ -327,9 +334,11 @@ static size_t candidates(struct lexicon_scan *sc, const struct lexicon_cond *c)
         const struct term *t = &sc->ls->terms[o->term];
         if (t->weight <= 0 || cond_slot(c, t->lex) < 0)
             continue;
-        if (c->unless >= 0 && c->unless_within && near(sc, o, c->unless, c->unless_within))
-            continue;
-        sc->cand[n++] = (uint32_t)i;
+        bool cancelled = false;
+        for (unsigned k = 0; c->unless_within && k < c->nunless && !cancelled; k++)
+            cancelled = near(sc, o, c->unless[k], c->unless_within);
+        if (!cancelled)
+            sc->cand[n++] = (uint32_t)i;
     }
     return n;
 }
@@ -392,8 +401,9 @@ bool lexicon_cond_met(const struct lexicon_set *ls, struct lexicon_scan *sc, int
     }
     if (c->has_min && sum < c->min_weight - 1e-9)
         return false;
-    if (c->unless >= 0 && !c->unless_within && field_hit(sc, (uint32_t)c->unless))
-        return false;
+    for (unsigned k = 0; !c->unless_within && k < c->nunless; k++)
+        if (field_hit(sc, c->unless[k]))
+            return false;
     size_t n = candidates(sc, c), fs = SIZE_MAX, fe = 0;
     if (!(c->within ? window(sc, c, n, &fs, &fe) : all_present(sc, c, n, &fs, &fe)))
         return false;

@@ -73,6 +73,27 @@ static bool id_taken(struct builder *b, const struct rulefile_lex *lx, const cha
     return false;
 }
 
+/* The first character of s that folding removes on its own (an emoji, a punctuation mark, a
+ * symbol; blanks aside), copied into ch; false when there is none. A spelling holding one
+ * would silently read as a shorter text. */
+static bool dropped_char(struct builder *b, const char *s, char *ch, size_t chlen)
+{
+    for (size_t i = 0, n; s[i] && !b->oom; i += n) {
+        for (n = 1; ((unsigned char)s[i + n] & 0xC0) == 0x80; n++)
+            ;
+        if (n >= chlen || s[i] == ' ' || s[i] == '\t')
+            continue;
+        memcpy(ch, s + i, n);
+        ch[n] = '\0';
+        char *f = fold_str(b, NULL, ch);
+        bool gone = f && !*f;
+        free(f);
+        if (gone)
+            return true;
+    }
+    return false;
+}
+
 /* Step 1 for one block. */
 static void add_variants(struct builder *b, const struct rulefile_variants *vs)
 {
@@ -80,8 +101,13 @@ static void add_variants(struct builder *b, const struct rulefile_variants *vs)
         const struct rulefile_variant *v = &vs->v[i];
         char *sp = fold_str(b, NULL, v->spelling), *tg = fold_str(b, NULL, v->target);
         const char *other = NULL;
+        char ch[8];
         int rc = 0;
-        if (sp && tg && (!*sp || !*tg))
+        if (dropped_char(b, v->spelling, ch, sizeof ch))
+            problem(b, vs->file, v->line, "variants", vs->id, "variant: '%s' holds '%s', which "
+                    "folding removes (emoji, punctuation, symbols), so it would read as a "
+                    "shorter text", v->spelling, ch);
+        else if (sp && tg && (!*sp || !*tg))
             problem(b, vs->file, v->line, "variants", vs->id, "variant: '%s' or '%s' folds to "
                     "nothing", v->spelling, v->target);
         else if (sp && tg && strcmp(sp, tg) == 0)

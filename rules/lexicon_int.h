@@ -29,7 +29,8 @@ struct lexicon_cond {
     unsigned nlex, within, unless_within;
     bool has_min;
     double min_weight;
-    int unless;                 /* a lexicon, or -1 */
+    uint32_t unless[LEXICON_COND_MAX];  /* lexicons whose hit cancels the rule's */
+    unsigned nunless;
 };
 
 struct lexicon_set {

@@ -18,30 +18,6 @@ static bool caseless_stable(uint32_t cp)
            (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3);
 }
 
-static size_t utf8_encode(uint32_t cp, unsigned char *b)
-{
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        b[0] = (unsigned char)(0xC0 | cp >> 6);
-        b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        b[0] = (unsigned char)(0xE0 | cp >> 12);
-        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    b[0] = (unsigned char)(0xF0 | cp >> 18);
-    b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes the UTF-8 character at lp->p and advances. Returns the code point, or bails. */
 uint32_t lex_next_cp(struct lex *lp)
 {
@@ -69,7 +45,7 @@ static void check_normal(struct lex *lp, uint32_t cp, bool caseless, size_t off)
         bad = cp >= 'A' && cp <= 'Z' && !caseless;
     } else {
         unsigned char b[4];
-        size_t n = utf8_encode(cp, b), m = 0;
+        size_t n = text_utf8_encode(cp, b), m = 0;
         char *norm = text_normalize((const char *)b, n, &m);
         bad = norm && (m != n || memcmp(norm, b, n) != 0);
         free(norm);
@@ -96,7 +72,7 @@ static size_t fold_char(uint32_t cp, bool caseless, unsigned char b[4])
         cp += 32;
     if (cp >= 0x80 && caseless && !caseless_stable(cp))
         return 0;
-    return utf8_encode(cp, b);
+    return text_utf8_encode(cp, b);
 }
 
 void lex_lit_char(struct lex *lp, uint32_t cp, bool caseless, size_t off, struct frag *f)

@@ -44,27 +44,6 @@ bool norm_cut_safe(unsigned cp)
     return cp < 0x80 || cjk(cp) || identity_punct(cp) || (cp >= 0xFF01 && cp <= 0xFF5E) ||
            cp == 0x3000;
 }
-
-/* Decodes the (valid) UTF-8 character at p; *n receives its length. */
-static unsigned decode(const unsigned char *p, size_t *n)
-{
-    if (p[0] < 0x80) {
-        *n = 1;
-        return p[0];
-    }
-    if (p[0] < 0xE0) {
-        *n = 2;
-        return (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    }
-    if (p[0] < 0xF0) {
-        *n = 3;
-        return (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    }
-    *n = 4;
-    return (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
-           (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-}
-
 static int reserve(struct norm *n, size_t more)
 {
     if (n->len + more + 1 <= n->cap)
@@ -146,8 +125,8 @@ int norm_text(struct norm *n, const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         size_t clen, j, k;
-        unsigned cp = decode(u + i, &clen);
-        for (j = i + clen; j < len && !norm_cut_safe(decode(u + j, &k)); j += k)
+        unsigned cp = text_utf8_decode(u + i, &clen);
+        for (j = i + clen; j < len && !norm_cut_safe(text_utf8_decode(u + j, &k)); j += k)
             ;
         int rc = j == i + clen && norm_cut_safe(cp) ? fast_piece(n, u + i, clen, cp, i)
                                                      : slow_piece(n, s, i, j);

@@ -224,8 +224,8 @@ static void parse_lexicons(struct parser *ps, int line, const char *v)
         for (size_t i = 0; i < n; i++)
             dup |= strcmp(seen[i], t) == 0;
         if (!rulefile_id_ok(t) || dup || n == MAX_RULE_LEXICONS) {
-            rulefile_error(ps, line, "lexicon: '%s' is not a lexicon id, is repeated, or is past the "
-                            "%dth", t, MAX_RULE_LEXICONS);
+            rulefile_error(ps, line, "lexicon: '%s' is not a lexicon id, is repeated, or is "
+                                     "past the %dth", t, MAX_RULE_LEXICONS);
             return;
         }
         seen[n++] = t;
@@ -233,21 +233,42 @@ static void parse_lexicons(struct parser *ps, int line, const char *v)
     r->lexicons = rulefile_dup(ps, v, strlen(v));
 }
 
-/* "unless: ID" or "unless: ID within N". */
+/* "unless: ID..." or "unless: ID... within N": up to MAX_RULE_LEXICONS ids, each once; the
+ * ids are kept space-separated. */
 static void parse_unless(struct parser *ps, int line, const char *v)
 {
     struct rulefile_rule *r = &ps->cur;
-    char id[MAX_ID + 2], word[16], num[16], extra[2];
-    int k = sscanf(v, "%65s %15s %15s %1s", id, word, num, extra);
+    char copy[MAX_RULE_LEXICONS * (MAX_ID + 1) + 32], ids[sizeof copy] = "";
+    char *save = NULL, *t, *seen[MAX_RULE_LEXICONS];
+    size_t n = 0;
+    bool bad = strlen(v) >= sizeof copy;
     r->unless_line = line;
-    if (r->unless)
+    if (r->unless) {
         rulefile_error(ps, line, "unless: given twice");
-    else if (k < 1 || !rulefile_id_ok(id) || k == 2 || k > 3 ||
-             (k == 3 && (strcmp(word, "within") != 0 || !parse_count(num, &r->unless_within))))
-        rulefile_error(ps, line, "unless: expected a lexicon id, or 'ID within N' (N from 1 to %d)",
-              MAX_WITHIN);
+        return;
+    }
+    snprintf(copy, sizeof copy, "%s", v);
+    for (t = strtok_r(copy, " \t", &save); t && !bad; t = strtok_r(NULL, " \t", &save)) {
+        if (strcmp(t, "within") == 0) {
+            char *num = strtok_r(NULL, " \t", &save);
+            bad = !n || !num || !parse_count(num, &r->unless_within) || strtok_r(NULL, " \t", &save);
+            break;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            dup |= strcmp(seen[i], t) == 0;
+        bad = !rulefile_id_ok(t) || dup || n == MAX_RULE_LEXICONS;
+        if (!bad) {
+            seen[n++] = t;
+            strcat(strcat(ids, n > 1 ? " " : ""), t);
+        }
+    }
+    if (bad || !n)
+        rulefile_error(ps, line, "unless: expected lexicon ids, each once (at most %d), "
+                       "optionally followed by 'within N' (N from 1 to %d)", MAX_RULE_LEXICONS,
+                       MAX_WITHIN);
     else
-        r->unless = rulefile_dup(ps, id, strlen(id));
+        r->unless = rulefile_dup(ps, ids, strlen(ids));
 }
 
 /* Sets a key that may be given once. */
@@ -279,8 +300,9 @@ static void set_key(struct parser *ps, int line, enum key k, const char *v)
     case K_VALIDATE:
         if ((r->validate = pii_find(v, strlen(v))) < 0) {
             r->validate = 0;
-            rulefile_error(ps, line, "validate: unknown check '%s' (mobile_cn, landline_cn, email, id18, "
-                            "id15, luhn, phone_hk, phone_mo, phone_tw, qq, wechat, passport)", v);
+            rulefile_error(ps, line, "validate: unknown check '%s' (mobile_cn, "
+                                     "landline_cn, email, id18, id15, luhn, phone_hk, phone_mo, "
+                                     "phone_tw, qq, wechat, passport)", v);
         }
         break;
     case K_MATCH: rulefile_example_add(ps, &r->ex, &r->nex, line, v, true); break;
@@ -457,9 +479,9 @@ static void parse_line(struct parser *ps, int line, char *raw)
     }
     if (k < 0) {
         rulefile_error(ps, line, "expected 'rule ID' or 'key: value' (or 'lexicon ID', "
-                       "'variants ID'; keys: category, severity, fields, pattern, flags, "
-                       "action, validate, description, match, nomatch, becomes, lexicon, "
-                       "within, min-weight, unless)");
+                                 "'variants ID'; keys: category, severity, fields, pattern, flags, "
+                                 "action, validate, description, match, nomatch, becomes, lexicon, "
+                                 "within, min-weight, unless)");
         return;
     }
     if (!ps->in_rule) {

@@ -31,7 +31,7 @@ struct rulefile_rule {
     size_t nex;
     /* lexicon conditions (docs/RULES.md "Lexicons"); lexicons == NULL for a pattern rule */
     char *lexicons;             /* "lexicon:": ids separated by blanks */
-    char *unless;               /* "unless:": one lexicon id, or NULL */
+    char *unless;               /* "unless:": lexicon ids, space-separated, or NULL */
     int lexicon_line, unless_line;
     unsigned within;            /* characters; 0 when not given */
     unsigned unless_within;     /* characters; 0: anywhere in the field */
@@ -91,5 +91,22 @@ int rulefile_parse(const char *path, const char *text, size_t len, bool strict,
 
 void rulefile_free(struct rulefile_rule *rules, size_t n);
 void rulefile_lex_free(struct rulefile_lex *lx);
+
+/* Everything read from the files of one load (rulefile_read.c). */
+struct rulefile_set {
+    struct rulefile_rule *specs;
+    size_t nspecs;
+    struct rulefile_lex lx;
+    char **files;               /* the paths read, owned here (the specs point into them) */
+    size_t nfiles;
+};
+
+/* Reads and parses the files at paths[0..n) (a directory: its *.rules files in name order)
+ * into set (zeroed by the caller; free with rulefile_set_free). Problems, such as a file that
+ * cannot be read or a rule id used twice (the later rule is then left out), are appended to
+ * errs and counted in *nerrs. Returns -1 only when memory ran out. */
+int rulefile_read(struct rulefile_set *set, const char *const *paths, size_t n, bool strict,
+                  struct buf *errs, size_t *nerrs);
+void rulefile_set_free(struct rulefile_set *set);
 
 #endif

@@ -152,7 +152,8 @@ static void lexicon_key(struct parser *ps, int line, const char *k, const char *
         set_text(ps, line, &l->description, k, v);
     else if (strcmp(k, "weight") == 0) {
         if (!rulefile_number(v, -100, 100, &ps->weight) || ps->weight == 0) {
-            rulefile_error(ps, line, "weight: '%s' is not a number from -100 to 100 other than 0", v);
+            rulefile_error(ps, line, "weight: '%s' is not a number from -100 to 100 other "
+                                     "than 0", v);
             ps->weight = 1;
         }
     } else if (strcmp(k, "terms") == 0)
@@ -163,14 +164,15 @@ static void lexicon_key(struct parser *ps, int line, const char *k, const char *
         rulefile_example_add(ps, &l->ex, &l->nex, line, v, k[0] == 'm');
     else
         rulefile_error(ps, line, "lexicon: unknown key '%s' (category, description, weight, terms, "
-                        "except, match, nomatch)", k);
+                                 "except, match, nomatch)", k);
 }
 
 static void add_spelling(struct parser *ps, int line, const char *t)
 {
     struct rulefile_variants *v = &ps->vcur;
     struct rulefile_variant *vv = buf_array_grow(v->v, &v->cap, v->nv + 1, sizeof *vv);
-    char *a = rulefile_dup(ps, ps->vtarget, strlen(ps->vtarget)), *b = rulefile_dup(ps, t, strlen(t));
+    char *a = rulefile_dup(ps, ps->vtarget, strlen(ps->vtarget));
+    char *b = rulefile_dup(ps, t, strlen(t));
     if (!vv || !a || !b) {
         ps->oom = true;
         free(a);
@@ -209,7 +211,8 @@ static void variants_example(struct parser *ps, int line, char *v)
     }
     *arrow = '\0';
     struct rulefile_variants *vs = &ps->vcur;
-    struct rulefile_example *ex = rulefile_example_add(ps, &vs->ex, &vs->nex, line, rulefile_trim(v), true);
+    struct rulefile_example *ex = rulefile_example_add(ps, &vs->ex, &vs->nex, line,
+                                                       rulefile_trim(v), true);
     if (ex)
         ex->becomes = rulefile_dup(ps, rulefile_trim(arrow + 2), strlen(rulefile_trim(arrow + 2)));
 }

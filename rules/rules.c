@@ -14,8 +14,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -24,12 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "ac.h"
 #include "category.h"
 #include "lexicon.h"
+#include "live.h"
 #include "literal.h"
 #include "log.h"
 #include "norm.h"
@@ -46,7 +44,6 @@
 #define HEAP_LIMIT_KIB 4096
 #define JIT_STACK_MAX (256 * 1024)
 #define WINDOW_TRIES 4          /* windowed searches of a rule in one field, then one full search */
-#define MAX_FILE (16 << 20)
 
 struct rule {
     char *id;
@@ -62,14 +59,12 @@ struct rule {
     int lexcond;                /* its lexicon condition (lexicon.h), or -1; re may be NULL */
 };
 
-/* What changes in a loaded set: its reference count and counters (relaxed atomics). */
+/* What changes in a loaded set: its counters (relaxed atomics). */
 struct shared {
-    atomic_long refs;
     atomic_ulong *hits, *limits;
 };
 
 struct ruleset {
-    struct ruleset *self;       /* the same object, writable, for the last release */
     struct rule *rules;
     size_t n;
     size_t *always, nalways;    /* classification rules without a literal */
@@ -679,56 +674,51 @@ void rules_metrics(const struct ruleset *rs, struct buf *out)
                    atomic_load_explicit(&rs->sh->limits[i], memory_order_relaxed));
 }
 
-/* ---- the holder ------------------------------------------------------------------------ */
+/* ---- the holder: lib/live.h with the rule set's types ---------------------------------- */
 
 struct rules_live {
-    pthread_mutex_t mu;         /* held only to read the pointer and take a reference */
-    struct ruleset *cur;
+    struct live *live;
 };
+
+static void free_set(void *rs)
+{
+    rules_free(rs);
+}
 
 struct rules_live *rules_live_new(struct ruleset *rs)
 {
-    struct rules_live *live = malloc(sizeof *live);
-    if (!live || pthread_mutex_init(&live->mu, NULL) != 0) {
-        free(live);
+    struct rules_live *rl = malloc(sizeof *rl);
+    if (!rl || !(rl->live = live_new(rs, free_set))) {
+        if (rl)
+            rs = NULL;  /* live_new freed it */
+        free(rl);
         rules_free(rs);
         return NULL;
     }
-    live->cur = rs;
-    return live;
+    return rl;
 }
 
-const struct ruleset *rules_acquire(struct rules_live *live)
+const struct ruleset *rules_acquire(struct rules_live *rl)
 {
-    pthread_mutex_lock(&live->mu);
-    struct ruleset *rs = live->cur;
-    atomic_fetch_add_explicit(&rs->sh->refs, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&live->mu);
-    return rs;
+    return live_acquire(rl->live);
 }
 
-void rules_release(const struct ruleset *rs)
+void rules_release(struct rules_live *rl, const struct ruleset *rs)
 {
-    if (rs && atomic_fetch_sub_explicit(&rs->sh->refs, 1, memory_order_acq_rel) == 1)
-        rules_free(rs->self);
+    live_release(rl->live, rs);
 }
 
-void rules_swap(struct rules_live *live, struct ruleset *rs)
+void rules_swap(struct rules_live *rl, struct ruleset *rs)
 {
-    pthread_mutex_lock(&live->mu);
-    struct ruleset *old = live->cur;
-    live->cur = rs;
-    pthread_mutex_unlock(&live->mu);
-    rules_release(old);
+    live_swap(rl->live, rs);
 }
 
-void rules_live_free(struct rules_live *live)
+void rules_live_free(struct rules_live *rl)
 {
-    if (!live)
+    if (!rl)
         return;
-    rules_release(live->cur);
-    pthread_mutex_destroy(&live->mu);
-    free(live);
+    live_free(rl->live);
+    free(rl);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -737,13 +727,9 @@ struct loader {
     unsigned flags;
     struct buf errs;
     size_t nerrs;
-    struct rulefile_rule *specs;
-    size_t nspecs;
-    char **files;               /* paths read, owned here (specs point into them) */
-    size_t nfiles;
+    struct rulefile_set rf;     /* the files read: rules, lexicons, variants */
     struct literal_info *lits;  /* per rule of the set being built */
     size_t *spec_of;            /* per rule: its index in specs */
-    struct rulefile_lex lx;     /* lexicon and variants blocks */
     struct lexicon_set *lex;    /* built from them (owned by the set) */
 };
 
@@ -789,86 +775,6 @@ void rules_free(struct ruleset *rs)
         free(rs->sh);
     }
     free(rs);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int add_file(struct loader *ld, char *path)
-{
-    char **f = path ? realloc(ld->files, (ld->nfiles + 1) * sizeof *f) : NULL;
-    if (!f) {
-        free(path);
-        return -1;
-    }
-    ld->files = f;
-    f[ld->nfiles++] = path;
-    return 0;
-}
-
-/* Adds path, or the *.rules files of the directory path in name order. */
-static int expand_path(struct loader *ld, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return add_file(ld, strdup(path));
-    DIR *d = opendir(path);
-    if (!d)
-        return add_file(ld, strdup(path));  /* reading it reports the error */
-    size_t first = ld->nfiles;
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n <= 6 || strcmp(e->d_name + n - 6, ".rules") != 0 || e->d_name[0] == '.')
-            continue;
-        char *p = NULL;
-        rc = asprintf(&p, "%s/%s", path, e->d_name) < 0 ? -1 : add_file(ld, p);
-    }
-    closedir(d);
-    if (ld->nfiles - first > 1)
-        qsort(ld->files + first, ld->nfiles - first, sizeof *ld->files, cmp_str);
-    return rc;
-}
-
-/* Reads and parses one file. Returns -1 only when memory ran out. */
-static int parse_file(struct loader *ld, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0 || st.st_size > MAX_FILE) {
-        load_error(ld, path, 0, NULL, "cannot read: %s", f ? "too large or unreadable"
-                                                          : strerror(errno));
-        if (f)
-            fclose(f);
-        return 0;
-    }
-    char *text = malloc((size_t)st.st_size + 1);
-    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
-    if (!text)
-        return -1;
-    int rc = rulefile_parse(path, text, n, !(ld->flags & RULES_LAX), &ld->specs, &ld->nspecs,
-                            &ld->lx, &ld->errs, &ld->nerrs);
-    free(text);
-    return rc;
-}
-
-/* Marks a later rule with an id already used as broken (its id is freed). */
-static void check_duplicates(struct loader *ld)
-{
-    for (size_t i = 1; i < ld->nspecs; i++)
-        for (size_t j = 0; j < i; j++) {
-            struct rulefile_rule *a = &ld->specs[j], *b = &ld->specs[i];
-            if (!a->id || !b->id || strcmp(a->id, b->id) != 0)
-                continue;
-            load_error(ld, b->file, b->line, b->id, "id already used at %s:%d", a->file,
-                       a->line);
-            free(b->id);
-            b->id = NULL;
-            break;
-        }
 }
 
 static uint32_t compile_options(const char *flags)
@@ -943,13 +849,13 @@ static int compile_rule(struct loader *ld, const struct rulefile_rule *sp, struc
  * memory ran out. */
 static int compile_all(struct loader *ld, struct ruleset *rs)
 {
-    rs->rules = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *rs->rules);
-    ld->lits = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *ld->lits);
-    ld->spec_of = calloc(ld->nspecs ? ld->nspecs : 1, sizeof *ld->spec_of);
+    rs->rules = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *rs->rules);
+    ld->lits = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *ld->lits);
+    ld->spec_of = calloc(ld->rf.nspecs ? ld->rf.nspecs : 1, sizeof *ld->spec_of);
     if (!rs->rules || !ld->lits || !ld->spec_of)
         return -1;
-    for (size_t i = 0; i < ld->nspecs; i++) {
-        const struct rulefile_rule *sp = &ld->specs[i];
+    for (size_t i = 0; i < ld->rf.nspecs; i++) {
+        const struct rulefile_rule *sp = &ld->rf.specs[i];
         if (!sp->id)
             continue;
         int rc = compile_rule(ld, sp, &rs->rules[rs->n], &ld->lits[rs->n]);
@@ -1102,7 +1008,7 @@ static int check_redact_example(struct loader *ld, const struct ruleset *rs, siz
 static int check_examples(struct loader *ld, struct ruleset *rs)
 {
     for (size_t r = 0; r < rs->n; r++) {
-        const struct rulefile_rule *sp = &ld->specs[ld->spec_of[r]];
+        const struct rulefile_rule *sp = &ld->rf.specs[ld->spec_of[r]];
         for (size_t i = 0; i < sp->nex; i++) {
             int rc = rs->rules[r].placeholder ? check_redact_example(ld, rs, r, sp, &sp->ex[i])
                                               : check_match_example(ld, rs, r, sp, &sp->ex[i]);
@@ -1124,9 +1030,7 @@ static struct ruleset *ruleset_new(unsigned flags)
         free(rs);
         return NULL;
     }
-    rs->self = rs;
     rs->raw = flags & RULES_RAW;
-    atomic_init(&rs->sh->refs, 1);
     return rs;
 }
 
@@ -1142,14 +1046,9 @@ static int alloc_counters(struct ruleset *rs)
  * memory ran out; problems with the rules are in ld->errs. */
 static int build(struct loader *ld, struct ruleset *rs, const char *const *paths, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (expand_path(ld, paths[i]) < 0)
-            return -1;
-    for (size_t i = 0; i < ld->nfiles; i++)
-        if (parse_file(ld, ld->files[i]) < 0)
-            return -1;
-    check_duplicates(ld);
-    if (!(rs->lex = ld->lex = lexicon_build(&ld->lx, &ld->errs, &ld->nerrs)))
+    if (rulefile_read(&ld->rf, paths, n, !(ld->flags & RULES_LAX), &ld->errs, &ld->nerrs) < 0)
+        return -1;
+    if (!(rs->lex = ld->lex = lexicon_build(&ld->rf.lx, &ld->errs, &ld->nerrs)))
         return -1;
     size_t terms, variants, lexicons;
     lexicon_counts(rs->lex, &lexicons, &terms, &variants);
@@ -1197,11 +1096,7 @@ int rules_load(struct ruleset **out, const char *const *paths, size_t n, unsigne
         rs->load_seconds = now_seconds() - t0;
         *out = rs;
     }
-    rulefile_free(ld.specs, ld.nspecs);
-    rulefile_lex_free(&ld.lx);
-    for (size_t i = 0; i < ld.nfiles; i++)
-        free(ld.files[i]);
-    free(ld.files);
+    rulefile_set_free(&ld.rf);
     free(ld.lits);
     free(ld.spec_of);
     buf_free(&ld.errs);

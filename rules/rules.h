@@ -141,7 +141,7 @@ struct rules_live *rules_live_new(struct ruleset *rs);
 
 /* The current set, which stays valid until rules_release; never NULL. */
 const struct ruleset *rules_acquire(struct rules_live *live);
-void rules_release(const struct ruleset *rs);
+void rules_release(struct rules_live *live, const struct ruleset *rs);
 
 /* Makes rs (now owned by the holder) current. Requests that hold the old set finish with it;
  * the last release frees it. */

@@ -10,6 +10,7 @@
 
 #include "isotime.h"
 #include "log.h"
+#include "modelstore.h"
 #include "route.h"
 #include "schema.h"
 #include "worker.h"
@@ -22,6 +23,27 @@ void worker_nap(struct worker *w, long ms)
         struct timespec ts = {0, (ms < 50 ? ms : 50) * 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+long long worker_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int worker_model_poll(struct worker *w)
+{
+    long long now = worker_mono_ms();
+    if (now < w->model_next_ms)
+        return 0;
+    w->model_next_ms = now + w->conf->model_poll * 1000;
+    if (modelstore_refresh(w->store, w->conf->model_max_bytes, w->model, &w->model_version,
+                           w->name) < 0) {
+        log_error("%s: reading the model version: redis did not answer", w->name);
+        return -1;
+    }
+    return 0;
 }
 
 /* Runs the job; returns 0, or -1 having logged when Redis failed or answered an error to
@@ -107,19 +129,21 @@ static void hmget(struct store_job *j, const char *kind, const char *id, const c
 }
 
 static const char *const case_fields[] = {"category", "suggested", "severity", "reports",
-                                          "reporters"};
+                                          "reporters", "suggested_scores"};
+#define NCASE_FIELDS (sizeof case_fields / sizeof case_fields[0])
 static const char *const report_fields[] = {"canonical", "title_redacted",
                                             "description_redacted"};
 
 /* Appends the jb_route call of an entry whose case and report read as c and r. Returns 0, or
  * -1 when the rules failed (out of memory). */
-static int add_route(struct worker *w, struct store_job *j, const struct intake_entry *e,
-                     const struct store_reply *c, const struct store_reply *r, const char *iso)
+static int add_route(struct worker *w, const struct model *m, struct store_job *j,
+                     const struct intake_entry *e, const struct store_reply *c,
+                     const struct store_reply *r, const char *iso)
 {
     struct route_in in = {AT(c, 0), AT(c, 1), atoi(AT(c, 2)), atol(AT(c, 3)), atol(AT(c, 4)),
-                          AT(r, 0), AT(r, 1), AT(r, 2)};
+                          AT(r, 0), AT(r, 1), AT(r, 2), AT(c, 5)};
     struct route_out out;
-    if (route_case(w->rules, &in, &out) < 0)
+    if (route_case(w->rules, m, &in, &out) < 0)
         return -1;
     char k_case[128], k_report[128];
     schema_key(k_case, sizeof k_case, "case", e->case_id);
@@ -134,6 +158,7 @@ static int add_route(struct worker *w, struct store_job *j, const struct intake_
     store_job_argstr(j, out.title);
     store_job_argstr(j, out.description);
     store_job_argstr(j, iso);
+    store_job_argstr(j, out.scores.p);
     route_out_free(&out);
     return 0;
 }
@@ -156,13 +181,15 @@ static void add_dead(struct store_job *j, const struct intake_entry *e, const ch
 
 int worker_process(struct worker *w, struct intake_entry *e, size_t n)
 {
+    if (worker_model_poll(w) < 0)
+        return -1;
     if (n == 0)
         return 0;
     /* 1. read the cases and reports to route */
     struct store_job *reads = store_job_new(NULL, NULL);
     for (size_t i = 0; reads && i < n; i++)
         if (fate_of(w, &e[i]) == FATE_ROUTE) {
-            hmget(reads, "case", e[i].case_id, case_fields, 5);
+            hmget(reads, "case", e[i].case_id, case_fields, NCASE_FIELDS);
             hmget(reads, "report", e[i].report_id, report_fields, 3);
         }
     if (!reads || store_run(w->store, reads) < 0) {
@@ -175,10 +202,11 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
     isotime_format(time(NULL), iso);
     struct store_job *writes = store_job_new(NULL, NULL);
     int nwrites = 0, read = 0, rc = 0;
+    const struct model *m = model_acquire(w->model);
     for (size_t i = 0; writes && rc == 0 && i < n; i++, nwrites++) {
         switch (fate_of(w, &e[i])) {
         case FATE_ROUTE:
-            rc = add_route(w, writes, &e[i], store_job_reply(reads, read),
+            rc = add_route(w, m, writes, &e[i], store_job_reply(reads, read),
                            store_job_reply(reads, read + 1), iso);
             read += 2;
             break;
@@ -196,6 +224,7 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
             break;
         }
     }
+    model_release(w->model, m);
     store_job_free(reads);
     if (rc < 0) {
         log_error("%s: out of memory", w->name);

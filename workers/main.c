@@ -1,5 +1,5 @@
 /* jubao-worker — the supervisor: flags, configuration, rules, then a table of processes
- * (stream consumers and a reaper, worker.h) that it starts, restarts with backoff when they
+ * (stream consumers, a reaper and a trainer, worker.h) that it starts, restarts with backoff when they
  * die, and stops on SIGTERM or SIGINT, letting each finish the batch in hand. SIGHUP reloads
  * the rules and restarts the processes with them.
  *
@@ -37,6 +37,7 @@ struct proc_def {
 static const struct proc_def procs[] = {
     {"consumer", consumer_run, true},
     {"reaper", reaper_run, false},
+    {"trainer", trainer_run, false},
 };
 
 struct slot {
@@ -84,8 +85,16 @@ static int child_main(const struct slot *s, const struct conf *conf, const struc
         log_error("%s: %s", s->name, err);
         return 1;
     }
-    struct worker w = {conf, st, rs, s->name, &child_stop};
+    struct model_live *model = model_live_new(NULL);
+    if (!model) {
+        log_error("%s: out of memory", s->name);
+        store_free(st);
+        return 1;
+    }
+    struct worker w = {.conf = conf, .store = st, .rules = rs, .model = model, .name = s->name,
+                       .stop = &child_stop};
     int rc = s->def->run(&w);
+    model_live_free(model);
     store_free(st);
     rules_thread_done();
     return rc < 0 ? 1 : 0;
@@ -245,7 +254,7 @@ int main(int argc, char **argv)
                 snprintf(slots[n].name, sizeof slots[n].name, "%s", procs[p].name);
         }
     }
-    log_info("supervising %ld consumers and a reaper (redis %s)", conf.worker_consumers,
+    log_info("supervising %ld consumers, a reaper and a trainer (redis %s)", conf.worker_consumers,
              conf.redis);
     supervise(slots, n, &conf, &rs, &set);
     rules_free(rs);

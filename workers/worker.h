@@ -1,8 +1,9 @@
 /* worker — the processes of jubao-worker (DESIGN.md steps 6 and 7): stream consumers that
- * route new cases to review, and a reaper that takes over what a consumer left behind.
+ * route new cases to review, a reaper that takes over what a consumer left behind, and a
+ * trainer that retrains the triage model from the reviewers' decisions (workers/learn.h).
  *
- * Each process owns a store (one connection) and the rule set it inherited from the
- * supervisor. Any failure to talk to Redis ends the process: the supervisor starts it again,
+ * Each process owns a store (one connection), the rule set it inherited from the supervisor,
+ * and a model holder that it keeps in step with the model in Redis (lib/modelstore.h). Any failure to talk to Redis ends the process: the supervisor starts it again,
  * and it begins with its own pending entries, so nothing read is ever left unprocessed.
  */
 #ifndef JUBAO_WORKER_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "model.h"
 #include "rules.h"
 #include "store.h"
 
@@ -23,6 +25,9 @@ struct worker {
     const struct conf *conf;
     struct store *store;
     const struct ruleset *rules;
+    struct model_live *model;           /* this process's, refreshed every model_poll s */
+    long long model_version;            /* the version it holds (0: none) */
+    long long model_next_ms;            /* when to look at the version again (monotonic) */
     const char *name;                   /* its consumer name in the group */
     volatile sig_atomic_t *stop;        /* set by SIGTERM: finish the batch in hand */
 };
@@ -38,6 +43,14 @@ struct intake_entry {
 /* The process bodies. Each returns 0 when stopped, -1 when Redis failed (logged). */
 int consumer_run(struct worker *w);
 int reaper_run(struct worker *w);
+int trainer_run(struct worker *w);
+
+/* Brings w->model up to date with Redis when model_poll seconds have passed since the last
+ * look. Returns 0, or -1 when Redis failed (logged). */
+int worker_model_poll(struct worker *w);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long worker_mono_ms(void);
 
 /* Makes the intake stream's consumer group unless it exists. Returns 0 or -1. */
 int worker_group(struct worker *w);

@@ -46,7 +46,9 @@
       leaseExpired: '{0}（已过期，案件已退回队列）',
       category: '举报类别',
       severity: '严重程度',
-      suggested: '规则建议类别',
+      suggested: '建议类别',
+      src_model: '模型',
+      src_rule: '规则',
       ruleHits: '命中规则',
       count: '举报数',
       reporters: '举报人数',
@@ -131,6 +133,8 @@
       category: 'Reported category',
       severity: 'Severity',
       suggested: 'Suggested categories',
+      src_model: 'model',
+      src_rule: 'rule',
       ruleHits: 'Rule hits',
       count: 'Reports',
       reporters: 'Reporters',
@@ -715,8 +719,22 @@
   function renderCategoryFacts(c) {
     ui.caseCategory.textContent = c.category ? categoryLabel(c.category) : t('none');
     ui.caseCategory.setAttribute('data-category', c.category || '');
+    ui.caseSuggested.textContent = suggestionText(c);
+  }
+
+  // "gambling 0.94 (model), fraud 0.75 (rule)": each suggestion with its score and where it
+  // came from, so that a reviewer sees why (the rules that hit are listed beside it).
+  function suggestionText(c) {
+    const scored = Array.isArray(c.suggestions) ? c.suggestions.filter((s) => s && s.category) : [];
+    if (scored.length) {
+      return scored.map((s) => {
+        const score = typeof s.score === 'number' ? ' ' + s.score.toFixed(2) : '';
+        const src = list(s.sources).map((x) => tOr('src_' + x, x)).join('+');
+        return categoryLabel(s.category) + score + (src ? ' (' + src + ')' : '');
+      }).join(t('listSep'));
+    }
     const sugg = list(c.suggested_categories);
-    ui.caseSuggested.textContent = sugg.length ? sugg.map(categoryLabel).join(t('listSep')) : t('none');
+    return sugg.length ? sugg.map(categoryLabel).join(t('listSep')) : t('none');
   }
 
   function renderCase(c) {

@@ -104,8 +104,10 @@ describe('the reviewer console', () => {
     assert.ok((await text(page, '#case-lease')).length > 0, '#case-lease');
     assert.match(await text(page, '#case-category'), /gambling|赌博/i, '#case-category');
     assert.ok(await page.locator('#case-severity').count() === 1, '#case-severity');
-    assert.ok(await page.locator('#case-suggested').count() === 1, '#case-suggested');
-    assert.ok(await page.locator('#case-rule-hits').count() === 1, '#case-rule-hits');
+    // the shipped packs read the reporter's own words ("网站提供网络赌博"): the reviewer sees the
+    // suggestion with its score and source, and the rule that made it
+    assert.match(await text(page, '#case-suggested'), /Gambling 0\.90 \(rule\)/, '#case-suggested');
+    assert.match(await text(page, '#case-rule-hits'), /\breport\.gambling_says\b/, '#case-rule-hits');
     assert.match(await text(page, '#case-count'), /\b1\b/, '#case-count');
     const urls = await page.locator('ul#case-urls li').allTextContents();
     assert.equal(urls.length, 1, `#case-urls: ${urls}`);

@@ -649,8 +649,8 @@ class Worker(Daemon):
         return int(m.group(1)) if m else 2
 
     def wait_started(self, timeout=15):
-        """Waits until the supervisor runs all its children (consumers and the reaper)."""
-        want = self.consumers_configured() + 1
+        """Waits until the supervisor runs all its children (consumers, reaper, trainer)."""
+        want = self.consumers_configured() + 2   # and the reaper and the trainer
 
         def started():
             if self.proc.poll() is not None:
@@ -690,7 +690,7 @@ class Worker(Daemon):
         if logged:
             return sorted(logged)
         return sorted(p for p, d in desc.items()
-                      if "reaper" not in d and roles.get(p) != "reaper")
+                      if "reaper" not in d and roles.get(p) not in ("reaper", "trainer"))
 
     def kill(self):
         """SIGKILL to the supervisor, on purpose; waits for it (not for its children)."""

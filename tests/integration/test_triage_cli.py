@@ -5,7 +5,7 @@ stored form, and clear errors for bad files."""
 import re
 import subprocess
 
-from jubao_testlib import BUILD
+from jubao_testlib import BUILD, REPO
 
 RULES_BIN = BUILD / "jubao-rules"
 
@@ -115,3 +115,40 @@ def test_bad_files_get_clear_errors(tmp_path):
     assert run("eval", "--rules", rules).returncode == 2
     p = run("eval", "--rules", tmp_path / "none.rules", data)
     assert p.returncode == 1
+
+
+# What reporters write: they name the thing and what it carries, rarely quoting it. The shipped
+# packs must read that (the issue's own example fired nothing before), and must not read news,
+# warnings or questions about the same harm as a report of it.
+STATEMENTS = [
+    ("s1", "这个网站提供网络赌博", "gambling"),
+    ("s2", "該賬號發佈淫穢視頻，請處理", "pornography"),
+    ("s3", "这个平台是个杀猪盘，专门骗钱", "fraud"),
+    ("s4", "这个博主造谣说明天全市停水", "rumor"),
+    ("s5", "这个群在传播暴恐视频", "violence_terrorism"),
+    ("s6", "这个公众号在宣传邪教", "cult_superstition"),
+    ("s7", "这个用户在帖子里辱骂和诽谤我", "defamation"),
+    ("s8", "这个账号在出售公民个人信息", "privacy_violation"),
+    ("s9", "this site is a phishing page that steals passwords", "hacking"),
+    ("s10", "这个群在传播儿童色情", "minors"),
+    ("s11", "this website sells counterfeit watches", "ip_infringement"),
+    ("s12", "这个平台涉嫌非法集资", "financial_crime"),
+]
+ASIDES = [
+    ("n1", "警方破获一个网络赌博网站，抓获犯罪嫌疑人五名"),
+    ("n2", "帮我看看这个链接是不是钓鱼网站？"),
+    ("n3", "版权局开展专项行动，关闭一批提供盗版影视资源的网站"),
+    ("n4", "这个网站很好用，推荐给大家"),
+]
+
+
+def test_shipped_packs_read_what_reporters_write():
+    packs = REPO / "rules" / "packs"
+    rows = [(i, t) for i, t, _ in STATEMENTS] + ASIDES
+    p = run("classify", "--rules", packs, stdin="".join(f"{i}\t{t}\n" for i, t in rows))
+    assert p.returncode == 0, p.stderr
+    got = {i: s for i, s in (l.split("\t") for l in p.stdout.splitlines())}
+    for i, _, cat in STATEMENTS:
+        assert cat in [x.split(":")[0] for x in got[i].split(",") if x], (i, got[i])
+    for i, _ in ASIDES:
+        assert got[i] == "", (i, got[i])

@@ -248,7 +248,7 @@ def test_priority_bands(redis_factory, gateway, worker):
 def test_sigterm_ends_the_worker_and_its_children(redis_factory, gateway, worker):
     r, g, w = start_stack(redis_factory, gateway, worker, config="worker_consumers = 3\n")
     children = w.children()
-    assert len(children) == 4, w.child_descriptions()      # 3 consumers and the reaper
+    assert len(children) == 5, w.child_descriptions()  # 3 consumers, the reaper, the trainer
     x = g.report({"url": unique_url("term"), "category": "rumor"}).json()
     wait_queued(r, {x["case"]})
     assert w.stop(signal.SIGTERM, timeout=15) == 0, w.log_text()[-3000:]

@@ -26,7 +26,8 @@ static const char *const option_names[] = {
     "login_threads", "login_queue", "login_rate", "login_rate_window", "idempotency_ttl",
     "retention_days", "evidence_max", "evidence_max_pixels", "pow_bits", "pow_extra",
     "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
-    "worker_max_deliveries",
+    "worker_max_deliveries", "model_poll", "model_max_bytes", "model_retrain_decisions",
+    "model_retrain_interval",
 };
 #define NOPTIONS (sizeof option_names / sizeof option_names[0])
 
@@ -144,6 +145,9 @@ static void test_defaults(void **state)
     assert_int_equal(c->worker_consumers, 2);
     assert_int_equal(c->worker_idle_ms, 30000);
     assert_int_equal(c->worker_max_deliveries, 5);
+    assert_int_equal(c->model_poll, 5);
+    assert_int_equal(c->model_retrain_decisions, 500);
+    assert_int_equal(c->model_retrain_interval, 3600);
 }
 
 static void test_file_overrides(void **state)

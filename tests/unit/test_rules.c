@@ -430,7 +430,7 @@ static void *reader_main(void *arg)
                    (res.nhits == 2 && strcmp(res.hits[0].id, "set.b") == 0 &&
                     strcmp(res.hits[1].id, "set.b2") == 0)))
             r->bad++;       /* a half-built or freed set would show here (or in ASan) */
-        rules_release(rs);
+        rules_release(r->live, rs);
         r->rounds++;
     }
     rules_thread_done();
@@ -476,7 +476,7 @@ static void test_swap_under_concurrent_readers(void **state)
     assert_true(rounds > 0);
     const struct ruleset *cur = rules_acquire(live);
     assert_string_equal(rules_id(cur, 0), "set.a");    /* the last swap, k = 199 */
-    rules_release(cur);
+    rules_release(live, cur);
     rules_live_free(live);
     unlink(pa);
     unlink(pb);

@@ -206,6 +206,11 @@ static void test_unless(void **state)
     assert_false(hits(fixture, "test.casino_contact", "谨防百家乐加微信的骗子"));
     assert_false(hits(fixture, "test.casino_near", "谨防百家乐"));
     assert_true(hits(fixture, "test.casino_near", "谨防骗子。很多很多很多很多字以后：百家乐"));
+    /* several lexicons may cancel a rule: any of them near enough does */
+    assert_true(hits(fixture, "test.casino_not_asked", "这里有百家乐，请问"));
+    assert_false(hits(fixture, "test.casino_not_asked", "百家乐是不是赌博"));
+    assert_false(hits(fixture, "test.casino_not_asked", "谨防百家乐"));
+    assert_true(hits(fixture, "test.casino_not_asked", "百家乐！！很多很多很多很多字以后：是不是"));
 }
 
 static void test_pattern_must_match_too(void **state)
@@ -257,10 +262,10 @@ static void test_check_counts(void **state)
     (void)state;
     struct rules_info info;
     rules_info(fixture, &info);
-    assert_int_equal(info.lexicons, 4);
-    assert_int_equal(info.lexicon_rules, 4);
+    assert_int_equal(info.lexicons, 5);
+    assert_int_equal(info.lexicon_rules, 5);
     assert_int_equal(info.variants, 7);
-    assert_int_equal(info.terms, 22);
+    assert_int_equal(info.terms, 24);
 }
 
 /* ---- load errors ----------------------------------------------------------------------- */
@@ -364,19 +369,30 @@ static void test_error_duplicates_and_conflicts(void **state)
     expect_errors(text, want, 5);
 }
 
+/* Folding drops emoji and symbols before variants apply: a spelling holding one would match a
+ * shorter text than its author meant (做❤ would read every 做 as 做爱). */
+static void test_error_variant_with_dropped_character(void **state)
+{
+    (void)state;
+    const char *text = "variants v.e\ndescription: d\nvariant: 做爱 = 做❤️ | zuo ai\n"
+                       "example: 好 -> 好\n";
+    const char *want[] = {"3: variants v.e: variant: '做❤️' holds '❤', which folding removes"};
+    expect_errors(text, want, 1);
+}
+
 static void test_error_rule_keys(void **state)
 {
     (void)state;
     const char *text = "rule r.one\ncategory: gambling\nseverity: low\npattern: x\nwithin: 5\n"
                        "action: suggest\ndescription: d\nmatch: x\nnomatch: y\n\n"
                        "rule r.two\ncategory: gambling\nseverity: low\nlexicon: a.x\n"
-                       "within: -3\nmin-weight: lots\nunless: a.y near 3\naction: suggest\n"
+                       "within: -3\nmin-weight: lots\nunless: a.y within 3 4\naction: suggest\n"
                        "description: d\nmatch: x\nnomatch: y\n";
     const char *want[] = {
         "1: rule r.one: within:, min-weight: and unless: need lexicon:",
         "15: rule r.two: within: '-3' is not a number of characters",
         "16: rule r.two: min-weight: 'lots' is not a number",
-        "17: rule r.two: unless: expected a lexicon id, or 'ID within N'",
+        "17: rule r.two: unless: expected lexicon ids, each once (at most 8), optionally followed by 'within N'",
     };
     expect_errors(text, want, 4);
 }
@@ -436,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_error_unknown_lexicon_in_rule),
         cmocka_unit_test(test_error_failing_examples),
         cmocka_unit_test(test_error_duplicates_and_conflicts),
+        cmocka_unit_test(test_error_variant_with_dropped_character),
         cmocka_unit_test(test_error_rule_keys),
         cmocka_unit_test(test_thousands_of_terms),
     };
