@@ -4,8 +4,8 @@
  * separators) for Chinese, words and word pairs for Latin script, and the rule and lexicon hits
  * of the rule set in force as features of their own. Each category has a probability threshold,
  * calibrated at training on held-back examples so that a suggestion reaches the precision target
- * (MODEL_PRECISION unless told otherwise) and few benign texts get any suggestion
- * (MODEL_NONE_FALSE_HITS); below its threshold a category is not suggested.
+ * (MODEL_PRECISION unless told otherwise) and the model suggests something for few benign
+ * texts (MODEL_NONE_FALSE_HITS); below its threshold a category is not suggested.
  *
  * A model is immutable once made: any number of threads may score with it. It travels as bytes
  * (model_save / model_load: a versioned little-endian format with a checksum), which is how it
@@ -24,7 +24,8 @@
 #include "rules.h"
 
 #define MODEL_PRECISION 0.90    /* default precision target of a suggestion */
-#define MODEL_NONE_FALSE_HITS 0.015 /* default share of benign texts that may get a suggestion */
+#define MODEL_NONE_FALSE_HITS 0.0075 /* default share of benign texts the model may suggest
+                                        something for (held back; see model_opts) */
 #define MODEL_MAX_CLASSES 16    /* categories of lib/category.h and "none" */
 
 struct model;
@@ -41,7 +42,8 @@ struct model_opts {
     double precision;           /* per-category precision target; 0 for MODEL_PRECISION */
     unsigned seed;              /* for the held-back calibration slice */
     double none_false_hits;     /* at most this share of the held-back benign ("none") texts
-                                   get a suggestion; 0 for MODEL_NONE_FALSE_HITS */
+                                   get a suggestion from the model where the rules gave them
+                                   none; 0 for MODEL_NONE_FALSE_HITS */
 };
 
 /* Trains on ex[0..n) with the features of rs (which may be NULL: text features only). Returns 0

@@ -3,7 +3,8 @@
  *
  * - precision: at its threshold, a category's suggestions are right at least `precision` of
  *   the time (and at least MODEL_CALIB_MIN_TP of them are right);
- * - false hits: at most `none_budget` of the benign ("none") examples get any suggestion.
+ * - false hits: at most `none_budget` of the benign ("none") examples get a suggestion from
+ *   the model (and none from the rules: those the rules already hit do not count again).
  *
  * Among the thresholds that meet both, it takes the ones with the highest recall averaged over
  * the categories (what an analyst measures with jubao-rules eval). The search: thresholds on a
@@ -13,10 +14,11 @@
  * checked exactly at each step. A category with fewer than MODEL_CALIB_MIN_EXAMPLES examples,
  * or none of whose thresholds meets the precision, gets 1 (never suggested).
  *
- * When the rule set's suggestions are known (ruled), the recall and the false hits are those of
- * triage as a whole, as jubao-rules eval measures it: a category is suggested when a rule or
- * the model suggests it. The model then spends its false hits where the rules do not reach.
- * The precision stays the model's own: what its threshold promises. */
+ * When the rule set's suggestions are known (ruled), the recall is that of triage as a whole,
+ * as jubao-rules eval measures it: a category is found when a rule or the model suggests it,
+ * so the model spends its false hits where the rules do not reach. The precision and the
+ * false-hit budget stay the model's own: what its thresholds promise, whatever the rules do
+ * (a rule set with many false hits of its own must not switch the model off). */
 #include "model_impl.h"
 
 #include <stdbool.h>
@@ -68,10 +70,10 @@ static void build_curve(struct curve *c, const struct model *m, unsigned k, cons
         unsigned g = grid_of(prob[i * m->nclass + k]);
         c->sugg[g]++;
         c->right[g] += y[i] == (int)k;
+        c->fp[g] += y[i] == none && !(ruled && ruled[i]);
         if (ruled_by(ruled, i, k))
-            g = MODEL_CALIB_GRID;       /* suggested at any threshold */
+            g = MODEL_CALIB_GRID;       /* found at any threshold */
         c->tp[g] += y[i] == (int)k;
-        c->fp[g] += y[i] == none;
     }
     for (int g = MODEL_CALIB_GRID - 1; g >= 0; g--) {  /* cumulative: reaching g or more */
         c->sugg[g] += c->sugg[g + 1];
@@ -84,7 +86,6 @@ static void build_curve(struct curve *c, const struct model *m, unsigned k, cons
                    c->right[g] >= MODEL_CALIB_MIN_TP && c->right[g] >= precision * c->sugg[g];
 }
 
-/* Benign examples that some category suggests at thresholds thr. */
 /* Whether class k is suggested for example i at thresholds thr. */
 static bool suggested(const struct model *m, const double *prob, const unsigned *ruled,
                       const double *thr, size_t i, unsigned k)
@@ -92,8 +93,10 @@ static bool suggested(const struct model *m, const double *prob, const unsigned 
     return ruled_by(ruled, i, k) || (thr[k] < 1.0 && prob[i * m->nclass + k] >= thr[k]);
 }
 
+/* Benign examples that get a suggestion at thresholds thr: from the model or the rules with
+ * with_rules, else from the model alone among those the rules leave alone. */
 static size_t false_hits(const struct model *m, const int *y, const double *prob,
-                         const unsigned *ruled, size_t n, const double *thr)
+                         const unsigned *ruled, size_t n, const double *thr, bool with_rules)
 {
     int none = none_class(m);
     size_t hits = 0;
@@ -101,7 +104,7 @@ static size_t false_hits(const struct model *m, const int *y, const double *prob
         if (y[i] != none)
             continue;
         if (ruled && ruled[i]) {
-            hits++;
+            hits += with_rules;
             continue;
         }
         for (unsigned k = 0; k < m->nclass; k++)
@@ -160,7 +163,7 @@ static void refine(struct model *m, const struct curve *cv, const int *y, const 
                 continue;
             double keep = m->thr[k];
             m->thr[k] = g * MODEL_CALIB_STEP;
-            if (false_hits(m, y, prob, ruled, n, m->thr) <= max_hits)
+            if (false_hits(m, y, prob, ruled, n, m->thr, false) <= max_hits)
                 moved = true;
             else
                 m->thr[k] = keep;
@@ -191,7 +194,7 @@ static void measure(struct model *m, const int *y, const double *prob, const uns
         *q = (struct model_quality){.examples = count[k]};
         if ((int)k == none)
             q->false_hits =
-                count[k] ? (double)false_hits(m, y, prob, ruled, n, m->thr) / count[k] : 0;
+                count[k] ? (double)false_hits(m, y, prob, ruled, n, m->thr, true) / count[k] : 0;
         else {
             q->precision = sugg[k] ? (double)right[k] / (double)sugg[k] : 0;
             q->recall = count[k] ? (double)tp[k] / (double)count[k] : 0;
@@ -218,7 +221,7 @@ int model_calibrate(struct model *m, const int *y, const double *prob, const uns
     for (double lambda = 0.01; lambda < 1e5; lambda *= 1.05) {
         double r = choose(m, cv, count, lambda, nnone, thr);
         if (r > best &&
-            (double)false_hits(m, y, prob, ruled, n, thr) <= none_budget * (double)nnone) {
+            (double)false_hits(m, y, prob, ruled, n, thr, false) <= none_budget * (double)nnone) {
             best = r;
             memcpy(m->thr, thr, sizeof thr);
         }

@@ -40,7 +40,7 @@ def test_train_then_eval_finds_more_than_the_rules(tmp_path):
     assert rules_only.returncode == 0 and both.returncode == 0, both.stderr
     r0, _ = last_line(rules_only.stdout)
     r1, f1 = last_line(both.stdout)
-    assert r1 >= r0 + 0.1, (r0, r1)
+    assert r1 >= r0 + 0.05, (r0, r1)
     assert f1 <= 0.06, f1
 
 
