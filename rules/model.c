@@ -93,7 +93,7 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
     for (unsigned k = 0; k < nc; k++)
         sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
     for (unsigned k = 0; k < nc; k++)
-        p[k] /= sum;
+        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
     return known;
 }
 

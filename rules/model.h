@@ -95,8 +95,13 @@ int model_write_file(const struct model *m, const char *path, char *err, size_t 
 
 void model_free(struct model *m);
 
-/* The holder through which requests use the model in force while a newer one replaces it.
- * A holder may hold no model (NULL): then the rules alone suggest. */
+/* The holder through which requests use the model in force while a newer one replaces it
+ * (lib/live.h). A holder may hold no model (NULL): then the rules alone suggest.
+ * model_live_new takes m (NULL: none yet) and returns NULL when memory ran out, m then freed.
+ * model_swap makes m (owned by the holder from then on; NULL: none) current; the old model is
+ * freed by its last model_release. In the unlikely case that memory runs out, m is freed and
+ * the old model stays. model_live_free frees the holder and its model; every model acquired
+ * must have been released. */
 struct model_live;
 struct model_live *model_live_new(struct model *m);
 const struct model *model_acquire(struct model_live *live);    /* NULL when none */

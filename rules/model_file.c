@@ -25,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #define MODEL_MAGIC "JBMODEL"   /* with its NUL: 8 bytes */
 #define MODEL_FILE_VERSION 1
 #define MODEL_FILE_MAX (1L << 30)
+#define MODEL_WEIGHT_MAX 1e6f   /* trained ones stay under 100; far larger would overflow sums */
 
 static uint32_t crc32(const unsigned char *p, size_t len)
 {
@@ -171,6 +174,8 @@ static const char *load_class(struct model *m, unsigned k, struct reader *r)
     char name[32];
     if (!code || cl >= sizeof name)
         return "truncated";
+    if (memchr(code, '\0', cl))
+        return "a class that is not a category";
     memcpy(name, code, cl);
     name[cl] = '\0';
     if (!(m->cls[k] = model_class_code(name)))
@@ -187,7 +192,7 @@ static const char *load_class(struct model *m, unsigned k, struct reader *r)
     if (r->bad)
         return "truncated";
     if (!unit(m->thr[k]) || !unit(m->q[k].precision) || !unit(m->q[k].recall) ||
-        !unit(m->q[k].false_hits) || !isfinite(m->bias[k]))
+        !unit(m->q[k].false_hits) || !(fabsf(m->bias[k]) <= MODEL_WEIGHT_MAX))
         return "a number out of range";
     return NULL;
 }
@@ -206,8 +211,8 @@ static const char *load_weights(struct model *m, struct reader *r)
             return "more rows than said";
         float *row = model_row(m, s);
         for (unsigned k = 0; k <= m->nclass; k++)
-            if (!isfinite(row[k] = get_f32(r)))
-                return "a weight that is not a number";
+            if (!(fabsf(row[k] = get_f32(r)) <= MODEL_WEIGHT_MAX))
+                return "a weight out of range";
         if (!(row[0] > 0))
             return "a document frequency out of range";
     }
@@ -237,14 +242,21 @@ struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
                  featver, MODEL_FILE_VERSION, FEATVEC_VERSION);
         return NULL;
     }
+    /* The sizes are checked against the bytes before anything is allocated: a few bytes
+     * must not make us allocate the gigabyte a model of 2^24 slots would take. */
+    if (bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS || nclass < 2 ||
+        nclass > MODEL_MAX_CLASSES || r.left < ((size_t)1 << bits) / 8) {
+        snprintf(err, errlen, "bad model: bad size");
+        return NULL;
+    }
     if (!(m = model_alloc(bits, nclass))) {
-        snprintf(err, errlen, bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS ||
-                 nclass < 2 || nclass > MODEL_MAX_CLASSES ? "bad size" : "out of memory");
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     size_t ll = (size_t)get_u(&r, 2);
     const unsigned char *label = take(&r, ll);
-    if (!label || ll >= sizeof m->label)
+    if (!label || ll >= sizeof m->label || !text_utf8_valid((const char *)label, ll) ||
+        text_has_controls((const char *)label, ll, false))
         why = "bad label";
     else
         memcpy(m->label, label, ll);

@@ -276,6 +276,11 @@ static void test_load_refuses_damaged_bytes(void **state)
     memset(p + b.len - 8, 0xFF, 4);     /* the last weight becomes a NaN */
     reseal(p, b.len);
     assert_refused(p, b.len, "a NaN weight");
+    memcpy(p, b.p, b.len);
+    float huge = 1e30f;
+    memcpy(p + b.len - 8, &huge, 4);    /* finite, but sums of such would overflow */
+    reseal(p, b.len);
+    assert_refused(p, b.len, "a huge weight");
     /* Foreign bytes. */
     assert_refused((const unsigned char *)"{\"model\":1}", 11, "JSON");
     assert_refused((const unsigned char *)"", 0, "nothing");
