@@ -265,6 +265,7 @@ static void test_load_refuses_damaged_bytes(void **state)
         {8, 2, "another format version"}, {12, 9, "another features version"},
         {16, 40, "a huge hash size"}, {20, 200, "too many classes"}, {20, 1, "one class"},
         {head + 1, 'X', "a class that is not a category"}, {24, 250, "a label past the end"},
+        {27, 0, "a NUL in the label (found by fuzz_model)"}, {27, 1, "a control in the label"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memcpy(p, b.p, b.len);
