@@ -228,3 +228,21 @@ int featvec_finish(struct featvec *f)
     free(sum);
     return 0;
 }
+
+void featvec_weigh(struct featvec *f, const float *weight, size_t stride)
+{
+    double norm = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        float v = f->val[i] * weight[(size_t)f->idx[i] * stride];
+        if (v == 0)
+            continue;
+        f->idx[m] = f->idx[i];
+        f->val[m++] = v;
+        norm += (double)v * v;
+    }
+    f->n = m;
+    float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
+    for (size_t i = 0; i < m; i++)
+        f->val[i] *= scale;
+}

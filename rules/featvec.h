@@ -3,8 +3,9 @@
  * pairs of Latin-script text (digits read as 0, so that numbers count by their shape), each
  * punctuation mark, the length of the text (bytes, in powers of two), and named features (the
  * ids of the rules and lexicons that hit), each hashed into 2^bits slots.
- * Values are counts damped to 1 + log(count), and the vector is scaled to unit length, so a
- * long text does not outweigh a short one.
+ * Values are counts damped to 1 + log(count), times a weight per slot when one is given (the
+ * model's inverse document frequency), and the vector is scaled to unit length, so a long text
+ * does not outweigh a short one.
  *
  * The text given must be folded (model.c does that) and valid UTF-8. Changing what features
  * are made, or how they are hashed, changes what every stored model means: bump
@@ -42,5 +43,10 @@ int featvec_named(struct featvec *f, const char *kind, const char *name, float v
 /* Merges repeated slots, damps counts and scales to unit length; after it idx[] holds each
  * slot once, in no particular order. Returns 0 or -1 (out of memory). */
 int featvec_finish(struct featvec *f);
+
+/* Multiplies each value of a finished vector by the weight of its slot, weight[slot * stride]
+ * (the inverse document frequency of model.c), drops the slots whose weight is 0 and scales
+ * the rest to unit length again. */
+void featvec_weigh(struct featvec *f, const float *weight, size_t stride);
 
 #endif

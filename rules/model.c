@@ -13,6 +13,7 @@
 #include "category.h"
 #include "live.h"
 
+#define PREFETCH 8          /* features ahead whose row is fetched while one is scored */
 #define HIT_FEATURE 1.0f    /* value of a rule or lexicon hit before the vector is scaled */
 
 const char model_none[] = "none";
@@ -30,8 +31,8 @@ struct model *model_alloc(unsigned bits, unsigned nclass)
     m->nclass = nclass;
     for (unsigned k = 0; k < nclass; k++)
         m->thr[k] = 1.0;
-    m->w = calloc((size_t)nclass << bits, sizeof *m->w);
-    if (!m->w) {
+    m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
+    if (!m->row) {
         free(m);
         return NULL;
     }
@@ -42,7 +43,7 @@ void model_free(struct model *m)
 {
     if (!m)
         return;
-    free(m->w);
+    free(m->row);
     free(m);
 }
 
@@ -69,22 +70,31 @@ int model_features(struct featvec *f, const struct ruleset *rs, const char *text
     return rc == 0 ? featvec_finish(f) : -1;
 }
 
-void model_probs(const struct model *m, const struct featvec *f, double *p)
+size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
 {
     unsigned nc = m->nclass;
-    float dec[MODEL_MAX_CLASSES];
-    memcpy(dec, m->bias, sizeof dec);
+    float dot[MODEL_MAX_CLASSES] = {0};
+    double norm = 0;
+    size_t known = 0;
     for (size_t i = 0; i < f->n; i++) {
-        const float *w = m->w + (size_t)f->idx[i] * nc;
+        if (i + PREFETCH < f->n)
+            __builtin_prefetch(model_row(m, f->idx[i + PREFETCH]));
+        const float *row = model_row(m, f->idx[i]);
         float v = f->val[i];
+        if (weigh && (v *= row[0]) == 0)
+            continue;
+        norm += (double)v * v;
+        known++;
         for (unsigned k = 0; k < nc; k++)
-            dec[k] += v * w[k];
+            dot[k] += v * row[1 + k];
     }
+    double scale = !weigh ? 1 : norm > 0 ? 1 / sqrt(norm) : 0;
     double sum = 0;
     for (unsigned k = 0; k < nc; k++)
-        sum += p[k] = 1 / (1 + exp(-(double)dec[k]));
+        sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
     for (unsigned k = 0; k < nc; k++)
-        p[k] /= sum;
+        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
+    return known;
 }
 
 int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
@@ -97,8 +107,7 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
         return -1;
     }
     double p[MODEL_MAX_CLASSES];
-    model_probs(m, &f, p);
-    bool empty = f.n == 0;      /* nothing to read: the biases alone would speak */
+    bool empty = model_probs(m, &f, true, p) == 0;  /* else the biases alone would speak */
     featvec_free(&f);
     struct model_score sel[MODEL_MAX_CLASSES];
     size_t n = 0;

@@ -4,8 +4,8 @@
  * separators) for Chinese, words and word pairs for Latin script, and the rule and lexicon hits
  * of the rule set in force as features of their own. Each category has a probability threshold,
  * calibrated at training on held-back examples so that a suggestion reaches the precision target
- * (MODEL_PRECISION unless told otherwise) and few benign texts get any suggestion
- * (MODEL_NONE_FALSE_HITS); below its threshold a category is not suggested.
+ * (MODEL_PRECISION unless told otherwise) and the model suggests something for few benign
+ * texts (MODEL_NONE_FALSE_HITS); below its threshold a category is not suggested.
  *
  * A model is immutable once made: any number of threads may score with it. It travels as bytes
  * (model_save / model_load: a versioned little-endian format with a checksum), which is how it
@@ -24,7 +24,8 @@
 #include "rules.h"
 
 #define MODEL_PRECISION 0.90    /* default precision target of a suggestion */
-#define MODEL_NONE_FALSE_HITS 0.015 /* default share of benign texts that may get a suggestion */
+#define MODEL_NONE_FALSE_HITS 0.0075 /* default share of benign texts the model may suggest
+                                        something for (held back; see model_opts) */
 #define MODEL_MAX_CLASSES 16    /* categories of lib/category.h and "none" */
 
 struct model;
@@ -41,7 +42,8 @@ struct model_opts {
     double precision;           /* per-category precision target; 0 for MODEL_PRECISION */
     unsigned seed;              /* for the held-back calibration slice */
     double none_false_hits;     /* at most this share of the held-back benign ("none") texts
-                                   get a suggestion; 0 for MODEL_NONE_FALSE_HITS */
+                                   get a suggestion from the model where the rules gave them
+                                   none; 0 for MODEL_NONE_FALSE_HITS */
 };
 
 /* Trains on ex[0..n) with the features of rs (which may be NULL: text features only). Returns 0
@@ -67,10 +69,12 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
 double model_threshold(const struct model *m, const char *category);
 const char *model_label(const struct model *m);
 
-/* How a class did on the held-back examples at training, at its threshold: the precision and
- * recall of its suggestions, and how many examples it had. For "none", false_hits is the share
- * of its examples that got some suggestion (the others are 0 for none, and false_hits is 0 for
- * categories). Returns 0, or -1 when the model has no such class. */
+/* How a class did on the held-back examples at training, at its threshold: the precision of
+ * the model's suggestions of it, the recall of triage (the model's suggestions and, when it was
+ * trained with a rule set, the rules'), and how many examples it had. For "none", false_hits is
+ * the share of its examples that got some suggestion, again from the model or the rules (the
+ * others are 0 for none, and false_hits is 0 for categories). Returns 0, or -1 when the model
+ * has no such class. */
 struct model_quality {
     double precision, recall, false_hits;
     size_t examples;
@@ -91,8 +95,13 @@ int model_write_file(const struct model *m, const char *path, char *err, size_t 
 
 void model_free(struct model *m);
 
-/* The holder through which requests use the model in force while a newer one replaces it.
- * A holder may hold no model (NULL): then the rules alone suggest. */
+/* The holder through which requests use the model in force while a newer one replaces it
+ * (lib/live.h). A holder may hold no model (NULL): then the rules alone suggest.
+ * model_live_new takes m (NULL: none yet) and returns NULL when memory ran out, m then freed.
+ * model_swap makes m (owned by the holder from then on; NULL: none) current; the old model is
+ * freed by its last model_release. In the unlikely case that memory runs out, m is freed and
+ * the old model stays. model_live_free frees the holder and its model; every model acquired
+ * must have been released. */
 struct model_live;
 struct model_live *model_live_new(struct model *m);
 const struct model *model_acquire(struct model_live *live);    /* NULL when none */

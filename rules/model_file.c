@@ -8,9 +8,9 @@
  *   u16 label length, label bytes
  *   per class: u8 code length, code, f64 threshold, f64 precision, f64 recall,
  *              f64 false hits, u32 examples, f32 bias
- *   u32 rows: slots with a weight that is not zero
+ *   u32 rows: slots that some training text had (inverse document frequency not 0)
  *   bitmap of those slots, 2^bits / 8 bytes, slot s at bit s % 8 of byte s / 8
- *   rows x classes f32 weights, slot by slot
+ *   per row, slot by slot: f32 inverse document frequency, then classes x f32 weights
  *   u32 CRC-32 (IEEE) of everything before it
  *
  * model_load checks every length against what is left, the checksum, and every value (codes
@@ -25,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #define MODEL_MAGIC "JBMODEL"   /* with its NUL: 8 bytes */
 #define MODEL_FILE_VERSION 1
 #define MODEL_FILE_MAX (1L << 30)
+#define MODEL_WEIGHT_MAX 1e6f   /* trained ones stay under 100; far larger would overflow sums */
 
 static uint32_t crc32(const unsigned char *p, size_t len)
 {
@@ -68,10 +71,7 @@ static void put_f64(struct buf *out, double d)
 
 static bool row_used(const struct model *m, size_t s)
 {
-    for (unsigned k = 0; k < m->nclass; k++)
-        if (m->w[s * m->nclass + k] != 0)
-            return true;
-    return false;
+    return model_row(m, s)[0] != 0;
 }
 
 int model_save(const struct model *m, struct buf *out)
@@ -109,8 +109,8 @@ int model_save(const struct model *m, struct buf *out)
     put_u(out, rows, 4);
     buf_add(out, map, slots / 8);
     for (size_t s = 0; s < slots; s++)
-        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k < m->nclass; k++)
-            put_f32(out, m->w[s * m->nclass + k]);
+        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k <= m->nclass; k++)
+            put_f32(out, model_row(m, s)[k]);
     free(map);
     if (!out->oom)
         put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
@@ -174,6 +174,8 @@ static const char *load_class(struct model *m, unsigned k, struct reader *r)
     char name[32];
     if (!code || cl >= sizeof name)
         return "truncated";
+    if (memchr(code, '\0', cl))
+        return "a class that is not a category";
     memcpy(name, code, cl);
     name[cl] = '\0';
     if (!(m->cls[k] = model_class_code(name)))
@@ -190,7 +192,7 @@ static const char *load_class(struct model *m, unsigned k, struct reader *r)
     if (r->bad)
         return "truncated";
     if (!unit(m->thr[k]) || !unit(m->q[k].precision) || !unit(m->q[k].recall) ||
-        !unit(m->q[k].false_hits) || !isfinite(m->bias[k]))
+        !unit(m->q[k].false_hits) || !(fabsf(m->bias[k]) <= MODEL_WEIGHT_MAX))
         return "a number out of range";
     return NULL;
 }
@@ -200,19 +202,19 @@ static const char *load_weights(struct model *m, struct reader *r)
 {
     size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), seen = 0;
     const unsigned char *map = take(r, slots / 8);
-    if (!map || rows > slots || r->left != rows * m->nclass * 4)
+    if (!map || rows > slots || r->left != rows * (m->nclass + 1) * 4)
         return "truncated, or a wrong length";
     for (size_t s = 0; s < slots; s++) {
         if (!(map[s / 8] >> (s % 8) & 1))
             continue;
         if (++seen > rows)
             return "more rows than said";
-        for (unsigned k = 0; k < m->nclass; k++) {
-            float w = get_f32(r);
-            if (!isfinite(w))
-                return "a weight that is not a number";
-            m->w[s * m->nclass + k] = w;
-        }
+        float *row = model_row(m, s);
+        for (unsigned k = 0; k <= m->nclass; k++)
+            if (!(fabsf(row[k] = get_f32(r)) <= MODEL_WEIGHT_MAX))
+                return "a weight out of range";
+        if (!(row[0] > 0))
+            return "a document frequency out of range";
     }
     return seen == rows ? NULL : "fewer rows than said";
 }
@@ -240,14 +242,21 @@ struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
                  featver, MODEL_FILE_VERSION, FEATVEC_VERSION);
         return NULL;
     }
+    /* The sizes are checked against the bytes before anything is allocated: a few bytes
+     * must not make us allocate the gigabyte a model of 2^24 slots would take. */
+    if (bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS || nclass < 2 ||
+        nclass > MODEL_MAX_CLASSES || r.left < ((size_t)1 << bits) / 8) {
+        snprintf(err, errlen, "bad model: bad size");
+        return NULL;
+    }
     if (!(m = model_alloc(bits, nclass))) {
-        snprintf(err, errlen, bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS ||
-                 nclass < 2 || nclass > MODEL_MAX_CLASSES ? "bad size" : "out of memory");
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     size_t ll = (size_t)get_u(&r, 2);
     const unsigned char *label = take(&r, ll);
-    if (!label || ll >= sizeof m->label)
+    if (!label || ll >= sizeof m->label || !text_utf8_valid((const char *)label, ll) ||
+        text_has_controls((const char *)label, ll, false))
         why = "bad label";
     else
         memcpy(m->label, label, ll);

@@ -265,6 +265,7 @@ static void test_load_refuses_damaged_bytes(void **state)
         {8, 2, "another format version"}, {12, 9, "another features version"},
         {16, 40, "a huge hash size"}, {20, 200, "too many classes"}, {20, 1, "one class"},
         {head + 1, 'X', "a class that is not a category"}, {24, 250, "a label past the end"},
+        {27, 0, "a NUL in the label (found by fuzz_model)"}, {27, 1, "a control in the label"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memcpy(p, b.p, b.len);
@@ -276,6 +277,11 @@ static void test_load_refuses_damaged_bytes(void **state)
     memset(p + b.len - 8, 0xFF, 4);     /* the last weight becomes a NaN */
     reseal(p, b.len);
     assert_refused(p, b.len, "a NaN weight");
+    memcpy(p, b.p, b.len);
+    float huge = 1e30f;
+    memcpy(p + b.len - 8, &huge, 4);    /* finite, but sums of such would overflow */
+    reseal(p, b.len);
+    assert_refused(p, b.len, "a huge weight");
     /* Foreign bytes. */
     assert_refused((const unsigned char *)"{\"model\":1}", 11, "JSON");
     assert_refused((const unsigned char *)"", 0, "nothing");
