@@ -106,7 +106,7 @@ describe('the reviewer console', () => {
     assert.ok(await page.locator('#case-severity').count() === 1, '#case-severity');
     // the shipped packs read the reporter's own words ("网站提供网络赌博"): the reviewer sees the
     // suggestion with its score and source, and the rule that made it
-    assert.match(await text(page, '#case-suggested'), /Gambling 0\.90 \(rule\)/, '#case-suggested');
+    assert.match(await text(page, '#case-suggested'), /Gambling \(gambling\) 0\.90 \(rule\)/, '#case-suggested');
     assert.match(await text(page, '#case-rule-hits'), /\breport\.gambling_says\b/, '#case-rule-hits');
     assert.match(await text(page, '#case-count'), /\b1\b/, '#case-count');
     const urls = await page.locator('ul#case-urls li').allTextContents();
