@@ -55,19 +55,26 @@ const char *model_class_code(const char *s)
     return c ? c->code : NULL;
 }
 
+int model_features_folded(struct featvec *f, const char *folded, size_t len,
+                          const struct rules_result *rr)
+{
+    int rc = featvec_text(f, folded, len);
+    for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
+        rc = featvec_named(f, "r", rr->hits[i].id, HIT_FEATURE);
+    for (size_t i = 0; rr && rc == 0 && i < rr->nlex && i < RULES_MAX_LEXHITS; i++)
+        rc = featvec_named(f, "l", rr->lex[i].id, HIT_FEATURE);
+    return rc == 0 ? featvec_finish(f) : -1;
+}
+
 int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
                    const struct rules_result *rr)
 {
     struct buf folded = {0};
     int rc = rules_fold(rs, text, len, &folded);
     if (rc == 0)
-        rc = featvec_text(f, folded.p, folded.len);
+        rc = model_features_folded(f, folded.p, folded.len, rr);
     buf_free(&folded);
-    for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
-        rc = featvec_named(f, "r", rr->hits[i].id, HIT_FEATURE);
-    for (size_t i = 0; rr && rc == 0 && i < rr->nlex && i < RULES_MAX_LEXHITS; i++)
-        rc = featvec_named(f, "l", rr->lex[i].id, HIT_FEATURE);
-    return rc == 0 ? featvec_finish(f) : -1;
+    return rc;
 }
 
 size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
@@ -100,9 +107,20 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
 int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
                   const struct rules_result *rr, struct model_score *out, size_t max)
 {
+    struct buf folded = {0};
+    int n = rules_fold(rs, text, len, &folded) == 0
+                ? model_predict_folded(m, folded.p, folded.len, rr, out, max)
+                : -1;
+    buf_free(&folded);
+    return n;
+}
+
+int model_predict_folded(const struct model *m, const char *folded, size_t len,
+                         const struct rules_result *rr, struct model_score *out, size_t max)
+{
     struct featvec f;
     featvec_init(&f, m->bits);
-    if (model_features(&f, rs, text, len, rr) != 0) {
+    if (model_features_folded(&f, folded, len, rr) != 0) {
         featvec_free(&f);
         return -1;
     }

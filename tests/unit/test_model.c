@@ -131,6 +131,26 @@ static void test_train_and_suggest(void **state)
     assert_int_equal(predict(m, "ＡＢＣ周末去公园", sc, 4), 0);
 }
 
+/* Scoring text folded before (what triage hands on from matching) gives what scoring the
+ * original gives. */
+static void test_predict_folded(void **state)
+{
+    (void)state;
+    const char *texts[] = {"百家樂 真人荷官，首充彩金", "公安局通知你涉嫌洗钱", "周末去公园"};
+    for (size_t i = 0; i < 3; i++) {
+        struct model_score a[4], b[4];
+        struct buf folded = {0};
+        assert_int_equal(rules_fold(NULL, texts[i], strlen(texts[i]), &folded), 0);
+        int n = predict(shared, texts[i], a, 4);
+        assert_int_equal(model_predict_folded(shared, folded.p, folded.len, NULL, b, 4), n);
+        for (int k = 0; k < n; k++) {
+            assert_string_equal(a[k].category, b[k].category);
+            assert_true(a[k].p == b[k].p);
+        }
+        buf_free(&folded);
+    }
+}
+
 static void test_thresholds_and_label(void **state)
 {
     (void)state;
@@ -371,6 +391,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_and_suggest),
+        cmocka_unit_test(test_predict_folded),
         cmocka_unit_test(test_thresholds_and_label),
         cmocka_unit_test(test_max_and_bad_text),
         cmocka_unit_test(test_train_refuses_bad_input),
