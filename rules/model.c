@@ -18,7 +18,7 @@
 
 const char model_none[] = "none";
 
-struct model *model_alloc(unsigned bits, unsigned nclass)
+struct model *model_alloc(unsigned bits, unsigned nclass, bool packed)
 {
     if (bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS || nclass < 2 ||
         nclass > MODEL_MAX_CLASSES)
@@ -31,8 +31,11 @@ struct model *model_alloc(unsigned bits, unsigned nclass)
     m->nclass = nclass;
     for (unsigned k = 0; k < nclass; k++)
         m->thr[k] = 1.0;
-    m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
-    if (!m->row) {
+    if (packed)
+        m->packed = calloc((size_t)(nclass + 1) << bits, 1);
+    else
+        m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
+    if (!m->row && !m->packed) {
         free(m);
         return NULL;
     }
@@ -44,7 +47,64 @@ void model_free(struct model *m)
     if (!m)
         return;
     free(m->row);
+    free(m->packed);
     free(m);
+}
+
+void model_book(struct model *m)
+{
+    double ratio = pow(MODEL_WEIGHT_RANGE, 1.0 / (MODEL_WEIGHT_CODES - 1));
+    m->book[0] = 0;
+    for (int c = 1; c <= MODEL_WEIGHT_CODES; c++) {
+        float w = (float)(m->wmax * pow(ratio, c - MODEL_WEIGHT_CODES));
+        m->book[c] = w;
+        m->book[256 - c] = -w;
+    }
+    m->book[128] = m->book[129];    /* -128 reads as -127 */
+}
+
+/* The code of weight w on m's scale (book filled): the nearest on the logarithmic scale. */
+static unsigned char weight_code(const struct model *m, float w)
+{
+    float a = fabsf(w);
+    if (a < m->book[1] * 0.98f)     /* about half a step below the smallest code */
+        return 0;
+    double ratio = pow(MODEL_WEIGHT_RANGE, 1.0 / (MODEL_WEIGHT_CODES - 1));
+    long c = MODEL_WEIGHT_CODES + lround(log(a / m->wmax) / log(ratio));
+    c = c < 1 ? 1 : c > MODEL_WEIGHT_CODES ? MODEL_WEIGHT_CODES : c;
+    return (unsigned char)(w < 0 ? 256 - c : c);
+}
+
+int model_pack(struct model *m)
+{
+    size_t slots = (size_t)1 << m->bits, stride = m->nclass + 1;
+    unsigned char *packed = calloc(slots * stride, 1);
+    if (!packed)
+        return -1;
+    float idfmax = 0, wmax = 0;
+    for (size_t s = 0; s < slots; s++) {
+        const float *row = model_row(m, s);
+        idfmax = row[0] > idfmax ? row[0] : idfmax;
+        for (unsigned k = 0; k < m->nclass; k++)
+            wmax = fabsf(row[1 + k]) > wmax ? fabsf(row[1 + k]) : wmax;
+    }
+    m->idf_step = idfmax > 0 ? idfmax / 255 : 1;
+    m->wmax = wmax > 0 ? wmax : 1;
+    model_book(m);
+    for (size_t s = 0; s < slots; s++) {
+        const float *row = model_row(m, s);
+        unsigned char *q = packed + s * stride;
+        if (row[0] <= 0)
+            continue;       /* unused: its weights never count */
+        long idf = lroundf(row[0] / m->idf_step);
+        q[0] = (unsigned char)(idf < 1 ? 1 : idf > 255 ? 255 : idf);
+        for (unsigned k = 0; k < m->nclass; k++)
+            q[1 + k] = weight_code(m, row[1 + k]);
+    }
+    free(m->row);
+    m->row = NULL;
+    m->packed = packed;
+    return 0;
 }
 
 const char *model_class_code(const char *s)
@@ -77,7 +137,18 @@ int model_features(struct featvec *f, const struct ruleset *rs, const char *text
     return rc;
 }
 
-size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
+/* The sigmoid of each class's decision value, normalized to sum to one. */
+static void probs_of(const struct model *m, const float *dot, double scale, double *p)
+{
+    double sum = 0;
+    for (unsigned k = 0; k < m->nclass; k++)
+        sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
+    for (unsigned k = 0; k < m->nclass; k++)
+        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
+}
+
+/* model_probs of a packed model: one run of nclass + 1 bytes per feature. */
+static size_t probs_packed(const struct model *m, const struct featvec *f, double *p)
 {
     unsigned nc = m->nclass;
     float dot[MODEL_MAX_CLASSES] = {0};
@@ -85,7 +156,29 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
     size_t known = 0;
     for (size_t i = 0; i < f->n; i++) {
         if (i + PREFETCH < f->n)
-            __builtin_prefetch(model_row(m, f->idx[i + PREFETCH]));
+            __builtin_prefetch(model_packed(m, f->idx[i + PREFETCH]));
+        const unsigned char *q = model_packed(m, f->idx[i]);
+        if (q[0] == 0)
+            continue;
+        float v = f->val[i] * (float)q[0];  /* times idf_step, which the scale takes out */
+        norm += (double)v * v;
+        known++;
+        for (unsigned k = 0; k < nc; k++)
+            dot[k] += v * m->book[q[1 + k]];
+    }
+    probs_of(m, dot, norm > 0 ? 1 / sqrt(norm) : 0, p);
+    return known;
+}
+
+size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
+{
+    if (m->packed)
+        return probs_packed(m, f, p);
+    unsigned nc = m->nclass;
+    float dot[MODEL_MAX_CLASSES] = {0};
+    double norm = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < f->n; i++) {
         const float *row = model_row(m, f->idx[i]);
         float v = f->val[i];
         if (weigh && (v *= row[0]) == 0)
@@ -95,12 +188,7 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
         for (unsigned k = 0; k < nc; k++)
             dot[k] += v * row[1 + k];
     }
-    double scale = !weigh ? 1 : norm > 0 ? 1 / sqrt(norm) : 0;
-    double sum = 0;
-    for (unsigned k = 0; k < nc; k++)
-        sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
-    for (unsigned k = 0; k < nc; k++)
-        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
+    probs_of(m, dot, !weigh ? 1 : norm > 0 ? 1 / sqrt(norm) : 0, p);
     return known;
 }
 

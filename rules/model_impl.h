@@ -12,6 +12,15 @@
 #define MODEL_LABEL_MAX 96
 extern const char model_none[];   /* the class of benign texts, "none" */
 
+/* Weights are packed one byte each for scoring: code c (an int8) stands for
+ * sign(c) * wmax * MODEL_WEIGHT_RATIO^(|c| - 127), a logarithmic scale over MODEL_WEIGHT_RANGE
+ * (4 % apart), 0 for 0; codes -128 and -127 read alike. Inverse document frequencies are one
+ * byte too, idf_step apart (0: a slot no training text had). A slot's bytes are adjacent:
+ * 9 bytes for 8 classes, a quarter of float rows, so that a model of 2^18 slots keeps to
+ * about 2 MB and scoring mostly hits the cache. */
+#define MODEL_WEIGHT_RANGE 1e4
+#define MODEL_WEIGHT_CODES 127
+
 struct model {
     unsigned bits;                      /* 2^bits feature slots */
     unsigned featver;                   /* FEATVEC_VERSION it was trained with */
@@ -20,14 +29,33 @@ struct model {
     double thr[MODEL_MAX_CLASSES];      /* probability threshold; >= 1 never suggests */
     float bias[MODEL_MAX_CLASSES];
     struct model_quality q[MODEL_MAX_CLASSES];  /* held back at training; "none": false_hits */
-    float *row;                         /* per slot: its inverse document frequency (0 for a
-                                           slot no training text had), then its weight for
-                                           each class; one slot's numbers are adjacent */
+    float *row;                         /* while training: per slot its inverse document
+                                           frequency (0 for a slot no training text had), then
+                                           its weight for each class; NULL once packed */
+    unsigned char *packed;              /* once packed (model_pack): per slot the idf code,
+                                           then one weight code per class */
+    float idf_step, wmax;               /* the scales of the packed codes */
+    float book[256];                    /* the weight of each code, indexed by its byte */
     char label[MODEL_LABEL_MAX];
 };
 
-/* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL. */
-struct model *model_alloc(unsigned bits, unsigned nclass);
+/* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL:
+ * with float rows to train (packed false), or packed codes to load (idf_step and wmax to
+ * be set, then model_book). */
+struct model *model_alloc(unsigned bits, unsigned nclass, bool packed);
+
+/* Packs the float rows of a trained model into codes and frees the rows. Returns 0, or -1
+ * when memory ran out (m unchanged). */
+int model_pack(struct model *m);
+
+/* Fills m->book from m->wmax. */
+void model_book(struct model *m);
+
+/* The packed bytes of slot s: [0] the idf code, [1 + k] class k's weight code. */
+static inline const unsigned char *model_packed(const struct model *m, size_t s)
+{
+    return m->packed + s * (m->nclass + 1);
+}
 
 /* The numbers of slot s: row[0] the inverse document frequency, row[1 + k] class k's weight. */
 static inline float *model_row(const struct model *m, size_t s)
@@ -48,7 +76,8 @@ int model_features_folded(struct featvec *f, const char *folded, size_t len,
 /* The probability of each class (p[0..nclass)) for the vector f. With weigh, f's values are
  * first multiplied by m's inverse document frequencies and scaled to unit length again, in the
  * same pass (the scale applies to the sums); without it f was weighed before (featvec_weigh).
- * Returns how many of f's features the model knows. */
+ * A packed model always weighs; a model with float rows (training) may do either. Returns
+ * how many of f's features the model knows. */
 size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p);
 
 /* Sets m's thresholds and held-back quality (m->thr, m->q) from prob[i * nclass + k], the

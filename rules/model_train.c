@@ -262,7 +262,7 @@ static struct model *fit(const struct trainset *ts, const int *fold, int skip, d
     prob.x = malloc(ts->n * sizeof *prob.x);
     struct feature_node *nodes = malloc(total * sizeof *nodes);
     double *r = malloc(slots * sizeof *r), *scratch = malloc(slots * sizeof *scratch);
-    struct model *m = model_alloc(MODEL_BITS, ts->nclass);
+    struct model *m = model_alloc(MODEL_BITS, ts->nclass, false);
     bool ok = prob.y && prob.x && nodes && r && scratch && m;
     for (unsigned k = 0; ok && k < ts->nclass; k++) {
         nb_ratio(ts, fold, skip, k, r, scratch);
@@ -367,7 +367,7 @@ int model_train(struct model **out, const struct ruleset *rs, const struct model
         fold[i] = 0;
     if (!(m = fit(&ts, fold, -1, c)))
         goto oom;
-    if (model_calibrate(m, ts.y, prob, ts.ruled, n, target, budget) != 0)
+    if (model_calibrate(m, ts.y, prob, ts.ruled, n, target, budget) != 0 || model_pack(m) != 0)
         goto oom;
     set_label(m, n);
     *out = m;
