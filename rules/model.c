@@ -31,15 +31,34 @@ struct model *model_alloc(unsigned bits, unsigned nclass, bool packed)
     m->nclass = nclass;
     for (unsigned k = 0; k < nclass; k++)
         m->thr[k] = 1.0;
-    if (packed)
-        m->packed = calloc((size_t)(nclass + 1) << bits, 1);
-    else
+    size_t words = ((size_t)1 << bits) / 64;
+    if (packed) {
+        m->used = calloc(words, sizeof *m->used);
+        m->rank = calloc(words, sizeof *m->rank);
+    } else {
         m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
-    if (!m->row && !m->packed) {
-        free(m);
+    }
+    if (packed ? !m->used || !m->rank : !m->row) {
+        model_free(m);
         return NULL;
     }
     return m;
+}
+
+int model_rows(struct model *m)
+{
+    size_t words = ((size_t)1 << m->bits) / 64, rows = 0;
+    for (size_t w = 0; w < words; w++) {
+        m->rank[w] = (uint32_t)rows;
+        rows += model_popcount(m->used[w]);
+    }
+    unsigned char *packed = calloc(rows ? rows : 1, m->nclass + 1);
+    if (!packed)
+        return -1;
+    free(m->packed);
+    m->packed = packed;
+    m->rows = rows;
+    return 0;
 }
 
 void model_free(struct model *m)
@@ -47,6 +66,8 @@ void model_free(struct model *m)
     if (!m)
         return;
     free(m->row);
+    free(m->used);
+    free(m->rank);
     free(m->packed);
     free(m);
 }
@@ -78,32 +99,42 @@ static unsigned char weight_code(const struct model *m, float w)
 int model_pack(struct model *m)
 {
     size_t slots = (size_t)1 << m->bits, stride = m->nclass + 1;
-    unsigned char *packed = calloc(slots * stride, 1);
-    if (!packed)
-        return -1;
+    struct model t = *m;    /* the packed parts first, so that m stays whole on failure */
+    t.row = NULL;
+    t.packed = NULL;
+    t.used = calloc(slots / 64, sizeof *t.used);
+    t.rank = calloc(slots / 64, sizeof *t.rank);
     float idfmax = 0, wmax = 0;
-    for (size_t s = 0; s < slots; s++) {
+    for (size_t s = 0; t.used && s < slots; s++) {
         const float *row = model_row(m, s);
+        if (row[0] <= 0)
+            continue;       /* no training text had it: its weights never count */
+        t.used[s / 64] |= 1ull << (s % 64);
         idfmax = row[0] > idfmax ? row[0] : idfmax;
         for (unsigned k = 0; k < m->nclass; k++)
             wmax = fabsf(row[1 + k]) > wmax ? fabsf(row[1 + k]) : wmax;
     }
-    m->idf_step = idfmax > 0 ? idfmax / 255 : 1;
-    m->wmax = wmax > 0 ? wmax : 1;
-    model_book(m);
+    if (!t.used || !t.rank || model_rows(&t) != 0) {
+        free(t.used);
+        free(t.rank);
+        return -1;
+    }
+    t.idf_step = idfmax > 0 ? idfmax / 255 : 1;
+    t.wmax = wmax > 0 ? wmax : 1;
+    model_book(&t);
+    unsigned char *q = t.packed;
     for (size_t s = 0; s < slots; s++) {
         const float *row = model_row(m, s);
-        unsigned char *q = packed + s * stride;
         if (row[0] <= 0)
-            continue;       /* unused: its weights never count */
-        long idf = lroundf(row[0] / m->idf_step);
+            continue;
+        long idf = lroundf(row[0] / t.idf_step);
         q[0] = (unsigned char)(idf < 1 ? 1 : idf > 255 ? 255 : idf);
         for (unsigned k = 0; k < m->nclass; k++)
-            q[1 + k] = weight_code(m, row[1 + k]);
+            q[1 + k] = weight_code(&t, row[1 + k]);
+        q += stride;
     }
     free(m->row);
-    m->row = NULL;
-    m->packed = packed;
+    *m = t;
     return 0;
 }
 
@@ -158,7 +189,7 @@ static size_t probs_packed(const struct model *m, const struct featvec *f, doubl
         if (i + PREFETCH < f->n)
             __builtin_prefetch(model_packed(m, f->idx[i + PREFETCH]));
         const unsigned char *q = model_packed(m, f->idx[i]);
-        if (q[0] == 0)
+        if (!q)
             continue;
         float v = f->val[i] * (float)q[0];  /* times idf_step, which the scale takes out */
         norm += (double)v * v;

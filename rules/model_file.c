@@ -71,14 +71,10 @@ static void put_f64(struct buf *out, double d)
     put_u(out, u, 8);
 }
 
-static bool row_used(const struct model *m, size_t s)
-{
-    return model_packed(m, s)[0] != 0;
-}
 
 int model_save(const struct model *m, struct buf *out)
 {
-    size_t start = out->len, slots = (size_t)1 << m->bits, rows = 0;
+    size_t start = out->len, slots = (size_t)1 << m->bits;
     if (!m->packed)
         return -1;      /* model_train packs what it returns */
     buf_add(out, MODEL_MAGIC, 8);
@@ -102,22 +98,10 @@ int model_save(const struct model *m, struct buf *out)
     }
     put_f32(out, m->idf_step);
     put_f32(out, m->wmax);
-    unsigned char *map = calloc(slots / 8, 1);
-    if (!map) {
-        out->oom = true;
-        return -1;
-    }
-    for (size_t s = 0; s < slots; s++)
-        if (row_used(m, s)) {
-            map[s / 8] |= (unsigned char)(1u << (s % 8));
-            rows++;
-        }
-    put_u(out, rows, 4);
-    buf_add(out, map, slots / 8);
-    for (size_t s = 0; s < slots; s++)
-        if (map[s / 8] >> (s % 8) & 1)
-            buf_add(out, model_packed(m, s), m->nclass + 1);
-    free(map);
+    put_u(out, m->rows, 4);
+    for (size_t w = 0; w < slots / 64; w++)
+        put_u(out, m->used[w], 8);      /* little-endian: slot s at bit s % 8 of byte s / 8 */
+    buf_add(out, m->packed, m->rows * (m->nclass + 1));
     if (!out->oom)
         put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
     return out->oom ? -1 : 0;
@@ -214,24 +198,24 @@ static const char *load_weights(struct model *m, struct reader *r)
     if (!(m->idf_step > 0 && m->idf_step <= 1) || !(m->wmax > 0 && m->wmax <= MODEL_WEIGHT_MAX))
         return "a scale out of range";
     model_book(m);
-    size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), seen = 0;
-    size_t stride = m->nclass + 1;
-    const unsigned char *map = take(r, slots / 8);
-    if (!map || rows > slots || r->left != rows * stride)
+    size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), stride = m->nclass + 1;
+    for (size_t w = 0; w < slots / 64; w++)
+        m->used[w] = get_u(r, 8);
+    if (r->bad || rows > slots || r->left != rows * stride)
         return "truncated, or a wrong length";
-    for (size_t s = 0; s < slots; s++) {
-        if (!(map[s / 8] >> (s % 8) & 1))
-            continue;
-        if (++seen > rows)
-            return "more rows than said";
-        const unsigned char *q = take(r, stride);
-        if (!q)
-            return "truncated";
-        if (q[0] == 0)
+    if (model_rows(m) != 0)
+        return "out of memory";
+    if (m->rows != rows)
+        return "not as many rows as said";
+    const unsigned char *q = take(r, rows * stride);
+    if (!q && rows)
+        return "truncated";
+    for (size_t i = 0; i < rows; i++)
+        if (q[i * stride] == 0)
             return "a document frequency out of range";
-        memcpy(m->packed + s * stride, q, stride);  /* every weight code is a weight */
-    }
-    return seen == rows ? NULL : "fewer rows than said";
+    if (rows)
+        memcpy(m->packed, q, rows * stride);    /* every weight code is a weight */
+    return NULL;
 }
 
 struct model *model_load(const void *p, size_t len, char *err, size_t errlen)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "featvec.h"
 #include "model.h"
@@ -13,11 +14,12 @@
 extern const char model_none[];   /* the class of benign texts, "none" */
 
 /* Weights are packed one byte each for scoring: code c (an int8) stands for
- * sign(c) * wmax * MODEL_WEIGHT_RATIO^(|c| - 127), a logarithmic scale over MODEL_WEIGHT_RANGE
- * (4 % apart), 0 for 0; codes -128 and -127 read alike. Inverse document frequencies are one
- * byte too, idf_step apart (0: a slot no training text had). A slot's bytes are adjacent:
- * 9 bytes for 8 classes, a quarter of float rows, so that a model of 2^18 slots keeps to
- * about 2 MB and scoring mostly hits the cache. */
+ * sign(c) * wmax * r^(|c| - 127), a logarithmic scale over MODEL_WEIGHT_RANGE (r = 1.076:
+ * codes 4 % apart), 0 for 0; codes -128 and -127 read alike. Inverse document frequencies are
+ * one byte too, idf_step apart. Only the slots some training text had get a row (dense): a
+ * bitmap of the slots and the count of rows before each 64 of them find a slot's row, and
+ * tell an unknown feature without touching the rows. A row's bytes are adjacent: 9 bytes for
+ * 8 classes, a quarter of a float row, so that scoring mostly hits the cache. */
 #define MODEL_WEIGHT_RANGE 1e4
 #define MODEL_WEIGHT_CODES 127
 
@@ -32,17 +34,25 @@ struct model {
     float *row;                         /* while training: per slot its inverse document
                                            frequency (0 for a slot no training text had), then
                                            its weight for each class; NULL once packed */
-    unsigned char *packed;              /* once packed (model_pack): per slot the idf code,
-                                           then one weight code per class */
+    uint64_t *used;                     /* once packed (model_pack): slot s has a row when
+                                           bit s % 64 of used[s / 64] is set */
+    uint32_t *rank;                     /* rows before slot 64 * w */
+    size_t rows;
+    unsigned char *packed;              /* per row: the idf code (not 0), then one weight
+                                           code per class */
     float idf_step, wmax;               /* the scales of the packed codes */
     float book[256];                    /* the weight of each code, indexed by its byte */
     char label[MODEL_LABEL_MAX];
 };
 
 /* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL:
- * with float rows to train (packed false), or packed codes to load (idf_step and wmax to
- * be set, then model_book). */
+ * with float rows to train (packed false), or to load packed rows into (packed true: set the
+ * bits of used, then model_rows; idf_step and wmax, then model_book). */
 struct model *model_alloc(unsigned bits, unsigned nclass, bool packed);
+
+/* Counts the slots set in m->used into m->rank and m->rows and allocates the rows (zero).
+ * Returns 0, or -1 when memory ran out. */
+int model_rows(struct model *m);
 
 /* Packs the float rows of a trained model into codes and frees the rows. Returns 0, or -1
  * when memory ran out (m unchanged). */
@@ -51,10 +61,22 @@ int model_pack(struct model *m);
 /* Fills m->book from m->wmax. */
 void model_book(struct model *m);
 
-/* The packed bytes of slot s: [0] the idf code, [1 + k] class k's weight code. */
+static inline unsigned model_popcount(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The packed row of slot s of a packed model ([0] the idf code, [1 + k] class k's weight
+ * code), or NULL when no training text had the slot. */
 static inline const unsigned char *model_packed(const struct model *m, size_t s)
 {
-    return m->packed + s * (m->nclass + 1);
+    uint64_t w = m->used[s >> 6], bit = 1ull << (s & 63);
+    if (!(w & bit))
+        return NULL;
+    return m->packed + (m->rank[s >> 6] + model_popcount(w & (bit - 1))) * (m->nclass + 1);
 }
 
 /* The numbers of slot s: row[0] the inverse document frequency, row[1 + k] class k's weight. */
