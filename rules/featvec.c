@@ -43,20 +43,28 @@ void featvec_free(struct featvec *f)
     featvec_init(f, f->bits);
 }
 
+/* Makes room for more entries than there are (at least need in all). */
+static int grow(struct featvec *f, size_t need)
+{
+    size_t cap = f->cap ? f->cap * 2 : 256;
+    while (cap < need)
+        cap *= 2;
+    uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
+    if (!idx)
+        return -1;
+    f->idx = idx;
+    float *val = realloc(f->val, cap * sizeof *val);
+    if (!val)
+        return -1;
+    f->val = val;
+    f->cap = cap;
+    return 0;
+}
+
 static int add(struct featvec *f, uint64_t h, float v)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
-        if (!idx)
-            return -1;
-        f->idx = idx;
-        float *val = realloc(f->val, cap * sizeof *val);
-        if (!val)
-            return -1;
-        f->val = val;
-        f->cap = cap;
-    }
+    if (f->n == f->cap && grow(f, f->n + 1) != 0)
+        return -1;
     f->idx[f->n] = (uint32_t)(mix(h) >> (64 - f->bits));
     f->val[f->n++] = v;
     return 0;
@@ -149,6 +157,9 @@ int featvec_text(struct featvec *f, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text, *end = s + len;
     struct scan sc = {0};
+    /* One allocation for the usual text: a character makes at most three features. */
+    if (f->cap < f->n + len + len / 2 + 8 && grow(f, f->n + len + len / 2 + 8) != 0)
+        return -1;
     while (s < end) {
         uint32_t c;
         s += decode(s, &c);
@@ -186,6 +197,9 @@ int featvec_named(struct featvec *f, const char *kind, const char *name, float v
     return add(f, fnv(h, SEED_NAMED), v);
 }
 
+/* Slots of the table that merges repeats: kept on the stack up to this many. */
+#define FINISH_STACK 1024
+
 int featvec_finish(struct featvec *f)
 {
     if (f->n == 0)
@@ -193,39 +207,41 @@ int featvec_finish(struct featvec *f)
     size_t cap = 64;
     while (cap < 2 * f->n)
         cap *= 2;
-    uint32_t *key = calloc(cap, sizeof *key);      /* slot + 1; 0 is empty */
-    float *sum = malloc(cap * sizeof *sum);
-    if (!key || !sum) {
-        free(key);
-        free(sum);
+    uint32_t stack[2 * FINISH_STACK];
+    uint32_t *key = cap <= FINISH_STACK ? stack : malloc(2 * cap * sizeof *key);
+    if (!key)
         return -1;
-    }
+    uint32_t *pos = key + cap;      /* where the slot's entry went */
+    memset(key, 0, cap * sizeof *key);      /* slot + 1; 0 is empty */
     size_t m = 0;
+    /* Each slot's first entry moves to m (never past the entry read), repeats add to it. */
     for (size_t i = 0; i < f->n; i++) {
-        size_t j = (f->idx[i] * 2654435761u) & (cap - 1);
-        while (key[j] && key[j] != f->idx[i] + 1)
+        uint32_t k = f->idx[i] + 1;
+        size_t j = (k * 2654435761u) & (cap - 1);
+        while (key[j] && key[j] != k)
             j = (j + 1) & (cap - 1);
-        if (!key[j]) {
-            key[j] = f->idx[i] + 1;
-            sum[j] = 0;
+        if (key[j]) {
+            f->val[pos[j]] += f->val[i];
+            continue;
         }
-        sum[j] += f->val[i];
+        key[j] = k;
+        pos[j] = (uint32_t)m;
+        f->idx[m] = f->idx[i];
+        f->val[m++] = f->val[i];
     }
     double norm = 0;
-    for (size_t j = 0; j < cap; j++) {
-        if (!key[j])
-            continue;
-        float v = sum[j] > 1 ? 1 + logf(sum[j]) : sum[j];
-        f->idx[m] = key[j] - 1;
-        f->val[m++] = v;
+    for (size_t i = 0; i < m; i++) {
+        float v = f->val[i];
+        v = v > 1 ? 1 + logf(v) : v;
+        f->val[i] = v;
         norm += (double)v * v;
     }
     f->n = m;
     float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
     for (size_t i = 0; i < m; i++)
         f->val[i] *= scale;
-    free(key);
-    free(sum);
+    if (key != stack)
+        free(key);
     return 0;
 }
 

@@ -18,7 +18,7 @@
 
 const char model_none[] = "none";
 
-struct model *model_alloc(unsigned bits, unsigned nclass)
+struct model *model_alloc(unsigned bits, unsigned nclass, bool packed)
 {
     if (bits < FEATVEC_MIN_BITS || bits > FEATVEC_MAX_BITS || nclass < 2 ||
         nclass > MODEL_MAX_CLASSES)
@@ -31,12 +31,34 @@ struct model *model_alloc(unsigned bits, unsigned nclass)
     m->nclass = nclass;
     for (unsigned k = 0; k < nclass; k++)
         m->thr[k] = 1.0;
-    m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
-    if (!m->row) {
-        free(m);
+    size_t words = ((size_t)1 << bits) / 64;
+    if (packed) {
+        m->used = calloc(words, sizeof *m->used);
+        m->rank = calloc(words, sizeof *m->rank);
+    } else {
+        m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
+    }
+    if (packed ? !m->used || !m->rank : !m->row) {
+        model_free(m);
         return NULL;
     }
     return m;
+}
+
+int model_rows(struct model *m)
+{
+    size_t words = ((size_t)1 << m->bits) / 64, rows = 0;
+    for (size_t w = 0; w < words; w++) {
+        m->rank[w] = (uint32_t)rows;
+        rows += model_popcount(m->used[w]);
+    }
+    unsigned char *packed = calloc(rows ? rows : 1, m->nclass + 1);
+    if (!packed)
+        return -1;
+    free(m->packed);
+    m->packed = packed;
+    m->rows = rows;
+    return 0;
 }
 
 void model_free(struct model *m)
@@ -44,7 +66,76 @@ void model_free(struct model *m)
     if (!m)
         return;
     free(m->row);
+    free(m->used);
+    free(m->rank);
+    free(m->packed);
     free(m);
+}
+
+void model_book(struct model *m)
+{
+    double ratio = pow(MODEL_WEIGHT_RANGE, 1.0 / (MODEL_WEIGHT_CODES - 1));
+    m->book[0] = 0;
+    for (int c = 1; c <= MODEL_WEIGHT_CODES; c++) {
+        float w = (float)(m->wmax * pow(ratio, c - MODEL_WEIGHT_CODES));
+        m->book[c] = w;
+        m->book[256 - c] = -w;
+    }
+    m->book[128] = m->book[129];    /* -128 reads as -127 */
+}
+
+/* The code of weight w on m's scale (book filled): the nearest on the logarithmic scale. */
+static unsigned char weight_code(const struct model *m, float w)
+{
+    float a = fabsf(w);
+    if (a < m->book[1] * 0.98f)     /* about half a step below the smallest code */
+        return 0;
+    double ratio = pow(MODEL_WEIGHT_RANGE, 1.0 / (MODEL_WEIGHT_CODES - 1));
+    long c = MODEL_WEIGHT_CODES + lround(log(a / m->wmax) / log(ratio));
+    c = c < 1 ? 1 : c > MODEL_WEIGHT_CODES ? MODEL_WEIGHT_CODES : c;
+    return (unsigned char)(w < 0 ? 256 - c : c);
+}
+
+int model_pack(struct model *m)
+{
+    size_t slots = (size_t)1 << m->bits, stride = m->nclass + 1;
+    struct model t = *m;    /* the packed parts first, so that m stays whole on failure */
+    t.row = NULL;
+    t.packed = NULL;
+    t.used = calloc(slots / 64, sizeof *t.used);
+    t.rank = calloc(slots / 64, sizeof *t.rank);
+    float idfmax = 0, wmax = 0;
+    for (size_t s = 0; t.used && s < slots; s++) {
+        const float *row = model_row(m, s);
+        if (row[0] <= 0)
+            continue;       /* no training text had it: its weights never count */
+        t.used[s / 64] |= 1ull << (s % 64);
+        idfmax = row[0] > idfmax ? row[0] : idfmax;
+        for (unsigned k = 0; k < m->nclass; k++)
+            wmax = fabsf(row[1 + k]) > wmax ? fabsf(row[1 + k]) : wmax;
+    }
+    if (!t.used || !t.rank || model_rows(&t) != 0) {
+        free(t.used);
+        free(t.rank);
+        return -1;
+    }
+    t.idf_step = idfmax > 0 ? idfmax / 255 : 1;
+    t.wmax = wmax > 0 ? wmax : 1;
+    model_book(&t);
+    unsigned char *q = t.packed;
+    for (size_t s = 0; s < slots; s++) {
+        const float *row = model_row(m, s);
+        if (row[0] <= 0)
+            continue;
+        long idf = lroundf(row[0] / t.idf_step);
+        q[0] = (unsigned char)(idf < 1 ? 1 : idf > 255 ? 255 : idf);
+        for (unsigned k = 0; k < m->nclass; k++)
+            q[1 + k] = weight_code(&t, row[1 + k]);
+        q += stride;
+    }
+    free(m->row);
+    *m = t;
+    return 0;
 }
 
 const char *model_class_code(const char *s)
@@ -55,14 +146,10 @@ const char *model_class_code(const char *s)
     return c ? c->code : NULL;
 }
 
-int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
-                   const struct rules_result *rr)
+int model_features_folded(struct featvec *f, const char *folded, size_t len,
+                          const struct rules_result *rr)
 {
-    struct buf folded = {0};
-    int rc = rules_fold(rs, text, len, &folded);
-    if (rc == 0)
-        rc = featvec_text(f, folded.p, folded.len);
-    buf_free(&folded);
+    int rc = featvec_text(f, folded, len);
     for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
         rc = featvec_named(f, "r", rr->hits[i].id, HIT_FEATURE);
     for (size_t i = 0; rr && rc == 0 && i < rr->nlex && i < RULES_MAX_LEXHITS; i++)
@@ -70,7 +157,29 @@ int model_features(struct featvec *f, const struct ruleset *rs, const char *text
     return rc == 0 ? featvec_finish(f) : -1;
 }
 
-size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
+int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
+                   const struct rules_result *rr)
+{
+    struct buf folded = {0};
+    int rc = rules_fold(rs, text, len, &folded);
+    if (rc == 0)
+        rc = model_features_folded(f, folded.p, folded.len, rr);
+    buf_free(&folded);
+    return rc;
+}
+
+/* The sigmoid of each class's decision value, normalized to sum to one. */
+static void probs_of(const struct model *m, const float *dot, double scale, double *p)
+{
+    double sum = 0;
+    for (unsigned k = 0; k < m->nclass; k++)
+        sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
+    for (unsigned k = 0; k < m->nclass; k++)
+        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
+}
+
+/* model_probs of a packed model: one run of nclass + 1 bytes per feature. */
+static size_t probs_packed(const struct model *m, const struct featvec *f, double *p)
 {
     unsigned nc = m->nclass;
     float dot[MODEL_MAX_CLASSES] = {0};
@@ -78,7 +187,29 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
     size_t known = 0;
     for (size_t i = 0; i < f->n; i++) {
         if (i + PREFETCH < f->n)
-            __builtin_prefetch(model_row(m, f->idx[i + PREFETCH]));
+            __builtin_prefetch(model_packed(m, f->idx[i + PREFETCH]));
+        const unsigned char *q = model_packed(m, f->idx[i]);
+        if (!q)
+            continue;
+        float v = f->val[i] * (float)q[0];  /* times idf_step, which the scale takes out */
+        norm += (double)v * v;
+        known++;
+        for (unsigned k = 0; k < nc; k++)
+            dot[k] += v * m->book[q[1 + k]];
+    }
+    probs_of(m, dot, norm > 0 ? 1 / sqrt(norm) : 0, p);
+    return known;
+}
+
+size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, double *p)
+{
+    if (m->packed)
+        return probs_packed(m, f, p);
+    unsigned nc = m->nclass;
+    float dot[MODEL_MAX_CLASSES] = {0};
+    double norm = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < f->n; i++) {
         const float *row = model_row(m, f->idx[i]);
         float v = f->val[i];
         if (weigh && (v *= row[0]) == 0)
@@ -88,21 +219,27 @@ size_t model_probs(const struct model *m, const struct featvec *f, bool weigh, d
         for (unsigned k = 0; k < nc; k++)
             dot[k] += v * row[1 + k];
     }
-    double scale = !weigh ? 1 : norm > 0 ? 1 / sqrt(norm) : 0;
-    double sum = 0;
-    for (unsigned k = 0; k < nc; k++)
-        sum += p[k] = 1 / (1 + exp(-(m->bias[k] + scale * dot[k])));
-    for (unsigned k = 0; k < nc; k++)
-        p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
+    probs_of(m, dot, !weigh ? 1 : norm > 0 ? 1 / sqrt(norm) : 0, p);
     return known;
 }
 
 int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
                   const struct rules_result *rr, struct model_score *out, size_t max)
 {
+    struct buf folded = {0};
+    int n = rules_fold(rs, text, len, &folded) == 0
+                ? model_predict_folded(m, folded.p, folded.len, rr, out, max)
+                : -1;
+    buf_free(&folded);
+    return n;
+}
+
+int model_predict_folded(const struct model *m, const char *folded, size_t len,
+                         const struct rules_result *rr, struct model_score *out, size_t max)
+{
     struct featvec f;
     featvec_init(&f, m->bits);
-    if (model_features(&f, rs, text, len, rr) != 0) {
+    if (model_features_folded(&f, folded, len, rr) != 0) {
         featvec_free(&f);
         return -1;
     }

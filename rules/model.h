@@ -57,12 +57,19 @@ struct model_score {
     double p;                   /* the model's probability */
 };
 
-/* Scores one report: text is what the model reads (title and description joined by a newline),
- * rr the rule set's result on the same report (NULL for none). Writes the categories whose
- * probability reaches their threshold to out[0..max), strongest first, and returns how many;
- * -1 when the text is not UTF-8 or memory ran out. */
+/* Scores one report: text is what the model reads (the description, or title and description
+ * joined by a newline), folded here; rr the rule set's result on the same report (NULL for
+ * none). Writes the categories whose probability reaches their threshold to out[0..max),
+ * strongest first, and returns how many; -1 when the text is not UTF-8 or memory ran out. */
 int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
                   const struct rules_result *rr, struct model_score *out, size_t max);
+
+/* model_predict of a text already folded: folded is what rules_fold makes of the text, or
+ * what rules_match_folded hands on from matching (title and description folded each, joined
+ * by a space), so that triage folds a report once. It must be valid UTF-8 (folding makes it
+ * so). Same results as model_predict; -1 only when memory ran out. */
+int model_predict_folded(const struct model *m, const char *folded, size_t len,
+                         const struct rules_result *rr, struct model_score *out, size_t max);
 
 /* The threshold of a category (1.0 when the model never suggests it) and the model's label, a
  * short string set at training ("2026-12-03T10:00:00Z n=6715") that tools print. */

@@ -8,9 +8,11 @@
  *   u16 label length, label bytes
  *   per class: u8 code length, code, f64 threshold, f64 precision, f64 recall,
  *              f64 false hits, u32 examples, f32 bias
+ *   f32 idf step, f32 largest weight (the scales of the codes, model_impl.h)
  *   u32 rows: slots that some training text had (inverse document frequency not 0)
  *   bitmap of those slots, 2^bits / 8 bytes, slot s at bit s % 8 of byte s / 8
- *   per row, slot by slot: f32 inverse document frequency, then classes x f32 weights
+ *   per row, slot by slot: u8 inverse document frequency code (not 0), then classes x i8
+ *   weight codes
  *   u32 CRC-32 (IEEE) of everything before it
  *
  * model_load checks every length against what is left, the checksum, and every value (codes
@@ -28,7 +30,7 @@
 #include "text.h"
 
 #define MODEL_MAGIC "JBMODEL"   /* with its NUL: 8 bytes */
-#define MODEL_FILE_VERSION 1
+#define MODEL_FILE_VERSION 2     /* 1: float weights */
 #define MODEL_FILE_MAX (1L << 30)
 #define MODEL_WEIGHT_MAX 1e6f   /* trained ones stay under 100; far larger would overflow sums */
 
@@ -69,14 +71,12 @@ static void put_f64(struct buf *out, double d)
     put_u(out, u, 8);
 }
 
-static bool row_used(const struct model *m, size_t s)
-{
-    return model_row(m, s)[0] != 0;
-}
 
 int model_save(const struct model *m, struct buf *out)
 {
-    size_t start = out->len, slots = (size_t)1 << m->bits, rows = 0;
+    size_t start = out->len, slots = (size_t)1 << m->bits;
+    if (!m->packed)
+        return -1;      /* model_train packs what it returns */
     buf_add(out, MODEL_MAGIC, 8);
     put_u(out, MODEL_FILE_VERSION, 4);
     put_u(out, m->featver, 4);
@@ -96,22 +96,12 @@ int model_save(const struct model *m, struct buf *out)
         put_u(out, m->q[k].examples, 4);
         put_f32(out, m->bias[k]);
     }
-    unsigned char *map = calloc(slots / 8, 1);
-    if (!map) {
-        out->oom = true;
-        return -1;
-    }
-    for (size_t s = 0; s < slots; s++)
-        if (row_used(m, s)) {
-            map[s / 8] |= (unsigned char)(1u << (s % 8));
-            rows++;
-        }
-    put_u(out, rows, 4);
-    buf_add(out, map, slots / 8);
-    for (size_t s = 0; s < slots; s++)
-        for (unsigned k = 0; map[s / 8] >> (s % 8) & 1 && k <= m->nclass; k++)
-            put_f32(out, model_row(m, s)[k]);
-    free(map);
+    put_f32(out, m->idf_step);
+    put_f32(out, m->wmax);
+    put_u(out, m->rows, 4);
+    for (size_t w = 0; w < slots / 64; w++)
+        put_u(out, m->used[w], 8);      /* little-endian: slot s at bit s % 8 of byte s / 8 */
+    buf_add(out, m->packed, m->rows * (m->nclass + 1));
     if (!out->oom)
         put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
     return out->oom ? -1 : 0;
@@ -197,26 +187,35 @@ static const char *load_class(struct model *m, unsigned k, struct reader *r)
     return NULL;
 }
 
-/* Reads the bitmap and the weights. Returns an error message, or NULL. */
+/* Reads the scales, the bitmap and the weight codes. Returns an error message, or NULL. */
 static const char *load_weights(struct model *m, struct reader *r)
 {
-    size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), seen = 0;
-    const unsigned char *map = take(r, slots / 8);
-    if (!map || rows > slots || r->left != rows * (m->nclass + 1) * 4)
+    m->idf_step = get_f32(r);
+    m->wmax = get_f32(r);
+    if (r->bad)
+        return "truncated";
+    /* An idf is at most log(n + 1) + 1 < 50 (255 steps); a weight at most MODEL_WEIGHT_MAX. */
+    if (!(m->idf_step > 0 && m->idf_step <= 1) || !(m->wmax > 0 && m->wmax <= MODEL_WEIGHT_MAX))
+        return "a scale out of range";
+    model_book(m);
+    size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), stride = m->nclass + 1;
+    for (size_t w = 0; w < slots / 64; w++)
+        m->used[w] = get_u(r, 8);
+    if (r->bad || rows > slots || r->left != rows * stride)
         return "truncated, or a wrong length";
-    for (size_t s = 0; s < slots; s++) {
-        if (!(map[s / 8] >> (s % 8) & 1))
-            continue;
-        if (++seen > rows)
-            return "more rows than said";
-        float *row = model_row(m, s);
-        for (unsigned k = 0; k <= m->nclass; k++)
-            if (!(fabsf(row[k] = get_f32(r)) <= MODEL_WEIGHT_MAX))
-                return "a weight out of range";
-        if (!(row[0] > 0))
+    if (model_rows(m) != 0)
+        return "out of memory";
+    if (m->rows != rows)
+        return "not as many rows as said";
+    const unsigned char *q = take(r, rows * stride);
+    if (!q && rows)
+        return "truncated";
+    for (size_t i = 0; i < rows; i++)
+        if (q[i * stride] == 0)
             return "a document frequency out of range";
-    }
-    return seen == rows ? NULL : "fewer rows than said";
+    if (rows)
+        memcpy(m->packed, q, rows * stride);    /* every weight code is a weight */
+    return NULL;
 }
 
 struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
@@ -249,7 +248,7 @@ struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "bad model: bad size");
         return NULL;
     }
-    if (!(m = model_alloc(bits, nclass))) {
+    if (!(m = model_alloc(bits, nclass, true))) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }

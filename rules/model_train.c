@@ -35,6 +35,9 @@
 #define MODEL_EPS 0.01
 #define MODEL_C 128.0      /* little regularization: held back, 4 recalls 0.04 less */
 #define NB_ALPHA 1.0
+#define MODEL_MIN_DF 2      /* a slot only one text had is noise: on the corpus, leaving such
+                               slots out finds 0.02 more of dev.tsv, and the model is smaller */
+#define MODEL_MIN_DF_EXAMPLES 1000  /* ... when there are texts enough; below, every slot counts */
 #define NO_CLASS_BIAS -30.0f
 
 struct trainset {
@@ -116,7 +119,8 @@ static struct feature_node *to_nodes(const struct featvec *f, unsigned bits)
 }
 
 /* The inverse document frequency of each slot, log((n + 1) / (df + 1)) + 1 over the examples
- * (0 for a slot none has: it says nothing, and must not dilute the others), applied to every
+ * (0 for a slot none has, or with MODEL_MIN_DF_EXAMPLES examples or more, fewer than
+ * MODEL_MIN_DF: it says nothing, and must not dilute the others), applied to every
  * vector, which then takes its LIBLINEAR form. All examples count, also for the held-back
  * models: a slot's frequency carries no label. */
 static int weigh(struct trainset *ts)
@@ -130,8 +134,9 @@ static int weigh(struct trainset *ts)
     for (size_t i = 0; i < ts->n; i++)
         for (size_t j = 0; j < ts->f[i].n; j++)
             df[ts->f[i].idx[j]]++;
+    unsigned min_df = ts->n >= MODEL_MIN_DF_EXAMPLES ? MODEL_MIN_DF : 1;
     for (size_t s = 0; s < slots; s++)
-        if (df[s])
+        if (df[s] >= min_df)
             ts->idf[s] = (float)(log((ts->n + 1.0) / (df[s] + 1.0)) + 1);
     free(df);
     for (size_t i = 0; i < ts->n; i++) {
@@ -262,7 +267,7 @@ static struct model *fit(const struct trainset *ts, const int *fold, int skip, d
     prob.x = malloc(ts->n * sizeof *prob.x);
     struct feature_node *nodes = malloc(total * sizeof *nodes);
     double *r = malloc(slots * sizeof *r), *scratch = malloc(slots * sizeof *scratch);
-    struct model *m = model_alloc(MODEL_BITS, ts->nclass);
+    struct model *m = model_alloc(MODEL_BITS, ts->nclass, false);
     bool ok = prob.y && prob.x && nodes && r && scratch && m;
     for (unsigned k = 0; ok && k < ts->nclass; k++) {
         nb_ratio(ts, fold, skip, k, r, scratch);
@@ -367,7 +372,7 @@ int model_train(struct model **out, const struct ruleset *rs, const struct model
         fold[i] = 0;
     if (!(m = fit(&ts, fold, -1, c)))
         goto oom;
-    if (model_calibrate(m, ts.y, prob, ts.ruled, n, target, budget) != 0)
+    if (model_calibrate(m, ts.y, prob, ts.ruled, n, target, budget) != 0 || model_pack(m) != 0)
         goto oom;
     set_label(m, n);
     *out = m;

@@ -377,14 +377,36 @@ static void build_result(const struct ruleset *rs, struct scratch *sc, struct ru
     }
 }
 
+/* Appends the folded form of field f to folded (a space first when it holds more than the
+ * start bytes the caller had): the fold that matching made for the lexicons when there is
+ * one, else a fold of its own. */
+static int add_folded(const struct ruleset *rs, const struct scratch *sc,
+                      const struct rules_input *in, int f, struct buf *folded, size_t start)
+{
+    if (folded->len > start && buf_add(folded, " ", 1) < 0)
+        return -1;
+    if (rs->scan_lex && !rs->raw) {
+        const char *s = lexicon_folded(sc->lx);
+        return buf_add(folded, s, strlen(s));   /* folding leaves no NUL (a control) */
+    }
+    return rules_fold(rs, in->text[f], in->len[f], folded);
+}
+
 int rules_match(const struct ruleset *rs, const struct rules_input *in,
                 struct rules_result *res)
+{
+    return rules_match_folded(rs, in, res, NULL);
+}
+
+int rules_match_folded(const struct ruleset *rs, const struct rules_input *in,
+                       struct rules_result *res, struct buf *folded)
 {
     memset(res, 0, sizeof *res);
     struct scratch *sc = rules_scratch_get(rs->n);
     if (!sc)
         return -1;
     struct field_ctx fc = {.rs = rs, .sc = sc, .call = next_gen(sc), .gate = SIZE_MAX};
+    size_t start = folded ? folded->len : 0;
     sc->nhits = 0;
     if (rs->scan_lex && lexicon_scan_begin(rs->lex, sc->lx) < 0)
         return -1;
@@ -394,10 +416,15 @@ int rules_match(const struct ruleset *rs, const struct rules_input *in,
         fc.f = (enum rules_field)f;
         fc.fgen = next_gen(sc);
         fc.bypass = false;
-        if (field_text(&fc, in->text[f], in->len[f]) < 0 || match_field(&fc, in->every_rule) < 0) {
+        if (field_text(&fc, in->text[f], in->len[f]) < 0 || match_field(&fc, in->every_rule) < 0 ||
+            (folded && f != RULES_URL && add_folded(rs, sc, in, f, folded, start) < 0)) {
             memset(res, 0, sizeof *res);
             return -1;
         }
+    }
+    if (folded && folded->oom) {
+        memset(res, 0, sizeof *res);
+        return -1;
     }
     build_result(rs, sc, res);
     res->nlimit = fc.nlimit;

@@ -104,6 +104,13 @@ struct rules_result {
 int rules_match(const struct ruleset *rs, const struct rules_input *in,
                 struct rules_result *res);
 
+/* rules_match, and when folded is not NULL, also appends to it what the model reads
+ * (model_predict_folded): the folded form (rules_fold) of the title and of the description,
+ * joined by a space when both are there (NUL-terminated; nothing for a report with neither).
+ * A set with lexicons folds every field to match them, so this costs it only a copy. */
+int rules_match_folded(const struct ruleset *rs, const struct rules_input *in,
+                       struct rules_result *res, struct buf *folded);
+
 /* The folded form (docs/RULES.md "Folding": NFKC, case folding, traditional to simplified,
  * look-alikes, separators, the variants of rs) of the len bytes at s, appended to out and
  * NUL-terminated. rs may be NULL: no variants. Returns 0, or -1 when s is not valid UTF-8 or

@@ -40,34 +40,12 @@ static void add_rules(const struct ruleset *rs, struct triage_result *out)
     }
 }
 
-/* The text the model reads: title and description joined by a newline. */
-static char *model_text(const struct rules_input *in, size_t *len)
+static int add_model(const struct model *m, const struct buf *folded,
+                     struct triage_result *out)
 {
-    size_t t = in->text[RULES_TITLE] ? in->len[RULES_TITLE] : 0;
-    size_t d = in->text[RULES_DESCRIPTION] ? in->len[RULES_DESCRIPTION] : 0;
-    char *p = malloc(t + d + 2);
-    if (!p)
-        return NULL;
-    if (t)
-        memcpy(p, in->text[RULES_TITLE], t);
-    *len = t;
-    if (t && d)
-        p[(*len)++] = '\n';
-    if (d)
-        memcpy(p + *len, in->text[RULES_DESCRIPTION], d);
-    *len += d;
-    p[*len] = '\0';
-    return p;
-}
-
-static int add_model(const struct ruleset *rs, const struct model *m,
-                     const struct rules_input *in, struct triage_result *out)
-{
-    size_t len = 0;
-    char *text = model_text(in, &len);
     struct model_score sc[MODEL_MAX_CLASSES];
-    int n = text ? model_predict(m, rs, text, len, &out->rules, sc, MODEL_MAX_CLASSES) : -1;
-    free(text);
+    int n = model_predict_folded(m, folded->p ? folded->p : "", folded->len, &out->rules, sc,
+                                 MODEL_MAX_CLASSES);
     for (int i = 0; i < n; i++) {
         struct triage_suggestion *s = slot(out, sc[i].category);
         if (!s)
@@ -83,10 +61,14 @@ int triage_run(const struct ruleset *rs, const struct model *m, const struct rul
                struct triage_result *out)
 {
     memset(out, 0, sizeof *out);
-    if (rules_match(rs, in, &out->rules) < 0)
-        return -1;
-    add_rules(rs, out);
-    if (m && add_model(rs, m, in, out) < 0) {
+    struct buf folded = {0};    /* the model reads what matching folded */
+    int rc = rules_match_folded(rs, in, &out->rules, m ? &folded : NULL);
+    if (rc == 0) {
+        add_rules(rs, out);
+        rc = m ? add_model(m, &folded, out) : 0;
+    }
+    buf_free(&folded);
+    if (rc < 0) {
         memset(out, 0, sizeof *out);
         return -1;
     }

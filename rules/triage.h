@@ -34,9 +34,10 @@ struct triage_result {
     size_t n;
 };
 
-/* Triage of one report (the fields of in; the model reads title and description joined by a
- * newline). m may be NULL. Returns 0 with out filled, or -1 when a field is not valid UTF-8 or
- * memory ran out (out then suggests nothing). */
+/* Triage of one report (the fields of in). m may be NULL. The report is folded once: the
+ * model reads the title and description as matching folded them (rules_match_folded).
+ * Returns 0 with out filled, or -1 when a field is not valid UTF-8 or memory ran out (out
+ * then suggests nothing). */
 int triage_run(const struct ruleset *rs, const struct model *m, const struct rules_input *in,
                struct triage_result *out);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "live.h"
 #include "model.h"
@@ -129,6 +130,26 @@ static void test_train_and_suggest(void **state)
     assert_int_equal(predict(m, "周末去公园跑步锻炼，晚饭吃面条", sc, 4), 0);
     /* Full-width and upper case read as their plain forms. */
     assert_int_equal(predict(m, "ＡＢＣ周末去公园", sc, 4), 0);
+}
+
+/* Scoring text folded before (what triage hands on from matching) gives what scoring the
+ * original gives. */
+static void test_predict_folded(void **state)
+{
+    (void)state;
+    const char *texts[] = {"百家樂 真人荷官，首充彩金", "公安局通知你涉嫌洗钱", "周末去公园"};
+    for (size_t i = 0; i < 3; i++) {
+        struct model_score a[4], b[4];
+        struct buf folded = {0};
+        assert_int_equal(rules_fold(NULL, texts[i], strlen(texts[i]), &folded), 0);
+        int n = predict(shared, texts[i], a, 4);
+        assert_int_equal(model_predict_folded(shared, folded.p, folded.len, NULL, b, 4), n);
+        for (int k = 0; k < n; k++) {
+            assert_string_equal(a[k].category, b[k].category);
+            assert_true(a[k].p == b[k].p);
+        }
+        buf_free(&folded);
+    }
 }
 
 static void test_thresholds_and_label(void **state)
@@ -262,7 +283,7 @@ static void test_load_refuses_damaged_bytes(void **state)
     /* Checksum right but the contents wrong: classes, version, bits, a weight. */
     size_t head = 8 + 16 + 2 + strlen(model_label(m));
     const struct { size_t at; unsigned char v; const char *why; } bad[] = {
-        {8, 2, "another format version"}, {12, 9, "another features version"},
+        {8, 1, "the former format version (float weights)"}, {8, 3, "a later format version"}, {12, 9, "another features version"},
         {16, 40, "a huge hash size"}, {20, 200, "too many classes"}, {20, 1, "one class"},
         {head + 1, 'X', "a class that is not a category"}, {24, 250, "a label past the end"},
         {27, 0, "a NUL in the label (found by fuzz_model)"}, {27, 1, "a control in the label"},
@@ -273,15 +294,35 @@ static void test_load_refuses_damaged_bytes(void **state)
         reseal(p, b.len);
         assert_refused(p, b.len, bad[i].why);
     }
+    /* The scales of the codes (after the classes) out of range, and a row whose document
+     * frequency code is 0. */
+    size_t at = head;
+    for (unsigned k = 0; k < 3; k++)
+        at += 1 + p[at] + 4 * 8 + 4 + 4;
+    const struct { size_t at; float v; const char *why; } scales[] = {
+        {at, 0.0f, "an idf step of 0"}, {at, NAN, "a NaN idf step"}, {at, 7.0f, "a huge idf step"},
+        {at + 4, NAN, "a NaN weight scale"}, {at + 4, -1.0f, "a negative weight scale"},
+        {at + 4, 1e30f, "a huge weight scale (sums would overflow)"},
+    };
+    for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
+        memcpy(p, b.p, b.len);
+        memcpy(p + scales[i].at, &scales[i].v, 4);
+        reseal(p, b.len);
+        assert_refused(p, b.len, scales[i].why);
+    }
     memcpy(p, b.p, b.len);
-    memset(p + b.len - 8, 0xFF, 4);     /* the last weight becomes a NaN */
+    size_t slots = (size_t)1 << p[16];      /* bits < 256: one byte of the u32 */
+    size_t first_row = at + 8 + 4 + slots / 8;
+    p[first_row] = 0;
     reseal(p, b.len);
-    assert_refused(p, b.len, "a NaN weight");
+    assert_refused(p, b.len, "a row without a document frequency");
     memcpy(p, b.p, b.len);
-    float huge = 1e30f;
-    memcpy(p + b.len - 8, &huge, 4);    /* finite, but sums of such would overflow */
+    p[first_row] = 1;   /* any other code is a document frequency */
     reseal(p, b.len);
-    assert_refused(p, b.len, "a huge weight");
+    char err[ERRLEN];
+    struct model *m2 = model_load(p, b.len, err, sizeof err);
+    assert_non_null(m2);
+    model_free(m2);
     /* Foreign bytes. */
     assert_refused((const unsigned char *)"{\"model\":1}", 11, "JSON");
     assert_refused((const unsigned char *)"", 0, "nothing");
@@ -371,6 +412,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_and_suggest),
+        cmocka_unit_test(test_predict_folded),
         cmocka_unit_test(test_thresholds_and_label),
         cmocka_unit_test(test_max_and_bad_text),
         cmocka_unit_test(test_train_refuses_bad_input),

@@ -268,6 +268,67 @@ static void test_check_counts(void **state)
     assert_int_equal(info.terms, 24);
 }
 
+/* ---- what the model reads -------------------------------------------------------------- */
+
+/* rules_match_folded hands on title and description as rules_fold folds each, joined by a
+ * space (the URL is not the model's), the same whether the set folded them for its lexicons
+ * or has none and folds them for the model alone; the result is rules_match's. */
+static void expect_folded(const struct ruleset *rs)
+{
+    const char *title = "菠 菜 平 台", *desc = "加威信，ＶＩＰ  Casino 領彩金";
+    struct rules_input in = {0};
+    in.text[RULES_URL] = "https://x.example/威信";
+    in.len[RULES_URL] = strlen(in.text[RULES_URL]);
+    in.text[RULES_TITLE] = title;
+    in.len[RULES_TITLE] = strlen(title);
+    in.text[RULES_DESCRIPTION] = desc;
+    in.len[RULES_DESCRIPTION] = strlen(desc);
+    struct buf want = {0}, got = {0};
+    assert_int_equal(rules_fold(rs, title, strlen(title), &want), 0);
+    buf_add(&want, " ", 1);
+    assert_int_equal(rules_fold(rs, desc, strlen(desc), &want), 0);
+    struct rules_result a, b;
+    buf_add(&got, "x", 1);      /* it appends */
+    assert_int_equal(rules_match_folded(rs, &in, &a, &got), 0);
+    assert_string_equal(got.p + 1, want.p);
+    assert_int_equal(got.len, want.len + 1);
+    assert_int_equal(rules_match(rs, &in, &b), 0);
+    assert_int_equal(a.nhits, b.nhits);
+    assert_int_equal(a.nlex, b.nlex);
+    /* Description alone: exactly rules_fold of it. */
+    in.text[RULES_TITLE] = NULL;
+    buf_free(&want);
+    buf_free(&got);
+    assert_int_equal(rules_fold(rs, desc, strlen(desc), &want), 0);
+    assert_int_equal(rules_match_folded(rs, &in, &a, &got), 0);
+    assert_string_equal(got.p, want.p);
+    buf_free(&want);
+    buf_free(&got);
+}
+
+static void test_match_folded(void **state)
+{
+    (void)state;
+    expect_folded(fixture);     /* lexicons: matching's own fold */
+    const char *text = "rule t.plain\ncategory: gambling\nseverity: low\npattern: casino\n"
+                       "action: suggest\ndescription: a word\nmatch: casino\nnomatch: cat\n";
+    char path[] = "/tmp/test_lexicon_XXXXXX.rules";
+    int fd = mkstemps(path, 6);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char *err = malloc(ERRLEN);
+    struct ruleset *rs = NULL;
+    const char *paths[] = {path};
+    int rc = rules_load(&rs, paths, 1, 0, err, ERRLEN);
+    unlink(path);
+    if (rc != 0)
+        fail_msg("%s", err);
+    free(err);
+    expect_folded(rs);          /* no lexicons: a fold for the model alone */
+    rules_free(rs);
+}
+
 /* ---- load errors ----------------------------------------------------------------------- */
 
 /* Loads text from a temporary file; expects failure with every want line (after "path:"). */
@@ -455,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_error_variant_with_dropped_character),
         cmocka_unit_test(test_error_rule_keys),
         cmocka_unit_test(test_thousands_of_terms),
+        cmocka_unit_test(test_match_folded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
