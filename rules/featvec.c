@@ -14,7 +14,14 @@
 #define NGRAM_MAX 3
 
 enum { SEED_GRAM = 1, SEED_WORD = 11, SEED_PAIR = 12, SEED_NAMED = 13, SEED_MARK = 14,
-       SEED_LENGTH = 15 };
+       SEED_LENGTH = 15, SEED_SHAPE = 16 };
+
+#define SHAPE_VALUE 1.0f    /* a shape's count before damping, against 1 for an n-gram */
+
+static bool is_space_byte(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 static uint64_t mix(uint64_t h)
 {
@@ -195,6 +202,92 @@ int featvec_named(struct featvec *f, const char *kind, const char *name, float v
     for (const char *p = name; *p; p++)
         h = fnv(h, (unsigned char)*p);
     return add(f, fnv(h, SEED_NAMED), v);
+}
+
+/* ---- shapes of the text as given (featvec_shape) ---------------------------------------- */
+
+/* Decodes the code point at s (len > 0 bytes left), tolerating bad UTF-8 (a stray byte reads
+ * as itself); returns its length. */
+static size_t decode_raw(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    size_t need = s[0] < 0x80 ? 1 : s[0] < 0xC0 ? 0 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+    if (need == 0 || need > len) {
+        *cp = s[0];
+        return 1;
+    }
+    for (size_t k = 1; k < need; k++)
+        if ((s[k] & 0xC0) != 0x80) {
+            *cp = s[0];
+            return 1;
+        }
+    return decode(s, cp);
+}
+
+/* What folding keeps of a code point: letters, digits and CJK characters (their n-grams and
+ * words are the model's other features), spaces. Everything else is a mark of the shape. */
+static bool is_plain(uint32_t c)
+{
+    return is_word_char(c) || c == ' ' || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
+           (c >= 0xFF41 && c <= 0xFF5A);
+}
+
+static int add_shape(struct featvec *f, uint32_t kind, uint32_t c)
+{
+    return add(f, fnv(fnv(fnv(FNV_OFFSET, kind), c), SEED_SHAPE), SHAPE_VALUE);
+}
+
+enum { SHAPE_MARK = 1, SHAPE_DOUBLE, SHAPE_FIRST, SHAPE_LAST, SHAPE_FACE, SHAPE_TOPIC, SHAPE_AT,
+       SHAPE_URL, SHAPE_EMOJI };
+
+int featvec_shape(struct featvec *f, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text, *end = s + len;
+    uint32_t prev = 0, last_mark = 0;
+    const unsigned char *open = NULL, *hash = NULL;     /* the last '[' and '#' seen */
+    size_t face_chars = 0;
+    bool first = true;
+    int rc = 0;
+    while (s < end && rc == 0) {
+        uint32_t c;
+        const unsigned char *at = s;
+        s += decode_raw(s, (size_t)(end - s), &c);
+        if (c == '\n' || c == '\r' || c == '\t')
+            c = ' ';
+        if (is_plain(c)) {
+            first = first && c == ' ';
+            if (open)
+                face_chars++;
+            prev = c;
+            continue;
+        }
+        rc = add_shape(f, SHAPE_MARK, c);
+        if (rc == 0 && c == prev)
+            rc = add_shape(f, SHAPE_DOUBLE, c);
+        if (rc == 0 && first)
+            rc = add_shape(f, SHAPE_FIRST, c);
+        if (rc == 0 && (c >= 0x1F000 || (c >= 0x2600 && c <= 0x27BF)))
+            rc = add_shape(f, SHAPE_EMOJI, 0);
+        if (rc == 0 && (c == ']' || c == 0xFF3D) && open && face_chars >= 1 && face_chars <= 4 &&
+            at - open <= 16)
+            rc = add_shape(f, SHAPE_FACE, 0);
+        if (rc == 0 && (c == '#' || c == 0xFF03) && hash && at - hash <= 120 && at - hash > 1)
+            rc = add_shape(f, SHAPE_TOPIC, 0);
+        if (rc == 0 && (c == '@' || c == 0xFF20) && s < end && !is_space_byte(*s))
+            rc = add_shape(f, SHAPE_AT, 0);
+        if (rc == 0 && c == ':' && end - s >= 2 && s[0] == '/' && s[1] == '/')
+            rc = add_shape(f, SHAPE_URL, 0);
+        if (c == '[' || c == 0xFF3B)
+            open = at, face_chars = 0;
+        else
+            open = NULL;
+        if (c == '#' || c == 0xFF03)
+            hash = hash && at - hash <= 120 ? NULL : at;
+        first = false;
+        prev = last_mark = c;
+    }
+    return rc == 0 && last_mark && prev == last_mark ? add_shape(f, SHAPE_LAST, last_mark) : rc;
 }
 
 /* Slots of the table that merges repeats: kept on the stack up to this many. */

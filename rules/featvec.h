@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FEATVEC_VERSION 1
+#define FEATVEC_VERSION 2
 #define FEATVEC_MIN_BITS 10
 #define FEATVEC_MAX_BITS 24
 
@@ -35,6 +35,13 @@ void featvec_free(struct featvec *f);
 /* Adds the n-grams and words of the len bytes of folded text. Returns 0, or -1 when memory
  * ran out. */
 int featvec_text(struct featvec *f, const char *text, size_t len);
+
+/* Adds the shapes of the len bytes of text as given (not folded; bad UTF-8 is read byte by
+ * byte): what folding removes and the model would otherwise never see. Each punctuation
+ * mark, symbol and emoji, a mark repeated (！！, ？？), the mark a text starts and ends with
+ * (【 of a headline), Weibo faces ([怒]), #topics#, @names, URLs (://) and emoji as such.
+ * Returns 0, or -1 when memory ran out. */
+int featvec_shape(struct featvec *f, const char *text, size_t len);
 
 /* Adds the feature named kind:name (kind "r" for a rule id, "l" for a lexicon) with value v.
  * Returns 0 or -1 (out of memory). */

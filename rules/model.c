@@ -147,9 +147,12 @@ const char *model_class_code(const char *s)
 }
 
 int model_features_folded(struct featvec *f, const char *folded, size_t len,
-                          const struct rules_result *rr)
+                          const struct rules_input *in, const struct rules_result *rr)
 {
     int rc = featvec_text(f, folded, len);
+    for (int k = 0; in && rc == 0 && k < RULES_NFIELDS; k++)
+        if (in->text[k] && (k == RULES_TITLE || k == RULES_DESCRIPTION))
+            rc = featvec_shape(f, in->text[k], in->len[k]);
     for (size_t i = 0; rr && rc == 0 && i < rr->nhits && i < RULES_MAX_HITS; i++)
         rc = featvec_named(f, "r", rr->hits[i].id, HIT_FEATURE);
     for (size_t i = 0; rr && rc == 0 && i < rr->nlex && i < RULES_MAX_LEXHITS; i++)
@@ -162,8 +165,9 @@ int model_features(struct featvec *f, const struct ruleset *rs, const char *text
 {
     struct buf folded = {0};
     int rc = rules_fold(rs, text, len, &folded);
+    struct rules_input in = {.text[RULES_DESCRIPTION] = text, .len[RULES_DESCRIPTION] = len};
     if (rc == 0)
-        rc = model_features_folded(f, folded.p, folded.len, rr);
+        rc = model_features_folded(f, folded.p, folded.len, &in, rr);
     buf_free(&folded);
     return rc;
 }
@@ -227,8 +231,9 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
                   const struct rules_result *rr, struct model_score *out, size_t max)
 {
     struct buf folded = {0};
+    struct rules_input in = {.text[RULES_DESCRIPTION] = text, .len[RULES_DESCRIPTION] = len};
     int n = rules_fold(rs, text, len, &folded) == 0
-                ? model_predict_folded(m, folded.p, folded.len, rr, out, max)
+                ? model_predict_report(m, &in, folded.p, folded.len, rr, out, max)
                 : -1;
     buf_free(&folded);
     return n;
@@ -237,9 +242,16 @@ int model_predict(const struct model *m, const struct ruleset *rs, const char *t
 int model_predict_folded(const struct model *m, const char *folded, size_t len,
                          const struct rules_result *rr, struct model_score *out, size_t max)
 {
+    return model_predict_report(m, NULL, folded, len, rr, out, max);
+}
+
+int model_predict_report(const struct model *m, const struct rules_input *in, const char *folded,
+                         size_t len, const struct rules_result *rr, struct model_score *out,
+                         size_t max)
+{
     struct featvec f;
     featvec_init(&f, m->bits);
-    if (model_features_folded(&f, folded, len, rr) != 0) {
+    if (model_features_folded(&f, folded, len, in, rr) != 0) {
         featvec_free(&f);
         return -1;
     }

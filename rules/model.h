@@ -1,7 +1,8 @@
 /* model — the triage model: a multi-class logistic regression (LIBLINEAR, docs/RULES.md "The
  * model") over hashed features of a report's text: character n-grams of the folded text
  * (rules_fold: NFKC, case folding, traditional to simplified, look-alikes, variants, no
- * separators) for Chinese, words and word pairs for Latin script, and the rule and lexicon hits
+ * separators) for Chinese, words and word pairs for Latin script, the shapes folding removes
+ * (punctuation, brackets, emoji) read from the text as given, and the rule and lexicon hits
  * of the rule set in force as features of their own. Each category has a probability threshold,
  * calibrated at training on held-back examples so that a suggestion reaches the precision target
  * (MODEL_PRECISION unless told otherwise) and the model suggests something for few benign
@@ -64,10 +65,19 @@ struct model_score {
 int model_predict(const struct model *m, const struct ruleset *rs, const char *text, size_t len,
                   const struct rules_result *rr, struct model_score *out, size_t max);
 
-/* model_predict of a text already folded: folded is what rules_fold makes of the text, or
- * what rules_match_folded hands on from matching (title and description folded each, joined
- * by a space), so that triage folds a report once. It must be valid UTF-8 (folding makes it
- * so). Same results as model_predict; -1 only when memory ran out. */
+/* model_predict of a report already folded, so that triage folds a report once: folded is
+ * what rules_match_folded hands on from matching in (title and description folded each,
+ * joined by a space), or what rules_fold makes of a text; it must be valid UTF-8 (folding
+ * makes it so). The model also reads the shapes that folding removes (punctuation, brackets,
+ * emoji, faces, @names) from the title and description of in as given; in may be NULL (no
+ * shapes). With in holding the text as its description, the same results as model_predict;
+ * -1 only when memory ran out. */
+int model_predict_report(const struct model *m, const struct rules_input *in, const char *folded,
+                         size_t len, const struct rules_result *rr, struct model_score *out,
+                         size_t max);
+
+/* model_predict_report without the shapes (in NULL): kept for callers that have the folded
+ * text only; a model reads a little less well without them. */
 int model_predict_folded(const struct model *m, const char *folded, size_t len,
                          const struct rules_result *rr, struct model_score *out, size_t max);
 

@@ -91,9 +91,10 @@ static inline float *model_row(const struct model *m, size_t s)
 int model_features(struct featvec *f, const struct ruleset *rs, const char *text, size_t len,
                    const struct rules_result *rr);
 
-/* model_features of text already folded (rules_fold; valid UTF-8). */
+/* model_features of text already folded (rules_fold; valid UTF-8), with the shapes
+ * (featvec_shape) of the title and description of in as given (in NULL: none). */
 int model_features_folded(struct featvec *f, const char *folded, size_t len,
-                          const struct rules_result *rr);
+                          const struct rules_input *in, const struct rules_result *rr);
 
 /* The probability of each class (p[0..nclass)) for the vector f. With weigh, f's values are
  * first multiplied by m's inverse document frequencies and scaled to unit length again, in the

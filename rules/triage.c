@@ -40,11 +40,11 @@ static void add_rules(const struct ruleset *rs, struct triage_result *out)
     }
 }
 
-static int add_model(const struct model *m, const struct buf *folded,
-                     struct triage_result *out)
+static int add_model(const struct model *m, const struct rules_input *in,
+                     const struct buf *folded, struct triage_result *out)
 {
     struct model_score sc[MODEL_MAX_CLASSES];
-    int n = model_predict_folded(m, folded->p ? folded->p : "", folded->len, &out->rules, sc,
+    int n = model_predict_report(m, in, folded->p ? folded->p : "", folded->len, &out->rules, sc,
                                  MODEL_MAX_CLASSES);
     for (int i = 0; i < n; i++) {
         struct triage_suggestion *s = slot(out, sc[i].category);
@@ -65,7 +65,7 @@ int triage_run(const struct ruleset *rs, const struct model *m, const struct rul
     int rc = rules_match_folded(rs, in, &out->rules, m ? &folded : NULL);
     if (rc == 0) {
         add_rules(rs, out);
-        rc = m ? add_model(m, &folded, out) : 0;
+        rc = m ? add_model(m, in, &folded, out) : 0;
     }
     buf_free(&folded);
     if (rc < 0) {

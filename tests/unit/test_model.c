@@ -132,8 +132,8 @@ static void test_train_and_suggest(void **state)
     assert_int_equal(predict(m, "ＡＢＣ周末去公园", sc, 4), 0);
 }
 
-/* Scoring text folded before (what triage hands on from matching) gives what scoring the
- * original gives. */
+/* Scoring text folded before (what triage hands on from matching) with the text as given
+ * (its shapes) gives what scoring the original gives; without the text it still scores. */
 static void test_predict_folded(void **state)
 {
     (void)state;
@@ -143,13 +143,52 @@ static void test_predict_folded(void **state)
         struct buf folded = {0};
         assert_int_equal(rules_fold(NULL, texts[i], strlen(texts[i]), &folded), 0);
         int n = predict(shared, texts[i], a, 4);
-        assert_int_equal(model_predict_folded(shared, folded.p, folded.len, NULL, b, 4), n);
+        struct rules_input in = {.text[RULES_DESCRIPTION] = texts[i],
+                                 .len[RULES_DESCRIPTION] = strlen(texts[i])};
+        assert_int_equal(model_predict_report(shared, &in, folded.p, folded.len, NULL, b, 4), n);
         for (int k = 0; k < n; k++) {
             assert_string_equal(a[k].category, b[k].category);
             assert_true(a[k].p == b[k].p);
         }
+        assert_true(model_predict_folded(shared, folded.p, folded.len, NULL, b, 4) >= 0);
         buf_free(&folded);
     }
+}
+
+/* The model reads what folding removes: texts whose folded forms are alike, told apart only
+ * by their brackets and marks (a headline's 【】, ！！), are learned and told apart. */
+static void test_shapes_learned(void **state)
+{
+    (void)state;
+    struct set s;
+    set_make(&s);
+    for (size_t i = 0; i < s.n; i++) {
+        if (strcmp(s.ex[i].category, "fraud") == 0) {
+            free(s.owned[i]);
+            s.owned[i] = make_text(NULL, 0);
+        } else if (strcmp(s.ex[i].category, "gambling") == 0) {
+            char buf[600], *t = make_text(NULL, 0);
+            snprintf(buf, sizeof buf, "【%s】！！", t);
+            free(t);
+            s.owned[i] = strdup(buf);
+        } else {
+            continue;
+        }
+        s.ex[i].text = s.owned[i];
+        s.ex[i].len = strlen(s.owned[i]);
+        s.ex[i].category = strcmp(s.ex[i].category, "fraud") == 0 ? "none" : "gambling";
+    }
+    struct model *m = NULL;
+    char err[ERRLEN] = "";
+    struct model_opts opts = {.seed = 7};
+    assert_int_equal(model_train(&m, NULL, s.ex, s.n, &opts, err, sizeof err), 0);
+    set_free(&s);
+    struct model_score sc[4];
+    int n = predict(m, "【地铁很挤 孩子放学，买了水果】！！", sc, 4);
+    assert_int_equal(n, 1);
+    assert_string_equal(sc[0].category, "gambling");
+    assert_int_equal(predict(m, "地铁很挤 孩子放学，买了水果", sc, 4), 0);
+    model_free(m);
 }
 
 static void test_thresholds_and_label(void **state)
@@ -413,6 +452,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_and_suggest),
         cmocka_unit_test(test_predict_folded),
+        cmocka_unit_test(test_shapes_learned),
         cmocka_unit_test(test_thresholds_and_label),
         cmocka_unit_test(test_max_and_bad_text),
         cmocka_unit_test(test_train_refuses_bad_input),
