@@ -250,6 +250,23 @@ int featvec_shape(struct featvec *f, const char *text, size_t len)
     bool first = true;
     int rc = 0;
     while (s < end && rc == 0) {
+        /* Fast path: ASCII letters and digits, and CJK of U+4000-U+9FFF (lead bytes E4-E9),
+         * most of a text, are plain. */
+        if (*s >= 0xE4 && *s <= 0xE9 && end - s >= 3 && (s[1] & 0xC0) == 0x80 &&
+            (s[2] & 0xC0) == 0x80) {
+            s += 3;
+            first = false;
+            face_chars += open != NULL;
+            prev = 0x4E00;
+            continue;
+        }
+        if ((unsigned)((*s | 0x20) - 'a') < 26u || (unsigned)(*s - '0') < 10u) {
+            s++;
+            first = false;
+            face_chars += open != NULL;
+            prev = 'a';
+            continue;
+        }
         uint32_t c;
         const unsigned char *at = s;
         s += decode_raw(s, (size_t)(end - s), &c);
