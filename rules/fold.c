@@ -233,27 +233,37 @@ static int pass_chars(const char *s, size_t len, struct fold *f)
     return 0;
 }
 
-/* True when a run of exactly one ASCII letter or digit ends just before i / starts at i. */
-static bool single_before(const char *s, size_t i)
-{
-    return i >= 1 && fold_ascii_word((unsigned char)s[i - 1]) &&
-           (i == 1 || !fold_ascii_word((unsigned char)s[i - 2]));
-}
-
+/* True when a run of exactly one ASCII letter or digit starts at i (the caller checks that
+ * none ends just before it). */
 static bool single_after(const char *s, size_t len, size_t i)
 {
     return i < len && fold_ascii_word((unsigned char)s[i]) &&
            (i + 1 == len || !fold_ascii_word((unsigned char)s[i + 1]));
 }
 
-/* Drops each space that stands between two single letters or digits. A space to drop is
- * first marked as a NUL (which the text never holds: it is a separator), so that every
- * decision reads the words as they were. */
+/* Drops the spaces of a chain of at least three single letters or digits, each after one
+ * space ("s e x", "v.i.a.g.r.a" once its dots became spaces), and of a pair inside Chinese
+ * text ("加 v x 号"). Other pairs are left apart: "y n" of a "(y/N)" prompt and "p f" of
+ * "%P%F" are not words, and joined they would read as pinyin initials (yn, pf) that the
+ * packs' variants give meanings. A space to drop is first marked
+ * as a NUL (which the text never holds: it is a separator), so that every decision reads the
+ * words as they were. */
 static void join_singles(struct fold *f)
 {
-    for (size_t r = 0; r < f->len; r++)
-        if (f->s[r] == ' ' && single_before(f->s, r) && single_after(f->s, f->len, r + 1))
-            f->s[r] = '\0';
+    for (size_t i = 0; i < f->len; i++) {
+        if (!single_after(f->s, f->len, i) || (i > 0 && fold_ascii_word((unsigned char)f->s[i - 1])))
+            continue;
+        size_t j = i, n = 1;
+        while (j + 2 < f->len && f->s[j + 1] == ' ' && single_after(f->s, f->len, j + 2)) {
+            j += 2;
+            n++;
+        }
+        bool inside = n == 2 && i > 0 && j + 1 < f->len &&
+                      (unsigned char)f->s[i - 1] >= 0x80 && (unsigned char)f->s[j + 1] >= 0x80;
+        for (size_t k = i + 1; (n >= 3 || inside) && k < j; k += 2)
+            f->s[k] = '\0';
+        i = j;
+    }
     size_t w = 0;
     for (size_t r = 0; r < f->len; r++) {
         if (!f->s[r])

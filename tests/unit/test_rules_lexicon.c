@@ -129,7 +129,9 @@ static void test_fold_separators(void **state)
     fold_is(NULL, "百😀家🎲乐！！", "百家乐");                        /* emoji, punctuation */
     fold_is(NULL, "v i a g r a", "viagra");                       /* spaced letters */
     fold_is(NULL, "s.e.x", "sex");
-    fold_is(NULL, "加 v x 号", "加vx号");
+    fold_is(NULL, "加 v x 号", "加vx号");                         /* a pair inside Chinese */
+    fold_is(NULL, "移除吗？(y/N)", "移除吗y n");                   /* a pair at the edge: apart */
+    fold_is(NULL, "%P%F：不支持", "p f不支持");
     fold_is(NULL, "SQL   injection, now!", "sql injection now");   /* word spaces kept */
     fold_is(NULL, "a big  dog", "a big dog");                     /* one letter, not two */
     fold_is(NULL, "  ", "");
