@@ -139,6 +139,15 @@ ASIDES = [
     ("n2", "帮我看看这个链接是不是钓鱼网站？"),
     ("n3", "版权局开展专项行动，关闭一批提供盗版影视资源的网站"),
     ("n4", "这个网站很好用，推荐给大家"),
+    # Technical text is not an attack or a casino: licences, file lists, prompts, placeholders.
+    ("t1", "This program is free software; you can redistribute it and/or modify it under the "
+           "terms of the GNU General Public License. It comes without any warranty. The "
+           "software, the source code, the server scripts and tools are provided as is; "
+           "security vulnerabilities and exploits of the code are reported upstream."),
+    ("t2", "Files: src/utils.cc src/conversions.cc src/shell.cc Copyright: 2020 Example Authors "
+           "License: BSD-3-clause"),
+    ("t3", "真的要移除此用户标识吗？(y/N)"),
+    ("t4", "%P%F：不支持 -pie"),
 ]
 
 
