@@ -170,6 +170,7 @@ static void test_shapes_learned(void **state)
             char buf[600], *t = make_text(NULL, 0);
             snprintf(buf, sizeof buf, "【%s】！！", t);
             free(t);
+            free(s.owned[i]);
             s.owned[i] = strdup(buf);
         } else {
             continue;
