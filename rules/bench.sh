@@ -74,6 +74,6 @@ perl -CS -e '
 # Triage with the shipped packs, and with a model trained on the repository's own labelled
 # texts (tests/data/triage): what a gateway or worker pays per report.
 repo=$(dirname "$0")/..
-"$build/jubao-rules" train -o "$tmp/model.bin" "$repo/tests/data/triage/train.tsv" >/dev/null
+"$build/jubao-rules" train -o "$tmp/model.bin" "$repo/tests/data/triage/written_train.tsv" >/dev/null
 exec "$build/jubao-rules" bench --sa "$tmp/sa.tsv" --corpus "$tmp/corpus.bin" --seconds "$seconds" \
     --packs "$repo/rules/packs" --model "$tmp/model.bin"

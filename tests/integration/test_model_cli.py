@@ -26,17 +26,17 @@ def last_line(out):
 
 def test_train_then_eval_finds_more_than_the_rules(tmp_path):
     model = tmp_path / "m.bin"
-    p = run("train", "-o", model, "--rules", PACKS, "--seed", "3", DATA / "train.tsv",
+    p = run("train", "-o", model, "--rules", PACKS, "--seed", "3", DATA / "written_train.tsv",
             timeout=300)
     assert p.returncode == 0, p.stderr
     for cat in ("gambling", "fraud", "rumor", "minors"):
         assert re.search(rf"^{cat}\s+16\s+[01]\.\d{{3}}\s", p.stdout, re.M), p.stdout
-    assert re.search(r"^none\s+140\s+false hits 0\.\d{3}$", p.stdout, re.M), p.stdout
-    assert re.search(r"^model \S+Z n=348 written to ", p.stdout, re.M), p.stdout
+    assert re.search(r"^none\s+112\s+false hits 0\.\d{3}$", p.stdout, re.M), p.stdout
+    assert re.search(r"^model \S+Z n=320 written to ", p.stdout, re.M), p.stdout
     assert model.stat().st_size > 1000
 
-    rules_only = run("eval", "--rules", PACKS, DATA / "dev.tsv")
-    both = run("eval", "--rules", PACKS, "--model", model, DATA / "dev.tsv")
+    rules_only = run("eval", "--rules", PACKS, DATA / "written_dev.tsv")
+    both = run("eval", "--rules", PACKS, "--model", model, DATA / "written_dev.tsv")
     assert rules_only.returncode == 0 and both.returncode == 0, both.stderr
     r0, _ = last_line(rules_only.stdout)
     r1, f1 = last_line(both.stdout)
@@ -45,11 +45,11 @@ def test_train_then_eval_finds_more_than_the_rules(tmp_path):
 
 
 def test_train_usage_errors(tmp_path):
-    assert run("train", DATA / "train.tsv").returncode == 2              # no -o
+    assert run("train", DATA / "written_train.tsv").returncode == 2              # no -o
     assert run("train", "-o", tmp_path / "m").returncode == 2            # no file
-    assert run("train", "-o", tmp_path / "m", "--c", "-1", DATA / "train.tsv").returncode == 2
+    assert run("train", "-o", tmp_path / "m", "--c", "-1", DATA / "written_train.tsv").returncode == 2
     assert run("train", "-o", tmp_path / "m", "--precision", "2",
-               DATA / "train.tsv").returncode == 2
+               DATA / "written_train.tsv").returncode == 2
 
 
 def test_train_refuses_bad_files(tmp_path):
@@ -66,11 +66,11 @@ def test_train_refuses_bad_files(tmp_path):
 
 def test_eval_refuses_a_damaged_model(tmp_path):
     model = tmp_path / "m.bin"
-    assert run("train", "-o", model, DATA / "train.tsv", timeout=300).returncode == 0
+    assert run("train", "-o", model, DATA / "written_train.tsv", timeout=300).returncode == 0
     data = model.read_bytes()
     model.write_bytes(data[: len(data) // 2])
-    p = run("eval", "--rules", PACKS, "--model", model, DATA / "dev.tsv")
+    p = run("eval", "--rules", PACKS, "--model", model, DATA / "written_dev.tsv")
     assert p.returncode != 0 and "checksum" in p.stderr, p.stderr
     model.write_bytes(b"not a model at all")
-    p = run("eval", "--rules", PACKS, "--model", model, DATA / "dev.tsv")
+    p = run("eval", "--rules", PACKS, "--model", model, DATA / "written_dev.tsv")
     assert p.returncode != 0 and "not a jubao model" in p.stderr, p.stderr
