@@ -1,7 +1,7 @@
 /* call — the state of one request and the answers, shared by the gateway's handler files:
- * api.c (routing, status out, operations), intake.c (reports in), session.c (reviewers' logins) and
- * review.c (reviewers), feed.c (the platforms' decisions feed). Not a public interface: only
- * gateway/ includes it.
+ * api.c (routing, status out, operations), intake.c (reports in), session.c (reviewers' logins),
+ * review.c and decision.c (reviewers), feed.c (the platforms' decisions feed). Not a public
+ * interface: only gateway/ includes it.
  *
  * Per-request state has one owner and one place where it dies: a struct call is made in the
  * route's begin callback and freed in its done callback (api.c).
@@ -36,7 +36,7 @@ struct api {
     struct store *store;
     struct rules_live *rules;
     struct model_live *model;   /* the triage model in force (may hold none) */
-    struct auditor *auditor;    /* writes decisions one at a time (review.c) */
+    struct auditor *auditor;    /* writes decisions one at a time (decision.c) */
     struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
 };
@@ -171,8 +171,8 @@ long web_begin(struct call *call, struct http_req *req);
 /* Answers an error of the HTTP layer (413, 431, ...) as a page. */
 void web_error_page(struct http_req *req, int status, const char *message);
 
-/* The handlers of review.c; each answers, or suspends with a store job whose answer goes to
- * review_resume. */
+/* The handlers of review.c (review_decision: decision.c); each answers, or suspends with a
+ * store job whose answer goes to review_resume. */
 void review_claim(struct call *call, struct http_req *req);
 void review_lease(struct call *call, struct http_req *req);
 void review_decision(struct call *call, struct http_req *req);
@@ -193,7 +193,7 @@ void session_login(struct call *call, struct http_req *req);
 void session_signout(struct call *call, struct http_req *req);
 void session_resume(struct call *call, struct http_req *req);
 
-/* The thread that writes decisions to the audit chain, one at a time (review.c). Returns NULL
+/* The thread that writes decisions to the audit chain, one at a time (decision.c). Returns NULL
  * when out of memory or threads; free stops it after the decisions queued. Accepts NULL. */
 struct auditor *auditor_new(struct store *store, const struct keys *keys);
 void auditor_free(struct auditor *a);

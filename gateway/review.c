@@ -1,31 +1,21 @@
-/* review — the review calls of API.md (claim, renew, release, decision) with the
- * supervisors' queues and lease breaking, and the platforms' decisions feed.
+/* review — the review calls of API.md (claim, renew, release) with the evidence, the
+ * supervisors' queues, lease breaking and the review metrics; the decision and its audit
+ * writer are in decision.c, the platforms' decisions feed in feed.c.
  *
  * Every call is one Redis Function that first checks the session (lib/functions.lua), so
  * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
  * checked and ended atomically: one holder per case however many reviewers claim together.
- * A decision takes two steps, because the audit hash is made here, where the key is, over the
- * hash of the entry before it: read the session's reviewer, then hand the request to the
- * auditor, a thread that writes this gateway's decisions one at a time, each hashed on the
- * chain's head as it left it. jb_decide writes only when the head has not moved; when
- * another gateway's decision got in first, it answers the new head and the auditor hashes
- * again. One writer per gateway keeps such retries to the few that several gateways cause.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "call.h"
-#include "category.h"
 #include "log.h"
 #include "report.h"
+#include "review.h"
 #include "schema.h"
-#include "text.h"
 
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
-#define NOTE_MAX 2000              /* characters of a decision's note */
-#define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
 
 #define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
@@ -69,7 +59,7 @@ bool review_refusal(struct http_req *req, const struct store_reply *r, const cha
 }
 
 /* The session key of the request's token (checked in api.c before the handler runs). */
-static void session_key(const struct call *call, char out[128])
+void review_session_key(const struct call *call, char out[128])
 {
     schema_key(out, 128, "session", call->key_hash);
 }
@@ -99,7 +89,7 @@ void review_claim(struct call *call, struct http_req *req)
         return;
     }
     char k_sess[128], iso[32];
-    session_key(call, k_sess);
+    review_session_key(call, k_sess);
     isotime_format(time(NULL), iso);
     const char *args[] = {"FCALL", "jb_claim", "1", k_sess, SCHEMA_PREFIX, queue};
     if (job_begin(call, req, args, 6) < 0)
@@ -190,7 +180,7 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
 /* ---- renew, release, break ----------------------------------------------------------- */
 
 /* Checks the path's case id and that the body is empty or {}. Returns 0, or -1 having answered. */
-static int case_request(struct call *call, struct http_req *req, const char *const *fields,
+int review_case_request(struct call *call, struct http_req *req, const char *const *fields,
                         size_t nfields)
 {
     if (!report_id_valid(call->path_id, 'C')) {
@@ -206,13 +196,13 @@ static int case_request(struct call *call, struct http_req *req, const char *con
 /* POST /api/v1/review/cases/{case}/renew, /release and /break. */
 void review_lease(struct call *call, struct http_req *req)
 {
-    if (case_request(call, req, NULL, 0) < 0)
+    if (review_case_request(call, req, NULL, 0) < 0)
         return;
     const char *action = call->route == ROUTE_RENEW     ? "renew"
                          : call->route == ROUTE_RELEASE ? "release"
                                                         : "break";
     char k_sess[128];
-    session_key(call, k_sess);
+    review_session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_lease", "1", k_sess, SCHEMA_PREFIX, call->path_id, action};
     if (job_begin(call, req, args, 7) < 0)
         return;
@@ -249,7 +239,7 @@ void review_evidence(struct call *call, struct http_req *req)
         return;
     }
     char k_sess[128];
-    session_key(call, k_sess);
+    review_session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_evidence", "1", k_sess, SCHEMA_PREFIX, call->path_id,
                           call->path_id2};
     if (job_begin(call, req, args, 7) == 0)
@@ -279,235 +269,17 @@ static void finish_evidence(struct call *call, struct http_req *req, const struc
     free(img);
 }
 
-/* ---- decision ------------------------------------------------------------------------ */
-
-/* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
- * not a string, too long or holds control characters. */
-static const char *decision_string(struct call *call, struct http_req *req, const char *name,
-                                   size_t max_chars, bool *bad)
-{
-    const struct jdoc *v = jdoc_get(call->doc, name);
-    if (!v || *bad)
-        return NULL;
-    size_t len;
-    const char *s = jdoc_string(v, &len);
-    char msg[96];
-    if (!s) {
-        snprintf(msg, sizeof msg, "%s must be a string", name);
-        answer_error(req, 400, "wrong_type", msg, name);
-    } else if (text_utf8_chars(s, len) > max_chars) {
-        snprintf(msg, sizeof msg, "%s is longer than %zu characters", name, max_chars);
-        answer_error(req, 400, "too_long", msg, name);
-    } else if (text_has_controls(s, len, true) || strlen(s) != len) {
-        snprintf(msg, sizeof msg, "%s contains control characters", name);
-        answer_error(req, 400, "control_characters", msg, name);
-    } else {
-        return s;
-    }
-    *bad = true;
-    return NULL;
-}
-
-/* Checks {"verdict", "category", "note"}. Returns 0, or -1 having answered. */
-static int decision_body(struct call *call, struct http_req *req)
-{
-    static const char *const names[] = {"verdict", "category", "note"};
-    if (case_request(call, req, names, 3) < 0)
-        return -1;
-    bool bad = false;
-    const char *verdict = decision_string(call, req, "verdict", 32, &bad);
-    const char *category = decision_string(call, req, "category", 64, &bad);
-    decision_string(call, req, "note", NOTE_MAX, &bad);
-    if (bad)
-        return -1;
-    if (!verdict) {
-        answer_error(req, 400, "missing_field", "verdict is required", "verdict");
-    } else if (strcmp(verdict, "actioned") && strcmp(verdict, "no_violation") &&
-               strcmp(verdict, "escalate")) {
-        answer_error(req, 422, "invalid_verdict", "verdict is actioned, no_violation or escalate",
-                     "verdict");
-    } else if (category && !category_find(category, strlen(category))) {
-        answer_error(req, 422, "invalid_category", "category is not a category code", "category");
-    } else if (!category && strcmp(verdict, "actioned") == 0) {
-        answer_error(req, 400, "missing_field", "an actioned case needs its category",
-                     "category");
-    } else {
-        return 0;
-    }
-    return -1;
-}
+/* ---- the session's reviewer (for the queues and decision.c) ---------------------------- */
 
 /* Starts the request's job with jb_whoami (the session's reviewer and role). Returns 0, or
  * -1 having answered. */
-static int whoami_begin(struct call *call, struct http_req *req)
+int review_whoami_begin(struct call *call, struct http_req *req)
 {
     char k_sess[128];
-    session_key(call, k_sess);
+    review_session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
                           SCHEMA_PREFIX};
     return job_begin(call, req, args, 6);
-}
-
-/* Reads the session's reviewer (phase 1); the auditor writes the decision (phase 2). */
-static void decision_head(struct call *call, struct http_req *req)
-{
-    if (whoami_begin(call, req) < 0)
-        return;
-    call->phase = 1;
-    job_send(call, req);
-}
-
-/* POST /api/v1/review/cases/{case}/decision */
-void review_decision(struct call *call, struct http_req *req)
-{
-    if (decision_body(call, req) == 0)
-        decision_head(call, req);
-}
-
-static const char *doc_str(const struct call *call, const char *name)
-{
-    const struct jdoc *v = jdoc_get(call->doc, name);
-    return v ? jdoc_string(v, NULL) : "";
-}
-
-struct auditor {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t more;
-    struct call *first, *last;  /* decisions waiting, oldest first */
-    bool stop;
-    char head[96];              /* the chain's head as last seen: "seq hash", "" at first */
-    struct store *store;
-    const struct keys *keys;
-};
-
-/* Writes one decision: hashes its audit entry on a->head and calls jb_decide, again on the
- * new head when another gateway moved it. Leaves the last job in call->job for
- * finish_decision (a failed job when Redis failed). */
-static void audit_commit(struct auditor *a, struct call *call)
-{
-    isotime_format(time(NULL), call->iso);
-    for (call->retries = 0; call->retries < AUDIT_TRIES; call->retries++) {
-        char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN], head[96];
-        snprintf(head, sizeof head, "%s", a->head);
-        const char *prev = strchr(head, ' ');
-        snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
-        struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
-                                .at = call->iso, .case_id = call->path_id,
-                                .verdict = doc_str(call, "verdict"),
-                                .category = doc_str(call, "category"), .reviewer = call->user,
-                                .note = doc_str(call, "note")};
-        store_job_free(call->job);
-        call->job = store_job_new(NULL, NULL);
-        if (!call->job || audit_hash(a->keys, &e, hash) < 0)
-            return;
-        session_key(call, k_sess);
-        const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
-                              SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                              call->path_id, e.verdict, e.category, e.note, call->iso, head,
-                              seq, hash, call->user};
-        store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
-        if (store_run(a->store, call->job) < 0)
-            return;
-        const struct store_reply *r = store_job_reply(call->job, 0);
-        if (store_reply_is(store_reply_at(r, 0), "ok"))
-            snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
-        if (!store_reply_is(store_reply_at(r, 0), "retry"))
-            return;
-        metrics_add(M_AUDIT_RETRIES, 1);
-        snprintf(a->head, sizeof a->head, "%s", AT(r, 1));
-    }
-}
-
-static void *auditor_main(void *arg)
-{
-    struct auditor *a = arg;
-    for (;;) {
-        pthread_mutex_lock(&a->lock);
-        while (!a->first && !a->stop)
-            pthread_cond_wait(&a->more, &a->lock);
-        struct call *call = a->first;
-        if (call && !(a->first = call->audit_next))
-            a->last = NULL;
-        pthread_mutex_unlock(&a->lock);
-        if (!call)
-            return NULL;
-        audit_commit(a, call);
-        http_resume(call->req);
-    }
-}
-
-struct auditor *auditor_new(struct store *store, const struct keys *keys)
-{
-    struct auditor *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->store = store;
-    a->keys = keys;
-    pthread_mutex_init(&a->lock, NULL);
-    pthread_cond_init(&a->more, NULL);
-    if (pthread_create(&a->thread, NULL, auditor_main, a) != 0) {
-        pthread_cond_destroy(&a->more);
-        pthread_mutex_destroy(&a->lock);
-        free(a);
-        return NULL;
-    }
-    return a;
-}
-
-void auditor_free(struct auditor *a)
-{
-    if (!a)
-        return;
-    pthread_mutex_lock(&a->lock);
-    a->stop = true;
-    pthread_cond_signal(&a->more);
-    pthread_mutex_unlock(&a->lock);
-    pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->more);
-    pthread_mutex_destroy(&a->lock);
-    free(a);
-}
-
-/* Queues the (suspended) request's decision for the auditor. */
-static void auditor_push(struct auditor *a, struct call *call)
-{
-    call->audit_next = NULL;
-    pthread_mutex_lock(&a->lock);
-    if (a->last)
-        a->last->audit_next = call;
-    else
-        a->first = call;
-    a->last = call;
-    pthread_cond_signal(&a->more);
-    pthread_mutex_unlock(&a->lock);
-}
-
-static void finish_decision(struct call *call, struct http_req *req, const struct store_reply *r)
-{
-    if (call->phase == 1) {
-        if (review_refusal(req, r, "lease_not_held"))
-            return;
-        snprintf(call->user, sizeof call->user, "%s", AT(r, 1));
-        call->phase = 2;
-        http_suspend(req);
-        auditor_push(call->api->auditor, call);
-        return;
-    }
-    if (store_reply_is(store_reply_at(r, 0), "retry")) {
-        answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
-        return;
-    }
-    if (review_refusal(req, r, "lease_not_held"))
-        return;
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "case", call->path_id);
-    buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
-    buf_json_kv(&b, "category", AT(r, 1));
-    buf_json_kv(&b, "decided_at", call->iso);
-    buf_puts(&b, "}");
-    answer_json(req, 200, &b);
 }
 
 /* ---- supervisors' view of the queues ------------------------------------------------- */
@@ -515,7 +287,7 @@ static void finish_decision(struct call *call, struct http_req *req, const struc
 /* GET /api/v1/review/queues: the session's role and the queues' figures in one job. */
 void review_queues(struct call *call, struct http_req *req)
 {
-    if (whoami_begin(call, req) < 0)
+    if (review_whoami_begin(call, req) < 0)
         return;
     store_job_command(call->job, "FCALL");
     store_job_argstr(call->job, "jb_review_stats");
@@ -596,7 +368,7 @@ void review_resume(struct call *call, struct http_req *req)
     case ROUTE_RENEW:
     case ROUTE_RELEASE:
     case ROUTE_BREAK: finish_lease(call, req, r); break;
-    case ROUTE_DECISION: finish_decision(call, req, r); break;
+    case ROUTE_DECISION: decision_finish(call, req, r); break;
     case ROUTE_QUEUES: finish_queues(call, req, r); break;
     case ROUTE_DECISIONS: feed_finish(call, req, r); break;
     case ROUTE_EVIDENCE: finish_evidence(call, req, r); break;
