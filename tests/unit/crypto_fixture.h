@@ -1,5 +1,6 @@
-/* crypto_fixture — the fixture of the lib/crypto.h unit tests (test_crypto.c, test_crypto_hash.c):
- * two data directories with keys under a fresh mkdtemp root, removed after each test.
+/* crypto_fixture — the fixture of the lib/crypto.h unit tests (test_crypto.c and
+ * test_crypto_hash.c): two data directories with keys under a fresh mkdtemp root, removed after
+ * each test.
  * Include after <cmocka.h>. */
 #ifndef JUBAO_CRYPTO_FIXTURE_H
 #define JUBAO_CRYPTO_FIXTURE_H
