@@ -12,7 +12,7 @@
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc libpcre2-8 \
-            libjpeg libpng libwebpmux libwebp opencc
+            libjpeg libpng libwebpmux libwebp opencc zlib
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wold-style-definition -Wcast-qual -Wpointer-arith -Wvla \
             -Wundef -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference

@@ -11,7 +11,7 @@ pkgs=(
   gcc make pkg-config
   libmicrohttpd-dev libhiredis-dev libpcre2-dev libsodium-dev libjansson-dev
   libidn2-dev libpsl-dev publicsuffix libutf8proc-dev libvectorscan-dev
-  libjpeg62-turbo-dev libpng-dev libwebp-dev liblinear-dev libopencc-dev
+  libjpeg62-turbo-dev libpng-dev libwebp-dev liblinear-dev libopencc-dev zlib1g-dev
   # run
   redis-server redis-tools
   # test

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "text.h"
 
 #define MODEL_MAGIC "JBMODEL"   /* with its NUL: 8 bytes */
@@ -34,19 +36,16 @@
 #define MODEL_FILE_MAX (1L << 30)
 #define MODEL_WEIGHT_MAX 1e6f   /* trained ones stay under 100; far larger would overflow sums */
 
-static uint32_t crc32(const unsigned char *p, size_t len)
+/* The CRC-32 (IEEE) of the len bytes at p, by zlib: the stored form's checksum. */
+static uint32_t checksum(const unsigned char *p, size_t len)
 {
-    uint32_t table[256];
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
+    uLong c = crc32(0L, Z_NULL, 0);
+    for (size_t at = 0; at < len;) {     /* zlib takes a uInt length */
+        uInt n = len - at > 1u << 30 ? 1u << 30 : (uInt)(len - at);
+        c = crc32(c, p + at, n);
+        at += n;
     }
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++)
-        c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
+    return (uint32_t)c;
 }
 
 static void put_u(struct buf *out, uint64_t v, int bytes)
@@ -103,7 +102,7 @@ int model_save(const struct model *m, struct buf *out)
         put_u(out, m->used[w], 8);      /* little-endian: slot s at bit s % 8 of byte s / 8 */
     buf_add(out, m->packed, m->rows * (m->nclass + 1));
     if (!out->oom)
-        put_u(out, crc32((const unsigned char *)out->p + start, out->len - start), 4);
+        put_u(out, checksum((const unsigned char *)out->p + start, out->len - start), 4);
     return out->oom ? -1 : 0;
 }
 
@@ -229,7 +228,7 @@ struct model *model_load(const void *p, size_t len, char *err, size_t errlen)
     }
     uint32_t sum = (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 |
                    (uint32_t)b[len - 2] << 16 | (uint32_t)b[len - 1] << 24;
-    if (crc32(b, len - 4) != sum) {
+    if (checksum(b, len - 4) != sum) {
         snprintf(err, errlen, "bad checksum (damaged or cut short)");
         return NULL;
     }

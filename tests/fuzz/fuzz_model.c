@@ -3,28 +3,18 @@
  * the right CRC-32, so that the fuzzer reaches the parser behind the checksum. A model that
  * loads scores a text without crashing, and saves back to exactly the bytes it came from. */
 #include <string.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "fuzz.h"
 #include "model.h"
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t len)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xFFFFFFFFu;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *b = malloc(size + 4);
     FUZZ_CHECK(b);
     memcpy(b, data, size);
-    uint32_t c = crc32_ieee(data, size);
+    uint32_t c = (uint32_t)crc32(0L, data, (uInt)size);
     for (int i = 0; i < 4; i++)
         b[size + i] = (uint8_t)(c >> (8 * i));
     char err[256] = "";

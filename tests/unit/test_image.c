@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "image.h"
@@ -112,24 +113,13 @@ static void jpeg_segment(struct buf *b, unsigned marker, const void *data, size_
     buf_add(b, data, len);
 }
 
-static uint32_t crc32(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
 static void png_chunk(struct buf *b, const char type[4], const void *data, size_t len)
 {
     put32be(b, (uint32_t)len);
     size_t at = b->len;
     buf_add(b, type, 4);
     buf_add(b, data, len);
-    put32be(b, crc32((const unsigned char *)b->p + at, len + 4));
+    put32be(b, (uint32_t)crc32(0L, (const unsigned char *)b->p + at, (uInt)(len + 4)));
 }
 
 static void riff_chunk(struct buf *b, const char fourcc[4], const void *data, size_t len)

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <math.h>
+#include <zlib.h>
 
 #include "live.h"
 #include "model.h"
@@ -275,21 +276,10 @@ static void test_save_load_round_trip(void **state)
     model_free(m2);
 }
 
-static uint32_t crc32_ieee(const unsigned char *p, size_t len)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xFFFFFFFFu;
-}
-
 /* Sets the trailing checksum so that a change inside reaches the value checks. */
 static void reseal(unsigned char *p, size_t len)
 {
-    uint32_t c = crc32_ieee(p, len - 4);
+    uint32_t c = (uint32_t)crc32(0L, p, (uInt)(len - 4));
     for (int i = 0; i < 4; i++)
         p[len - 4 + i] = (unsigned char)(c >> (8 * i));
 }
