@@ -47,7 +47,32 @@ void featvec_free(struct featvec *f)
 {
     free(f->idx);
     free(f->val);
+    free(f->tab);
     featvec_init(f, f->bits);
+}
+
+/* (Re)builds the table that finds a slot's entry: 2 * cap positions, each an entry + 1 or 0. */
+static int index_entries(struct featvec *f)
+{
+    size_t tcap = 64;
+    while (tcap < 2 * f->cap)
+        tcap *= 2;
+    if (tcap != f->tcap || !f->tab) {
+        uint32_t *tab = malloc(tcap * sizeof *tab);
+        if (!tab)
+            return -1;
+        free(f->tab);
+        f->tab = tab;
+        f->tcap = tcap;
+    }
+    memset(f->tab, 0, f->tcap * sizeof *f->tab);
+    for (size_t i = 0; i < f->n; i++) {
+        size_t j = f->idx[i] & (f->tcap - 1);
+        while (f->tab[j])
+            j = (j + 1) & (f->tcap - 1);
+        f->tab[j] = (uint32_t)i + 1;
+    }
+    return 0;
 }
 
 /* Makes room for more entries than there are (at least need in all). */
@@ -65,20 +90,57 @@ static int grow(struct featvec *f, size_t need)
         return -1;
     f->val = val;
     f->cap = cap;
+    return index_entries(f);
+}
+
+/* Adds v to the entry of the feature hashed h, made when absent: repeats merge as they come,
+ * so the vector holds each slot once. The slot is the top bits of a mixed hash, so its low
+ * bits place it in the table as they are. */
+static int add_new(struct featvec *f, uint32_t slot, float v);
+
+static inline int add(struct featvec *f, uint64_t h, float v)
+{
+    uint32_t slot = (uint32_t)(mix(h) >> (64 - f->bits));
+    if (__builtin_expect(!f->tab || f->n == f->cap, 0))
+        return add_new(f, slot, v);
+    size_t mask = f->tcap - 1, j = slot & mask;
+    for (uint32_t p; (p = f->tab[j]) != 0; j = (j + 1) & mask)
+        if (f->idx[p - 1] == slot) {
+            f->val[p - 1] += v;
+            return 0;
+        }
+    f->tab[j] = (uint32_t)f->n + 1;
+    f->idx[f->n] = slot;
+    f->val[f->n++] = v;
     return 0;
 }
 
-static int add(struct featvec *f, uint64_t h, float v)
+/* add when the table is missing or full: out of the way of the usual case. */
+static int add_new(struct featvec *f, uint32_t slot, float v)
 {
-    if (f->n == f->cap && grow(f, f->n + 1) != 0)
+    if (!f->tab && index_entries(f) != 0)
         return -1;
-    f->idx[f->n] = (uint32_t)(mix(h) >> (64 - f->bits));
+    size_t mask = f->tcap - 1, j = slot & mask;
+    for (uint32_t p; (p = f->tab[j]) != 0; j = (j + 1) & mask)
+        if (f->idx[p - 1] == slot) {
+            f->val[p - 1] += v;
+            return 0;
+        }
+    if (f->n == f->cap) {
+        if (grow(f, f->n + 1) != 0)
+            return -1;
+        mask = f->tcap - 1;
+        for (j = slot & mask; f->tab[j]; j = (j + 1) & mask)
+            ;
+    }
+    f->tab[j] = (uint32_t)f->n + 1;
+    f->idx[f->n] = slot;
     f->val[f->n++] = v;
     return 0;
 }
 
 /* Decodes the code point at s (valid UTF-8); returns its length. */
-static size_t decode(const unsigned char *s, uint32_t *cp)
+static inline size_t decode(const unsigned char *s, uint32_t *cp)
 {
     if (s[0] < 0x80) {
         *cp = s[0];
@@ -98,7 +160,7 @@ static size_t decode(const unsigned char *s, uint32_t *cp)
 }
 
 /* Letters and digits of the scripts written in words: Latin, Greek, Cyrillic. */
-static bool is_word_char(uint32_t c)
+static inline bool is_word_char(uint32_t c)
 {
     if (c < 0x80)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -164,8 +226,9 @@ int featvec_text(struct featvec *f, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text, *end = s + len;
     struct scan sc = {0};
-    /* One allocation for the usual text: a character makes at most three features. */
-    if (f->cap < f->n + len + len / 2 + 8 && grow(f, f->n + len + len / 2 + 8) != 0)
+    /* One allocation for the usual text: a Chinese character (3 bytes) makes at most three
+     * features, a Latin word of a few letters two. */
+    if (f->cap < f->n + len && grow(f, f->n + len) != 0)
         return -1;
     while (s < end) {
         uint32_t c;
@@ -260,6 +323,12 @@ int featvec_shape(struct featvec *f, const char *text, size_t len)
             prev = 0x4E00;
             continue;
         }
+        if (*s == ' ') {        /* plain, and a text's first mark may come after it */
+            s++;
+            face_chars += open != NULL;
+            prev = ' ';
+            continue;
+        }
         if ((unsigned)((*s | 0x20) - 'a') < 26u || (unsigned)(*s - '0') < 10u) {
             s++;
             first = false;
@@ -307,51 +376,21 @@ int featvec_shape(struct featvec *f, const char *text, size_t len)
     return rc == 0 && last_mark && prev == last_mark ? add_shape(f, SHAPE_LAST, last_mark) : rc;
 }
 
-/* Slots of the table that merges repeats: kept on the stack up to this many. */
-#define FINISH_STACK 1024
-
 int featvec_finish(struct featvec *f)
 {
-    if (f->n == 0)
-        return 0;
-    size_t cap = 64;
-    while (cap < 2 * f->n)
-        cap *= 2;
-    uint32_t stack[2 * FINISH_STACK];
-    uint32_t *key = cap <= FINISH_STACK ? stack : malloc(2 * cap * sizeof *key);
-    if (!key)
-        return -1;
-    uint32_t *pos = key + cap;      /* where the slot's entry went */
-    memset(key, 0, cap * sizeof *key);      /* slot + 1; 0 is empty */
-    size_t m = 0;
-    /* Each slot's first entry moves to m (never past the entry read), repeats add to it. */
-    for (size_t i = 0; i < f->n; i++) {
-        uint32_t k = f->idx[i] + 1;
-        size_t j = (k * 2654435761u) & (cap - 1);
-        while (key[j] && key[j] != k)
-            j = (j + 1) & (cap - 1);
-        if (key[j]) {
-            f->val[pos[j]] += f->val[i];
-            continue;
-        }
-        key[j] = k;
-        pos[j] = (uint32_t)m;
-        f->idx[m] = f->idx[i];
-        f->val[m++] = f->val[i];
-    }
     double norm = 0;
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < f->n; i++) {
         float v = f->val[i];
         v = v > 1 ? 1 + logf(v) : v;
         f->val[i] = v;
         norm += (double)v * v;
     }
-    f->n = m;
     float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < f->n; i++)
         f->val[i] *= scale;
-    if (key != stack)
-        free(key);
+    free(f->tab);       /* a finished vector is kept (training holds thousands), its table not */
+    f->tab = NULL;
+    f->tcap = 0;
     return 0;
 }
 
@@ -371,4 +410,7 @@ void featvec_weigh(struct featvec *f, const float *weight, size_t stride)
     float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
     for (size_t i = 0; i < m; i++)
         f->val[i] *= scale;
+    free(f->tab);       /* entries moved: an add after this rebuilds it */
+    f->tab = NULL;
+    f->tcap = 0;
 }

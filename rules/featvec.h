@@ -22,9 +22,10 @@
 #define FEATVEC_MAX_BITS 24
 
 struct featvec {
-    uint32_t *idx;              /* slot of each feature, distinct after featvec_finish */
+    uint32_t *idx;              /* slot of each feature, each slot once */
     float *val;
-    size_t n, cap;
+    uint32_t *tab;              /* while building: where each slot's entry is */
+    size_t n, cap, tcap;
     unsigned bits;
 };
 
@@ -47,8 +48,8 @@ int featvec_shape(struct featvec *f, const char *text, size_t len);
  * Returns 0 or -1 (out of memory). */
 int featvec_named(struct featvec *f, const char *kind, const char *name, float v);
 
-/* Merges repeated slots, damps counts and scales to unit length; after it idx[] holds each
- * slot once, in no particular order. Returns 0 or -1 (out of memory). */
+/* Damps the counts of the slots (idx[] holds each once, in no particular order) and scales to
+ * unit length. Returns 0 (the -1 of out of memory is the adding functions'). */
 int featvec_finish(struct featvec *f);
 
 /* Multiplies each value of a finished vector by the weight of its slot, weight[slot * stride]

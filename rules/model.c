@@ -14,6 +14,8 @@
 #include "live.h"
 
 #define PREFETCH 8          /* features ahead whose row is fetched while one is scored */
+#define FAST_CLASSES 8       /* a model of at most this many classes is scored with all of
+                                them in registers (probs_packed) */
 #define HIT_FEATURE 1.0f    /* value of a rule or lexicon hit before the vector is scaled */
 
 const char model_none[] = "none";
@@ -52,7 +54,8 @@ int model_rows(struct model *m)
         m->rank[w] = (uint32_t)rows;
         rows += model_popcount(m->used[w]);
     }
-    unsigned char *packed = calloc(rows ? rows : 1, m->nclass + 1);
+    /* FAST_CLASSES bytes more: probs_packed reads that many weights of the last row. */
+    unsigned char *packed = calloc(rows * (m->nclass + 1) + FAST_CLASSES, 1);
     if (!packed)
         return -1;
     free(m->packed);
@@ -182,12 +185,15 @@ static void probs_of(const struct model *m, const float *dot, double scale, doub
         p[k] = sum > 0 ? p[k] / sum : 0;   /* 0 when every sigmoid underflowed */
 }
 
-/* model_probs of a packed model: one run of nclass + 1 bytes per feature. */
-static size_t probs_packed(const struct model *m, const struct featvec *f, double *p)
+/* The sums of model_probs over a packed model (one run of nclass + 1 bytes per feature) into
+ * dot, for `width` classes: a constant FAST_CLASSES when there are at most that many (the
+ * compiler then keeps the sums in registers; those past nclass read the next row's bytes, or the
+ * padding after the last, and are never used), else nclass. Returns the features the model
+ * knows; *norm is the square of their weighted length. */
+static inline size_t sums_packed(const struct model *m, const struct featvec *f, unsigned width,
+                                 float *dot, double *norm)
 {
-    unsigned nc = m->nclass;
-    float dot[MODEL_MAX_CLASSES] = {0};
-    double norm = 0;
+    float d[MODEL_MAX_CLASSES] = {0};
     size_t known = 0;
     for (size_t i = 0; i < f->n; i++) {
         if (i + PREFETCH < f->n)
@@ -196,11 +202,21 @@ static size_t probs_packed(const struct model *m, const struct featvec *f, doubl
         if (!q)
             continue;
         float v = f->val[i] * (float)q[0];  /* times idf_step, which the scale takes out */
-        norm += (double)v * v;
+        *norm += (double)v * v;
         known++;
-        for (unsigned k = 0; k < nc; k++)
-            dot[k] += v * m->book[q[1 + k]];
+        for (unsigned k = 0; k < width; k++)
+            d[k] += v * m->book[q[1 + k]];
     }
+    memcpy(dot, d, sizeof d);
+    return known;
+}
+
+static size_t probs_packed(const struct model *m, const struct featvec *f, double *p)
+{
+    float dot[MODEL_MAX_CLASSES];
+    double norm = 0;
+    size_t known = m->nclass <= FAST_CLASSES ? sums_packed(m, f, FAST_CLASSES, dot, &norm)
+                                             : sums_packed(m, f, m->nclass, dot, &norm);
     probs_of(m, dot, norm > 0 ? 1 / sqrt(norm) : 0, p);
     return known;
 }
