@@ -313,27 +313,28 @@ int featvec_shape(struct featvec *f, const char *text, size_t len)
     bool first = true;
     int rc = 0;
     while (s < end && rc == 0) {
-        /* Fast path: ASCII letters and digits, and CJK of U+4000-U+9FFF (lead bytes E4-E9),
-         * most of a text, are plain. */
-        if (*s >= 0xE4 && *s <= 0xE9 && end - s >= 3 && (s[1] & 0xC0) == 0x80 &&
-            (s[2] & 0xC0) == 0x80) {
-            s += 3;
-            first = false;
-            face_chars += open != NULL;
-            prev = 0x4E00;
-            continue;
+        /* Fast path: a run of ASCII letters, digits and spaces, and CJK of U+4000-U+9FFF
+         * (lead bytes E4-E9), most of a text, is plain (outside a possible [face], which
+         * counts its characters one by one below). */
+        const unsigned char *run = s;
+        bool written = false;       /* the run has more than spaces */
+        while (!open && s < end) {
+            if (*s == ' ' || *s == '\n') {
+                s++;
+            } else if ((unsigned)((*s | 0x20) - 'a') < 26u || (unsigned)(*s - '0') < 10u) {
+                s++;
+                written = true;
+            } else if (*s >= 0xE4 && *s <= 0xE9 && end - s >= 3 && (s[1] & 0xC0) == 0x80 &&
+                       (s[2] & 0xC0) == 0x80) {
+                s += 3;
+                written = true;
+            } else {
+                break;
+            }
         }
-        if (*s == ' ') {        /* plain, and a text's first mark may come after it */
-            s++;
-            face_chars += open != NULL;
-            prev = ' ';
-            continue;
-        }
-        if ((unsigned)((*s | 0x20) - 'a') < 26u || (unsigned)(*s - '0') < 10u) {
-            s++;
-            first = false;
-            face_chars += open != NULL;
-            prev = 'a';
+        if (s != run) {
+            first = first && !written;
+            prev = ' ';             /* any plain character: no mark equals it */
             continue;
         }
         uint32_t c;

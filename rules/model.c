@@ -13,7 +13,7 @@
 #include "category.h"
 #include "live.h"
 
-#define PREFETCH 8          /* features ahead whose row is fetched while one is scored */
+#define CHUNK 64            /* features whose rows are fetched at once while scoring */
 #define FAST_CLASSES 8       /* a model of at most this many classes is scored with all of
                                 them in registers (probs_packed) */
 #define HIT_FEATURE 1.0f    /* value of a rule or lexicon hit before the vector is scaled */
@@ -195,17 +195,27 @@ static inline size_t sums_packed(const struct model *m, const struct featvec *f,
 {
     float d[MODEL_MAX_CLASSES] = {0};
     size_t known = 0;
-    for (size_t i = 0; i < f->n; i++) {
-        if (i + PREFETCH < f->n)
-            __builtin_prefetch(model_packed(m, f->idx[i + PREFETCH]));
-        const unsigned char *q = model_packed(m, f->idx[i]);
-        if (!q)
-            continue;
-        float v = f->val[i] * (float)q[0];  /* times idf_step, which the scale takes out */
-        *norm += (double)v * v;
-        known++;
-        for (unsigned k = 0; k < width; k++)
-            d[k] += v * m->book[q[1 + k]];
+    for (size_t i0 = 0; i0 < f->n; i0 += CHUNK) {
+        /* The rows of a chunk of features are found and fetched together, then read. */
+        const unsigned char *row[CHUNK];
+        float val[CHUNK];
+        size_t nrow = 0;
+        for (size_t i = i0; i < f->n && i < i0 + CHUNK; i++) {
+            const unsigned char *q = model_packed(m, f->idx[i]);
+            if (!q)
+                continue;
+            __builtin_prefetch(q);
+            row[nrow] = q;
+            val[nrow++] = f->val[i];
+        }
+        for (size_t r = 0; r < nrow; r++) {
+            const unsigned char *q = row[r];
+            float v = val[r] * (float)q[0]; /* times idf_step, which the scale takes out */
+            *norm += (double)v * v;
+            for (unsigned k = 0; k < width; k++)
+                d[k] += v * m->book[q[1 + k]];
+        }
+        known += nrow;
     }
     memcpy(dot, d, sizeof d);
     return known;
