@@ -1,7 +1,9 @@
 # jubao — build, run, test, bench. One place for flags.
 #   make            build the programs into build/
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
-#   make test       bootstrap, build, run every test (unit + integration + browser)
+#   make test       bootstrap, build, check the boundaries (check-arch), run every test
+#                   (unit + integration + browser)
+#   make check-arch the includes against docs/ARCHITECTURE.md's tables (deploy/check-arch.py)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark, then the worker
 #                   and review benchmark (docs/BENCHMARKS.md)
@@ -59,8 +61,8 @@ FUZZ_MAKE := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test unit integration browser asan fuzz fuzz-build fuzz-run bench bench-rules \
-        bootstrap clean check-config install
+.PHONY: all run test check-arch unit integration browser asan fuzz fuzz-build fuzz-run bench \
+        bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
@@ -116,6 +118,10 @@ run: bootstrap
 check-config: all
 	$(BUILD)/jubao-gateway -n
 
+# Every #include against the parts, arrows and library owners of docs/ARCHITECTURE.md.
+check-arch:
+	@/usr/bin/python3 deploy/check-arch.py
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -129,6 +135,7 @@ browser: $(PROGS)
 	  node --test tests/browser/
 
 test: bootstrap
+	@$(MAKE) --no-print-directory check-arch
 	@$(MAKE) --no-print-directory unit integration browser
 	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=12
 
