@@ -135,3 +135,11 @@ def test_a_document_without_the_table(tree):
     rc, out = check(tree)
     assert rc == 2, out
     assert "part | folders | may include" in out, out
+
+
+def test_a_modules_internal_header_is_no_circle(tree):
+    # path.c and a second file of the module share path_int.h, which includes path.h.
+    (tree / "gateway/path_int.h").write_text('#include "path.h"\n')
+    plant(tree / "gateway/path.c", '#include "path_int.h"')
+    rc, out = check(tree)
+    assert rc == 0, out
