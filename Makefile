@@ -1,7 +1,9 @@
 # jubao — build, run, test, bench. One place for flags.
 #   make            build the programs into build/
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
-#   make test       bootstrap, build, run every test (unit + integration + browser)
+#   make test       bootstrap, build, check the boundaries (check-arch), run every test
+#                   (unit + integration + browser)
+#   make check-arch the includes against docs/ARCHITECTURE.md's tables (deploy/check-arch.py)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark, then the worker
 #                   and review benchmark (docs/BENCHMARKS.md)
@@ -19,7 +21,16 @@ WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-protot
 OPT      ?= -O2 -g -D_FORTIFY_SOURCE=2
 SAN      ?=
 CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-strong -fPIE -pthread \
-            -Ilib -Irules -Iworkers $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Each part sees only the headers of the parts it may use (docs/ARCHITECTURE.md, "Arrows";
+# make check-arch reads the same table): an include across a boundary does not compile.
+INC_lib     := -Ilib
+INC_rules   := -Ilib -Irules
+INC_workers := -Ilib -Irules -Iworkers
+INC_gateway := -Ilib -Irules -Igateway
+INC_bench   := -Ilib -Irules -Igateway
+INC_fuzz    := -Ilib -Irules -Igateway
+INC_tests   := -Ilib -Irules -Iworkers -Igateway
 LDFLAGS  := $(SAN) -pie -pthread -Wl,-z,relro,-z,now
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lm
 
@@ -29,7 +40,7 @@ RULES_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out rules/jubao-rules.c rules/
 GW_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out gateway/admin%.c,$(wildcard gateway/*.c))) \
             $(BUILD)/gen/assets.o
 ASSETS   := $(sort $(wildcard gateway/web/*))
-ADM_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/admin*.c)) $(BUILD)/workers/learn.o
+ADM_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/admin*.c))
 WK_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/main.c,$(wildcard workers/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -50,13 +61,13 @@ FUZZ_MAKE := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test unit integration browser asan fuzz fuzz-build fuzz-run bench bench-rules \
-        bootstrap clean check-config install
+.PHONY: all run test check-arch unit integration browser asan fuzz fuzz-build fuzz-run bench \
+        bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) -c $< -o $@
 
 # The Redis Function library is compiled into the programs, so that the gateway always loads
 # the code it was built with (FUNCTION LOAD REPLACE at every connect).
@@ -71,7 +82,7 @@ $(BUILD)/gen/assets.c: $(ASSETS) deploy/embed-assets.sh deploy/embed.sh
 	@mkdir -p $(dir $@)
 	sh deploy/embed-assets.sh $(ASSETS) > $@
 $(BUILD)/gen/assets.o: $(BUILD)/gen/assets.c gateway/assets.h
-	@echo "CC $<"; $(CC) $(CFLAGS) -Igateway -c $< -o $@
+	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_gateway) -c $< -o $@
 
 $(BUILD)/jubao-gateway: $(GW_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 	@echo "LD $@"; $(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -89,12 +100,12 @@ $(BUILD)/jubao-admin: $(ADM_OBJ) $(RULES_OBJ) $(LIB_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_OBJ) $(WK_OBJ) \
                   $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
-	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "LD $@"; $(CC) $(CFLAGS) $(INC_tests) $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJ) $(RULES_OBJ) \
                  $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
-	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ \
+	@echo "LD $@"; $(CC) $(CFLAGS) $(INC_fuzz) -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ \
 	  $(LDFLAGS) $(LDLIBS)
 
 bootstrap:
@@ -106,6 +117,10 @@ run: bootstrap
 
 check-config: all
 	$(BUILD)/jubao-gateway -n
+
+# Every #include against the parts, arrows and library owners of docs/ARCHITECTURE.md.
+check-arch:
+	@/usr/bin/python3 deploy/check-arch.py
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -120,6 +135,7 @@ browser: $(PROGS)
 	  node --test tests/browser/
 
 test: bootstrap
+	@$(MAKE) --no-print-directory check-arch
 	@$(MAKE) --no-print-directory unit integration browser
 	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=12
 

@@ -1,5 +1,5 @@
 /* admin_model — jubao-admin model …: what model is in force, and training one from the
- * reviewers' decisions stored in Redis (workers/learn.h: the same path the workers' own
+ * reviewers' decisions stored in Redis (rules/learn.h: the same path the workers' own
  * retraining takes, the same held-back rule). */
 #include "admin.h"
 

@@ -18,7 +18,7 @@
 struct api;
 
 /* Returns NULL when out of memory. The api borrows conf, keys, store, the rule holder and the
- * model holder (lib/modelstore.h keeps it up to date). */
+ * model holder (rules/modelstore.h keeps it up to date). */
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
                     struct rules_live *rules, struct model_live *model);
 void api_free(struct api *api);

@@ -78,10 +78,16 @@ void rulefile_free(struct rulefile_rule *rules, size_t n)
 
 /* ---- values ---------------------------------------------------------------------------- */
 
+const char *rulefile_severity_name(int severity)
+{
+    static const char *const names[] = {"none", "low", "medium", "high", "critical"};
+    return severity >= 1 && severity <= 4 ? names[severity] : names[0];
+}
+
 static int parse_severity(const char *v)
 {
     for (int s = 1; s <= 4; s++)
-        if (strcmp(v, rules_severity_name(s)) == 0)
+        if (strcmp(v, rulefile_severity_name(s)) == 0)
             return s;
     return 0;
 }

@@ -1,7 +1,8 @@
 /* rulefile — reads the text of a *.rules file (the format of docs/RULES.md) into rule,
  * lexicon and variants descriptions, checking everything that can be checked without PCRE2
  * and without the other files. rules_load.c compiles the rules, lexicon_build.c the
- * lexicons.
+ * lexicons. The arrow goes one way: the engine calls the reader, the reader calls nothing of
+ * the engine (it takes only enum rules_field from rules.h).
  */
 #ifndef JUBAO_RULEFILE_H
 #define JUBAO_RULEFILE_H
@@ -91,6 +92,10 @@ int rulefile_parse(const char *path, const char *text, size_t len, bool strict,
                    struct buf *errs, size_t *nerrs);
 
 void rulefile_free(struct rulefile_rule *rules, size_t n);
+
+/* The words of "severity:": "low", "medium", "high", "critical" for 1..4; "none" otherwise.
+ * rules_severity_name passes them on: the file format owns them, the engine only shows them. */
+const char *rulefile_severity_name(int severity);
 void rulefile_lex_free(struct rulefile_lex *lx);
 
 /* Everything read from the files of one load (rulefile_read.c). */

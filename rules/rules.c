@@ -28,6 +28,7 @@
 #include "log.h"
 #include "norm.h"
 #include "regex.h"
+#include "rulefile.h"
 #include "rules_int.h"
 #include "text.h"
 
@@ -467,8 +468,7 @@ void rules_info(const struct ruleset *rs, struct rules_info *info)
 
 const char *rules_severity_name(int severity)
 {
-    static const char *const names[] = {"none", "low", "medium", "high", "critical"};
-    return severity >= 1 && severity <= 4 ? names[severity] : names[0];
+    return rulefile_severity_name(severity);
 }
 
 void rules_metrics(const struct ruleset *rs, struct buf *out)

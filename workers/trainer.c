@@ -1,4 +1,4 @@
-/* trainer — retrains the triage model from the reviewers' decisions (workers/learn.h) when
+/* trainer — retrains the triage model from the reviewers' decisions (rules/learn.h) when
  * model_retrain_decisions new ones (actioned or no_violation) have come in since the last
  * attempt and model_retrain_interval seconds have passed since it (jb_model_due: counted in
  * Redis, so over every jubao-worker). One worker trains at a time: the one that takes the

@@ -1,10 +1,11 @@
 /* worker — the processes of jubao-worker (DESIGN.md steps 6 and 7): stream consumers that
  * route new cases to review, a reaper that takes over what a consumer left behind, and a
- * trainer that retrains the triage model from the reviewers' decisions (workers/learn.h).
+ * trainer that retrains the triage model from the reviewers' decisions (rules/learn.h).
  *
  * Each process owns a store (one connection), the rule set it inherited from the supervisor,
- * and a model holder that it keeps in step with the model in Redis (lib/modelstore.h). Any failure to talk to Redis ends the process: the supervisor starts it again,
- * and it begins with its own pending entries, so nothing read is ever left unprocessed.
+ * and a model holder that it keeps in step with the model in Redis (rules/modelstore.h). Any
+ * failure to talk to Redis ends the process: the supervisor starts it again, and it begins
+ * with its own pending entries, so nothing read is ever left unprocessed.
  */
 #ifndef JUBAO_WORKER_H
 #define JUBAO_WORKER_H

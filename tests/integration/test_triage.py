@@ -51,7 +51,7 @@ def texts(category, n, seed):
 
 
 def held_back(case):
-    """workers/learn.h: a case is held back when the FNV-1a hash of its id is 0 modulo 5."""
+    """rules/learn.h: a case is held back when the FNV-1a hash of its id is 0 modulo 5."""
     h = 1469598103934665603
     for b in case.encode():
         h = ((h ^ b) * 1099511628211) & (2 ** 64 - 1)

@@ -8,6 +8,9 @@
  *
  * The counters (models loaded and rejected, the version in force) are the process's own, for
  * the gateway's /metrics.
+ *
+ * It sits in rules/ beside the model because both daemons use it and lib/ may not see the
+ * model (docs/ARCHITECTURE.md); it reaches Redis only through lib/store.h.
  */
 #ifndef JUBAO_MODELSTORE_H
 #define JUBAO_MODELSTORE_H
@@ -24,7 +27,7 @@ struct modelstore_meta {
     const char *label;          /* model_label */
     const char *trained_at;     /* ISO time */
     long examples;              /* it was trained on */
-    double holdout;             /* its score on the held-back slice (workers/learn.h) */
+    double holdout;             /* its score on the held-back slice (rules/learn.h) */
     long long decisions_at;     /* reviewers' decisions counted when it was trained */
 };
 

@@ -1,5 +1,7 @@
 /* learn — a triage model from the reviewers' own decisions (docs/RULES.md, "The retraining
- * loop"), for jubao-worker (on its own) and jubao-admin model train.
+ * loop"), for jubao-worker (on its own) and jubao-admin model train. It sits in rules/ because
+ * jubao-admin (gateway/) may not include workers/ (docs/ARCHITECTURE.md); it reaches Redis
+ * only through lib/store.h and rules/modelstore.h.
  *
  * The examples are the reports of the last N cases decided actioned (with the decided
  * category) or no_violation (as "none"): the reviewers' redacted title and description, never
