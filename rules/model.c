@@ -35,12 +35,11 @@ struct model *model_alloc(unsigned bits, unsigned nclass, bool packed)
         m->thr[k] = 1.0;
     size_t words = ((size_t)1 << bits) / 64;
     if (packed) {
-        m->used = calloc(words, sizeof *m->used);
-        m->rank = calloc(words, sizeof *m->rank);
+        m->word = calloc(words, sizeof *m->word);
     } else {
         m->row = calloc((size_t)(nclass + 1) << bits, sizeof *m->row);
     }
-    if (packed ? !m->used || !m->rank : !m->row) {
+    if (packed ? !m->word : !m->row) {
         model_free(m);
         return NULL;
     }
@@ -51,8 +50,8 @@ int model_rows(struct model *m)
 {
     size_t words = ((size_t)1 << m->bits) / 64, rows = 0;
     for (size_t w = 0; w < words; w++) {
-        m->rank[w] = (uint32_t)rows;
-        rows += model_popcount(m->used[w]);
+        m->word[w].rank = (uint32_t)rows;
+        rows += model_popcount(m->word[w].used);
     }
     /* FAST_CLASSES bytes more: probs_packed reads that many weights of the last row. */
     unsigned char *packed = calloc(rows * (m->nclass + 1) + FAST_CLASSES, 1);
@@ -69,8 +68,7 @@ void model_free(struct model *m)
     if (!m)
         return;
     free(m->row);
-    free(m->used);
-    free(m->rank);
+    free(m->word);
     free(m->packed);
     free(m);
 }
@@ -105,21 +103,19 @@ int model_pack(struct model *m)
     struct model t = *m;    /* the packed parts first, so that m stays whole on failure */
     t.row = NULL;
     t.packed = NULL;
-    t.used = calloc(slots / 64, sizeof *t.used);
-    t.rank = calloc(slots / 64, sizeof *t.rank);
+    t.word = calloc(slots / 64, sizeof *t.word);
     float idfmax = 0, wmax = 0;
-    for (size_t s = 0; t.used && s < slots; s++) {
+    for (size_t s = 0; t.word && s < slots; s++) {
         const float *row = model_row(m, s);
         if (row[0] <= 0)
             continue;       /* no training text had it: its weights never count */
-        t.used[s / 64] |= 1ull << (s % 64);
+        t.word[s / 64].used |= 1ull << (s % 64);
         idfmax = row[0] > idfmax ? row[0] : idfmax;
         for (unsigned k = 0; k < m->nclass; k++)
             wmax = fabsf(row[1 + k]) > wmax ? fabsf(row[1 + k]) : wmax;
     }
-    if (!t.used || !t.rank || model_rows(&t) != 0) {
-        free(t.used);
-        free(t.rank);
+    if (!t.word || model_rows(&t) != 0) {
+        free(t.word);
         return -1;
     }
     t.idf_step = idfmax > 0 ? idfmax / 255 : 1;

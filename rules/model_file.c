@@ -99,7 +99,7 @@ int model_save(const struct model *m, struct buf *out)
     put_f32(out, m->wmax);
     put_u(out, m->rows, 4);
     for (size_t w = 0; w < slots / 64; w++)
-        put_u(out, m->used[w], 8);      /* little-endian: slot s at bit s % 8 of byte s / 8 */
+        put_u(out, m->word[w].used, 8);      /* little-endian: slot s at bit s % 8 of byte s / 8 */
     buf_add(out, m->packed, m->rows * (m->nclass + 1));
     if (!out->oom)
         put_u(out, checksum((const unsigned char *)out->p + start, out->len - start), 4);
@@ -199,7 +199,7 @@ static const char *load_weights(struct model *m, struct reader *r)
     model_book(m);
     size_t slots = (size_t)1 << m->bits, rows = (size_t)get_u(r, 4), stride = m->nclass + 1;
     for (size_t w = 0; w < slots / 64; w++)
-        m->used[w] = get_u(r, 8);
+        m->word[w].used = get_u(r, 8);
     if (r->bad || rows > slots || r->left != rows * stride)
         return "truncated, or a wrong length";
     if (model_rows(m) != 0)

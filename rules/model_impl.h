@@ -23,6 +23,13 @@ extern const char model_none[];   /* the class of benign texts, "none" */
 #define MODEL_WEIGHT_RANGE 1e4
 #define MODEL_WEIGHT_CODES 127
 
+/* 64 slots of a packed model: which have a row, and how many rows come before them. The two
+ * side by side, so that finding a row reads one cache line before the row itself. */
+struct model_word {
+    uint64_t used;
+    uint32_t rank;
+};
+
 struct model {
     unsigned bits;                      /* 2^bits feature slots */
     unsigned featver;                   /* FEATVEC_VERSION it was trained with */
@@ -34,9 +41,8 @@ struct model {
     float *row;                         /* while training: per slot its inverse document
                                            frequency (0 for a slot no training text had), then
                                            its weight for each class; NULL once packed */
-    uint64_t *used;                     /* once packed (model_pack): slot s has a row when
-                                           bit s % 64 of used[s / 64] is set */
-    uint32_t *rank;                     /* rows before slot 64 * w */
+    struct model_word *word;            /* once packed (model_pack): slot s has a row when
+                                           bit s % 64 of word[s / 64].used is set */
     size_t rows;
     unsigned char *packed;              /* per row: the idf code (not 0), then one weight
                                            code per class */
@@ -47,10 +53,10 @@ struct model {
 
 /* A model of 2^bits slots and nclass classes with zero weights and thresholds 1, or NULL:
  * with float rows to train (packed false), or to load packed rows into (packed true: set the
- * bits of used, then model_rows; idf_step and wmax, then model_book). */
+ * bits of each word's used, then model_rows; idf_step and wmax, then model_book). */
 struct model *model_alloc(unsigned bits, unsigned nclass, bool packed);
 
-/* Counts the slots set in m->used into m->rank and m->rows and allocates the rows (zero).
+/* Counts the slots set in the words' used into their rank and m->rows and allocates the rows (zero).
  * Returns 0, or -1 when memory ran out. */
 int model_rows(struct model *m);
 
@@ -73,10 +79,11 @@ static inline unsigned model_popcount(uint64_t x)
  * code), or NULL when no training text had the slot. */
 static inline const unsigned char *model_packed(const struct model *m, size_t s)
 {
-    uint64_t w = m->used[s >> 6], bit = 1ull << (s & 63);
+    const struct model_word *mw = &m->word[s >> 6];
+    uint64_t w = mw->used, bit = 1ull << (s & 63);
     if (!(w & bit))
         return NULL;
-    return m->packed + (m->rank[s >> 6] + model_popcount(w & (bit - 1))) * (m->nclass + 1);
+    return m->packed + (mw->rank + model_popcount(w & (bit - 1))) * (m->nclass + 1);
 }
 
 /* The numbers of slot s: row[0] the inverse document frequency, row[1 + k] class k's weight. */
