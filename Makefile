@@ -58,10 +58,18 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
-# The Redis Function library is compiled into the programs, so that the gateway always loads
-# the code it was built with (FUNCTION LOAD REPLACE at every connect).
-$(BUILD)/gen/functions.c: lib/functions.lua deploy/embed.sh
+# The Redis Function library (redis/, one library "jubao") is compiled into the programs, so
+# that the gateway always loads the code it was built with (FUNCTION LOAD REPLACE at every
+# connect): the prelude that redis/prelude.c prints (the constants C and Lua share, from
+# lib/schema.h), then redis/*.lua in this order (each file uses what the ones before define).
+LUA_SRC  := redis/common.lua redis/reports.lua redis/accounts.lua redis/workers.lua \
+            redis/review.lua redis/model.lua
+$(BUILD)/gen/prelude: redis/prelude.c lib/schema.h
 	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+$(BUILD)/gen/functions.lua: $(BUILD)/gen/prelude $(LUA_SRC)
+	$(BUILD)/gen/prelude > $@ && cat $(LUA_SRC) >> $@
+$(BUILD)/gen/functions.c: $(BUILD)/gen/functions.lua deploy/embed.sh
 	sh deploy/embed.sh store_functions_lua $< > $@
 $(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@

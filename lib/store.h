@@ -6,7 +6,7 @@
  * (on the store thread) exactly once. Requests that arrive together are thus written together,
  * one round trip for many (DESIGN.md, "What bounds speed"). Every job has a deadline: when
  * Redis is down, slow or stopped, jobs fail within it instead of waiting. On every (re)connect
- * the thread loads the Redis Function library compiled into the program (lib/functions.lua)
+ * the thread loads the Redis Function library compiled into the program (redis/)
  * with FUNCTION LOAD REPLACE.
  */
 #ifndef JUBAO_STORE_H
