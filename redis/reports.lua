@@ -75,24 +75,28 @@ local function jb_report(keys, args)
 
   local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
     tonumber(args[24]))
-  local dup, decided = '1', {false}
+  local dup, decided, keep = '1', {false}, tonumber(args[31])
+  -- Each write is a command Redis runs, checks and appends to its AOF: a report costs as few
+  -- as its data allows (one HSET per hash, SET with its expiry, no EXPIRE of a key that
+  -- cannot exist), every field as before.
   if cid then
     local ck = prefix .. 'case:' .. cid
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
-      'status', 'reporters', 'suggested_scores')
+      'status', 'reporters', 'suggested_scores', 'reports', 'verdict', 'decision_category',
+      'decided_at')
     local suggested = merge_list(c[1], args[22])
+    local reports, reporters = (tonumber(c[9]) or 0) + 1, tonumber(c[7]) or 1
+    if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
+      reporters = (tonumber(c[7]) or 0) + 1
+    end
     redis.call('HSET', ck, 'suggested', suggested,
       'suggested_scores', merge_scores(c[8], args[37]),
       'rule_hits', merge_list(c[2], args[23]),
       'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
-      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])))
-    local reports, reporters = redis.call('HINCRBY', ck, 'reports', 1), tonumber(c[7]) or 1
-    if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
-      reporters = redis.call('HINCRBY', ck, 'reporters', 1)
-    end
-    redis.call('HSET', ck, 'updated_at', iso, 'last_report_at', iso)
+      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])),
+      'reports', reports, 'reporters', reporters, 'updated_at', iso, 'last_report_at', iso)
     redis.call('RPUSH', ck .. ':reports', id)
-    decided = redis.call('HMGET', ck, 'verdict', 'decision_category', 'decided_at')
+    decided = {c[10], c[11], c[12]}
     -- A case waiting in the review queue is weighed again by the worker when a report raises
     -- its severity or suggests a new category, or when its reports or reporters reach the
     -- counts at which its band rises (lib/schema.h; workers/route.c, route_band).
@@ -101,39 +105,46 @@ local function jb_report(keys, args)
       redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6],
         'reweigh', '1')
     end
+    for _, k in ipairs({keys[1], ck, ck .. ':reporters', ck .. ':reports',
+        ck .. ':platform_reports'}) do
+      redis.call('EXPIRE', k, keep)
+    end
   else
     dup = '0'
     cid = args[3]
     local ck = prefix .. 'case:' .. cid
-    redis.call('HSET', ck, 'url', args[7], 'domain', args[8], 'category', args[6],
+    local f = {'url', args[7], 'domain', args[8], 'category', args[6],
       'status', 'received', 'reports', 1, 'reporters', 1, 'created_at', iso,
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
       'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
-      'priority', args[25], 'suggested_scores', args[37])
-    if cleared then redis.call('HSET', ck, 'reopens', cleared) end
+      'priority', args[25], 'suggested_scores', args[37]}
+    if cleared then f[#f + 1] = 'reopens'; f[#f + 1] = cleared end
+    redis.call('HSET', ck, unpack(f))
     redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
-    redis.call('SET', keys[1], cid)
+    redis.call('SET', keys[1], cid, 'EX', keep)
     redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6])
+    for _, k in ipairs({ck, ck .. ':reporters', ck .. ':reports'}) do
+      redis.call('EXPIRE', k, keep)
+    end
   end
-  redis.call('HSET', keys[2], 'case', cid, 'category', args[6], 'received_at', iso,
+  local r = {'case', cid, 'category', args[6], 'received_at', iso,
     'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],
     'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
     'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
     'suggested_scores', args[37],
-    'title_redacted', args[26], 'description_redacted', args[27])
+    'title_redacted', args[26], 'description_redacted', args[27]}
   if args[29] ~= '' then
-    redis.call('HSET', keys[2], 'evidence_type', args[29], 'evidence', args[30])
+    r[#r + 1] = 'evidence_type'; r[#r + 1] = args[29]
+    r[#r + 1] = 'evidence'; r[#r + 1] = args[30]
   end
+  redis.call('HSET', keys[2], unpack(r))
+  redis.call('EXPIRE', keys[2], keep)
   if platform ~= '' then
-    redis.call('RPUSH', prefix .. 'case:' .. cid .. ':platform_reports', id)
+    local pk = prefix .. 'case:' .. cid .. ':platform_reports'
+    redis.call('RPUSH', pk, id)
+    redis.call('EXPIRE', pk, keep)
     if decided[1] then feed_add(prefix, id, cid, decided[1], decided[2], decided[3]) end
-  end
-  local keep = tonumber(args[31])
-  local ck = prefix .. 'case:' .. cid
-  for _, k in ipairs({keys[2], keys[1], ck, ck .. ':reporters', ck .. ':reports',
-      ck .. ':platform_reports'}) do
-    redis.call('EXPIRE', k, keep)
   end
   if args[14] ~= '' then
     redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
