@@ -25,6 +25,7 @@ CFLAGS   := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fstack-protector-stron
 # Each part sees only the headers of the parts it may use (docs/ARCHITECTURE.md, "Arrows";
 # make check-arch reads the same table): an include across a boundary does not compile.
 INC_lib     := -Ilib
+INC_redis   := -Ilib
 INC_rules   := -Ilib -Irules
 INC_workers := -Ilib -Irules -Iworkers
 INC_gateway := -Ilib -Irules -Igateway
@@ -69,10 +70,18 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) -c $< -o $@
 
-# The Redis Function library is compiled into the programs, so that the gateway always loads
-# the code it was built with (FUNCTION LOAD REPLACE at every connect).
-$(BUILD)/gen/functions.c: lib/functions.lua deploy/embed.sh
+# The Redis Function library (redis/, one library "jubao") is compiled into the programs, so
+# that the gateway always loads the code it was built with (FUNCTION LOAD REPLACE at every
+# connect): the prelude that redis/prelude.c prints (the constants C and Lua share, from
+# lib/schema.h), then redis/*.lua in this order (each file uses what the ones before define).
+LUA_SRC  := redis/common.lua redis/reports.lua redis/accounts.lua redis/workers.lua \
+            redis/review.lua redis/model.lua
+$(BUILD)/gen/prelude: redis/prelude.c lib/schema.h
 	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_redis) $< -o $@ $(LDFLAGS)
+$(BUILD)/gen/functions.lua: $(BUILD)/gen/prelude $(LUA_SRC)
+	$(BUILD)/gen/prelude > $@ && cat $(LUA_SRC) >> $@
+$(BUILD)/gen/functions.c: $(BUILD)/gen/functions.lua deploy/embed.sh
 	sh deploy/embed.sh store_functions_lua $< > $@
 $(BUILD)/gen/functions.o: $(BUILD)/gen/functions.c
 	@echo "CC $<"; $(CC) $(CFLAGS) -c $< -o $@

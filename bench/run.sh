@@ -458,7 +458,7 @@ redis_run() {
   rdir=$tmp/redis-bench
   start_redis "$rport" "$rdir"
   local rb_redis_pid=$redis_pid
-  redis-cli -p "$rport" -x FUNCTION LOAD REPLACE <"$root/lib/functions.lua" >/dev/null ||
+  redis-cli -p "$rport" -x FUNCTION LOAD REPLACE <"$build/gen/functions.lua" >/dev/null ||
     die "FUNCTION LOAD failed"
   # The gateway's own FCALL jb_report (6 keys, every ARGV as add_report_call sends it: an
   # anonymous reporter, no API key, no Idempotency-Key, rate limit off, the rule engine's

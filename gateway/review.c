@@ -2,7 +2,7 @@
  * supervisors' queues, lease breaking and the review metrics; the decision and its audit
  * writer are in decision.c, the platforms' decisions feed in feed.c.
  *
- * Every call is one Redis Function that first checks the session (lib/functions.lua), so
+ * Every call is one Redis Function that first checks the session (redis/), so
  * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
  * checked and ended atomically: one holder per case however many reviewers claim together.
  */

@@ -1,7 +1,7 @@
 /* schema — the names of jubao's Redis keys, in one place.
  *
  * Every key carries the hash tag {0}, so that all keys one Function call touches sit in one
- * slot (DESIGN.md). lib/functions.lua builds case keys from the same prefix.
+ * slot (DESIGN.md). The Redis Functions (redis/) build case keys from the same prefix.
  */
 #ifndef JUBAO_SCHEMA_H
 #define JUBAO_SCHEMA_H
@@ -12,10 +12,26 @@
 #define SCHEMA_INTAKE SCHEMA_PREFIX "intake"
 #define SCHEMA_STATS SCHEMA_PREFIX "stats"
 #define SCHEMA_AUDIT SCHEMA_PREFIX "audit"
-/* The triage model in force and its retraining (lib/functions.lua, "Triage models"). */
+/* The triage model in force and its retraining (redis/model.lua, "Triage models"). */
 #define SCHEMA_MODEL SCHEMA_PREFIX "model"
 #define SCHEMA_MODEL_LOCK SCHEMA_PREFIX "model:lock"
 #define SCHEMA_MODEL_RETRAIN SCHEMA_PREFIX "model:retrain"
+
+/* ---- Shared with the Redis Functions (the Lua files of redis/) ----
+ * Declared here only: redis/prelude.c writes each of these as a Lua constant at the top of
+ * the Function library (SCHEMA_X becomes X), so that C and Lua never spell them twice. */
+#define SCHEMA_GROUP_WORKERS "workers"      /* the intake stream's consumer group */
+#define SCHEMA_GROUP_REVIEWERS "reviewers"  /* every review stream's consumer group */
+#define SCHEMA_QUEUE_DEFAULT "default"      /* where the worker puts new cases */
+#define SCHEMA_QUEUE_ESCALATED "escalated"  /* supervisors' queue (verdict escalate) */
+#define SCHEMA_BANDS 4                      /* review bands: 3 first .. 0 last */
+/* The counts at which a case's band rises (workers/route.c, route_band): jb_report asks the
+ * worker to weigh a queued case again when its reports or distinct reporters reach them. */
+#define SCHEMA_BAND_REPORTS 3
+#define SCHEMA_BAND_REPORTERS 20
+/* The categories that always get a reviewer's eyes first (band 3), and that never join a
+ * case cleared as no_violation (comma-separated). */
+#define SCHEMA_URGENT "minors,violence_terrorism"
 
 /* Writes SCHEMA_PREFIX, kind, ':' and id into out (at most outlen bytes, NUL included). */
 static inline void schema_key(char *out, size_t outlen, const char *kind, const char *id)

@@ -37,7 +37,8 @@ struct store_job {
     size_t capcmd;
     redisReply **replies;   /* per command, after a successful round trip */
     int ok;
-    bool oom;
+    bool oom;               /* the job cannot be sent: error says why */
+    const char *error;      /* why the job fails before it is sent, or NULL */
     long long deadline;     /* monotonic milliseconds */
     struct store_job *next;
 };
@@ -103,6 +104,7 @@ int store_job_command(struct store_job *job, const char *name)
                            : buf_array_grow(job->cmd_start, &job->capcmd, (size_t)job->ncmd + 1,
                                             sizeof *starts);
     if (!starts) {
+        job->error = job->error ? job->error : "out of memory";
         job->oom = true;
         return -1;
     }
@@ -113,6 +115,11 @@ int store_job_command(struct store_job *job, const char *name)
 
 int store_job_arg(struct store_job *job, const void *s, size_t len)
 {
+    if (job->ncmd > 0 && job->nargs - job->cmd_start[job->ncmd - 1] >= STORE_COMMAND_ARGS_MAX) {
+        job->error = "a command longer than STORE_COMMAND_ARGS_MAX arguments";
+        job->oom = true;
+        return -1;
+    }
     struct store_arg *args = job->oom || job->ncmd == 0 ? NULL
                            : buf_array_grow(job->args, &job->capargs, (size_t)job->nargs + 1,
                                             sizeof *args);
@@ -120,6 +127,7 @@ int store_job_arg(struct store_job *job, const void *s, size_t len)
         job->args = args;
     size_t off = job->bytes.len;
     if (!args || buf_add(&job->bytes, s, len) < 0) {
+        job->error = job->error ? job->error : "out of memory";
         job->oom = true;
         return -1;
     }
@@ -137,6 +145,11 @@ int store_job_argll(struct store_job *job, long long v)
     char n[24];
     int len = snprintf(n, sizeof n, "%lld", v);
     return store_job_arg(job, n, (size_t)len);
+}
+
+const char *store_job_error(const struct store_job *job)
+{
+    return job ? job->error : NULL;
 }
 
 int store_job_ok(const struct store_job *job)
@@ -266,14 +279,14 @@ static int conn_open(struct store_thread *t, long long budget_ms)
 static void conn_pipeline(struct store_thread *t, struct store_job **jobs, int n, long long budget)
 {
     redisSetTimeout(t->ctx, tv_ms(budget));
-    const char *argv[128];
-    size_t lens[128];
+    const char *argv[STORE_COMMAND_ARGS_MAX];
+    size_t lens[STORE_COMMAND_ARGS_MAX];
     for (int j = 0; j < n; j++) {
         struct store_job *job = jobs[j];
         for (int c = 0; c < job->ncmd; c++) {
             int first = job->cmd_start[c];
             int end = c + 1 < job->ncmd ? job->cmd_start[c + 1] : job->nargs;
-            int argc = end - first < 128 ? end - first : 128;
+            int argc = end - first; /* at most STORE_COMMAND_ARGS_MAX: store_job_arg */
             for (int a = 0; a < argc; a++) {
                 argv[a] = job->bytes.p + job->args[first + a].off;
                 lens[a] = job->args[first + a].len;
@@ -329,6 +342,8 @@ static void serve_batch(struct store_thread *t, struct store_job **jobs, int n)
     long long now = now_ms(), budget = 1LL << 40;
     int live = 0;
     for (int i = 0; i < n; i++) {
+        if (jobs[i]->oom)
+            log_error("redis: a job is not sent: %s", jobs[i]->error);
         if (jobs[i]->oom || jobs[i]->deadline <= now) {
             jobs[i]->ok = -1;
             jobs[i]->done(jobs[i], jobs[i]->arg);

@@ -6,7 +6,7 @@
  * (on the store thread) exactly once. Requests that arrive together are thus written together,
  * one round trip for many (DESIGN.md, "What bounds speed"). Every job has a deadline: when
  * Redis is down, slow or stopped, jobs fail within it instead of waiting. On every (re)connect
- * the thread loads the Redis Function library compiled into the program (lib/functions.lua)
+ * the thread loads the Redis Function library compiled into the program (redis/)
  * with FUNCTION LOAD REPLACE.
  */
 #ifndef JUBAO_STORE_H
@@ -40,8 +40,13 @@ bool store_connected(const struct store *st);
 struct store_job *store_job_new(store_done_fn *done, void *arg);
 void store_job_free(struct store_job *job);
 
+/* The most arguments one command may have (its name included). A longer command is never
+ * cut: the job fails when submitted, and store_job_error says why. */
+#define STORE_COMMAND_ARGS_MAX 1024
+
 /* Starts the next command of the job; store_job_arg* append its arguments (copied). They
- * return 0, or -1 when out of memory (the job then fails when submitted). */
+ * return 0, or -1 when out of memory or past STORE_COMMAND_ARGS_MAX (the job then fails when
+ * submitted). */
 int store_job_command(struct store_job *job, const char *name);
 int store_job_arg(struct store_job *job, const void *s, size_t len);
 int store_job_argstr(struct store_job *job, const char *s);
@@ -60,6 +65,9 @@ int store_run(struct store *st, struct store_job *job);
 /* 0 when every command of the job got a reply (which may be an error reply), -1 when Redis
  * could not be reached or did not answer in time, or job is NULL. */
 int store_job_ok(const struct store_job *job);
+
+/* Why a job failed before it was sent (out of memory, a command too long), or NULL. */
+const char *store_job_error(const struct store_job *job);
 
 /* The reply to the i-th command of a job that succeeded, or NULL. */
 const struct store_reply *store_job_reply(const struct store_job *job, int i);

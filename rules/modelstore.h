@@ -1,4 +1,4 @@
-/* modelstore — the triage model in Redis (lib/functions.lua, "Triage models"; docs/RULES.md,
+/* modelstore — the triage model in Redis (redis/model.lua, "Triage models"; docs/RULES.md,
  * "The retraining loop"): one model in force under SCHEMA_MODEL, as the bytes of model_save
  * with a version that only grows. Every gateway and worker process keeps a model_live holder
  * in step with it: it looks at the version every model_poll seconds, and when the version is

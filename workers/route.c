@@ -4,18 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "triage.h"
 
-static const char *const urgent[] = {"minors", "violence_terrorism"};
-
-/* True when the comma-separated list holds code. */
-static bool list_has(const char *list, const char *code)
+/* True when the comma-separated lists a and b have an item in common. */
+static bool lists_meet(const char *a, const char *b)
 {
-    size_t n = strlen(code);
-    for (const char *p = list; *p;) {
+    for (const char *p = b; *p;) {
         size_t len = strcspn(p, ",");
-        if (len == n && strncmp(p, code, n) == 0)
-            return true;
+        for (const char *q = a; *q;) {
+            size_t n = strcspn(q, ",");
+            if (n == len && memcmp(p, q, n) == 0)
+                return true;
+            q += n + (q[n] == ',');
+        }
         p += len + (p[len] == ',');
     }
     return false;
@@ -37,18 +39,16 @@ double route_top_score(const char *scores)
 int route_band(const char *category, const char *suggested, int severity, bool hits, double top,
                long reports, long reporters, int *score)
 {
-    bool is_urgent = false;
-    for (size_t i = 0; i < sizeof urgent / sizeof urgent[0]; i++)
-        is_urgent |= strcmp(category, urgent[i]) == 0 || list_has(suggested, urgent[i]);
+    bool is_urgent = lists_meet(SCHEMA_URGENT, category) || lists_meet(SCHEMA_URGENT, suggested);
     bool confident = top >= ROUTE_CONFIDENT;
     long s = 15L * severity + (is_urgent ? 30 : 0) + (confident ? 10 : 0) +
              (reports > 50 ? 10 : reports / 5) + (reporters > 20 ? 10 : reporters / 2);
     *score = s > 100 ? 100 : (int)s;
     if (is_urgent || severity >= 4)
         return 3;
-    if (severity == 3 || confident || reporters >= 20)
+    if (severity == 3 || confident || reporters >= SCHEMA_BAND_REPORTERS)
         return 2;
-    if (severity >= 1 || hits || reports >= 3)
+    if (severity >= 1 || hits || reports >= SCHEMA_BAND_REPORTS)
         return 1;
     return 0;
 }

@@ -9,8 +9,9 @@
 #include "buf.h"
 #include "model.h"
 #include "rules.h"
+#include "schema.h"
 
-#define ROUTE_BANDS 4   /* 3 first .. 0 last */
+#define ROUTE_BANDS SCHEMA_BANDS   /* 3 first .. 0 last */
 #define ROUTE_CONFIDENT 0.90    /* a suggestion scoring this much raises a case to band 2 */
 
 struct route_in {

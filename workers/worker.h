@@ -19,7 +19,7 @@
 #include "rules.h"
 #include "store.h"
 
-#define WORKER_GROUP "workers"
+#define WORKER_GROUP SCHEMA_GROUP_WORKERS
 #define WORKER_BATCH 64     /* intake entries read at once */
 
 struct worker {

@@ -3,8 +3,9 @@
   redis            a private redis-server for the whole test module (.port, .client(), .kill(),
                    .restart(), .stop_process()/.continue_process() for SIGSTOP/SIGCONT)
   redis_factory    redis_factory() -> a fresh private redis-server for one test
-  gateway          gateway(env=None, config=None, redis=None, args=(), wait_ready=True) -> a
-                   jubao-gateway with its own data dir (jubao-admin init done), rate limits off
+  gateway          gateway(env=None, config=None, redis=None, args=(), wait_ready=True,
+                   data_from=None) -> a jubao-gateway with its own data dir (a copy of
+                   data_from's files, if given; jubao-admin init done), rate limits off
                    unless env={"JUBAO_RATE_LIMIT": None}; checked and stopped at teardown
   module_gateway   the same factory as gateway, for gateways shared by a test module
   gw               one default gateway shared by a test module (on the module's redis)
@@ -53,9 +54,10 @@ class _Gateways:
         self.default_redis = default_redis
         self.made = []
 
-    def __call__(self, env=None, config=None, redis=None, args=(), wait_ready=True):
+    def __call__(self, env=None, config=None, redis=None, args=(), wait_ready=True,
+                 data_from=None):
         g = Gateway(self.tmp.mktemp("gateway"), redis or self.default_redis, env=env,
-                    config=config, args=args, wait_ready=wait_ready)
+                    config=config, args=args, wait_ready=wait_ready, data_from=data_from)
         self.made.append(g)
         return g
 

@@ -6,12 +6,14 @@ HTTP over real sockets. conftest.py turns these classes into fixtures; later sui
 review, web) reuse them.
 """
 
+import base64
 import ctypes
 import http.client
 import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -207,6 +209,90 @@ class RedisServer:
         return out
 
 
+    def save_json(self, path):
+        """Writes every key (type, PTTL, value; streams with their consumer groups, last
+        delivered ids and pending entries) to path as JSON: readable, and loadable into any
+        later Redis by load_json. Bytes that are not UTF-8 are written as {"b64": ...}."""
+        c = self.client(decode_responses=False)
+        keys = {}
+        for key in sorted(c.scan_iter(count=1000)):
+            t = c.type(key).decode()
+            v = _SAVE[t](c, key)
+            keys[_j(key)] = {"type": t, "pttl": c.pttl(key), "value": v}
+        pathlib.Path(path).write_text(json.dumps(keys, indent=1, sort_keys=True,
+                                                 ensure_ascii=False) + "\n")
+
+    def load_json(self, path):
+        """Loads what save_json wrote into this (empty) Redis, TTLs counting from now."""
+        c = self.client(decode_responses=False)
+        for key, k in json.loads(pathlib.Path(path).read_text()).items():
+            key = _b(key)
+            _LOAD[k["type"]](c, key, k["value"])
+            if k["pttl"] > 0:
+                c.pexpire(key, k["pttl"])
+
+
+def _j(b):
+    """bytes as a JSON value: the text when it is UTF-8, else {"b64": base64}."""
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"b64": base64.b64encode(b).decode()}
+
+
+def _b(v):
+    return base64.b64decode(v["b64"]) if isinstance(v, dict) else v.encode("utf-8")
+
+
+def _save_stream(c, key):
+    entries = [[_j(eid), [_j(x) for kv in f.items() for x in kv]] for eid, f in c.xrange(key)]
+    groups = []
+    for g in c.xinfo_groups(key):
+        pending = []
+        if g["pending"]:
+            for p in c.xpending_range(key, g["name"], "-", "+", g["pending"]):
+                pending.append([_j(p["message_id"]), _j(p["consumer"])])
+        groups.append({"name": _j(g["name"]), "last_delivered": _j(g["last-delivered-id"]),
+                       "pending": pending})
+    return {"entries": entries, "groups": groups}
+
+
+def _load_stream(c, key, v):
+    ids = []
+    for eid, fields in v["entries"]:
+        f = [_b(x) for x in fields]
+        c.xadd(key, dict(zip(f[0::2], f[1::2])), id=_b(eid))
+        ids.append(_b(eid))
+    for g in v["groups"]:
+        name = _b(g["name"])
+        c.xgroup_create(key, name, id="0", mkstream=True)
+        # each pending entry delivered again to its consumer: the group's cursor set just
+        # before it, then one XREADGROUP
+        for eid, consumer in g["pending"]:
+            i = ids.index(_b(eid))
+            c.xgroup_setid(key, name, ids[i - 1] if i else "0")
+            c.xreadgroup(name, _b(consumer), {key: ">"}, count=1)
+        c.xgroup_setid(key, name, _b(g["last_delivered"]))
+
+
+_SAVE = {
+    "string": lambda c, k: _j(c.get(k)),
+    "hash": lambda c, k: {f.decode(): _j(v) for f, v in sorted(c.hgetall(k).items())},
+    "list": lambda c, k: [_j(x) for x in c.lrange(k, 0, -1)],
+    "set": lambda c, k: sorted(_j(x) for x in c.smembers(k)),
+    "zset": lambda c, k: [[_j(m), s] for m, s in c.zrange(k, 0, -1, withscores=True)],
+    "stream": _save_stream,
+}
+_LOAD = {
+    "string": lambda c, k, v: c.set(k, _b(v)),
+    "hash": lambda c, k, v: c.hset(k, mapping={f.encode(): _b(x) for f, x in v.items()}),
+    "list": lambda c, k, v: c.rpush(k, *[_b(x) for x in v]),
+    "set": lambda c, k, v: c.sadd(k, *[_b(x) for x in v]),
+    "zset": lambda c, k, v: c.zadd(k, {_b(m): s for m, s in v}),
+    "stream": _load_stream,
+}
+
+
 # ---- the gateway ----------------------------------------------------------------------------
 
 
@@ -300,11 +386,16 @@ class Gateway(Daemon):
     """One jubao-gateway process with its own data dir; see the `gateway` fixture."""
 
     def __init__(self, workdir, redis, env=None, config=None, args=(), wait_ready=True,
-                 port=None):
+                 port=None, data_from=None):
         self.dir = pathlib.Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.redis = redis
         self.data_dir = self.dir / "data"
+        if data_from is not None:     # the keys of another installation (jubao-admin init)
+            shutil.copytree(data_from, self.data_dir)
+            for f in self.data_dir.iterdir():
+                f.chmod(0o600)
+            self.data_dir.chmod(0o700)
         self.port = port or spare_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.metrics_port = spare_port()     # /metrics is served only here (metrics_listen)

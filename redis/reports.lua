@@ -1,0 +1,195 @@
+--[[ jb_report
+KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash>  6 apikey:<hash>
+      7 rl:<yesterday's scope>  8 idem:<hash in yesterday's scope> (the same as 4 and 5 for
+      platforms): a client's limit and retries hold across midnight, when its pseudonym changes
+      9 powx:<scope> (reports bought with proofs of work this window)
+      10 evb:<scope> (evidence bytes today)
+ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
+      8 domain  9 original url (url.h: url_parts.original, no userinfo)  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
+      12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
+      15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
+      20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
+      24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
+      28 no_violation window ms  29 evidence type ('' none)  30 evidence (encrypted)
+      31 retention s: the report, and the case from its last report, expire after it
+      32 bits of a spent proof of work offered for this report (0: none)  33 bits asked for
+      the first report bought  34 reports that may be bought per window  35 evidence bytes
+      per reporter per day (0: no limit)  36 bytes of this report's evidence
+      37 suggestions with scores and sources (rules/triage.h triage_scores)
+Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
+        {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
+        {'evidence_budget', seconds until the day is over} | {'unauthorized'}
+]]
+
+-- Past the rate limit, a proof of work may buy a report: at most `max` a window, each asking
+-- one bit more (twice the work) than the one before. Returns 0 when this report is bought,
+-- else the bits that would buy the next one (0: none can be bought this window).
+local function buy_with_work(key, offered, base, max, window_ms)
+  local bought = tonumber(redis.call('GET', key) or '0')
+  if bought >= max then return 0 end
+  if offered >= base + bought then
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window_ms) end
+    return nil
+  end
+  return base + bought
+end
+
+-- True when len more evidence bytes fit in the reporter's budget of the day.
+local function evidence_fits(key, len, budget)
+  if budget <= 0 or len <= 0 then return true end
+  return tonumber(redis.call('GET', key) or '0') + len <= budget
+end
+local function jb_report(keys, args)
+  local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
+  args[37] = args[37] or ''   -- callers built before suggestions had scores
+  local platform = ''
+  if args[11] == '1' then
+    local k = redis.call('HMGET', keys[6], 'name', 'revoked')
+    if not k[1] or k[2] == '1' then return {'unauthorized'} end
+    platform = k[1]
+  end
+  if args[14] ~= '' then
+    for _, k in ipairs({keys[5], keys[8]}) do
+      local r = redis.call('HMGET', k, 'bh', 'id', 'case', 'dup', 'box')
+      if r[1] then
+        if r[1] == args[14] then return {'idem', r[2], r[3], r[4], r[5]} end
+        return {'conflict'}
+      end
+    end
+  end
+  local day_left = 86400 - math.floor(now / 1000) % 86400
+  local evidence_len, evidence_budget = tonumber(args[36]), tonumber(args[35])
+  if not evidence_fits(keys[10], evidence_len, evidence_budget) then
+    return {'evidence_budget', tostring(day_left)}
+  end
+  local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now, keys[7])
+  if wait > 0 then
+    local next_bits = buy_with_work(keys[9], tonumber(args[32]), tonumber(args[33]),
+      tonumber(args[34]), tonumber(args[13]))
+    if next_bits then return {'ratelimited', tostring(wait), tostring(next_bits)} end
+  end
+  if evidence_budget > 0 and evidence_len > 0 then
+    redis.call('INCRBY', keys[10], evidence_len)
+    redis.call('EXPIRE', keys[10], day_left + 60)
+  end
+
+  local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
+    tonumber(args[24]))
+  local dup, decided, keep = '1', {false}, tonumber(args[31])
+  -- Each write is a command Redis runs, checks and appends to its AOF: a report costs as few
+  -- as its data allows (one HSET per hash, SET with its expiry, no EXPIRE of a key that
+  -- cannot exist), every field as before.
+  if cid then
+    local ck = prefix .. 'case:' .. cid
+    local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
+      'status', 'reporters', 'suggested_scores', 'reports', 'verdict', 'decision_category',
+      'decided_at')
+    local suggested = merge_list(c[1], args[22])
+    local reports, reporters = (tonumber(c[9]) or 0) + 1, tonumber(c[7]) or 1
+    if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
+      reporters = (tonumber(c[7]) or 0) + 1
+    end
+    redis.call('HSET', ck, 'suggested', suggested,
+      'suggested_scores', merge_scores(c[8], args[37]),
+      'rule_hits', merge_list(c[2], args[23]),
+      'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
+      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])),
+      'reports', reports, 'reporters', reporters, 'updated_at', iso, 'last_report_at', iso)
+    redis.call('RPUSH', ck .. ':reports', id)
+    decided = {c[10], c[11], c[12]}
+    -- A case waiting in the review queue is weighed again by the worker when a report raises
+    -- its severity or suggests a new category, or when its reports or reporters reach the
+    -- counts at which its band rises (lib/schema.h; workers/route.c, route_band).
+    if c[5] == QUEUE_DEFAULT and c[6] == 'received' and (tonumber(args[24]) > (tonumber(c[3]) or 0)
+        or suggested ~= (c[1] or '') or reports == BAND_REPORTS or reporters == BAND_REPORTERS) then
+      redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6],
+        'reweigh', '1')
+    end
+    for _, k in ipairs({keys[1], ck, ck .. ':reporters', ck .. ':reports',
+        ck .. ':platform_reports'}) do
+      redis.call('EXPIRE', k, keep)
+    end
+  else
+    dup = '0'
+    cid = args[3]
+    local ck = prefix .. 'case:' .. cid
+    local f = {'url', args[7], 'domain', args[8], 'category', args[6],
+      'status', 'received', 'reports', 1, 'reporters', 1, 'created_at', iso,
+      'updated_at', iso, 'last_report_at', iso, 'first_report', id,
+      'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+      'priority', args[25], 'suggested_scores', args[37]}
+    if cleared then f[#f + 1] = 'reopens'; f[#f + 1] = cleared end
+    redis.call('HSET', ck, unpack(f))
+    redis.call('SADD', ck .. ':reporters', args[10])
+    redis.call('RPUSH', ck .. ':reports', id)
+    redis.call('SET', keys[1], cid, 'EX', keep)
+    redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6])
+    for _, k in ipairs({ck, ck .. ':reporters', ck .. ':reports'}) do
+      redis.call('EXPIRE', k, keep)
+    end
+  end
+  local r = {'case', cid, 'category', args[6], 'received_at', iso,
+    'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],
+    'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
+    'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+    'suggested_scores', args[37],
+    'title_redacted', args[26], 'description_redacted', args[27]}
+  if args[29] ~= '' then
+    r[#r + 1] = 'evidence_type'; r[#r + 1] = args[29]
+    r[#r + 1] = 'evidence'; r[#r + 1] = args[30]
+  end
+  redis.call('HSET', keys[2], unpack(r))
+  redis.call('EXPIRE', keys[2], keep)
+  if platform ~= '' then
+    local pk = prefix .. 'case:' .. cid .. ':platform_reports'
+    redis.call('RPUSH', pk, id)
+    redis.call('EXPIRE', pk, keep)
+    if decided[1] then feed_add(prefix, id, cid, decided[1], decided[2], decided[3]) end
+  end
+  if args[14] ~= '' then
+    redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
+    redis.call('EXPIRE', keys[5], tonumber(args[15]))
+  end
+  return {'ok', id, cid, dup}
+end
+
+--[[ jb_status
+KEYS: 1 report:<id>  2 apikey:<hash> (or any key when ARGV[2] is '0')
+ARGV: 1 prefix  2 uses apikey (0/1)
+Returns {} when the report does not exist, else {secret hash, platform, case, category,
+received_at, case status, updated_at, verdict, decision category, decided_at, key name,
+key revoked}. The caller compares the secret, in constant time.
+]]
+local function jb_status(keys, args)
+  local r = redis.call('HMGET', keys[1], 'secret', 'platform', 'case', 'category', 'received_at')
+  if not r[1] then return {} end
+  local c = redis.call('HMGET', args[1] .. 'case:' .. r[3], 'status', 'updated_at', 'verdict',
+    'decision_category', 'decided_at')
+  local k = {false, false}
+  if args[2] == '1' then k = redis.call('HMGET', keys[2], 'name', 'revoked') end
+  return {r[1], r[2], r[3], r[4], r[5], c[1] or 'received', c[2] or r[5], c[3] or '',
+    c[4] or '', c[5] or '', k[1] or '', k[2] or ''}
+end
+
+--[[ jb_rate
+KEYS: 1 rl:status:<pseudonym>  2 rl:status:p:<key hash>  3 apikey:<hash>
+ARGV: 1 now ms  2 anonymous capacity (0: off)  3 its window ms  4 platform capacity (0: off)
+      5 its window ms  6 uses apikey (0/1)
+Takes one token for a status lookup: from the platform's bucket when the request carries a
+live key, else from the client's, so that a made-up key buys no fresh bucket.
+Returns 0, or the seconds until a token is back. ]]
+local function jb_rate(keys, args)
+  local now = tonumber(args[1])
+  if args[6] == '1' then
+    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
+    if k[1] and k[2] ~= '1' then
+      return take_token(keys[2], tonumber(args[4]), tonumber(args[5]), now)
+    end
+  end
+  return take_token(keys[1], tonumber(args[2]), tonumber(args[3]), now)
+end
+
+redis.register_function('jb_report', jb_report)
+redis.register_function{function_name = 'jb_status', callback = jb_status,
+  flags = {'no-writes'}}
+redis.register_function('jb_rate', jb_rate)

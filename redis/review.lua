@@ -1,0 +1,229 @@
+-- The case of the next entry of a review stream for reviewer name, or nil.
+local function next_entry(k, name)
+  if redis.call('EXISTS', k) == 0 then return nil end
+  local r = redis.call('XREADGROUP', 'GROUP', REVIEWERS, name, 'COUNT', 1, 'STREAMS', k, '>')
+  if not r or not r[1] or not r[1][2][1] then return nil end
+  local e = r[1][2][1]
+  local f = {}
+  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+  return f['case'], e[1]
+end
+
+-- The next case of a queue to offer: a lease that ran out or was released, else the oldest
+-- entry of the highest band. Returns case id, stream, entry id; or nil.
+local function next_case(prefix, queue, name, now)
+  local lk = prefix .. 'leases:' .. queue
+  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 10)) do
+    local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'lease_stream', 'lease_entry')
+    if c[1] and c[2] then
+      redis.call('XCLAIM', c[1], REVIEWERS, name, 0, c[2], 'JUSTID')
+      return cid, c[1], c[2]
+    end
+    redis.call('ZREM', lk, cid)   -- the case expired (retention_days) under its lease
+  end
+  for band = BANDS - 1, 0, -1 do
+    local k = queue_key(prefix, queue, band)
+    local cid, entry = next_entry(k, name)
+    if cid then return cid, k, entry end
+  end
+  return nil
+end
+
+--[[ jb_claim  KEYS: 1 session:<token hash>
+ARGV: 1 prefix  2 queue  3 lease ms  4 now iso  5 reports to show
+Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
+category, suggested, rule_hits, severity, band, reports, reporters, created_at,
+suggested_scores, then canonical url, redacted title, redacted description, evidence type ('' none) and report id
+for each report shown}. ]]
+local function jb_claim(keys, args)
+  local prefix, queue = args[1], args[2]
+  local name, role = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  if queue == QUEUE_ESCALATED and role ~= 'supervisor' then return {'forbidden'} end
+  local now = now_ms()
+  for _ = 1, 100 do
+    local cid, stream, entry = next_case(prefix, queue, name, now)
+    if not cid then return {'empty'} end
+    local ck = prefix .. 'case:' .. cid
+    local status = redis.call('HGET', ck, 'status')
+    if status == 'received' or status == 'in_review' then
+      local lease_until = now + tonumber(args[3])
+      redis.call('HSET', ck, 'lease_holder', name, 'lease_until', lease_until,
+        'lease_stream', stream, 'lease_entry', entry, 'lease_queue', queue)
+      if status == 'received' then redis.call('HSET', ck, 'status', 'in_review', 'updated_at', args[4]) end
+      redis.call('ZADD', prefix .. 'leases:' .. queue, lease_until, cid)
+      local c = redis.call('HMGET', ck, 'category', 'suggested', 'rule_hits', 'severity', 'band',
+        'reports', 'reporters', 'created_at', 'suggested_scores')
+      local out = {'ok', cid, tostring(lease_until), queue}
+      for i = 1, 9 do out[#out + 1] = c[i] or '' end
+      for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
+        local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
+          'description_redacted', 'evidence_type')
+        for i = 1, 4 do out[#out + 1] = r[i] or '' end
+        out[#out + 1] = rid
+      end
+      return out
+    end
+    -- decided, or gone: the entry is spent
+    redis.call('XACK', stream, REVIEWERS, entry)
+    redis.call('XDEL', stream, entry)
+    redis.call('ZREM', prefix .. 'leases:' .. queue, cid)
+  end
+  return {'empty'}
+end
+
+-- The case's lease fields and whether name holds it live: returns fields, holds, live.
+local function lease_of(ck, name, now)
+  local c = redis.call('HMGET', ck, 'status', 'lease_holder', 'lease_until', 'lease_stream',
+    'lease_entry', 'lease_queue', 'category')
+  local live = c[2] and tonumber(c[3]) > now
+  return c, live and c[2] == name, live
+end
+
+--[[ jb_lease  KEYS: 1 session:<token hash>
+ARGV: 1 prefix  2 case  3 renew | release | break  4 lease ms
+renew and release are for the holder of a live lease; break for supervisors, of anyone's.
+Returns {'ok', lease until ms ('0' when ended)} | {'unauthorized'} | {'forbidden'} |
+{'not_found'} | {'conflict'}. ]]
+local function jb_lease(keys, args)
+  local prefix, cid, action = args[1], args[2], args[3]
+  local name, role = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  if action == 'break' and role ~= 'supervisor' then return {'forbidden'} end
+  local ck = prefix .. 'case:' .. cid
+  local now = now_ms()
+  local c, holds, live = lease_of(ck, name, now)
+  if not c[1] then return {'not_found'} end
+  if not (holds or (action == 'break' and live)) then return {'conflict'} end
+  local lk = prefix .. 'leases:' .. c[6]
+  if action == 'renew' then
+    local lease_until = now + tonumber(args[4])
+    redis.call('HSET', ck, 'lease_until', lease_until)
+    redis.call('ZADD', lk, lease_until, cid)
+    return {'ok', tostring(lease_until)}
+  end
+  redis.call('HDEL', ck, 'lease_holder', 'lease_until')
+  redis.call('ZADD', lk, 0, cid)
+  return {'ok', '0'}
+end
+
+--[[ jb_evidence  KEYS: 1 session:<token hash>  ARGV: 1 prefix  2 case  3 report
+The evidence image of a report of the case, for the holder of the case's live lease.
+Returns {'ok', type, encrypted bytes} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+local function jb_evidence(keys, args)
+  local prefix = args[1]
+  local name = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  local c, holds = lease_of(prefix .. 'case:' .. args[2], name, now_ms())
+  if not c[1] then return {'not_found'} end
+  if not holds then return {'conflict'} end
+  local r = redis.call('HMGET', prefix .. 'report:' .. args[3], 'case', 'evidence_type', 'evidence')
+  if r[1] ~= args[2] or not r[2] then return {'not_found'} end
+  return {'ok', r[2], r[3]}
+end
+
+--[[ jb_whoami  KEYS: 1 session:<token hash>  2 audit:last  ARGV: 1 prefix
+Returns {'ok', reviewer name, role, the audit head: last entry as "seq hash" or ''} |
+{'unauthorized'}. ]]
+local function jb_whoami(keys, args)
+  local name, role = session_of(args[1], keys[1])
+  if not name then return {'unauthorized'} end
+  return {'ok', name, role or '', redis.call('GET', keys[2]) or ''}
+end
+
+--[[ jb_decide  KEYS: 1 session:<token hash>  2 audit  3 audit:last  4 stats
+ARGV: 1 prefix  2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso
+      7 the audit head the hash was made on  8 seq  9 hash  10 reviewer the hash names
+Decides the case of a live lease held by the session's reviewer: writes the case, the
+platforms' feeds and the audit entry, and ends the lease and its queue entry. The caller
+computes the audit hash (it holds the key); when another decision got in first the head has
+moved and the answer is {'retry', new head}, to hash again on it.
+Returns {'ok', category decided} | {'retry', head} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+local function jb_decide(keys, args)
+  local prefix, cid, verdict, iso = args[1], args[2], args[3], args[6]
+  local name = session_of(prefix, keys[1])
+  if not name then return {'unauthorized'} end
+  local ck = prefix .. 'case:' .. cid
+  local now = now_ms()
+  local c, holds = lease_of(ck, name, now)
+  if not c[1] then return {'not_found'} end
+  if not holds then return {'conflict'} end
+  local head = redis.call('GET', keys[3]) or ''
+  if head ~= args[7] or name ~= args[10] then return {'retry', head} end
+  redis.call('XACK', c[4], REVIEWERS, c[5])
+  redis.call('XDEL', c[4], c[5])
+  redis.call('ZREM', prefix .. 'leases:' .. c[6], cid)
+  redis.call('HDEL', ck, 'lease_holder', 'lease_until', 'lease_stream', 'lease_entry',
+    'lease_queue')
+  local category = args[4] ~= '' and args[4] or c[7]
+  if verdict == 'escalate' then
+    redis.call('HSET', ck, 'queue', QUEUE_ESCALATED, 'escalated_at', iso, 'updated_at', iso)
+    queue_add(prefix, QUEUE_ESCALATED, BANDS - 1, cid)
+  else
+    redis.call('HSET', ck, 'status', verdict, 'verdict', verdict, 'decision_category', category,
+      'decided_at', iso, 'decided_ms', now, 'updated_at', iso)
+    for _, rid in ipairs(redis.call('LRANGE', ck .. ':platform_reports', 0, -1)) do
+      feed_add(prefix, rid, cid, verdict, category, iso)
+    end
+  end
+  local prev = string.match(args[7], ' (%x+)$') or ''
+  redis.call('XADD', keys[2], '*', 'seq', args[8], 'prev', prev, 'hash', args[9], 'at', iso,
+    'case', cid, 'verdict', verdict, 'category', args[4], 'reviewer', name, 'note', args[5])
+  redis.call('SET', keys[3], args[8] .. ' ' .. args[9])
+  redis.call('HINCRBY', keys[4], 'decisions:' .. verdict, 1)
+  return {'ok', category}
+end
+
+--[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 start (the first stream id to read, or ''
+when no id can follow the cursor)  3 count
+Returns {'unauthorized'} | {'ok', id, fields, id, fields, ...} of the key's platform. ]]
+local function jb_feed(keys, args)
+  local k = redis.call('HMGET', keys[1], 'name', 'revoked')
+  if not k[1] or k[2] == '1' then return {'unauthorized'} end
+  local out = {'ok'}
+  if args[2] == '' then return out end
+  for _, e in ipairs(redis.call('XRANGE', args[1] .. 'decisions:' .. k[1], args[2], '+',
+      'COUNT', tonumber(args[3]))) do
+    out[#out + 1] = e[1]; out[#out + 1] = e[2]
+  end
+  return out
+end
+
+--[[ jb_review_stats  ARGV: 1 prefix
+Returns {dead letters, routed, data loss, actioned, no_violation, escalate, then for each queue:
+name, length, leased, oldest entry's age ms (-1 when empty)}. ]]
+local function jb_review_stats(keys, args)
+  local prefix = args[1]
+  local now = now_ms()
+  local s = redis.call('HMGET', prefix .. 'stats', 'dead_letters', 'routed', 'data_loss',
+    'decisions:actioned', 'decisions:no_violation', 'decisions:escalate')
+  local out = {}
+  for i = 1, 6 do out[i] = s[i] or '0' end
+  for _, q in ipairs(QUEUES) do
+    local len, oldest = 0, -1
+    for band = 0, BANDS - 1 do
+      local k = queue_key(prefix, q, band)
+      len = len + redis.call('XLEN', k)
+      local first = redis.call('XRANGE', k, '-', '+', 'COUNT', 1)[1]
+      if first then
+        local age = now - tonumber(string.match(first[1], '^(%d+)'))
+        if age > oldest then oldest = age end
+      end
+    end
+    out[#out + 1] = q; out[#out + 1] = tostring(len)
+    out[#out + 1] = tostring(redis.call('ZCOUNT', prefix .. 'leases:' .. q, '(' .. now, '+inf'))
+    out[#out + 1] = tostring(oldest)
+  end
+  return out
+end
+
+redis.register_function('jb_claim', jb_claim)
+redis.register_function('jb_lease', jb_lease)
+redis.register_function{function_name = 'jb_whoami', callback = jb_whoami,
+  flags = {'no-writes'}}
+redis.register_function('jb_decide', jb_decide)
+redis.register_function{function_name = 'jb_evidence', callback = jb_evidence,
+  flags = {'no-writes'}}
+redis.register_function{function_name = 'jb_feed', callback = jb_feed, flags = {'no-writes'}}
+redis.register_function{function_name = 'jb_review_stats', callback = jb_review_stats,
+  flags = {'no-writes'}}
