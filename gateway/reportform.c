@@ -1,6 +1,6 @@
-/* reportform — see webpage.h: the report form (GET /) and POST /report. The form posts the
+/* reportform — see web.h: the report form (GET /) and POST /report. The form posts the
  * fields of the JSON API; they become a JSON object and go through the very validation and
- * store path of POST /api/v1/reports (report_validate, reports_submit_one), so that the two
+ * store path of POST /api/v1/reports (report_validate_all, intake_submit), so that the two
  * doors cannot drift apart. Every mistake is shown beside its field. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,8 +206,9 @@ static void answer_form(struct call *call, struct http_req *req, struct web *w, 
 }
 
 /* GET / */
-void reportform_page(struct call *call, struct http_req *req, struct web *w)
+void reportform_page(struct call *call, struct http_req *req)
 {
+    struct web *w = call->state;
     guard_csrf_cookie(w, req);
     answer_form(call, req, w, 200, NULL);
 }
@@ -321,14 +322,15 @@ static int take_evidence(struct call *call, struct web *w)
         w->status = 413;
         return -1;
     }
-    if (!(call->evidence_type = image_type(x->value, x->len))) {
+    if (!(w->intake.evidence_type = image_type(x->value, x->len))) {
         set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_TYPE), 0);
         w->status = 422;
         return -1;
     }
     char why[160];
     long max = call->api->conf->evidence_max_pixels;
-    int rc = image_strip(x->value, x->len, max, &w->evidence, &call->evidence_len, why, sizeof why);
+    int rc = image_strip(x->value, x->len, max, &w->evidence, &w->intake.evidence_len, why,
+                         sizeof why);
     if (rc < 0) {
         log_debug("web: evidence refused: %s", why);
         if (rc == IMAGE_TOO_LARGE)
@@ -338,23 +340,29 @@ static int take_evidence(struct call *call, struct web *w)
         w->status = 422;
         return -1;
     }
-    call->evidence = w->evidence;
+    w->intake.evidence = w->evidence;
     return 0;
 }
 
-/* Stores the report (phase 2). */
-void reportform_store(struct call *call, struct http_req *req, struct web *w)
+static void report_done(struct call *call, struct http_req *req, struct web *w);
+
+/* Stores the report (step 2), answering at once when it is not stored. */
+static void report_store(struct call *call, struct http_req *req, struct web *w)
 {
-    w->phase = 2;
-    reports_submit_one(call, req, call->doc);
+    w->step = REPORT_STORING;
+    if (intake_submit(call, req, &w->intake, NULL, call->doc) == 0)
+        report_done(call, req, w);
 }
 
 /* What the headers of POST /report allow to be checked before a byte of its body is read
  * (which may be megabytes): the form's media type, where it comes from and the anti-forgery
  * cookie (its token is in the body; report_post checks it). Returns 0, or -1 having answered
  * with the form, empty: what was typed is in the body, which is not read. */
-int reportform_admit(struct call *call, struct http_req *req, struct web *w)
+int reportform_begin(struct call *call, struct http_req *req)
 {
+    if (web_begin(call, req) < 0)
+        return -1;
+    struct web *w = call->state;
     const char *ct = http_header(req, "Content-Type");
     guard_csrf_cookie(w, req);
     if (!ct || (strncasecmp(ct, "multipart/form-data", 19) != 0 &&
@@ -372,8 +380,9 @@ int reportform_admit(struct call *call, struct http_req *req, struct web *w)
     return 0;
 }
 
-void reportform_post(struct call *call, struct http_req *req, struct web *w)
+void reportform_post(struct call *call, struct http_req *req)
 {
+    struct web *w = call->state;
     size_t len;
     const char *body = http_body(req, &len);
     char why[160];
@@ -415,18 +424,18 @@ void reportform_post(struct call *call, struct http_req *req, struct web *w)
         char key[96];
         schema_key(key, sizeof key, "pow", w->pow_nonce);
         const char *args[] = {"SET", key, "1", "NX", "EX"};
-        if (job_begin(call, req, args, 5) < 0)
+        if (call_job_begin(call, req, args, 5) < 0)
             return;
         store_job_argll(call->job, POW_TTL);
-        w->phase = 1;
-        job_send(call, req);
+        w->step = REPORT_SPENDING;
+        call_job_send(call, req);
         return;
     }
-    reportform_store(call, req, w);
+    report_store(call, req, w);
 }
 
 static void receipt_page(struct call *call, struct http_req *req, struct web *w,
-                         const struct item *it)
+                         const struct intake_item *it)
 {
     (void)call;
     enum lang l = w->lang;
@@ -456,10 +465,10 @@ static void receipt_page(struct call *call, struct http_req *req, struct web *w,
     page_answer(req, 200, &b, true);
 }
 
-void web_report_done(struct call *call, struct http_req *req)
+/* The outcome of the report in w->intake: its receipt, or the form again with why not. */
+static void report_done(struct call *call, struct http_req *req, struct web *w)
 {
-    struct web *w = call->web;
-    const struct item *it = &call->items[0];
+    const struct intake_item *it = &w->intake.items[0];
     if (it->status == 202) {
         receipt_page(call, req, w, it);
         return;
@@ -497,3 +506,18 @@ void web_report_done(struct call *call, struct http_req *req)
     answer_form(call, req, w, 503, NULL);
 }
 
+/* After each step of POST /report (enum report_step). */
+void reportform_resume(struct call *call, struct http_req *req)
+{
+    struct web *w = call->state;
+    if (w->step == REPORT_SPENDING) {
+        /* the challenge was spent now (OK) or before (nil): only a fresh one may buy a report */
+        if (store_job_ok(call->job) == 0 &&
+            store_reply_type(store_job_reply(call->job, 0)) == STORE_STATUS)
+            w->intake.pow_bits = w->pow_solved;
+        report_store(call, req, w);
+        return;
+    }
+    intake_read(call, &w->intake);
+    report_done(call, req, w);
+}

@@ -1,5 +1,5 @@
-/* webpage — see webpage.h: the per-request state, the language of a page, the frame every
- * page shares and the error page. */
+/* webpage — see webpage.h: the per-request state (web_begin), the language of a page, the
+ * frame every page shares and the error page. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +13,26 @@ static const char csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-void web_free(struct call *call)
+static void web_free(void *state)
 {
-    struct web *w = call->web;
-    if (!w)
-        return;
+    struct web *w = state;
     if (w->has_form)
         form_free(&w->form);
+    intake_free(&w->intake);
     free(w->evidence);
     free(w);
-    call->web = NULL;
+}
+
+int web_begin(struct call *call, struct http_req *req)
+{
+    struct web *w = calloc(1, sizeof *w);
+    if (!w) {
+        http_respond(req, 503, "text/plain; charset=utf-8", "out of memory\n", 14);
+        return -1;
+    }
+    call_set_state(call, w, web_free);
+    w->lang = page_lang(req, NULL);
+    return 0;
 }
 
 /* ---- language -------------------------------------------------------------------------- */
