@@ -131,6 +131,29 @@ static void error_summary(struct buf *b, const struct web *w)
     buf_puts(b, "</div>");
 }
 
+/* The description's text area and the evidence's file input. */
+static void description_and_evidence(struct buf *b, const struct web *w, const struct conf *c)
+{
+    enum lang l = w->lang;
+    buf_puts(b, "<div class=\"field\">");
+    label(b, l, "description", M_DESCRIPTION, true);
+    hint(b, l, "description", M_DESCRIPTION_HINT, c->description_max);
+    field_error(b, w, 3, "description");
+    buf_puts(b, "<textarea id=\"description\" name=\"description\" rows=\"6\"");
+    field_aria(b, w, 3, "description");
+    buf_puts(b, ">");
+    if (w->values[3])
+        page_html(b, w->values[3]);
+    buf_puts(b, "</textarea></div><div class=\"field\">");
+    label(b, l, "evidence", M_EVIDENCE, true);
+    hint(b, l, "evidence", M_EVIDENCE_HINT, c->evidence_max / (1024 * 1024));
+    field_error(b, w, F_EVIDENCE, "evidence");
+    buf_puts(b, "<input id=\"evidence\" name=\"evidence\" type=\"file\" "
+                "accept=\"image/jpeg,image/png,image/webp\"");
+    field_aria(b, w, F_EVIDENCE, "evidence");
+    buf_puts(b, "></div>");
+}
+
 /* The form page, with w's values and errors; pow is a challenge to show, or NULL. */
 static void render_form(const struct call *call, struct web *w, struct buf *b, const char *pow)
 {
@@ -161,23 +184,7 @@ static void render_form(const struct call *call, struct web *w, struct buf *b, c
                " inputmode=\"url\" autocomplete=\"off\" required maxlength=\"2048\"");
     category_field(b, w);
     text_input(b, w, 2, M_TITLE, M_TITLE_HINT, c->title_max, " autocomplete=\"off\"");
-    buf_puts(b, "<div class=\"field\">");
-    label(b, l, "description", M_DESCRIPTION, true);
-    hint(b, l, "description", M_DESCRIPTION_HINT, c->description_max);
-    field_error(b, w, 3, "description");
-    buf_puts(b, "<textarea id=\"description\" name=\"description\" rows=\"6\"");
-    field_aria(b, w, 3, "description");
-    buf_puts(b, ">");
-    if (w->values[3])
-        page_html(b, w->values[3]);
-    buf_puts(b, "</textarea></div><div class=\"field\">");
-    label(b, l, "evidence", M_EVIDENCE, true);
-    hint(b, l, "evidence", M_EVIDENCE_HINT, c->evidence_max / (1024 * 1024));
-    field_error(b, w, F_EVIDENCE, "evidence");
-    buf_puts(b, "<input id=\"evidence\" name=\"evidence\" type=\"file\" "
-                "accept=\"image/jpeg,image/png,image/webp\"");
-    field_aria(b, w, F_EVIDENCE, "evidence");
-    buf_puts(b, "></div>");
+    description_and_evidence(b, w, c);
     text_input(b, w, 4, M_CONTACT, M_CONTACT_HINT, 0, " autocomplete=\"off\"");
     buf_puts(b, "<button id=\"submit\" class=\"primary\" type=\"submit\">");
     page_html(b, T(l, M_SUBMIT));
@@ -356,7 +363,7 @@ static void report_store(struct call *call, struct http_req *req, struct web *w)
 
 /* What the headers of POST /report allow to be checked before a byte of its body is read
  * (which may be megabytes): the form's media type, where it comes from and the anti-forgery
- * cookie (its token is in the body; report_post checks it). Returns 0, or -1 having answered
+ * cookie (its token is in the body; take_form checks it). Returns 0, or -1 having answered
  * with the form, empty: what was typed is in the body, which is not read. */
 int reportform_begin(struct call *call, struct http_req *req)
 {
@@ -380,9 +387,11 @@ int reportform_begin(struct call *call, struct http_req *req)
     return 0;
 }
 
-void reportform_post(struct call *call, struct http_req *req)
+/* Reads the form of POST /report and checks its anti-forgery token against the cookie and
+ * where the request comes from; the report object goes to call->doc (NULL when the form's
+ * fields are at fault). Returns 0, or -1 having answered with the form. */
+static int take_form(struct call *call, struct http_req *req, struct web *w)
 {
-    struct web *w = call->state;
     size_t len;
     const char *body = http_body(req, &len);
     char why[160];
@@ -390,7 +399,7 @@ void reportform_post(struct call *call, struct http_req *req)
         guard_csrf_cookie(w, req);
         snprintf(w->notice, sizeof w->notice, "%s (%s)", T(w->lang, M_E_FIELD), why);
         answer_form(call, req, w, 400, NULL);
-        return;
+        return -1;
     }
     w->has_form = true;
     const struct form_field *lf = form_get(&w->form, "lang");
@@ -407,20 +416,35 @@ void reportform_post(struct call *call, struct http_req *req)
     if (forged || expired) {
         snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, forged ? M_E_FORGED : M_E_EXPIRED));
         answer_form(call, req, w, 403, NULL);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* Validates the report and its evidence as the API would, every fault beside its field.
+ * Returns 0, or -1 having answered with the form. */
+static int check_report(struct call *call, struct http_req *req, struct web *w)
+{
     int status = call->doc ? validate_all(call, w, call->doc) : 400;
     bool evidence_bad = take_evidence(call, w) < 0;
-    if (status || evidence_bad || w->notice[0]) {
-        const struct form_field *ev = form_get(&w->form, "evidence");
-        if (!evidence_bad && ev && ev->len)
-            set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_AGAIN), 0);
-        answer_form(call, req, w, status ? status : w->status ? w->status : 400, NULL);
+    if (!status && !evidence_bad && !w->notice[0])
+        return 0;
+    const struct form_field *ev = form_get(&w->form, "evidence");
+    if (!evidence_bad && ev && ev->len)
+        set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_AGAIN), 0);
+    answer_form(call, req, w, status ? status : w->status ? w->status : 400, NULL);
+    return -1;
+}
+
+/* POST /report: step 1 when it carries a solved proof of work, else step 2 at once. */
+void reportform_post(struct call *call, struct http_req *req)
+{
+    struct web *w = call->state;
+    if (take_form(call, req, w) < 0 || check_report(call, req, w) < 0)
         return;
-    }
     const struct form_field *pf = form_get(&w->form, "pow");
     if (pf && pf->len && (w->pow_solved = guard_pow_valid(call, w, pf->value)) > 0) {
-        /* phase 1: spend the challenge (SET NX), so that one solution is good once */
+        /* step 1: spend the challenge (SET NX), so that one solution is good once */
         char key[96];
         schema_key(key, sizeof key, "pow", w->pow_nonce);
         const char *args[] = {"SET", key, "1", "NX", "EX"};
