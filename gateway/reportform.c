@@ -2,6 +2,8 @@
  * fields of the JSON API; they become a JSON object and go through the very validation and
  * store path of POST /api/v1/reports (report_validate_all, intake_submit), so that the two
  * doors cannot drift apart. Every mistake is shown beside its field. */
+#include "web.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * report form is reportform.c, the forgery checks and proof of work webguard.c, the page
  * frame webpage.c and the words webwords.c (their shared header: webpage.h).
  */
+#include "web.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,3 +201,56 @@ void web_asset(struct call *call, struct http_req *req)
     }
     web_error_page(req, 404, "not found");
 }
+
+/* ---- the pages' state and the error page ---------------------------------------------- */
+
+static void web_free(void *state)
+{
+    struct web *w = state;
+    if (w->has_form)
+        form_free(&w->form);
+    intake_free(&w->intake);
+    free(w->evidence);
+    free(w);
+}
+
+int web_begin(struct call *call, struct http_req *req)
+{
+    struct web *w = calloc(1, sizeof *w);
+    if (!w) {
+        http_respond(req, 503, "text/plain; charset=utf-8", "out of memory\n", 14);
+        return -1;
+    }
+    call_set_state(call, w, web_free);
+    w->lang = page_lang(req, NULL);
+    return 0;
+}
+
+void web_error_page(struct http_req *req, int status, const char *message)
+{
+    enum lang l = page_lang(req, NULL);
+    struct buf b = {0};
+    page_begin(&b, l, T(l, M_ERROR_TITLE), "form-page", "/");
+    buf_puts(&b, "<main class=\"page\"><h1>");
+    page_html(&b, T(l, M_ERROR_TITLE));
+    buf_puts(&b, "</h1><div id=\"error-summary\" role=\"alert\"><p>");
+    const struct call *call = http_state(req);
+    if (status == 413 && call) {
+        char m[200];
+        web_fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE), call->api->conf->evidence_max / (1024 * 1024));
+        page_html(&b, m);
+    } else {
+        page_html(&b, message);
+    }
+    buf_printf(&b, "</p></div><p><a href=\"/%s\">", l == EN ? "?lang=en" : "");
+    page_html(&b, T(l, M_BACK));
+    buf_puts(&b, "</a></p></main>");
+    page_end(&b, l);
+    if (status == 503) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", RETRY_AFTER_SECONDS);
+        http_add_header(req, "Retry-After", n);
+    }
+    page_answer(req, status, &b, true);
+}
+

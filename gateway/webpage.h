@@ -14,7 +14,6 @@
 #include "form.h"
 #include "intake.h"
 #include "status.h"
-#include "web.h"
 
 #define CSRF_COOKIE "jb_csrf"
 #define POW_TTL 900             /* seconds a challenge may be solved in, and remembered */
@@ -53,7 +52,8 @@ enum report_step {
     REPORT_STORING,         /* 2: the report is stored through intake.h */
 };
 
-/* The per-request state of a web route (call->state): made in web_begin, freed with the call. */
+/* The per-request state of a web route (call->state): made in web_begin (web.h), freed with
+ * the call. */
 struct web {
     enum lang lang;
     struct form form;
