@@ -63,8 +63,8 @@ void call_error_object(struct buf *b, const char *code, const char *message, con
     buf_puts(b, "}");
 }
 
-void call_answer_error_retry(struct http_req *req, int status, const char *code, const char *message,
-                        const char *field, long retry_after)
+void call_answer_error_retry(struct http_req *req, int status, const char *code,
+                             const char *message, const char *field, long retry_after)
 {
     struct buf b = {0};
     buf_puts(&b, "{\"error\":");
@@ -79,7 +79,7 @@ void call_answer_error_retry(struct http_req *req, int status, const char *code,
 }
 
 void call_answer_error(struct http_req *req, int status, const char *code, const char *message,
-                  const char *field)
+                       const char *field)
 {
     call_answer_error_retry(req, status, code, message, field, 0);
 }
@@ -149,7 +149,7 @@ int call_take_json(struct call *call, struct http_req *req, bool empty_ok)
         body = "{}", len = 2;
     else if (!call_content_type_json(http_header(req, "Content-Type"))) {
         call_answer_error(req, 415, "unsupported_media_type",
-                     "send Content-Type: application/json (UTF-8)", NULL);
+                          "send Content-Type: application/json (UTF-8)", NULL);
         return -1;
     }
     char why[160], msg[200];

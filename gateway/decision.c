@@ -77,13 +77,14 @@ static int decision_body(struct call *call, struct http_req *req)
         call_answer_error(req, 400, "missing_field", "verdict is required", "verdict");
     } else if (strcmp(verdict, "actioned") && strcmp(verdict, "no_violation") &&
                strcmp(verdict, "escalate")) {
-        call_answer_error(req, 422, "invalid_verdict", "verdict is actioned, no_violation or escalate",
-                     "verdict");
+        call_answer_error(req, 422, "invalid_verdict",
+                          "verdict is actioned, no_violation or escalate", "verdict");
     } else if (category && !category_find(category, strlen(category))) {
-        call_answer_error(req, 422, "invalid_category", "category is not a category code", "category");
+        call_answer_error(req, 422, "invalid_category", "category is not a category code",
+                          "category");
     } else if (!category && strcmp(verdict, "actioned") == 0) {
         call_answer_error(req, 400, "missing_field", "an actioned case needs its category",
-                     "category");
+                          "category");
     } else {
         return 0;
     }

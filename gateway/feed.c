@@ -25,7 +25,7 @@ void feed_list(struct call *call, struct http_req *req)
     struct cursor cur;
     if (!cursor_parse(after, &cur)) {
         call_answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
-                     "after");
+                          "after");
         return;
     }
     long n = 100;
@@ -33,7 +33,8 @@ void feed_list(struct call *call, struct http_req *req)
         size_t digits = strspn(limit, "0123456789");
         n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
         if (n < 1 || n > FEED_LIMIT_MAX) {
-            call_answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000", "limit");
+            call_answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000",
+                              "limit");
             return;
         }
     }

@@ -34,7 +34,7 @@ bool review_refusal(struct http_req *req, const struct store_reply *r, const cha
     if (store_reply_is(kind, "unauthorized")) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
         call_answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
-                     NULL);
+                          NULL);
     } else if (store_reply_is(kind, "forbidden")) {
         call_answer_error(req, 403, "forbidden", "only supervisors may do this", NULL);
     } else if (store_reply_is(kind, "not_found")) {
@@ -42,10 +42,10 @@ bool review_refusal(struct http_req *req, const struct store_reply *r, const cha
     } else if (store_reply_is(kind, "conflict")) {
         metrics_add(M_LEASE_CONFLICTS, 1);
         call_answer_error(req, 409, conflict,
-                     strcmp(conflict, "not_leased") == 0
+                          strcmp(conflict, "not_leased") == 0
                          ? "nobody holds a lease on this case"
                          : "you do not hold a live lease on this case: claim it again",
-                     NULL);
+                          NULL);
     } else {
         log_warn("review: unexpected reply from Redis (%s)", AT(r, 0));
         call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);

@@ -62,8 +62,9 @@ static int session_body(struct call *call, struct http_req *req, struct login *l
         size_t n = 0;
         if (!v || !jdoc_string(v, &n) || n == 0) {
             call_answer_error(req, 400, v ? "wrong_type" : "missing_field",
-                         i ? "password must be a non-empty string" : "user must be a non-empty string",
-                         names[i]);
+                              i ? "password must be a non-empty string"
+                                : "user must be a non-empty string",
+                              names[i]);
             return -1;
         }
         if (n > (i ? 1024u : 64u)) {
@@ -134,11 +135,13 @@ static void session_verify(struct call *call, struct http_req *req, struct login
     if (!ok) {
         login_leave(l);
         if (store_reply_is(store_reply_at(r, 0), "ratelimited"))
-            call_answer_error_retry(req, 429, "rate_limited", "too many logins from this address; "
-                               "try again later", NULL, atol(AT(r, 1)));
+            call_answer_error_retry(req, 429, "rate_limited",
+                                    "too many logins from this address; try again later", NULL,
+                                    atol(AT(r, 1)));
         else if (store_reply_is(store_reply_at(r, 0), "locked"))
-            call_answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again "
-                               "later", NULL, atol(AT(r, 1)));
+            call_answer_error_retry(req, 429, "rate_limited",
+                                    "too many failed logins; try again later", NULL,
+                                    atol(AT(r, 1)));
         else
             call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
         return;
@@ -228,6 +231,6 @@ void session_signout_done(struct call *call, struct http_req *req)
     } else {
         http_add_header(req, "WWW-Authenticate", "Bearer");
         call_answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
-                     NULL);
+                          NULL);
     }
 }

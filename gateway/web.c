@@ -237,7 +237,8 @@ void web_error_page(struct http_req *req, int status, const char *message)
     const struct call *call = http_state(req);
     if (status == 413 && call) {
         char m[200];
-        web_fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE), call->api->conf->evidence_max / (1024 * 1024));
+        web_fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE),
+                 call->api->conf->evidence_max / (1024 * 1024));
         page_html(&b, m);
     } else {
         page_html(&b, message);
