@@ -111,6 +111,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_O
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) $(INC_tests) $(filter-out %.h,$^) -o $@ $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# bench/stages.c times the gateway's intake steps (bench/run.sh runs it).
+$(BUILD)/bench/stages: bench/stages.c $(LIB_OBJ) $(RULES_OBJ) \
+                       $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJ) $(RULES_OBJ) \
                  $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
 redis-benchmark arguments (bench/run.sh reads them NUL-separated from stdout).
 
 The call keeps every argument as the gateway sent it (so sizes and contents match whatever
-gateway/api.c add_report_call sends today), except that the ids that make a report and a case
+gateway/intake.c intake_command sends today), except that the ids that make a report and a case
 new get their last 12 characters replaced by __rand_int__, which redis-benchmark -r fills with
 12 random digits per occurrence: the case-URL key (KEYS[1]), the report key (KEYS[2]), the
 report id (ARGV[2]) and the new case id (ARGV[3]). Every call then opens a new case, as every

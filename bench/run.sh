@@ -513,16 +513,12 @@ redis_run() {
 
 stages_run() {
   [ -f "$tmp/body.json" ] || return 0
-  local pk="libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc"
-  # shellcheck disable=SC2046,SC2086
-  if ! ${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Ilib -Igateway $(pkg-config --cflags $pk) \
-    bench/stages.c "$build"/lib/*.o "$build"/gen/functions.o "$build"/gateway/report.o \
-    -o "$tmp/stages" $(pkg-config --libs $pk) -pthread 2>"$tmp/stages.err"; then
-    warn "bench/stages.c does not build against $build (did gateway/api.c change?):"
-    head -n 5 "$tmp/stages.err" >&2
+  if ! make --no-print-directory BUILD="$build" "$build/bench/stages" >"$tmp/stages.err" 2>&1; then
+    warn "bench/stages.c does not build against $build (did gateway/intake.h change?):"
+    tail -n 5 "$tmp/stages.err" >&2
     return 0
   fi
-  "$tmp/stages" "$tmp/body.json" "$tmp/stages-keys" ||
+  "$build/bench/stages" "$tmp/body.json" "$tmp/stages-keys" ||
     warn "bench/stages failed"
 }
 

@@ -1,14 +1,13 @@
 /* stages — what one POST /api/v1/reports costs the gateway's CPU, stage by stage, outside the
- * HTTP server and Redis: the per-request work of gateway/api.c (handle_reports, make_scope,
- * add_report_call, finish_single) and of lib/store.c's pipelining, replayed with the
- * project's own functions on the body that bench/report.lua sends.
+ * HTTP server and Redis: the JSON parse and validation, then the steps of gateway/intake.h
+ * (intake_scope_make, intake_classify, intake_command, intake_receipt), called as a request
+ * calls them, on the body that bench/report.lua sends.
  *
- *   stages BODY_FILE DATA_DIR    (bench/run.sh builds and runs it; DATA_DIR gets fresh keys)
+ *   stages BODY_FILE DATA_DIR    (bench/run.sh builds it with `make BUILD/bench/stages` and
+ *                                 runs it from the top of the tree; DATA_DIR gets fresh keys)
  *
- * It calls the same functions api.c calls (report_seal, report_fingerprint, ...): when api.c
- * changes what it does per request, change the list of stages here with it. It calls no
- * library directly (docs/ARCHITECTURE.md: one owner per third-party header), so the shares
- * inside a library (base64 in libsodium, RESP in hiredis) are perf's to show. */
+ * The rules are the configured ones (rules/packs); no triage model is loaded. Hiredis' RESP
+ * encoding on the store thread is not in it (lib/store.c does not expose it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +16,11 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "intake.h"
 #include "jdoc.h"
 #include "report.h"
-#include "schema.h"
+#include "rules.h"
 #include "store.h"
-#include "text.h"
 
 #define ROUNDS 20000
 
@@ -45,7 +44,7 @@ static double total_us;
         double us_ = (now_s() - t0_) / ROUNDS * 1e6;                                          \
         if (!(part))                                                                          \
             total_us += us_;                                                                  \
-        printf("  %-52s %8.2f us\n", name, us_);                                              \
+        printf("  %-56s %8.2f us\n", name, us_);                                              \
     } while (0)
 
 static char *read_file(const char *path, size_t *len)
@@ -60,6 +59,21 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
+/* Fresh keys in dir, with today's and yesterday's pseudonym keys installed as the gateway's
+ * daykeys thread would. Returns NULL with the reason in err. */
+static struct keys *keys_fresh(const char *dir, char *err, size_t errlen)
+{
+    if (keys_create(dir, err, errlen) < 0)
+        return NULL;
+    struct keys *keys = keys_load(dir, err, errlen);
+    long today = (long)(time(NULL) / 86400);
+    for (long day = today - 1; keys && day <= today; day++) {
+        char *daykey = crypto_daykey_new(keys);
+        crypto_daykey_install(keys, day, daykey);
+        free(daykey);
+    }
+    return keys;
+}
 
 int main(int argc, char **argv)
 {
@@ -69,19 +83,15 @@ int main(int argc, char **argv)
     }
     size_t len;
     const char *body = read_file(argv[1], &len);
-    char err[512];
+    char err[512] = "";
     struct conf conf;
+    struct keys *keys = NULL;
+    struct ruleset *rs = NULL;
     if (!body || crypto_init() < 0 || conf_load(&conf, NULL, err, sizeof err) < 0 ||
-        keys_create(argv[2], err, sizeof err) < 0) {
+        !(keys = keys_fresh(argv[2], err, sizeof err)) || !(rs = rules_load_logged(conf.rules))) {
         fprintf(stderr, "stages: cannot start: %s\n", body ? err : argv[1]);
         return 1;
     }
-    struct keys *keys = keys_load(argv[2], err, sizeof err);
-    if (!keys) {
-        fprintf(stderr, "stages: %s\n", err);
-        return 1;
-    }
-
     struct jdoc *doc = jdoc_parse(body, len, (int)conf.json_depth_max, err, sizeof err);
     struct report r;
     struct report_error rerr;
@@ -89,78 +99,52 @@ int main(int argc, char **argv)
         fprintf(stderr, "stages: the body does not validate: %s\n", doc ? rerr.message : err);
         return 1;
     }
-    char id[CRYPTO_ID_LEN], case_id[CRYPTO_ID_LEN], secret[CRYPTO_SECRET_LEN];
-    char url_hash[CRYPTO_HEX_LEN], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN];
-    char reporter[CRYPTO_HEX_LEN + 2];
-    crypto_random_id('R', id);
-    char *sealed = report_seal(keys, id, &r);
-    size_t sealed_len = sealed ? strlen(sealed) : 0;
+    struct intake_scope sc;
+    struct intake_verdict v;
+    struct intake_item item = {0};
+    struct intake in = {.items = &item, .nitems = 1};
+    char fp[CRYPTO_HEX_LEN];
+    intake_classify(rs, NULL, &r, &v);
 
-    printf("gateway CPU per report, by stage (%d rounds each; body %zu bytes, sealed blob %zu "
-           "bytes of base64):\n", ROUNDS, len, sealed_len);
+    printf("gateway CPU per report, by stage (%d rounds each; body %zu bytes):\n", ROUNDS, len);
     STAGE("parse JSON (jdoc_parse: jansson json_loadb) + free", 0, {
         struct jdoc *d = jdoc_parse(body, len, (int)conf.json_depth_max, err, sizeof err);
         jdoc_free(d);
     });
     STAGE("validate + canonicalize URL (report_validate)", 0, {
-        struct report v;
-        if (report_validate(doc, &conf, &v, &rerr) == 0)
-            report_free(&v);
+        struct report x;
+        if (report_validate(doc, &conf, &x, &rerr) == 0)
+            report_free(&x);
     });
-    char *daykey = crypto_daykey_new(keys);
-    crypto_daykey_install(keys, (long)(time(NULL) / 86400), daykey);
-    free(daykey);
-    STAGE("pseudonym of the client (crypto_pseudonym)", 0,
-          crypto_pseudonym(keys, "127.0.0.1", time(NULL), reporter));
-    STAGE("ids and secret (crypto_random_id x2, _secret)", 0, {
-        crypto_random_id('R', id);
-        crypto_random_id('C', case_id);
-        crypto_random_secret(secret);
+    STAGE("triage: rules + redaction (intake_classify)", 0, {
+        struct intake_verdict x;
+        if (intake_classify(rs, NULL, &r, &x) == 0)
+            intake_verdict_free(&x);
     });
-    STAGE("URL digest + secret hash (BLAKE2b)", 0, {
-        crypto_digest(r.canon.canonical, strlen(r.canon.canonical), url_hash);
-        crypto_keyed_hash(keys, CRYPTO_SECRET, secret, strlen(secret), secret_hash);
-    });
-    STAGE("fingerprint (text_normalize NFKC+casefold, BLAKE2b)", 0, report_fingerprint(keys, &r, fp));
-    STAGE("seal contact/title/description (JSON + crypto_seal)", 0, {
-        char *s = report_seal(keys, id, &r);
-        free(s);
-    });
-    STAGE("store job: FCALL jb_report (its first 23 args)", 0, {
+    STAGE("who reports: pseudonyms (intake_scope_make)", 0,
+          intake_scope_make(&sc, &conf, keys, NULL, "127.0.0.1", time(NULL), NULL, body, len));
+    STAGE("the jb_report command (intake_command)", 0, {
         struct store_job *j = store_job_new(NULL, NULL);
-        char k_url[128], k_report[64];
-        schema_key(k_url, sizeof k_url, "caseurl", url_hash);
-        schema_key(k_report, sizeof k_report, "report", id);
-        store_job_command(j, "FCALL");
-        const char *a[] = {"jb_report", "6", k_url, k_report, SCHEMA_INTAKE,
-                           SCHEMA_PREFIX "rl:0123456789abcdef0123456789abcdef",
-                           SCHEMA_PREFIX "idem:none", SCHEMA_PREFIX "apikey:none", SCHEMA_PREFIX,
-                           id, case_id};
-        for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
-            store_job_argstr(j, a[i]);
-        store_job_argll(j, 1795563842000LL);
-        const char *b[] = {"2026-11-24T23:42:49Z", "fraud", r.canon.canonical, r.canon.domain,
-                           r.url.s, reporter, "0", "0", "600000", "", "86400", secret_hash, "",
-                           sealed ? sealed : "", "", "zh-CN", fp, "", ""};
-        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
-            store_job_argstr(j, b[i]);
+        intake_command(j, &sc, &in, 0, &r, &v, 0);
         store_job_free(j);
     });
-    STAGE("202 body (receipt JSON)", 0, {
+    STAGE("  of which the fingerprint (report_fingerprint)", 1, report_fingerprint(keys, &r, fp));
+    STAGE("  of which the seal (report_seal: JSON, crypto_seal)", 1, {
+        char *s = report_seal(keys, item.id, &r);
+        free(s);
+    });
+    STAGE("202 body (intake_receipt)", 0, {
         struct buf b = {0};
         buf_puts(&b, "{");
-        buf_json_kv(&b, "id", id);
-        buf_json_kv(&b, "case", case_id);
-        buf_printf(&b, ",\"duplicate\":%s", "false");
-        buf_json_kv(&b, "secret", secret);
-        buf_json_kv(&b, "status", "received");
-        buf_printf(&b, ",\"status_url\":\"/api/v1/reports/%s\"}", id);
+        intake_receipt(&b, &item, false);
+        buf_puts(&b, "}");
         buf_free(&b);
     });
-    printf("  %-52s %8.2f us\n", "total of the stages above (no HTTP, no Redis)", total_us);
-    free(sealed);
+    printf("  %-56s %8.2f us\n", "total of the stages above (no HTTP, no Redis)", total_us);
+    intake_verdict_free(&v);
     report_free(&r);
     jdoc_free(doc);
+    rules_free(rs);
     keys_free(keys);
     return 0;
 }

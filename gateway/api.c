@@ -1,166 +1,229 @@
 /* api — see api.h. */
 #include "api.h"
 
-#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include "call.h"
+#include "auditor.h"
 #include "category.h"
-#include "jdoc.h"
-#include "log.h"
+#include "intake.h"
 #include "metrics.h"
-#include "modelstore.h"
-#include "path.h"
+#include "pwcheck.h"
 #include "report.h"
-#include "schema.h"
-#include "text.h"
+#include "status.h"
 
+/* ---- reports in ---------------------------------------------------------------------- */
 
-
-
-static bool is_web(enum route r);
-
-static void on_server_error(struct http_req *req, void *arg, int status, const char *code,
-                            const char *message)
+static void intake_state_free(void *state)
 {
-    (void)arg;
-    const struct call *call = http_state(req);
-    if (call && is_web(call->route))
-        web_error_page(req, status, message);
-    else
-        answer_error(req, status, code, message, NULL);
+    if (state)
+        intake_free(state);
+    free(state);
 }
 
-/* Who may call a route. */
-enum auth {
-    AUTH_ANY,       /* anyone; a platform key when one is sent */
-    AUTH_KEY,       /* a platform key */
-    AUTH_SESSION,   /* a reviewer's session token */
-};
-
-/* Reads "Authorization: Bearer <key or token>" into call->key_hash (hashed for its purpose).
- * Returns 0 when it is well-formed or absent and allowed to be, -1 when the route needs
- * what is not there or is not a jubao key or token (answer 401). */
-static int take_bearer(struct call *call, struct http_req *req, enum auth auth)
+/* The error of an item that was not stored, as code and message. */
+static void item_error(const struct intake_item *it, const char **code, const char **message,
+                       const char **field)
 {
-    static const char token_chars[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    const char *auth_header = http_header(req, "Authorization");
-    if (!auth_header)
-        return auth == AUTH_ANY ? 0 : -1;
-    if (strncasecmp(auth_header, "Bearer ", 7) != 0)
-        return -1;
-    const char *key = auth_header + 7;
-    size_t n = strlen(key);
-    if (auth == AUTH_SESSION) {
-        if (n != CRYPTO_TOKEN_LEN - 1 || strspn(key, token_chars) != n)
-            return -1;
-        crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, key, n, call->key_hash);
-    } else {
-        if (n != 47 || strncmp(key, "jbk_", 4) != 0)
-            return -1;
-        crypto_keyed_hash(call->api->keys, CRYPTO_APIKEY, key, n, call->key_hash);
+    *field = NULL;
+    switch (it->status) {
+    case 401: *code = "unauthorized"; *message = "unknown or revoked API key"; break;
+    case 409:
+        *code = "idempotency_conflict";
+        *message = "this Idempotency-Key was used with a different body";
+        break;
+    case 429:
+        if (it->evidence_over) {
+            *code = "evidence_budget";
+            *message = "too many bytes of evidence images from you today; send the report "
+                       "without the image, or tomorrow";
+            *field = "evidence";
+        } else {
+            *code = "rate_limited";
+            *message = "too many reports; try again later";
+        }
+        break;
+    case 503:
+        *code = "unavailable";
+        *message = "the report could not be stored; try again (with the same Idempotency-Key)";
+        break;
+    default: *code = it->err.code; *message = it->err.message; *field = it->err.field; break;
     }
-    call->has_key = true;
-    return 0;
+}
+
+static void answer_single(struct http_req *req, const struct intake_item *it)
+{
+    if (it->status != 202) {
+        const char *code, *message, *field;
+        item_error(it, &code, &message, &field);
+        call_answer_error_retry(req, it->status, code, message, field, it->retry_after);
+        return;
+    }
+    struct buf b = {0};
+    buf_puts(&b, "{");
+    intake_receipt(&b, it, false);
+    buf_puts(&b, "}");
+    char location[64];
+    snprintf(location, sizeof location, API_REPORTS "/%s", it->id);
+    http_add_header(req, "Cache-Control", "no-store");
+    http_add_header(req, "Location", location);
+    call_answer_json(req, 202, &b);
+}
+
+/* One item of a batch's results; *retry grows to the longest wait a refused one asks for. */
+static void batch_result(struct buf *b, const struct intake_item *it, size_t i, long *retry)
+{
+    buf_printf(b, "%s{\"index\":%zu,\"status\":%d", i ? "," : "", i, it->status);
+    if (it->status == 202) {
+        intake_receipt(b, it, true);
+    } else {
+        const char *code, *message, *field;
+        item_error(it, &code, &message, &field);
+        buf_puts(b, ",\"error\":");
+        call_error_object(b, code, message, field);
+        if (it->status == 429 || it->status == 503) {
+            long wait = call_retry_of(it->retry_after);
+            buf_printf(b, ",\"retry_after\":%ld", wait);
+            *retry = wait > *retry ? wait : *retry;
+        }
+    }
+    buf_puts(b, "}");
+}
+
+static void answer_batch(struct http_req *req, const struct intake *in)
+{
+    struct buf b = {0};
+    bool any_401 = false;
+    long retry = 0;
+    buf_puts(&b, "{\"results\":[");
+    for (size_t i = 0; i < in->nitems; i++) {
+        any_401 |= in->items[i].status == 401;
+        batch_result(&b, &in->items[i], i, &retry);
+    }
+    buf_puts(&b, "]}");
+    if (any_401) {
+        buf_free(&b);
+        call_answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
+        return;
+    }
+    if (retry) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", retry);
+        http_add_header(req, "Retry-After", n);
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    call_answer_json(req, 200, &b);
+}
+
+/* Checks the Idempotency-Key and parses the body into call->doc, and makes the request's
+ * intake. Returns it, or NULL having answered. */
+static struct intake *reports_begin(struct call *call, struct http_req *req)
+{
+    const char *idem = http_header(req, "Idempotency-Key");
+    if (idem && !report_idempotency_key_valid(idem)) {
+        call_answer_error(req, 400, "invalid_idempotency_key",
+                          "Idempotency-Key must be 1 to 128 printable ASCII characters",
+                          "Idempotency-Key");
+        return NULL;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    char why[160];
+    call->doc = jdoc_parse(body, len, (int)call->api->conf->json_depth_max, why, sizeof why);
+    if (!call->doc) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the body is not valid JSON: %s", why);
+        call_answer_error(req, 400, "invalid_json", msg, NULL);
+        return NULL;
+    }
+    struct intake *in = calloc(1, sizeof *in);
+    if (!in) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return NULL;
+    }
+    call_set_state(call, in, intake_state_free);
+    return in;
+}
+
+void api_report(struct call *call, struct http_req *req)
+{
+    struct intake *in = reports_begin(call, req);
+    if (in && intake_submit(call, req, in, NULL, call->doc) == 0)
+        answer_single(req, &in->items[0]);
+}
+
+void api_report_done(struct call *call, struct http_req *req)
+{
+    intake_read(call, call->state);
+    answer_single(req, &((struct intake *)call->state)->items[0]);
+}
+
+void api_batch(struct call *call, struct http_req *req)
+{
+    struct intake *in = reports_begin(call, req);
+    if (!in)
+        return;
+    const struct jdoc *reports = jdoc_get(call->doc, "reports");
+    long max = call->api->conf->batch_max;
+    char why[80];
+    if (jdoc_size(call->doc) != 1 || !reports)
+        call_answer_error(req, 400, "invalid_batch", "the body must be {\"reports\": [ … ]}",
+                          NULL);
+    else if (jdoc_type(reports) != JDOC_ARRAY || jdoc_size(reports) == 0)
+        call_answer_error(req, 400, "invalid_batch", "reports must be a non-empty array",
+                          "reports");
+    else if (jdoc_size(reports) > (size_t)max) {
+        snprintf(why, sizeof why, "a batch holds at most %ld reports", max);
+        call_answer_error(req, 413, "batch_too_large", why, "reports");
+    } else if (intake_submit(call, req, in, reports, NULL) == 0)
+        answer_batch(req, in);
+}
+
+void api_batch_done(struct call *call, struct http_req *req)
+{
+    intake_read(call, call->state);
+    answer_batch(req, call->state);
 }
 
 /* ---- following a report -------------------------------------------------------------- */
 
-/* Appends to the request's job, as its command 1, the jb_rate call that takes one status
- * lookup from the caller's bucket: the platform's for a live key (k_key), else the client's
- * pseudonym's, so that guessing secrets is slow from any one client. */
-static void add_status_rate(struct call *call, struct http_req *req, const char *k_key)
-{
-    const struct conf *c = call->api->conf;
-    char who[CRYPTO_HEX_LEN] = "-", k_anon[128], k_platform[128];
-    /* before today's key is loaded (/readyz says so) the clients share one bucket */
-    if (client_pseudonym(call, req, time(NULL), who) < 0)
-        snprintf(who, sizeof who, "-");
-    snprintf(k_anon, sizeof k_anon, SCHEMA_PREFIX "rl:status:%s", who);
-    snprintf(k_platform, sizeof k_platform, SCHEMA_PREFIX "rl:status:p:%.32s",
-             call->has_key ? call->key_hash : "none");
-    const char *args[] = {"FCALL", "jb_rate", "3", k_anon, k_platform, k_key};
-    store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
-    store_job_argll(call->job, wall_ms());
-    store_job_argll(call->job, c->rate_limit ? c->rate_status_anon : 0);
-    store_job_argll(call->job, c->rate_status_anon_window * 1000);
-    store_job_argll(call->job, c->rate_limit ? c->rate_status_platform : 0);
-    store_job_argll(call->job, c->rate_status_platform_window * 1000);
-    store_job_argstr(call->job, call->has_key ? "1" : "0");
-}
-
-void status_lookup(struct call *call, struct http_req *req, const char *secret)
-{
-    if (secret) {
-        crypto_keyed_hash(call->api->keys, CRYPTO_SECRET, secret, strlen(secret),
-                          call->secret_hash);
-        call->has_secret = true;
-    }
-    char k_report[128], k_key[128];
-    schema_key(k_report, sizeof k_report, "report", call->path_id);
-    schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
-                          call->has_key && !call->has_secret ? "1" : "0"};
-    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0) {
-        add_status_rate(call, req, k_key);
-        job_send(call, req);
-    }
-}
-
-long status_rate_wait(const struct call *call)
-{
-    const struct store_reply *r = store_job_reply(call->job, 1);
-    long long wait = store_reply_type(r) == STORE_INT ? store_reply_int(r) : 0;
-    if (wait > 0)
-        metrics_add(M_STATUS_RATE_LIMITED, 1);
-    return wait > 0 ? (long)wait : 0;
-}
-
-static void handle_status(struct call *call, struct http_req *req)
+/* GET /api/v1/reports/{id}, with the report's secret or the platform key that filed it. */
+void api_status(struct call *call, struct http_req *req)
 {
     const char *secret = http_header(req, "X-Report-Secret");
     if (!report_id_valid(call->path_id, 'R') || (!secret && !call->has_key)) {
-        answer_error(req, 404, "not_found", "no such report", NULL);
+        call_answer_error(req, 404, "not_found", "no such report", NULL);
         return;
     }
-    status_lookup(call, req, secret);
-}
-
-int status_access(const struct call *call, const struct store_reply *r)
-{
-    if (store_reply_count(r) < 12)
-        return 404;
-    size_t n;
-    if (call->has_secret) {
-        const char *stored = store_reply_str(store_reply_at(r, 0), &n);
-        return n == CRYPTO_HEX_LEN - 1 && crypto_equal(stored, call->secret_hash, n) ? 200 : 404;
+    struct status_ask *ask = calloc(1, sizeof *ask);
+    if (!ask) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
     }
-    const char *key_name = store_reply_str(store_reply_at(r, 10), &n);
-    if (n == 0 || store_reply_is(store_reply_at(r, 11), "1"))
-        return 401;
-    return store_reply_is(store_reply_at(r, 1), key_name) ? 200 : 404;
+    call_set_state(call, ask, free);
+    snprintf(ask->id, sizeof ask->id, "%s", call->path_id);
+    ask->platform = call->has_key;
+    status_lookup(call, req, ask, secret);
 }
 
-static void finish_status(struct call *call, struct http_req *req)
+void api_status_done(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
-        answer_unavailable(req);
+        call_answer_unavailable(req);
         return;
     }
     long wait = status_rate_wait(call);
     if (wait > 0) {
-        answer_error_retry(req, 429, "rate_limited", "too many status lookups; try again later",
-                           NULL, wait);
+        call_answer_error_retry(req, 429, "rate_limited",
+                                "too many status lookups; try again later", NULL, wait);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
-    int access = status_access(call, r);
+    int access = status_access(call->state, r);
     if (access != 200) {
-        answer_error(req, access, access == 401 ? "unauthorized" : "not_found",
-                     access == 401 ? "unknown or revoked API key" : "no such report", NULL);
+        call_answer_error(req, access, access == 401 ? "unauthorized" : "not_found",
+                          access == 401 ? "unknown or revoked API key" : "no such report", NULL);
         return;
     }
 #define AT(i) store_reply_str(store_reply_at(r, i), NULL)
@@ -182,81 +245,10 @@ static void finish_status(struct call *call, struct http_req *req)
 #undef AT
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }
 
-/* ---- operations ---------------------------------------------------------------------- */
-
-static void handle_ready(struct call *call, struct http_req *req)
-{
-    const char *args[] = {"PING"};
-    if (job_begin(call, req, args, 1) == 0)
-        job_send(call, req);
-}
-
-static void finish_ready(struct call *call, struct http_req *req)
-{
-    const struct store_reply *r = store_job_reply(call->job, 0);
-    if (store_reply_type(r) != STORE_STATUS) {
-        answer_error(req, 503, "not_ready", "redis: not answering", NULL);
-        return;
-    }
-    char probe[CRYPTO_PSEUDO_LEN];
-    if (crypto_pseudonym(call->api->keys, "", time(NULL), probe) < 0) {
-        answer_error(req, 503, "not_ready", "today's pseudonym key is not loaded yet", NULL);
-        return;
-    }
-    const struct ruleset *rs = rules_acquire(call->api->rules);
-    struct buf b = {0};
-    buf_printf(&b, "{\"status\":\"ready\",\"redis\":\"ok\",\"rules\":%zu}", rules_count(rs));
-    rules_release(call->api->rules, rs);
-    answer_json(req, 200, &b);
-}
-
-/* The retrainings of every worker, counted in Redis (jb_model_stats). */
-static void render_model_stats(struct buf *b, const struct store_reply *r)
-{
-    static const char *const results[] = {"installed", "worse", "failed"};
-    if (store_reply_count(r) < 4)
-        return;
-    buf_puts(b, "# HELP jubao_model_retrain_total Retrainings of the triage model by the "
-                "workers, by result.\n# TYPE jubao_model_retrain_total counter\n");
-    for (size_t i = 0; i < 3; i++)
-        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i],
-                   atoll(store_reply_str(store_reply_at(r, i + 1), NULL)));
-}
-
-/* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
- * then the review figures that live in Redis (left out, not failed, when Redis does not
- * answer). */
-static void handle_metrics(struct call *call, struct http_req *req)
-{
-    const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
-    const char *model[] = {"FCALL", "jb_model_stats", "2", SCHEMA_MODEL, SCHEMA_STATS};
-    if (job_begin(call, req, args, 4) == 0) {
-        store_job_commandv(call->job, model, 5);
-        job_send(call, req);
-    }
-}
-
-static void finish_metrics(struct call *call, struct http_req *req)
-{
-    struct buf b = {0};
-    metrics_render(&b);
-    const struct ruleset *rs = rules_acquire(call->api->rules);
-    rules_metrics(rs, &b);
-    rules_release(call->api->rules, rs);
-    modelstore_metrics(&b);
-    if (store_job_ok(call->job) == 0) {
-        review_render_stats(&b, store_job_reply(call->job, 0));
-        render_model_stats(&b, store_job_reply(call->job, 1));
-    }
-    if (b.oom)
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-    else
-        http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
-    buf_free(&b);
-}
+/* ---- categories ---------------------------------------------------------------------- */
 
 static void render_categories(struct buf *b)
 {
@@ -274,260 +266,14 @@ static void render_categories(struct buf *b)
     buf_puts(b, "]}");
 }
 
-/* ---- routing ------------------------------------------------------------------------- */
-
-/* The client's address: the peer, or the last X-Forwarded-For entry when the peer is the
- * configured reverse proxy (the last entry is the one the proxy itself added). */
-static void client_address(const struct api *api, struct http_req *req, char out[64])
+void api_categories(struct call *call, struct http_req *req)
 {
-    snprintf(out, 64, "%s", http_client(req));
-    const char *xff = http_header(req, "X-Forwarded-For");
-    if (!api->conf->trusted_proxy[0] || !xff || strcmp(out, api->conf->trusted_proxy) != 0)
-        return;
-    const char *last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    char cand[64];
-    snprintf(cand, sizeof cand, "%.*s", (int)strcspn(last, " "), last);
-    unsigned char ip[16];
-    if (inet_pton(AF_INET, cand, ip) == 1 || inet_pton(AF_INET6, cand, ip) == 1)
-        snprintf(out, 64, "%s", cand);
+    http_add_header(req, "Cache-Control", "public, max-age=3600");
+    http_respond(req, 200, "application/json; charset=utf-8", call->api->categories.p,
+                 call->api->categories.len);
 }
 
-
-enum body { BODY_NONE, BODY_JSON, BODY_JSON_OR_EMPTY, BODY_WEB };
-
-struct route_def {
-    enum route route;
-    const char *path;   /* a '*' stands for one path segment: an {id} */
-    const char *method; /* "GET", "POST" or "GET POST"; GET routes also answer HEAD */
-    enum body body;
-    enum auth auth;
-};
-
-#define CASES "/api/v1/review/cases/*"
-static const struct route_def route_defs[] = {
-    {ROUTE_REPORTS, API_REPORTS, "POST", BODY_JSON, AUTH_ANY},
-    {ROUTE_BATCH, API_REPORTS "/batch", "POST", BODY_JSON, AUTH_KEY},
-    {ROUTE_STATUS, API_REPORTS "/*", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_CATEGORIES, "/api/v1/categories", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_HEALTHZ, "/healthz", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_READYZ, "/readyz", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_SESSION, "/api/v1/session", "POST", BODY_JSON, AUTH_ANY},
-    {ROUTE_SIGNOUT, "/api/v1/session", "DELETE", BODY_NONE, AUTH_SESSION},
-    {ROUTE_CLAIM, "/api/v1/review/claim", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
-    {ROUTE_RENEW, CASES "/renew", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
-    {ROUTE_RELEASE, CASES "/release", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
-    {ROUTE_DECISION, CASES "/decision", "POST", BODY_JSON, AUTH_SESSION},
-    {ROUTE_BREAK, CASES "/break", "POST", BODY_JSON_OR_EMPTY, AUTH_SESSION},
-    {ROUTE_EVIDENCE, CASES "/evidence/*", "GET", BODY_NONE, AUTH_SESSION},
-    {ROUTE_QUEUES, "/api/v1/review/queues", "GET", BODY_NONE, AUTH_SESSION},
-    {ROUTE_DECISIONS, "/api/v1/decisions", "GET", BODY_NONE, AUTH_KEY},
-    {ROUTE_WEB_FORM, "/", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_WEB_REPORT, "/report", "POST", BODY_WEB, AUTH_ANY},
-    {ROUTE_WEB_STATUS, "/status", "GET POST", BODY_WEB, AUTH_ANY},
-    {ROUTE_WEB_REVIEW, "/review", "GET", BODY_NONE, AUTH_ANY},
-    {ROUTE_ASSET, "/assets/*", "GET", BODY_NONE, AUTH_ANY},
-};
-#undef CASES
-
-static bool method_ok(const struct route_def *d, const char *method);
-
-/* The first route whose pattern matches path, or the route of the same pattern that takes
- * method when there are several (POST and DELETE /api/v1/session); NULL when none (404). */
-static const struct route_def *route_match(const char *path, const char *method,
-                                           char ids[2][64])
-{
-    const size_t n = sizeof route_defs / sizeof route_defs[0];
-    for (size_t i = 0; i < n; i++) {
-        if (!path_match(route_defs[i].path, path, ids))
-            continue;
-        for (size_t j = i; j < n; j++)
-            if (strcmp(route_defs[j].path, route_defs[i].path) == 0 &&
-                method_ok(&route_defs[j], method))
-                return &route_defs[j];
-        return &route_defs[i];
-    }
-    return NULL;
-}
-
-/* The Allow header of route d: the methods of every route of its pattern, HEAD after GET. */
-static void allow_methods(const struct route_def *d, char out[64])
-{
-    size_t n = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof route_defs / sizeof route_defs[0]; i++) {
-        if (strcmp(route_defs[i].path, d->path) != 0)
-            continue;
-        for (const char *m = route_defs[i].method; *m && n < 64;) {
-            int len = (int)strcspn(m, " ");
-            bool get = len == 3 && strncmp(m, "GET", 3) == 0;
-            n += (size_t)snprintf(out + n, 64 - n, "%s%.*s%s", n ? ", " : "", len, m,
-                                  get ? ", HEAD" : "");
-            m += len + (m[len] == ' ');
-        }
-    }
-}
-
-static bool method_ok(const struct route_def *d, const char *method)
-{
-    size_t n = strlen(method);
-    for (const char *m = d->method; *m;) {
-        size_t len = strcspn(m, " ");
-        if ((len == n && strncmp(m, method, n) == 0) ||
-            (len == 3 && strncmp(m, "GET", 3) == 0 && strcmp(method, "HEAD") == 0))
-            return true;
-        m += len + (m[len] == ' ');
-    }
-    return false;
-}
-
-static bool is_web(enum route r)
-{
-    return r == ROUTE_WEB_FORM || r == ROUTE_WEB_REPORT || r == ROUTE_WEB_STATUS ||
-           r == ROUTE_WEB_REVIEW || r == ROUTE_ASSET;
-}
-
-static const char *unauthorized_message(enum auth auth)
-{
-    switch (auth) {
-    case AUTH_KEY: return "this needs a platform API key (Bearer)";
-    case AUTH_SESSION: return "this needs a reviewer's session token (Bearer): log in first";
-    default: return "malformed Authorization header";
-    }
-}
-
-/* The request's state, made in begin and freed in on_done. Returns NULL having answered 503
- * when memory ran out. */
-static struct call *call_new(struct api *api, struct http_req *req)
-{
-    struct call *call = calloc(1, sizeof *call);
-    if (!call) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return NULL;
-    }
-    call->api = api;
-    call->req = req;
-    call->route = ROUTE_OTHER;
-    http_set_state(req, call);
-    char addr[64];
-    client_address(api, req, addr);
-    http_set_client(req, addr);
-    return call;
-}
-
-/* Checks what can be checked from the headers. Returns the body limit, or -1 having answered. */
-static long on_begin(struct http_req *req, void *arg)
-{
-    struct api *api = arg;
-    struct call *call = call_new(api, req);
-    if (!call)
-        return -1;
-    char ids[2][64] = {"", ""};
-    const struct route_def *d = route_match(http_path(req), http_method(req), ids);
-    memcpy(call->path_id, ids[0], sizeof call->path_id);
-    memcpy(call->path_id2, ids[1], sizeof call->path_id2);
-    if (!d) {
-        answer_error(req, 404, "not_found", "no such endpoint", NULL);
-        return -1;
-    }
-    call->route = d->route;
-    if (!method_ok(d, http_method(req))) {
-        char allow[64];
-        allow_methods(d, allow);
-        http_add_header(req, "Allow", allow);
-        answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
-                     NULL);
-        return -1;
-    }
-    if (take_bearer(call, req, d->auth) < 0) {
-        http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized", unauthorized_message(d->auth), NULL);
-        return -1;
-    }
-    if (is_web(d->route))
-        return web_begin(call, req);
-    if (d->body == BODY_JSON && !content_type_json(http_header(req, "Content-Type"))) {
-        answer_error(req, 415, "unsupported_media_type",
-                     "send Content-Type: application/json (UTF-8)", NULL);
-        return -1;
-    }
-    if (d->body == BODY_NONE)
-        return 0;
-    if (d->route == ROUTE_SESSION)
-        return 4096;
-    return d->route == ROUTE_BATCH ? api->conf->batch_body_max : api->conf->body_max;
-}
-
-static void on_handle(struct http_req *req, void *arg)
-{
-    struct api *api = arg;
-    struct call *call = http_state(req);
-    static const char healthy[] = "{\"status\":\"ok\"}";
-    switch (call->route) {
-    case ROUTE_REPORTS:
-    case ROUTE_BATCH: reports_handle(call, req); break;
-    case ROUTE_STATUS: handle_status(call, req); break;
-    case ROUTE_READYZ: handle_ready(call, req); break;
-    case ROUTE_METRICS: handle_metrics(call, req); break;
-    case ROUTE_SESSION: session_login(call, req); break;
-    case ROUTE_SIGNOUT: session_signout(call, req); break;
-    case ROUTE_CLAIM: review_claim(call, req); break;
-    case ROUTE_RENEW:
-    case ROUTE_RELEASE:
-    case ROUTE_BREAK: review_lease(call, req); break;
-    case ROUTE_DECISION: review_decision(call, req); break;
-    case ROUTE_QUEUES: review_queues(call, req); break;
-    case ROUTE_DECISIONS: review_feed(call, req); break;
-    case ROUTE_EVIDENCE: review_evidence(call, req); break;
-    case ROUTE_WEB_FORM:
-    case ROUTE_WEB_REPORT:
-    case ROUTE_WEB_STATUS:
-    case ROUTE_WEB_REVIEW:
-    case ROUTE_ASSET: web_handle(call, req); break;
-    case ROUTE_HEALTHZ: http_respond(req, 200, "application/json", healthy, sizeof healthy - 1); break;
-    case ROUTE_CATEGORIES:
-        http_add_header(req, "Cache-Control", "public, max-age=3600");
-        http_respond(req, 200, "application/json; charset=utf-8", api->categories.p,
-                     api->categories.len);
-        break;
-    default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
-    }
-}
-
-static void on_resume(struct http_req *req, void *arg)
-{
-    (void)arg;
-    struct call *call = http_state(req);
-    switch (call->route) {
-    case ROUTE_REPORTS:
-    case ROUTE_BATCH: reports_finish(call, req); break;
-    case ROUTE_STATUS: finish_status(call, req); break;
-    case ROUTE_READYZ: finish_ready(call, req); break;
-    case ROUTE_METRICS: finish_metrics(call, req); break;
-    case ROUTE_WEB_REPORT:
-    case ROUTE_WEB_STATUS: web_resume(call, req); break;
-    case ROUTE_SESSION:
-    case ROUTE_SIGNOUT: session_resume(call, req); break;
-    default: review_resume(call, req); break;
-    }
-}
-static void on_done(struct http_req *req, void *arg, int status, double seconds)
-{
-    (void)arg;
-    struct call *call = http_state(req);
-    metrics_request(call ? call->route : ROUTE_OTHER, status, seconds);
-    if (!call)
-        return;
-    if (call->login_place)   /* a login that ended before Redis answered it */
-        pwcheck_cancel(call->api->pwcheck);
-    web_free(call);
-    store_job_free(call->job);
-    jdoc_free(call->doc);
-    free(call->items);
-    free(call);
-}
+/* ---- the shared context -------------------------------------------------------------- */
 
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
                     struct rules_live *rules, struct model_live *model)
@@ -558,42 +304,4 @@ void api_free(struct api *api)
     pwcheck_free(api->pwcheck);
     buf_free(&api->categories);
     free(api);
-}
-
-void api_routes(struct api *api, struct http_routes *out)
-{
-    out->begin = on_begin;
-    out->handle = on_handle;
-    out->resume = on_resume;
-    out->done = on_done;
-    out->error = on_server_error;
-    out->arg = api;
-}
-
-/* The metrics listener's begin: GET (or HEAD) /metrics and nothing else. */
-static long on_metrics_begin(struct http_req *req, void *arg)
-{
-    static const struct route_def metrics = {ROUTE_METRICS, "/metrics", "GET", BODY_NONE,
-                                             AUTH_ANY};
-    struct call *call = call_new(arg, req);
-    if (!call)
-        return -1;
-    if (strcmp(http_path(req), metrics.path) != 0) {
-        answer_error(req, 404, "not_found", "no such endpoint", NULL);
-        return -1;
-    }
-    call->route = ROUTE_METRICS;
-    if (!method_ok(&metrics, http_method(req))) {
-        http_add_header(req, "Allow", "GET, HEAD");
-        answer_error(req, 405, "method_not_allowed", "this endpoint does not take that method",
-                     NULL);
-        return -1;
-    }
-    return 0;
-}
-
-void api_metrics_routes(struct api *api, struct http_routes *out)
-{
-    api_routes(api, out);
-    out->begin = on_metrics_begin;
 }

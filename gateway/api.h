@@ -1,21 +1,15 @@
-/* api — the routes of API.md version 1: reports in, status out, categories, operations
- * (/metrics on a listener of its own).
- *
- * Each report is validated and anonymized (intake.c), then written by one call of the jb_report
- * Redis Function through the store's pipeline while its connection is suspended; the answer
- * is sent when the store thread resumes it.
+/* api — the gateway's shared context (struct api, call.h), and the routes of API.md version 1
+ * that take reports in and give their status out: POST /api/v1/reports and /batch (through
+ * intake.h), GET /api/v1/reports/{id} (through status.h) and GET /api/v1/categories. Each
+ * handler is a row's in routes.c: handle once the body is in, *_done after the store answered.
  */
 #ifndef JUBAO_API_H
 #define JUBAO_API_H
 
-#include "conf.h"
-#include "crypto.h"
-#include "http.h"
-#include "model.h"
-#include "rules.h"
-#include "store.h"
+#include "call.h"
 
-struct api;
+struct rules_live;
+struct model_live;
 
 /* Returns NULL when out of memory. The api borrows conf, keys, store, the rule holder and the
  * model holder (rules/modelstore.h keeps it up to date). */
@@ -23,10 +17,12 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
                     struct rules_live *rules, struct model_live *model);
 void api_free(struct api *api);
 
-/* The callbacks that the public HTTP server calls. /metrics is not among its routes (404). */
-void api_routes(struct api *api, struct http_routes *out);
-/* The callbacks of the metrics listener (metrics_listen): GET /metrics only. The queue
- * figures and per-rule hit counters it shows are for the operator, never the public. */
-void api_metrics_routes(struct api *api, struct http_routes *out);
+void api_report(struct call *call, struct http_req *req);       /* POST /api/v1/reports */
+void api_report_done(struct call *call, struct http_req *req);
+void api_batch(struct call *call, struct http_req *req);        /* POST .../reports/batch */
+void api_batch_done(struct call *call, struct http_req *req);
+void api_status(struct call *call, struct http_req *req);       /* GET .../reports/{id} */
+void api_status_done(struct call *call, struct http_req *req);
+void api_categories(struct call *call, struct http_req *req);   /* GET /api/v1/categories */
 
 #endif

@@ -1,28 +1,38 @@
-/* decision — POST /api/v1/review/cases/{case}/decision and the auditor, the thread that
- * writes this gateway's decisions to the audit chain one at a time.
+/* decision — POST /api/v1/review/cases/{case}/decision: the body checked here, the entry
+ * written to the audit chain by the auditor (auditor.h).
  *
- * A decision takes two steps, because the audit hash is made here, where the key is, over the
- * hash of the entry before it: read the session's reviewer, then hand the request to the
- * auditor, which hashes each decision on the chain's head as it left it. jb_decide writes only
- * when the head has not moved; when another gateway's decision got in first, it answers the new
- * head and the auditor hashes again. One writer per gateway keeps such retries to the few that
- * several gateways cause.
+ * A decision takes two steps, because the audit hash is made where the key is, over the hash
+ * of the entry before it: read the session's reviewer (jb_whoami), then hand the suspended
+ * request to the auditor, which writes it with jb_decide and resumes it.
  */
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "call.h"
+#include "auditor.h"
 #include "category.h"
 #include "review.h"
 #include "schema.h"
 #include "text.h"
 
 #define NOTE_MAX 2000              /* characters of a decision's note */
-#define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
 
 #define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
+
+/* The steps of a decision, each ended by the store's answer. */
+enum decision_step {
+    DECISION_WHOAMI = 1,    /* 1: jb_whoami reads the session's reviewer */
+    DECISION_WRITTEN,       /* 2: the auditor wrote the entry with jb_decide (or failed) */
+};
+
+/* A decision's own state (call->state). */
+struct decision {
+    enum decision_step step;
+    char user[65];              /* the deciding reviewer */
+    char session[128];          /* the Redis key of the reviewer's session */
+    struct audit_task task;
+    struct http_req *req;
+};
 
 /* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
  * not a string, too long or holds control characters. */
@@ -37,13 +47,13 @@ static const char *decision_string(struct call *call, struct http_req *req, cons
     char msg[96];
     if (!s) {
         snprintf(msg, sizeof msg, "%s must be a string", name);
-        answer_error(req, 400, "wrong_type", msg, name);
+        call_answer_error(req, 400, "wrong_type", msg, name);
     } else if (text_utf8_chars(s, len) > max_chars) {
         snprintf(msg, sizeof msg, "%s is longer than %zu characters", name, max_chars);
-        answer_error(req, 400, "too_long", msg, name);
+        call_answer_error(req, 400, "too_long", msg, name);
     } else if (text_has_controls(s, len, true) || strlen(s) != len) {
         snprintf(msg, sizeof msg, "%s contains control characters", name);
-        answer_error(req, 400, "control_characters", msg, name);
+        call_answer_error(req, 400, "control_characters", msg, name);
     } else {
         return s;
     }
@@ -64,36 +74,21 @@ static int decision_body(struct call *call, struct http_req *req)
     if (bad)
         return -1;
     if (!verdict) {
-        answer_error(req, 400, "missing_field", "verdict is required", "verdict");
+        call_answer_error(req, 400, "missing_field", "verdict is required", "verdict");
     } else if (strcmp(verdict, "actioned") && strcmp(verdict, "no_violation") &&
                strcmp(verdict, "escalate")) {
-        answer_error(req, 422, "invalid_verdict", "verdict is actioned, no_violation or escalate",
-                     "verdict");
+        call_answer_error(req, 422, "invalid_verdict",
+                          "verdict is actioned, no_violation or escalate", "verdict");
     } else if (category && !category_find(category, strlen(category))) {
-        answer_error(req, 422, "invalid_category", "category is not a category code", "category");
+        call_answer_error(req, 422, "invalid_category", "category is not a category code",
+                          "category");
     } else if (!category && strcmp(verdict, "actioned") == 0) {
-        answer_error(req, 400, "missing_field", "an actioned case needs its category",
-                     "category");
+        call_answer_error(req, 400, "missing_field", "an actioned case needs its category",
+                          "category");
     } else {
         return 0;
     }
     return -1;
-}
-
-/* Reads the session's reviewer (phase 1); the auditor writes the decision (phase 2). */
-static void decision_head(struct call *call, struct http_req *req)
-{
-    if (review_whoami_begin(call, req) < 0)
-        return;
-    call->phase = 1;
-    job_send(call, req);
-}
-
-/* POST /api/v1/review/cases/{case}/decision */
-void review_decision(struct call *call, struct http_req *req)
-{
-    if (decision_body(call, req) == 0)
-        decision_head(call, req);
 }
 
 static const char *doc_str(const struct call *call, const char *name)
@@ -102,132 +97,59 @@ static const char *doc_str(const struct call *call, const char *name)
     return v ? jdoc_string(v, NULL) : "";
 }
 
-struct auditor {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t more;
-    struct call *first, *last;  /* decisions waiting, oldest first */
-    bool stop;
-    char head[96];              /* the chain's head as last seen: "seq hash", "" at first */
-    struct store *store;
-    const struct keys *keys;
-};
-
-/* Writes one decision: hashes its audit entry on a->head and calls jb_decide, again on the
- * new head when another gateway moved it. Leaves the last job in call->job for
- * decision_finish (a failed job when Redis failed). */
-static void audit_commit(struct auditor *a, struct call *call)
+/* POST /api/v1/review/cases/{case}/decision: step 1. */
+void review_decision(struct call *call, struct http_req *req)
 {
-    isotime_format(time(NULL), call->iso);
-    for (call->retries = 0; call->retries < AUDIT_TRIES; call->retries++) {
-        char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN], head[96];
-        snprintf(head, sizeof head, "%s", a->head);
-        const char *prev = strchr(head, ' ');
-        snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
-        struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
-                                .at = call->iso, .case_id = call->path_id,
-                                .verdict = doc_str(call, "verdict"),
-                                .category = doc_str(call, "category"), .reviewer = call->user,
-                                .note = doc_str(call, "note")};
-        store_job_free(call->job);
-        call->job = store_job_new(NULL, NULL);
-        if (!call->job || audit_hash(a->keys, &e, hash) < 0)
-            return;
-        review_session_key(call, k_sess);
-        const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
-                              SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                              call->path_id, e.verdict, e.category, e.note, call->iso, head,
-                              seq, hash, call->user};
-        store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
-        if (store_run(a->store, call->job) < 0)
-            return;
-        const struct store_reply *r = store_job_reply(call->job, 0);
-        if (store_reply_is(store_reply_at(r, 0), "ok"))
-            snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
-        if (!store_reply_is(store_reply_at(r, 0), "retry"))
-            return;
-        metrics_add(M_AUDIT_RETRIES, 1);
-        snprintf(a->head, sizeof a->head, "%s", AT(r, 1));
-    }
-}
-
-static void *auditor_main(void *arg)
-{
-    struct auditor *a = arg;
-    for (;;) {
-        pthread_mutex_lock(&a->lock);
-        while (!a->first && !a->stop)
-            pthread_cond_wait(&a->more, &a->lock);
-        struct call *call = a->first;
-        if (call && !(a->first = call->audit_next))
-            a->last = NULL;
-        pthread_mutex_unlock(&a->lock);
-        if (!call)
-            return NULL;
-        audit_commit(a, call);
-        http_resume(call->req);
-    }
-}
-
-struct auditor *auditor_new(struct store *store, const struct keys *keys)
-{
-    struct auditor *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->store = store;
-    a->keys = keys;
-    pthread_mutex_init(&a->lock, NULL);
-    pthread_cond_init(&a->more, NULL);
-    if (pthread_create(&a->thread, NULL, auditor_main, a) != 0) {
-        pthread_cond_destroy(&a->more);
-        pthread_mutex_destroy(&a->lock);
-        free(a);
-        return NULL;
-    }
-    return a;
-}
-
-void auditor_free(struct auditor *a)
-{
-    if (!a)
+    if (decision_body(call, req) < 0)
         return;
-    pthread_mutex_lock(&a->lock);
-    a->stop = true;
-    pthread_cond_signal(&a->more);
-    pthread_mutex_unlock(&a->lock);
-    pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->more);
-    pthread_mutex_destroy(&a->lock);
-    free(a);
+    struct decision *d = calloc(1, sizeof *d);
+    if (!d) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    call_set_state(call, d, free);
+    if (review_whoami_begin(call, req) < 0)
+        return;
+    d->step = DECISION_WHOAMI;
+    call_job_send(call, req);
 }
 
-/* Queues the (suspended) request's decision for the auditor. */
-static void auditor_push(struct auditor *a, struct call *call)
+static void written(void *arg)
 {
-    call->audit_next = NULL;
-    pthread_mutex_lock(&a->lock);
-    if (a->last)
-        a->last->audit_next = call;
-    else
-        a->first = call;
-    a->last = call;
-    pthread_cond_signal(&a->more);
-    pthread_mutex_unlock(&a->lock);
+    http_resume(arg);
 }
 
-void decision_finish(struct call *call, struct http_req *req, const struct store_reply *r)
+/* Step 1 answered: hands the suspended request to the auditor. */
+static void decision_whoami(struct call *call, struct http_req *req, struct decision *d,
+                            const struct store_reply *r)
 {
-    if (call->phase == 1) {
-        if (review_refusal(req, r, "lease_not_held"))
-            return;
-        snprintf(call->user, sizeof call->user, "%s", AT(r, 1));
-        call->phase = 2;
-        http_suspend(req);
-        auditor_push(call->api->auditor, call);
+    if (review_refusal(req, r, "lease_not_held"))
+        return;
+    snprintf(d->user, sizeof d->user, "%s", AT(r, 1));
+    review_session_key(call, d->session);
+    d->task = (struct audit_task){.session = d->session, .case_id = call->path_id,
+                                  .verdict = doc_str(call, "verdict"),
+                                  .category = doc_str(call, "category"),
+                                  .note = doc_str(call, "note"), .user = d->user,
+                                  .job = &call->job, .done = written, .arg = req};
+    d->step = DECISION_WRITTEN;
+    http_suspend(req);
+    auditor_push(call->api->auditor, &d->task);
+}
+
+void review_decision_done(struct call *call, struct http_req *req)
+{
+    struct decision *d = call->state;
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r)
+        return;
+    if (d->step == DECISION_WHOAMI) {
+        decision_whoami(call, req, d, r);
         return;
     }
     if (store_reply_is(store_reply_at(r, 0), "retry")) {
-        answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
+        call_answer_error(req, 503, "unavailable", "too many decisions at once; try again",
+                          NULL);
         return;
     }
     if (review_refusal(req, r, "lease_not_held"))
@@ -237,7 +159,7 @@ void decision_finish(struct call *call, struct http_req *req, const struct store
     buf_json_kv(&b, "case", call->path_id);
     buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
     buf_json_kv(&b, "category", AT(r, 1));
-    buf_json_kv(&b, "decided_at", call->iso);
+    buf_json_kv(&b, "decided_at", d->task.at);
     buf_puts(&b, "}");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }

@@ -1,28 +1,31 @@
-/* feed — the platforms' decisions feed, GET /api/v1/decisions?after=CURSOR&limit=N: the
- * decisions on the reports a platform key filed, read with jb_feed from the key's stream from
- * the cursor on (cursor.h says what a cursor may be), each entry with its own cursor. */
+/* feed — see feed.h. */
+#include "feed.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
 #include "cursor.h"
+#include "review.h"
 #include "schema.h"
 
 #define FEED_LIMIT_MAX 1000
 
-/* GET /api/v1/decisions?after=CURSOR&limit=N. The cursor, as given (it is canonical), is
- * kept in call->path_id (the feed has no path id) to be the answer's next when nothing new
- * follows it. */
-void review_feed(struct call *call, struct http_req *req)
+/* A feed request's own state (call->state): the cursor, as given (it is canonical), to be
+ * the answer's next when nothing new follows it. */
+struct feed {
+    char after[CURSOR_LEN];
+};
+
+void feed_list(struct call *call, struct http_req *req)
 {
-    _Static_assert(CURSOR_LEN <= sizeof call->path_id, "a cursor fits in path_id");
     const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
     if (!after || !*after)
         after = "0";
     struct cursor cur;
     if (!cursor_parse(after, &cur)) {
-        answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
-                     "after");
+        call_answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
+                          "after");
         return;
     }
     long n = 100;
@@ -30,26 +33,36 @@ void review_feed(struct call *call, struct http_req *req)
         size_t digits = strspn(limit, "0123456789");
         n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
         if (n < 1 || n > FEED_LIMIT_MAX) {
-            answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000", "limit");
+            call_answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000",
+                              "limit");
             return;
         }
     }
-    snprintf(call->path_id, sizeof call->path_id, "%s", after);
+    struct feed *f = calloc(1, sizeof *f);
+    if (!f) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
+    }
+    call_set_state(call, f, free);
+    snprintf(f->after, sizeof f->after, "%s", after);
     char start[CURSOR_LEN], k_key[128];
     cursor_successor(&cur, start);   /* "" after the largest id: nothing to read */
     schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
     const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, start};
-    if (job_begin(call, req, args, 6) < 0)
+    if (call_job_begin(call, req, args, 6) < 0)
         return;
     store_job_argll(call->job, n);
-    job_send(call, req);
+    call_job_send(call, req);
 }
 
-void feed_finish(struct call *call, struct http_req *req, const struct store_reply *r)
+void feed_list_done(struct call *call, struct http_req *req)
 {
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r)
+        return;
     if (store_reply_is(store_reply_at(r, 0), "unauthorized")) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
+        call_answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
         return;
     }
     if (review_refusal(req, r, "lease_not_held"))
@@ -59,7 +72,7 @@ void feed_finish(struct call *call, struct http_req *req, const struct store_rep
                                            {"decided_at", "decided_at"},
                                            {"platform_ref", "platform_ref"}};
     struct buf b = {0};
-    const char *next = call->path_id;
+    const char *next = ((const struct feed *)call->state)->after;
     buf_puts(&b, "{\"decisions\":[");
     for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
         const struct store_reply *f = store_reply_at(r, i + 1);
@@ -76,5 +89,5 @@ void feed_finish(struct call *call, struct http_req *req, const struct store_rep
     buf_json_kv(&b, "next", next);
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }

@@ -1,42 +1,19 @@
-/* intake — reports in: POST /api/v1/reports and /api/v1/reports/batch, and the web form's
- * report through reports_submit_one (call.h). Each report is validated, triaged by the rules
- * and the model in force (rules/triage.h; the reviewers' copies redacted), sealed, and written with one FCALL jb_report per
- * report, all of a request in one store job; the answers are read back into the request's
- * items (reports_finish). Who reports is a pseudonym of the client's address (today's, and
- * yesterday's so that limits and retries hold across midnight) or the platform key.
- */
+/* intake — see intake.h. */
+#include "intake.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "call.h"
+#include "isotime.h"
 #include "jdoc.h"
 #include "log.h"
 #include "metrics.h"
-#include "report.h"
+#include "model.h"
+#include "rules.h"
 #include "schema.h"
 #include "triage.h"
 
-struct scope {
-    char reporter[CRYPTO_HEX_LEN + 2];   /* pseudonym, or p:<key hash> */
-    char reporter_prev[CRYPTO_HEX_LEN + 2]; /* yesterday's pseudonym (or reporter again), so
-                                          * that limits and retries hold across midnight */
-    char rate_key[128], rate_key_prev[128];
-    long rate_cap, rate_window_ms;
-    const char *idem_key;                /* the Idempotency-Key header, or NULL */
-    char body_hash[CRYPTO_HEX_LEN];
-};
-
-/* What triage says of one report: stored with the case and the report. */
-struct verdict {
-    struct buf categories, hits;  /* comma-separated */
-    struct buf scores;            /* "cat:score:source,...", triage_scores */
-    int severity, priority;
-    char *title, *description;    /* the reviewers' copies, personal data redacted; or NULL */
-};
-
-/* Frees what v holds and zeroes it, so that freeing twice is harmless. */
-static void verdict_free(struct verdict *v)
+void intake_verdict_free(struct intake_verdict *v)
 {
     buf_free(&v->categories);
     buf_free(&v->hits);
@@ -46,10 +23,8 @@ static void verdict_free(struct verdict *v)
     memset(v, 0, sizeof *v);
 }
 
-/* Triages the report (m may be NULL: the rules alone) and redacts the reviewers' copies of
- * its text. Returns 0, or -1 when memory ran out (v is then freed). */
-static int classify(const struct ruleset *rs, const struct model *m, const struct report *r,
-                    struct verdict *v)
+int intake_classify(const struct ruleset *rs, const struct model *m, const struct report *r,
+                    struct intake_verdict *v)
 {
     memset(v, 0, sizeof *v);
     struct rules_input in = {0};
@@ -72,7 +47,7 @@ static int classify(const struct ruleset *rs, const struct model *m, const struc
         v->description = rules_redact(rs, r->description.s, r->description.len, NULL, NULL);
     if (v->categories.oom || v->hits.oom || v->scores.oom || (r->title.s && !v->title) ||
         (r->description.s && !v->description)) {
-        verdict_free(v);
+        intake_verdict_free(v);
         return -1;
     }
     return 0;
@@ -80,8 +55,8 @@ static int classify(const struct ruleset *rs, const struct model *m, const struc
 
 /* The Redis key of the idempotency record of report `index` of this request (a single report
  * is index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index. */
-static void idem_key_name(const struct api *api, const struct scope *sc, const char *reporter,
-                          size_t index, char out[128])
+static void idem_key_name(const struct intake_scope *sc, const char *reporter, size_t index,
+                          char out[128])
 {
     if (!sc->idem_key) {
         schema_key(out, 128, "idem", "none");
@@ -90,43 +65,43 @@ static void idem_key_name(const struct api *api, const struct scope *sc, const c
     struct buf s = {0};
     buf_printf(&s, "%s\n%s\n%zu", reporter, sc->idem_key, index);
     char h[CRYPTO_HEX_LEN];
-    crypto_keyed_hash(api->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
+    crypto_keyed_hash(sc->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
     buf_free(&s);
     schema_key(out, 128, "idem", h);
 }
 
-/* Appends one jb_report call for report `index` of the request as command `cmd` of the job.
- * Returns 0, or -1 when out of memory. */
-static int add_report_call(struct call *call, struct item *it, const struct report *r,
-                           const struct verdict *v, const struct scope *sc, size_t index,
-                           int cmd)
+int intake_command(struct store_job *j, const struct intake_scope *sc, struct intake *in,
+                   size_t index, const struct report *r, const struct intake_verdict *v,
+                   int cmd)
 {
-    const struct api *api = call->api;
+    const struct conf *c = sc->conf;
+    const struct keys *k = sc->keys;
+    struct intake_item *it = &in->items[index];
     char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_idem_prev[128],
-        k_key[128], k_pow[128], k_evidence[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
+        k_key[128], k_pow[128], k_evidence[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN],
+        iso[32];
     crypto_random_id('R', it->id);
     crypto_random_id('C', it->case_id);
     crypto_random_secret(it->secret);
     crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
-    crypto_keyed_hash(api->keys, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
-    report_fingerprint(api->keys, r, fp);
+    crypto_keyed_hash(k, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
+    report_fingerprint(k, r, fp);
     schema_key(k_url, sizeof k_url, "caseurl", url_hash);
     schema_key(k_report, sizeof k_report, "report", it->id);
-    schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    idem_key_name(api, sc, sc->reporter, index, k_idem);
-    idem_key_name(api, sc, sc->reporter_prev, index, k_idem_prev);
+    schema_key(k_key, sizeof k_key, "apikey", sc->key_hash);
+    idem_key_name(sc, sc->reporter, index, k_idem);
+    idem_key_name(sc, sc->reporter_prev, index, k_idem_prev);
     schema_key(k_pow, sizeof k_pow, "powx", sc->reporter);
     schema_key(k_evidence, sizeof k_evidence, "evb", sc->reporter);
-    long long now = wall_ms();
+    long long now = call_wall_ms();
     isotime_format((time_t)(now / 1000), iso);
-    char *sealed = report_seal(api->keys, it->id, r);
-    char *box = sc->idem_key ? crypto_wrap(api->keys, it->secret) : NULL;
+    char *sealed = report_seal(k, it->id, r);
+    char *box = sc->idem_key ? crypto_wrap(k, it->secret) : NULL;
     if (!sealed || (sc->idem_key && !box)) {
         free(sealed);
         free(box);
         return -1;
     }
-    struct store_job *j = call->job;
     it->cmd = cmd;
     store_job_command(j, "FCALL");
     store_job_argstr(j, "jb_report");
@@ -145,11 +120,11 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argstr(j, r->canon.domain);
     store_job_argstr(j, r->canon.original);
     store_job_argstr(j, sc->reporter);
-    store_job_argstr(j, call->has_key ? "1" : "0");
+    store_job_argstr(j, sc->platform ? "1" : "0");
     store_job_argll(j, sc->rate_cap);
     store_job_argll(j, sc->rate_window_ms);
     store_job_argstr(j, sc->idem_key ? sc->body_hash : "");
-    store_job_argll(j, api->conf->idempotency_ttl);
+    store_job_argll(j, c->idempotency_ttl);
     store_job_argstr(j, secret_hash);
     store_job_argstr(j, box ? box : "");
     store_job_argstr(j, sealed);
@@ -162,46 +137,45 @@ static int add_report_call(struct call *call, struct item *it, const struct repo
     store_job_argll(j, v->priority);
     store_job_argstr(j, v->title ? v->title : "");
     store_job_argstr(j, v->description ? v->description : "");
-    store_job_argll(j, api->conf->no_violation_window * 86400000LL);
+    store_job_argll(j, c->no_violation_window * 86400000LL);
     size_t locked_len = 0;
-    unsigned char *locked = call->evidence ? crypto_lock(api->keys, call->evidence,
-                                                         call->evidence_len, &locked_len)
-                                           : NULL;
-    store_job_argstr(j, locked ? call->evidence_type : "");
+    unsigned char *locked =
+        in->evidence ? crypto_lock(k, in->evidence, in->evidence_len, &locked_len) : NULL;
+    store_job_argstr(j, locked ? in->evidence_type : "");
     store_job_arg(j, locked ? (const char *)locked : "", locked_len);
-    store_job_argll(j, api->conf->retention_days * 86400L);
-    store_job_argll(j, sc->rate_cap ? call->pow_bits : 0);
-    store_job_argll(j, api->conf->pow_bits);
-    store_job_argll(j, api->conf->pow_extra);
-    store_job_argll(j, api->conf->rate_limit && !call->has_key ? api->conf->evidence_budget_daily
-                                                               : 0);
-    store_job_argll(j, locked ? (long long)call->evidence_len : 0);
+    store_job_argll(j, c->retention_days * 86400L);
+    store_job_argll(j, sc->rate_cap ? in->pow_bits : 0);
+    store_job_argll(j, c->pow_bits);
+    store_job_argll(j, c->pow_extra);
+    store_job_argll(j, c->rate_limit && !sc->platform ? c->evidence_budget_daily : 0);
+    store_job_argll(j, locked ? (long long)in->evidence_len : 0);
     int rc = store_job_argstr(j, v->scores.p);
     free(locked);
-    if (call->evidence && !locked)
+    if (in->evidence && !locked)
         rc = -1;
     free(sealed);
     free(box);
     return rc;
 }
 
-/* Works out who is reporting: the rate-limit bucket, the reporter for distinct counts and the
- * scope of idempotency keys. Returns 0, or -1 when today's pseudonym key is not there yet
- * (Redis has not been reached since the gateway started). */
-static int make_scope(struct call *call, struct http_req *req, struct scope *sc)
+int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struct keys *k,
+                      const char *key_hash, const char *client, time_t now,
+                      const char *idem_key, const char *body, size_t len)
 {
-    const struct conf *c = call->api->conf;
     memset(sc, 0, sizeof *sc);
-    if (call->has_key) {
-        snprintf(sc->reporter, sizeof sc->reporter, "p:%.32s", call->key_hash);
+    sc->conf = c;
+    sc->keys = k;
+    snprintf(sc->key_hash, sizeof sc->key_hash, "%s", key_hash ? key_hash : "none");
+    if (key_hash) {
+        sc->platform = true;
+        snprintf(sc->reporter, sizeof sc->reporter, "p:%.32s", key_hash);
         memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
     } else {
-        time_t now = time(NULL);
-        if (client_pseudonym(call, req, now, sc->reporter) < 0)
+        if (crypto_pseudonym(k, client, now, sc->reporter) < 0)
             return -1;
-        if (client_pseudonym(call, req, now - 86400, sc->reporter_prev) < 0)
+        if (crypto_pseudonym(k, client, now - 86400, sc->reporter_prev) < 0)
             memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_anon;
         sc->rate_window_ms = c->rate_anon_window * 1000;
@@ -211,65 +185,71 @@ static int make_scope(struct call *call, struct http_req *req, struct scope *sc)
     snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
     snprintf(sc->rate_key_prev, sizeof sc->rate_key_prev, SCHEMA_PREFIX "rl:%s",
              sc->reporter_prev);
-    sc->idem_key = http_header(req, "Idempotency-Key");
-    if (sc->idem_key) {
-        size_t len;
-        const char *body = http_body(req, &len);
-        crypto_keyed_hash(call->api->keys, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
-    }
+    sc->idem_key = idem_key;
+    if (idem_key)
+        crypto_keyed_hash(k, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
     return 0;
 }
 
-
-/* Validates each report object in arr (or obj alone when arr is NULL), queues the valid ones
- * in one store job and suspends the request. Answers 503 itself when out of memory. */
-static void submit_reports(struct call *call, struct http_req *req, const struct jdoc *arr,
-                           const struct jdoc *obj)
+/* Validates item i of in (report object obj) and appends its jb_report to the request's job
+ * as command *queued, counting it there. */
+static void queue_item(struct call *call, struct intake *in, size_t i, const struct jdoc *obj,
+                       const struct intake_scope *sc, const struct ruleset *rs,
+                       const struct model *m, int *queued)
 {
-    struct scope sc;
-    if (make_scope(call, req, &sc) < 0) {
-        answer_unavailable(req);
+    struct intake_item *it = &in->items[i];
+    struct report r;
+    struct intake_verdict v;
+    it->cmd = -1;
+    if (report_validate(obj, call->api->conf, &r, &it->err) < 0) {
+        it->status = it->err.status;
         return;
     }
-    call->nitems = arr ? jdoc_size(arr) : 1;
-    call->items = calloc(call->nitems, sizeof *call->items);
-    if (!call->items) {
-        answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return;
+    if (intake_classify(rs, m, &r, &v) < 0 ||
+        intake_command(call->job, sc, in, i, &r, &v, *queued) < 0)
+        it->status = 503;
+    else
+        (*queued)++;
+    intake_verdict_free(&v);
+    report_free(&r);
+}
+
+int intake_submit(struct call *call, struct http_req *req, struct intake *in,
+                  const struct jdoc *arr, const struct jdoc *obj)
+{
+    struct intake_scope sc;
+    size_t len;
+    const char *body = http_body(req, &len);
+    if (intake_scope_make(&sc, call->api->conf, call->api->keys,
+                          call->has_key ? call->key_hash : NULL, http_client(req), time(NULL),
+                          http_header(req, "Idempotency-Key"), body, len) < 0) {
+        call_answer_unavailable(req);
+        return -1;
     }
-    if (job_begin(call, req, NULL, 0) < 0)
-        return;
+    in->nitems = arr ? jdoc_size(arr) : 1;
+    in->items = calloc(in->nitems, sizeof *in->items);
+    if (!in->items) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return -1;
+    }
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return -1;
     int queued = 0;
     const struct ruleset *rs = rules_acquire(call->api->rules);
     const struct model *m = model_acquire(call->api->model);
-    for (size_t i = 0; i < call->nitems; i++) {
-        struct item *it = &call->items[i];
-        struct report r;
-        struct verdict v;
-        it->cmd = -1;
-        if (report_validate(arr ? jdoc_at(arr, i) : obj, call->api->conf, &r, &it->err) < 0) {
-            it->status = it->err.status;
-            continue;
-        }
-        if (classify(rs, m, &r, &v) < 0 || add_report_call(call, it, &r, &v, &sc, i, queued) < 0)
-            it->status = 503;
-        else
-            queued++;
-        verdict_free(&v);
-        report_free(&r);
-    }
+    for (size_t i = 0; i < in->nitems; i++)
+        queue_item(call, in, i, arr ? jdoc_at(arr, i) : obj, &sc, rs, m, &queued);
     model_release(call->api->model, m);
     rules_release(call->api->rules, rs);
     if (queued == 0)
-        reports_finish(call, req);
-    else
-        job_send(call, req);
+        return 0;
+    call_job_send(call, req);
+    return 1;
 }
 
-/* Reads the jb_report reply of one item into its status. */
-static void take_reply(struct call *call, struct item *it)
+void intake_read_item(const struct keys *k, const struct store_reply *r,
+                      struct intake_item *it)
 {
-    const struct store_reply *r = store_job_reply(call->job, it->cmd);
     const struct store_reply *kind = store_reply_at(r, 0);
     if (store_reply_is(kind, "ok") || store_reply_is(kind, "idem")) {
         const char *cid = store_reply_str(store_reply_at(r, 2), NULL);
@@ -279,7 +259,7 @@ static void take_reply(struct call *call, struct item *it)
         it->status = 202;
         if (store_reply_is(kind, "idem")) {
             metrics_add(M_IDEMPOTENT_REPLAYS, 1);
-            if (crypto_unwrap(call->api->keys, store_reply_str(store_reply_at(r, 4), NULL),
+            if (crypto_unwrap(k, store_reply_str(store_reply_at(r, 4), NULL),
                              it->secret, sizeof it->secret) < 0)
                 it->status = 503;
             return;
@@ -311,166 +291,35 @@ static void take_reply(struct call *call, struct item *it)
     }
 }
 
-/* The error of an item that was not stored, as code and message. */
-static void item_error(const struct item *it, const char **code, const char **message,
-                       const char **field)
-{
-    *field = NULL;
-    switch (it->status) {
-    case 401: *code = "unauthorized"; *message = "unknown or revoked API key"; break;
-    case 409:
-        *code = "idempotency_conflict";
-        *message = "this Idempotency-Key was used with a different body";
-        break;
-    case 429:
-        if (it->evidence_over) {
-            *code = "evidence_budget";
-            *message = "too many bytes of evidence images from you today; send the report "
-                       "without the image, or tomorrow";
-            *field = "evidence";
-        } else {
-            *code = "rate_limited";
-            *message = "too many reports; try again later";
-        }
-        break;
-    case 503:
-        *code = "unavailable";
-        *message = "the report could not be stored; try again (with the same Idempotency-Key)";
-        break;
-    default: *code = it->err.code; *message = it->err.message; *field = it->err.field; break;
-    }
-}
-
-static void receipt_fields(struct buf *b, const struct item *it)
-{
-    buf_json_kv(b, "id", it->id);
-    buf_json_kv(b, "case", it->case_id);
-    buf_printf(b, ",\"duplicate\":%s", it->duplicate ? "true" : "false");
-}
-
-static void finish_single(struct http_req *req, struct item *it)
-{
-    if (it->status != 202) {
-        const char *code, *message, *field;
-        item_error(it, &code, &message, &field);
-        answer_error_retry(req, it->status, code, message, field, it->retry_after);
-        return;
-    }
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    receipt_fields(&b, it);
-    buf_json_kv(&b, "secret", it->secret);
-    buf_json_kv(&b, "status", "received");
-    buf_printf(&b, ",\"status_url\":\"" API_REPORTS "/%s\"}", it->id);
-    char location[64];
-    snprintf(location, sizeof location, API_REPORTS "/%s", it->id);
-    http_add_header(req, "Cache-Control", "no-store");
-    http_add_header(req, "Location", location);
-    answer_json(req, 202, &b);
-}
-
-static void finish_batch(struct http_req *req, struct call *call)
-{
-    struct buf b = {0};
-    bool any_401 = false;
-    long retry = 0; /* the longest wait any refused item asks for */
-    buf_puts(&b, "{\"results\":[");
-    for (size_t i = 0; i < call->nitems; i++) {
-        const struct item *it = &call->items[i];
-        any_401 |= it->status == 401;
-        if (it->status == 429 || it->status == 503) {
-            retry = retry_of(it->retry_after) > retry ? retry_of(it->retry_after) : retry;
-        }
-        buf_printf(&b, "%s{\"index\":%zu,\"status\":%d", i ? "," : "", i, it->status);
-        if (it->status == 202) {
-            receipt_fields(&b, it);
-            buf_json_kv(&b, "secret", it->secret);
-            buf_printf(&b, ",\"status_url\":\"" API_REPORTS "/%s\"", it->id);
-        } else {
-            const char *code, *message, *field;
-            item_error(it, &code, &message, &field);
-            buf_puts(&b, ",\"error\":");
-            error_object(&b, code, message, field);
-            if (it->status == 429 || it->status == 503)
-                buf_printf(&b, ",\"retry_after\":%ld", retry_of(it->retry_after));
-        }
-        buf_puts(&b, "}");
-    }
-    buf_puts(&b, "]}");
-    if (any_401) {
-        buf_free(&b);
-        answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
-        return;
-    }
-    if (retry) {
-        char n[24];
-        snprintf(n, sizeof n, "%ld", retry);
-        http_add_header(req, "Retry-After", n);
-    }
-    http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
-}
-
-void reports_finish(struct call *call, struct http_req *req)
+void intake_read(const struct call *call, struct intake *in)
 {
     bool stored = call->job && store_job_ok(call->job) == 0;
-    for (size_t i = 0; i < call->nitems; i++) {
-        struct item *it = &call->items[i];
+    for (size_t i = 0; i < in->nitems; i++) {
+        struct intake_item *it = &in->items[i];
         if (it->status == 0 && it->cmd >= 0) {
             if (stored)
-                take_reply(call, it);
+                intake_read_item(call->api->keys, store_job_reply(call->job, it->cmd), it);
             else
                 it->status = 503;
             if (it->status == 503)
                 metrics_add(M_REDIS_ERRORS, 1);
         }
     }
-    if (call->route == ROUTE_BATCH)
-        finish_batch(req, call);
-    else if (call->route == ROUTE_WEB_REPORT)
-        web_report_done(call, req);
-    else
-        finish_single(req, &call->items[0]);
 }
 
-void reports_submit_one(struct call *call, struct http_req *req, const struct jdoc *obj)
+void intake_free(struct intake *in)
 {
-    submit_reports(call, req, NULL, obj);
+    free(in->items);
+    memset(in, 0, sizeof *in);
 }
 
-/* POST /api/v1/reports and /api/v1/reports/batch, once the body is in. */
-void reports_handle(struct call *call, struct http_req *req)
+void intake_receipt(struct buf *b, const struct intake_item *it, bool batch)
 {
-    const char *idem = http_header(req, "Idempotency-Key");
-    if (idem && !report_idempotency_key_valid(idem)) {
-        answer_error(req, 400, "invalid_idempotency_key",
-                     "Idempotency-Key must be 1 to 128 printable ASCII characters",
-                     "Idempotency-Key");
-        return;
-    }
-    size_t len;
-    const char *body = http_body(req, &len);
-    char why[160];
-    call->doc = jdoc_parse(body, len, (int)call->api->conf->json_depth_max, why, sizeof why);
-    if (!call->doc) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "the body is not valid JSON: %s", why);
-        answer_error(req, 400, "invalid_json", msg, NULL);
-        return;
-    }
-    if (call->route == ROUTE_REPORTS) {
-        submit_reports(call, req, NULL, call->doc);
-        return;
-    }
-    const struct jdoc *reports = jdoc_get(call->doc, "reports");
-    long max = call->api->conf->batch_max;
-    if (jdoc_size(call->doc) != 1 || !reports)
-        answer_error(req, 400, "invalid_batch", "the body must be {\"reports\": [ … ]}", NULL);
-    else if (jdoc_type(reports) != JDOC_ARRAY || jdoc_size(reports) == 0)
-        answer_error(req, 400, "invalid_batch", "reports must be a non-empty array", "reports");
-    else if (jdoc_size(reports) > (size_t)max) {
-        snprintf(why, sizeof why, "a batch holds at most %ld reports", max);
-        answer_error(req, 413, "batch_too_large", why, "reports");
-    } else
-        submit_reports(call, req, reports, NULL);
+    buf_json_kv(b, "id", it->id);
+    buf_json_kv(b, "case", it->case_id);
+    buf_printf(b, ",\"duplicate\":%s", it->duplicate ? "true" : "false");
+    buf_json_kv(b, "secret", it->secret);
+    if (!batch)
+        buf_json_kv(b, "status", "received");
+    buf_printf(b, ",\"status_url\":\"" API_REPORTS "/%s\"", it->id);
 }

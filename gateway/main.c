@@ -12,6 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "modelstore.h"
+#include "routes.h"
 #include "rules.h"
 #include "store.h"
 
@@ -70,8 +71,8 @@ static int start_listeners(const struct conf *conf, struct api *api, struct http
                            struct http_server **met, char *err, size_t errlen)
 {
     struct http_routes routes, metrics;
-    api_routes(api, &routes);
-    api_metrics_routes(api, &metrics);
+    routes_server(api, &routes);
+    routes_metrics_server(api, &metrics);
     *pub = listen_on(conf->listen, &routes, (int)conf->threads, (int)conf->connection_limit,
                      (int)conf->per_ip_connection_limit, conf, err, errlen);
     if (!*pub)

@@ -1,16 +1,15 @@
 /* metrics — see metrics.h. */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
-static const char *route_names[ROUTE_COUNT] = {
-    "/api/v1/reports", "/api/v1/reports/batch", "/api/v1/reports/{id}", "/api/v1/categories",
-    "/healthz", "/readyz", "/metrics", "/api/v1/session", "DELETE /api/v1/session",
-    "/api/v1/review/claim",
-    "/api/v1/review/cases/{case}/renew", "/api/v1/review/cases/{case}/release",
-    "/api/v1/review/cases/{case}/decision", "/api/v1/review/cases/{case}/break",
-    "/api/v1/review/queues", "/api/v1/decisions", "/api/v1/review/cases/{case}/evidence/{id}",
-    "/", "/report", "/status", "/review", "/assets/{name}", "other"};
+/* The route labels, registered under reg_lock and published by nroutes (release): a reader
+ * sees only labels that are complete. */
+static const char *route_labels[METRICS_ROUTES_MAX];
+static atomic_int nroutes;
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static const int statuses[] = {200, 202, 204, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
@@ -18,9 +17,9 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
                                  0.5, 1, 2.5};
 #define NBUCKET (sizeof buckets / sizeof buckets[0])
 
-static atomic_long requests[ROUTE_COUNT][NSTATUS];
-static atomic_long latency[ROUTE_COUNT][NBUCKET + 1];
-static atomic_llong latency_sum_us[ROUTE_COUNT];
+static atomic_long requests[METRICS_ROUTES_MAX][NSTATUS];
+static atomic_long latency[METRICS_ROUTES_MAX][NBUCKET + 1];
+static atomic_llong latency_sum_us[METRICS_ROUTES_MAX];
 static atomic_long counters[M_COUNTER_COUNT];
 
 static const struct {
@@ -39,8 +38,43 @@ static const struct {
     {"jubao_password_checks_total", "Passwords verified with Argon2id (logins that got past the limits)."},
 };
 
-void metrics_request(enum route route, int status, double seconds)
+/* The slot of label, or -1 when it is not registered. */
+static int route_slot(const char *label)
 {
+    int n = atomic_load_explicit(&nroutes, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (route_labels[i] == label || strcmp(route_labels[i], label) == 0)
+            return i;
+    return -1;
+}
+
+/* The slot of label, registered when it is new; -1 when every slot is taken. */
+static int route_register(const char *label)
+{
+    int i = route_slot(label);
+    if (i >= 0)
+        return i;
+    pthread_mutex_lock(&reg_lock);
+    int n = atomic_load_explicit(&nroutes, memory_order_relaxed);
+    if ((i = route_slot(label)) < 0 && n < METRICS_ROUTES_MAX) {
+        route_labels[n] = label;
+        atomic_store_explicit(&nroutes, n + 1, memory_order_release);
+        i = n;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return i;
+}
+
+bool metrics_route(const char *label)
+{
+    return route_register(label) >= 0;
+}
+
+void metrics_request(const char *label, int status, double seconds)
+{
+    int route = route_register(label);
+    if (route < 0)
+        return;
     size_t s = 0;
     while (statuses[s] && statuses[s] != status)
         s++;
@@ -62,31 +96,32 @@ void metrics_render(struct buf *out)
 {
     buf_puts(out, "# HELP jubao_http_requests_total HTTP requests by route and status.\n"
                   "# TYPE jubao_http_requests_total counter\n");
-    for (int r = 0; r < ROUTE_COUNT; r++)
+    int n = atomic_load_explicit(&nroutes, memory_order_acquire);
+    for (int r = 0; r < n; r++)
         for (size_t s = 0; s < NSTATUS; s++) {
             long v = atomic_load_explicit(&requests[r][s], memory_order_relaxed);
             if (v)
                 buf_printf(out, "jubao_http_requests_total{route=\"%s\",status=\"%d\"} %ld\n",
-                           route_names[r], statuses[s], v);
+                           route_labels[r], statuses[s], v);
         }
     buf_puts(out, "# HELP jubao_http_request_duration_seconds Time from request to answer.\n"
                   "# TYPE jubao_http_request_duration_seconds histogram\n");
-    for (int r = 0; r < ROUTE_COUNT; r++) {
+    for (int r = 0; r < n; r++) {
         long cum = 0;
         for (size_t b = 0; b <= NBUCKET; b++) {
             cum += atomic_load_explicit(&latency[r][b], memory_order_relaxed);
             if (b < NBUCKET)
                 buf_printf(out, "jubao_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %ld\n",
-                           route_names[r], buckets[b], cum);
+                           route_labels[r], buckets[b], cum);
             else
                 buf_printf(out, "jubao_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %ld\n",
-                           route_names[r], cum);
+                           route_labels[r], cum);
         }
         buf_printf(out, "jubao_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
-                   route_names[r],
+                   route_labels[r],
                    (double)atomic_load_explicit(&latency_sum_us[r], memory_order_relaxed) / 1e6);
         buf_printf(out, "jubao_http_request_duration_seconds_count{route=\"%s\"} %ld\n",
-                   route_names[r], cum);
+                   route_labels[r], cum);
     }
     for (int c = 0; c < M_COUNTER_COUNT; c++)
         buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %ld\n", counter_info[c].name,

@@ -1,7 +1,9 @@
-/* reportform — see webpage.h: the report form (GET /) and POST /report. The form posts the
+/* reportform — see web.h: the report form (GET /) and POST /report. The form posts the
  * fields of the JSON API; they become a JSON object and go through the very validation and
- * store path of POST /api/v1/reports (report_validate, reports_submit_one), so that the two
+ * store path of POST /api/v1/reports (report_validate_all, intake_submit), so that the two
  * doors cannot drift apart. Every mistake is shown beside its field. */
+#include "web.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +133,29 @@ static void error_summary(struct buf *b, const struct web *w)
     buf_puts(b, "</div>");
 }
 
+/* The description's text area and the evidence's file input. */
+static void description_and_evidence(struct buf *b, const struct web *w, const struct conf *c)
+{
+    enum lang l = w->lang;
+    buf_puts(b, "<div class=\"field\">");
+    label(b, l, "description", M_DESCRIPTION, true);
+    hint(b, l, "description", M_DESCRIPTION_HINT, c->description_max);
+    field_error(b, w, 3, "description");
+    buf_puts(b, "<textarea id=\"description\" name=\"description\" rows=\"6\"");
+    field_aria(b, w, 3, "description");
+    buf_puts(b, ">");
+    if (w->values[3])
+        page_html(b, w->values[3]);
+    buf_puts(b, "</textarea></div><div class=\"field\">");
+    label(b, l, "evidence", M_EVIDENCE, true);
+    hint(b, l, "evidence", M_EVIDENCE_HINT, c->evidence_max / (1024 * 1024));
+    field_error(b, w, F_EVIDENCE, "evidence");
+    buf_puts(b, "<input id=\"evidence\" name=\"evidence\" type=\"file\" "
+                "accept=\"image/jpeg,image/png,image/webp\"");
+    field_aria(b, w, F_EVIDENCE, "evidence");
+    buf_puts(b, "></div>");
+}
+
 /* The form page, with w's values and errors; pow is a challenge to show, or NULL. */
 static void render_form(const struct call *call, struct web *w, struct buf *b, const char *pow)
 {
@@ -161,23 +186,7 @@ static void render_form(const struct call *call, struct web *w, struct buf *b, c
                " inputmode=\"url\" autocomplete=\"off\" required maxlength=\"2048\"");
     category_field(b, w);
     text_input(b, w, 2, M_TITLE, M_TITLE_HINT, c->title_max, " autocomplete=\"off\"");
-    buf_puts(b, "<div class=\"field\">");
-    label(b, l, "description", M_DESCRIPTION, true);
-    hint(b, l, "description", M_DESCRIPTION_HINT, c->description_max);
-    field_error(b, w, 3, "description");
-    buf_puts(b, "<textarea id=\"description\" name=\"description\" rows=\"6\"");
-    field_aria(b, w, 3, "description");
-    buf_puts(b, ">");
-    if (w->values[3])
-        page_html(b, w->values[3]);
-    buf_puts(b, "</textarea></div><div class=\"field\">");
-    label(b, l, "evidence", M_EVIDENCE, true);
-    hint(b, l, "evidence", M_EVIDENCE_HINT, c->evidence_max / (1024 * 1024));
-    field_error(b, w, F_EVIDENCE, "evidence");
-    buf_puts(b, "<input id=\"evidence\" name=\"evidence\" type=\"file\" "
-                "accept=\"image/jpeg,image/png,image/webp\"");
-    field_aria(b, w, F_EVIDENCE, "evidence");
-    buf_puts(b, "></div>");
+    description_and_evidence(b, w, c);
     text_input(b, w, 4, M_CONTACT, M_CONTACT_HINT, 0, " autocomplete=\"off\"");
     buf_puts(b, "<button id=\"submit\" class=\"primary\" type=\"submit\">");
     page_html(b, T(l, M_SUBMIT));
@@ -206,8 +215,9 @@ static void answer_form(struct call *call, struct http_req *req, struct web *w, 
 }
 
 /* GET / */
-void reportform_page(struct call *call, struct http_req *req, struct web *w)
+void reportform_page(struct call *call, struct http_req *req)
 {
+    struct web *w = call->state;
     guard_csrf_cookie(w, req);
     answer_form(call, req, w, 200, NULL);
 }
@@ -321,14 +331,15 @@ static int take_evidence(struct call *call, struct web *w)
         w->status = 413;
         return -1;
     }
-    if (!(call->evidence_type = image_type(x->value, x->len))) {
+    if (!(w->intake.evidence_type = image_type(x->value, x->len))) {
         set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_TYPE), 0);
         w->status = 422;
         return -1;
     }
     char why[160];
     long max = call->api->conf->evidence_max_pixels;
-    int rc = image_strip(x->value, x->len, max, &w->evidence, &call->evidence_len, why, sizeof why);
+    int rc = image_strip(x->value, x->len, max, &w->evidence, &w->intake.evidence_len, why,
+                         sizeof why);
     if (rc < 0) {
         log_debug("web: evidence refused: %s", why);
         if (rc == IMAGE_TOO_LARGE)
@@ -338,23 +349,29 @@ static int take_evidence(struct call *call, struct web *w)
         w->status = 422;
         return -1;
     }
-    call->evidence = w->evidence;
+    w->intake.evidence = w->evidence;
     return 0;
 }
 
-/* Stores the report (phase 2). */
-void reportform_store(struct call *call, struct http_req *req, struct web *w)
+static void report_done(struct call *call, struct http_req *req, struct web *w);
+
+/* Stores the report (step 2), answering at once when it is not stored. */
+static void report_store(struct call *call, struct http_req *req, struct web *w)
 {
-    w->phase = 2;
-    reports_submit_one(call, req, call->doc);
+    w->step = REPORT_STORING;
+    if (intake_submit(call, req, &w->intake, NULL, call->doc) == 0)
+        report_done(call, req, w);
 }
 
 /* What the headers of POST /report allow to be checked before a byte of its body is read
  * (which may be megabytes): the form's media type, where it comes from and the anti-forgery
- * cookie (its token is in the body; report_post checks it). Returns 0, or -1 having answered
+ * cookie (its token is in the body; take_form checks it). Returns 0, or -1 having answered
  * with the form, empty: what was typed is in the body, which is not read. */
-int reportform_admit(struct call *call, struct http_req *req, struct web *w)
+int reportform_begin(struct call *call, struct http_req *req)
 {
+    if (web_begin(call, req) < 0)
+        return -1;
+    struct web *w = call->state;
     const char *ct = http_header(req, "Content-Type");
     guard_csrf_cookie(w, req);
     if (!ct || (strncasecmp(ct, "multipart/form-data", 19) != 0 &&
@@ -372,7 +389,10 @@ int reportform_admit(struct call *call, struct http_req *req, struct web *w)
     return 0;
 }
 
-void reportform_post(struct call *call, struct http_req *req, struct web *w)
+/* Reads the form of POST /report and checks its anti-forgery token against the cookie and
+ * where the request comes from; the report object goes to call->doc (NULL when the form's
+ * fields are at fault). Returns 0, or -1 having answered with the form. */
+static int take_form(struct call *call, struct http_req *req, struct web *w)
 {
     size_t len;
     const char *body = http_body(req, &len);
@@ -381,7 +401,7 @@ void reportform_post(struct call *call, struct http_req *req, struct web *w)
         guard_csrf_cookie(w, req);
         snprintf(w->notice, sizeof w->notice, "%s (%s)", T(w->lang, M_E_FIELD), why);
         answer_form(call, req, w, 400, NULL);
-        return;
+        return -1;
     }
     w->has_form = true;
     const struct form_field *lf = form_get(&w->form, "lang");
@@ -398,35 +418,50 @@ void reportform_post(struct call *call, struct http_req *req, struct web *w)
     if (forged || expired) {
         snprintf(w->notice, sizeof w->notice, "%s", T(w->lang, forged ? M_E_FORGED : M_E_EXPIRED));
         answer_form(call, req, w, 403, NULL);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* Validates the report and its evidence as the API would, every fault beside its field.
+ * Returns 0, or -1 having answered with the form. */
+static int check_report(struct call *call, struct http_req *req, struct web *w)
+{
     int status = call->doc ? validate_all(call, w, call->doc) : 400;
     bool evidence_bad = take_evidence(call, w) < 0;
-    if (status || evidence_bad || w->notice[0]) {
-        const struct form_field *ev = form_get(&w->form, "evidence");
-        if (!evidence_bad && ev && ev->len)
-            set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_AGAIN), 0);
-        answer_form(call, req, w, status ? status : w->status ? w->status : 400, NULL);
+    if (!status && !evidence_bad && !w->notice[0])
+        return 0;
+    const struct form_field *ev = form_get(&w->form, "evidence");
+    if (!evidence_bad && ev && ev->len)
+        set_error(w, F_EVIDENCE, T(w->lang, M_E_EVIDENCE_AGAIN), 0);
+    answer_form(call, req, w, status ? status : w->status ? w->status : 400, NULL);
+    return -1;
+}
+
+/* POST /report: step 1 when it carries a solved proof of work, else step 2 at once. */
+void reportform_post(struct call *call, struct http_req *req)
+{
+    struct web *w = call->state;
+    if (take_form(call, req, w) < 0 || check_report(call, req, w) < 0)
         return;
-    }
     const struct form_field *pf = form_get(&w->form, "pow");
     if (pf && pf->len && (w->pow_solved = guard_pow_valid(call, w, pf->value)) > 0) {
-        /* phase 1: spend the challenge (SET NX), so that one solution is good once */
+        /* step 1: spend the challenge (SET NX), so that one solution is good once */
         char key[96];
         schema_key(key, sizeof key, "pow", w->pow_nonce);
         const char *args[] = {"SET", key, "1", "NX", "EX"};
-        if (job_begin(call, req, args, 5) < 0)
+        if (call_job_begin(call, req, args, 5) < 0)
             return;
         store_job_argll(call->job, POW_TTL);
-        w->phase = 1;
-        job_send(call, req);
+        w->step = REPORT_SPENDING;
+        call_job_send(call, req);
         return;
     }
-    reportform_store(call, req, w);
+    report_store(call, req, w);
 }
 
 static void receipt_page(struct call *call, struct http_req *req, struct web *w,
-                         const struct item *it)
+                         const struct intake_item *it)
 {
     (void)call;
     enum lang l = w->lang;
@@ -456,10 +491,10 @@ static void receipt_page(struct call *call, struct http_req *req, struct web *w,
     page_answer(req, 200, &b, true);
 }
 
-void web_report_done(struct call *call, struct http_req *req)
+/* The outcome of the report in w->intake: its receipt, or the form again with why not. */
+static void report_done(struct call *call, struct http_req *req, struct web *w)
 {
-    struct web *w = call->web;
-    const struct item *it = &call->items[0];
+    const struct intake_item *it = &w->intake.items[0];
     if (it->status == 202) {
         receipt_page(call, req, w, it);
         return;
@@ -497,3 +532,18 @@ void web_report_done(struct call *call, struct http_req *req)
     answer_form(call, req, w, 503, NULL);
 }
 
+/* After each step of POST /report (enum report_step). */
+void reportform_resume(struct call *call, struct http_req *req)
+{
+    struct web *w = call->state;
+    if (w->step == REPORT_SPENDING) {
+        /* the challenge was spent now (OK) or before (nil): only a fresh one may buy a report */
+        if (store_job_ok(call->job) == 0 &&
+            store_reply_type(store_job_reply(call->job, 0)) == STORE_STATUS)
+            w->intake.pow_bits = w->pow_solved;
+        report_store(call, req, w);
+        return;
+    }
+    intake_read(call, &w->intake);
+    report_done(call, req, w);
+}

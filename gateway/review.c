@@ -1,36 +1,31 @@
-/* review — the review calls of API.md (claim, renew, release) with the evidence, the
- * supervisors' queues, lease breaking and the review metrics; the decision and its audit
- * writer are in decision.c, the platforms' decisions feed in feed.c.
- *
- * Every call is one Redis Function that first checks the session (redis/), so
- * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
- * checked and ended atomically: one holder per case however many reviewers claim together.
- */
+/* review — see review.h: claim, renew, release, break, the evidence, the queues and the
+ * review metrics. */
+#include "review.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
+#include "isotime.h"
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
-#include "review.h"
+#include "rules.h"
 #include "schema.h"
 
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
 
 #define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
-/* The first reply of the job, or NULL having answered 503 when the store failed. */
-static const struct store_reply *first_reply(struct call *call, struct http_req *req)
+const struct store_reply *review_first_reply(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
-        answer_unavailable(req);
+        call_answer_unavailable(req);
         return NULL;
     }
     return store_job_reply(call->job, 0);
 }
 
-/* Answers the refusals every review Function shares ({'unauthorized'}, ...). Returns true
- * when it answered, false when r is {'ok', ...}. */
 bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict)
 {
     const struct store_reply *kind = store_reply_at(r, 0);
@@ -38,36 +33,35 @@ bool review_refusal(struct http_req *req, const struct store_reply *r, const cha
         return false;
     if (store_reply_is(kind, "unauthorized")) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
-                     NULL);
+        call_answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
+                          NULL);
     } else if (store_reply_is(kind, "forbidden")) {
-        answer_error(req, 403, "forbidden", "only supervisors may do this", NULL);
+        call_answer_error(req, 403, "forbidden", "only supervisors may do this", NULL);
     } else if (store_reply_is(kind, "not_found")) {
-        answer_error(req, 404, "not_found", "no such case", NULL);
+        call_answer_error(req, 404, "not_found", "no such case", NULL);
     } else if (store_reply_is(kind, "conflict")) {
         metrics_add(M_LEASE_CONFLICTS, 1);
-        answer_error(req, 409, conflict,
-                     strcmp(conflict, "not_leased") == 0
+        call_answer_error(req, 409, conflict,
+                          strcmp(conflict, "not_leased") == 0
                          ? "nobody holds a lease on this case"
                          : "you do not hold a live lease on this case: claim it again",
-                     NULL);
+                          NULL);
     } else {
         log_warn("review: unexpected reply from Redis (%s)", AT(r, 0));
-        answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
+        call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
     }
     return true;
 }
 
-/* The session key of the request's token (checked in api.c before the handler runs). */
 void review_session_key(const struct call *call, char out[128])
 {
     schema_key(out, 128, "session", call->key_hash);
 }
 
-/* The lease end in Redis milliseconds as an ISO time into call->iso. */
-static void lease_iso(struct call *call, const char *ms)
+/* The lease end in Redis milliseconds as an ISO time into iso. */
+static void lease_iso(const char *ms, char iso[32])
 {
-    isotime_format((time_t)(atoll(ms) / 1000), call->iso);
+    isotime_format((time_t)(atoll(ms) / 1000), iso);
 }
 
 /* ---- claim --------------------------------------------------------------------------- */
@@ -76,28 +70,28 @@ static void lease_iso(struct call *call, const char *ms)
 void review_claim(struct call *call, struct http_req *req)
 {
     static const char *const names[] = {"queue"};
-    if (take_json_object(call, req, true) < 0 || only_fields(call, req, names, 1) < 0)
+    if (call_take_json(call, req, true) < 0 || call_only_fields(call, req, names, 1) < 0)
         return;
     const struct jdoc *q = jdoc_get(call->doc, "queue");
     const char *queue = q ? jdoc_string(q, NULL) : "default";
     if (!queue) {
-        answer_error(req, 400, "wrong_type", "queue must be a string", "queue");
+        call_answer_error(req, 400, "wrong_type", "queue must be a string", "queue");
         return;
     }
     if (strcmp(queue, "default") != 0 && strcmp(queue, "escalated") != 0) {
-        answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
+        call_answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
         return;
     }
     char k_sess[128], iso[32];
     review_session_key(call, k_sess);
     isotime_format(time(NULL), iso);
     const char *args[] = {"FCALL", "jb_claim", "1", k_sess, SCHEMA_PREFIX, queue};
-    if (job_begin(call, req, args, 6) < 0)
+    if (call_job_begin(call, req, args, 6) < 0)
         return;
     store_job_argll(call->job, call->api->conf->review_lease * 1000);
     store_job_argstr(call->job, iso);
     store_job_argll(call->job, CLAIM_REPORTS);
-    job_send(call, req);
+    call_job_send(call, req);
 }
 
 /* Appends "key": [ … ] from a comma-separated list. */
@@ -135,8 +129,11 @@ static void json_column(struct buf *b, const char *key, const struct store_reply
     buf_puts(b, "]");
 }
 
-static void finish_claim(struct call *call, struct http_req *req, const struct store_reply *r)
+void review_claim_done(struct call *call, struct http_req *req)
 {
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r)
+        return;
     if (store_reply_is(store_reply_at(r, 0), "empty")) {
         http_respond(req, 204, NULL, "", 0);
         return;
@@ -144,16 +141,17 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
     if (review_refusal(req, r, "lease_not_held"))
         return;
     metrics_add(M_CLAIMS, 1);
-    lease_iso(call, AT(r, 2));
+    char iso[32];
+    lease_iso(AT(r, 2), iso);
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", AT(r, 1));
     buf_json_kv(&b, "queue", AT(r, 3));
-    buf_json_kv(&b, "lease_expires_at", call->iso);
+    buf_json_kv(&b, "lease_expires_at", iso);
     buf_json_kv(&b, "category", AT(r, 4));
     json_csv(&b, "suggested_categories", AT(r, 5));
     json_csv(&b, "rule_hits", AT(r, 6));
-    json_suggestions(&b, AT(r, 12));
+    call_json_suggestions(&b, AT(r, 12));
     buf_json_kv(&b, "severity", rules_severity_name(atoi(AT(r, 7))));
     buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld", atoi(AT(r, 8)),
                atol(AT(r, 9)), atol(AT(r, 10)));
@@ -174,59 +172,81 @@ static void finish_claim(struct call *call, struct http_req *req, const struct s
     buf_json_kv(&b, "first_reported_at", AT(r, 11));
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }
 
 /* ---- renew, release, break ----------------------------------------------------------- */
 
-/* Checks the path's case id and that the body is empty or {}. Returns 0, or -1 having answered. */
 int review_case_request(struct call *call, struct http_req *req, const char *const *fields,
                         size_t nfields)
 {
     if (!report_id_valid(call->path_id, 'C')) {
-        answer_error(req, 404, "not_found", "no such case", NULL);
+        call_answer_error(req, 404, "not_found", "no such case", NULL);
         return -1;
     }
-    if (take_json_object(call, req, nfields == 0) < 0 ||
-        only_fields(call, req, fields, nfields) < 0)
+    if (call_take_json(call, req, nfields == 0) < 0 ||
+        call_only_fields(call, req, fields, nfields) < 0)
         return -1;
     return 0;
 }
 
+/* The three things a reviewer does to a lease (the break only a supervisor). */
+enum lease_action { LEASE_RENEW, LEASE_RELEASE, LEASE_BREAK };
+
 /* POST /api/v1/review/cases/{case}/renew, /release and /break. */
-void review_lease(struct call *call, struct http_req *req)
+static void lease(struct call *call, struct http_req *req, enum lease_action action)
 {
+    static const char *const names[] = {"renew", "release", "break"};
     if (review_case_request(call, req, NULL, 0) < 0)
         return;
-    const char *action = call->route == ROUTE_RENEW     ? "renew"
-                         : call->route == ROUTE_RELEASE ? "release"
-                                                        : "break";
     char k_sess[128];
     review_session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_lease", "1", k_sess, SCHEMA_PREFIX, call->path_id, action};
-    if (job_begin(call, req, args, 7) < 0)
+    const char *args[] = {"FCALL", "jb_lease", "1", k_sess, SCHEMA_PREFIX, call->path_id,
+                          names[action]};
+    if (call_job_begin(call, req, args, 7) < 0)
         return;
     store_job_argll(call->job, call->api->conf->review_lease * 1000);
-    job_send(call, req);
+    call_job_send(call, req);
 }
 
-static void finish_lease(struct call *call, struct http_req *req, const struct store_reply *r)
+static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
 {
-    if (review_refusal(req, r, call->route == ROUTE_BREAK ? "not_leased" : "lease_not_held"))
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r || review_refusal(req, r, action == LEASE_BREAK ? "not_leased" : "lease_not_held"))
         return;
-    if (call->route != ROUTE_RENEW) {
-        if (call->route == ROUTE_BREAK)
+    if (action != LEASE_RENEW) {
+        if (action == LEASE_BREAK)
             log_info("review: a supervisor broke the lease on case %s", call->path_id);
         http_respond(req, 204, NULL, "", 0);
         return;
     }
-    lease_iso(call, AT(r, 1));
+    char iso[32];
+    lease_iso(AT(r, 1), iso);
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", call->path_id);
-    buf_json_kv(&b, "lease_expires_at", call->iso);
+    buf_json_kv(&b, "lease_expires_at", iso);
     buf_puts(&b, "}");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
+}
+
+void review_renew(struct call *call, struct http_req *req) { lease(call, req, LEASE_RENEW); }
+void review_release(struct call *call, struct http_req *req) { lease(call, req, LEASE_RELEASE); }
+void review_break(struct call *call, struct http_req *req) { lease(call, req, LEASE_BREAK); }
+
+void review_renew_done(struct call *call, struct http_req *req)
+{
+    lease_done(call, req, LEASE_RENEW);
+}
+
+void review_release_done(struct call *call, struct http_req *req)
+{
+    lease_done(call, req, LEASE_RELEASE);
+}
+
+void review_break_done(struct call *call, struct http_req *req)
+{
+    lease_done(call, req, LEASE_BREAK);
 }
 
 /* ---- evidence ------------------------------------------------------------------------ */
@@ -235,27 +255,28 @@ static void finish_lease(struct call *call, struct http_req *req, const struct s
 void review_evidence(struct call *call, struct http_req *req)
 {
     if (!report_id_valid(call->path_id, 'C') || !report_id_valid(call->path_id2, 'R')) {
-        answer_error(req, 404, "not_found", "no such evidence", NULL);
+        call_answer_error(req, 404, "not_found", "no such evidence", NULL);
         return;
     }
     char k_sess[128];
     review_session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_evidence", "1", k_sess, SCHEMA_PREFIX, call->path_id,
                           call->path_id2};
-    if (job_begin(call, req, args, 7) == 0)
-        job_send(call, req);
+    if (call_job_begin(call, req, args, 7) == 0)
+        call_job_send(call, req);
 }
 
-static void finish_evidence(struct call *call, struct http_req *req, const struct store_reply *r)
+void review_evidence_done(struct call *call, struct http_req *req)
 {
-    if (review_refusal(req, r, "lease_not_held"))
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r || review_refusal(req, r, "lease_not_held"))
         return;
     size_t len, plain_len;
     const char *box = store_reply_str(store_reply_at(r, 2), &len);
     unsigned char *img = crypto_unlock(call->api->keys, box, len, &plain_len);
     if (!img) {
         log_error("review: the evidence of %s does not open", call->path_id2);
-        answer_error(req, 503, "unavailable", "the evidence cannot be opened", NULL);
+        call_answer_error(req, 503, "unavailable", "the evidence cannot be opened", NULL);
         return;
     }
     const char *type = AT(r, 1);
@@ -271,15 +292,13 @@ static void finish_evidence(struct call *call, struct http_req *req, const struc
 
 /* ---- the session's reviewer (for the queues and decision.c) ---------------------------- */
 
-/* Starts the request's job with jb_whoami (the session's reviewer and role). Returns 0, or
- * -1 having answered. */
 int review_whoami_begin(struct call *call, struct http_req *req)
 {
     char k_sess[128];
     review_session_key(call, k_sess);
     const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
                           SCHEMA_PREFIX};
-    return job_begin(call, req, args, 6);
+    return call_job_begin(call, req, args, 6);
 }
 
 /* ---- supervisors' view of the queues ------------------------------------------------- */
@@ -293,20 +312,21 @@ void review_queues(struct call *call, struct http_req *req)
     store_job_argstr(call->job, "jb_review_stats");
     store_job_argstr(call->job, "0");
     store_job_argstr(call->job, SCHEMA_PREFIX);
-    job_send(call, req);
+    call_job_send(call, req);
 }
 
-static void finish_queues(struct call *call, struct http_req *req, const struct store_reply *r)
+void review_queues_done(struct call *call, struct http_req *req)
 {
-    if (review_refusal(req, r, "lease_not_held"))
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r || review_refusal(req, r, "lease_not_held"))
         return;
     if (strcmp(AT(r, 2), "supervisor") != 0) {
-        answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
+        call_answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
         return;
     }
     const struct store_reply *s = store_job_reply(call->job, 1);
     if (store_reply_count(s) < 6) {
-        answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
+        call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
         return;
     }
     struct buf b = {0};
@@ -320,7 +340,7 @@ static void finish_queues(struct call *call, struct http_req *req, const struct 
     }
     buf_printf(&b, "],\"dead_letters\":%lld}", atoll(AT(s, 0)));
     http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }
 
 void review_render_stats(struct buf *b, const struct store_reply *s)
@@ -355,23 +375,5 @@ void review_render_stats(struct buf *b, const struct store_reply *s)
                 v = v < 0 ? 0 : v / 1000;
             buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], AT(s, i), v);
         }
-    }
-}
-
-void review_resume(struct call *call, struct http_req *req)
-{
-    const struct store_reply *r = first_reply(call, req);
-    if (!r)
-        return;
-    switch (call->route) {
-    case ROUTE_CLAIM: finish_claim(call, req, r); break;
-    case ROUTE_RENEW:
-    case ROUTE_RELEASE:
-    case ROUTE_BREAK: finish_lease(call, req, r); break;
-    case ROUTE_DECISION: decision_finish(call, req, r); break;
-    case ROUTE_QUEUES: finish_queues(call, req, r); break;
-    case ROUTE_DECISIONS: feed_finish(call, req, r); break;
-    case ROUTE_EVIDENCE: finish_evidence(call, req, r); break;
-    default: answer_error(req, 404, "not_found", "no such endpoint", NULL); break;
     }
 }

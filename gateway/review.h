@@ -1,15 +1,46 @@
-/* review — what review.c shares with decision.c, which handles the decision of a case and
- * writes it to the audit chain. Not a public interface: only those two files include it; the
- * handlers themselves are declared in call.h.
+/* review — the reviewers' routes of API.md: claim, renew, release and break a lease
+ * (review.c), the evidence of a claimed case, the supervisors' view of the queues, and the
+ * decision (decision.c, written to the audit chain by auditor.h). Each handler is a row's in
+ * routes.c: handle once the body is in, *_done after the store answered.
+ *
+ * Every call is one Redis Function that first checks the session (lib/functions.lua), so
+ * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
+ * checked and ended atomically: one holder per case however many reviewers claim together.
  */
 #ifndef JUBAO_REVIEW_H
 #define JUBAO_REVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "call.h"
 
-/* The session key of the request's token (checked in api.c before the handler runs). */
+void review_claim(struct call *call, struct http_req *req);     /* POST .../review/claim */
+void review_claim_done(struct call *call, struct http_req *req);
+void review_renew(struct call *call, struct http_req *req);     /* POST .../cases/{case}/renew */
+void review_renew_done(struct call *call, struct http_req *req);
+void review_release(struct call *call, struct http_req *req);   /* .../release */
+void review_release_done(struct call *call, struct http_req *req);
+void review_break(struct call *call, struct http_req *req);     /* .../break (supervisors) */
+void review_break_done(struct call *call, struct http_req *req);
+void review_evidence(struct call *call, struct http_req *req);  /* GET .../evidence/{id} */
+void review_evidence_done(struct call *call, struct http_req *req);
+void review_queues(struct call *call, struct http_req *req);    /* GET .../review/queues */
+void review_queues_done(struct call *call, struct http_req *req);
+void review_decision(struct call *call, struct http_req *req);  /* .../decision (decision.c) */
+void review_decision_done(struct call *call, struct http_req *req);
+
+/* ---- what review.c shares with decision.c, feed.c and ops.c ---- */
+
+/* The first reply of the request's job, or NULL having answered 503 when the store failed. */
+const struct store_reply *review_first_reply(struct call *call, struct http_req *req);
+
+/* Answers the refusals every review Function shares ({'unauthorized'}, {'forbidden'},
+ * {'not_found'}, {'conflict'} as 409 conflict, anything else 503). Returns true when it
+ * answered, false when r is {'ok', ...}. */
+bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict);
+
+/* The session key of the request's token (checked by the routes before the handler runs). */
 void review_session_key(const struct call *call, char out[128]);
 
 /* Checks the path's case id and that the body is empty or {} (nfields == 0), or an object of
@@ -21,8 +52,8 @@ int review_case_request(struct call *call, struct http_req *req, const char *con
  * -1 having answered. */
 int review_whoami_begin(struct call *call, struct http_req *req);
 
-/* Answers the store's reply r to a decision request: in phase 1 (jb_whoami) hands the
- * suspended request to the auditor, in phase 2 (jb_decide) answers the decision (decision.c). */
-void decision_finish(struct call *call, struct http_req *req, const struct store_reply *r);
+/* The review metrics kept in Redis (queues, decisions, dead letters), appended to b from the
+ * reply of a jb_review_stats call. */
+void review_render_stats(struct buf *b, const struct store_reply *r);
 
 #endif

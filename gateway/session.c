@@ -1,18 +1,12 @@
-/* session — reviewers' logins and sign-outs (POST and DELETE /api/v1/session).
- *
- * A login is counted before its password is checked: jb_login takes a token from the client
- * address's bucket, then one of the LOGIN_MAX_ATTEMPTS attempts a name has in any
- * LOGIN_WINDOW, in one Redis Function call, so that however many logins arrive together no
- * more passwords are checked. The Argon2id check runs on the password threads (pwcheck),
- * never on the HTTP threads that take reports; a login first takes a place with them, so that
- * a flood is refused (503) before it costs Redis anything. A success makes the session and
- * gives its attempt back; failures stay counted until they leave the window (docs/API.md).
- * A sign-out deletes the session: the token is refused from the next request on.
- */
+/* session — see session.h. */
+#include "session.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
+#include "isotime.h"
+#include "pwcheck.h"
 #include "schema.h"
 
 #define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
@@ -21,25 +15,60 @@
 
 #define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
+/* The steps of a login, each ended by the store or the password threads. */
+enum login_step {
+    LOGIN_COUNTED = 1,  /* 1: jb_login counted the attempt (or refused it) */
+    LOGIN_CHECKED,      /* 2: the password threads verified the password */
+    LOGIN_OPENED,       /* 3: jb_login_done stored the session */
+};
+
+/* A login's own state (call->state). */
+struct login {
+    enum login_step step;
+    char user[65];              /* the reviewer logging in ("" for a name none can have) */
+    char attempt[17];           /* the attempt's id in logins:<name> */
+    bool place;                 /* holds a place with the password threads */
+    struct pwcheck *pwcheck;    /* whose place it is */
+    struct pwcheck_task check;  /* the password, while the pool verifies it */
+    char token[CRYPTO_TOKEN_LEN];
+    char expires[32];           /* the session's end (ISO 8601) */
+};
+
+/* Gives back the place with the password threads of a login that ended without the check
+ * (a request that ended before Redis answered it, too). */
+static void login_leave(struct login *l)
+{
+    if (l->place)
+        pwcheck_cancel(l->pwcheck);
+    l->place = false;
+}
+
+static void login_free(void *state)
+{
+    login_leave(state);
+    free(state);
+}
+
 /* Checks {"user": …, "password": …}. Returns 0, or -1 having answered. */
-static int session_body(struct call *call, struct http_req *req)
+static int session_body(struct call *call, struct http_req *req, struct login *l)
 {
     static const char name_chars[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
     static const char *const names[] = {"user", "password"};
-    if (only_fields(call, req, names, 2) < 0)
+    if (call_only_fields(call, req, names, 2) < 0)
         return -1;
     for (int i = 0; i < 2; i++) {
         const struct jdoc *v = jdoc_get(call->doc, names[i]);
         size_t n = 0;
         if (!v || !jdoc_string(v, &n) || n == 0) {
-            answer_error(req, 400, v ? "wrong_type" : "missing_field",
-                         i ? "password must be a non-empty string" : "user must be a non-empty string",
-                         names[i]);
+            call_answer_error(req, 400, v ? "wrong_type" : "missing_field",
+                              i ? "password must be a non-empty string"
+                                : "user must be a non-empty string",
+                              names[i]);
             return -1;
         }
         if (n > (i ? 1024u : 64u)) {
-            answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
+            call_answer_error(req, 400, "too_long", i ? "password is longer than 1024 bytes"
                                                  : "user is longer than 64 bytes", names[i]);
             return -1;
         }
@@ -47,7 +76,7 @@ static int session_body(struct call *call, struct http_req *req)
     size_t ulen;
     const char *user = jdoc_string(jdoc_get(call->doc, "user"), &ulen);
     /* a name no reviewer can have is checked like a wrong password, so as to tell nothing */
-    snprintf(call->user, sizeof call->user, "%.*s",
+    snprintf(l->user, sizeof l->user, "%.*s",
              strspn(user, name_chars) == ulen ? (int)ulen : 0, user);
     return 0;
 }
@@ -58,30 +87,37 @@ void session_login(struct call *call, struct http_req *req)
 {
     const struct conf *c = call->api->conf;
     char k_rev[128], k_att[128], k_rl[128], pseudo[CRYPTO_PSEUDO_LEN];
-    if (take_json_object(call, req, false) < 0 || session_body(call, req) < 0)
-        return;
-    if (!pwcheck_reserve(call->api->pwcheck)) {
-        answer_error(req, 503, "overloaded", "too many logins at once; try again", NULL);
+    struct login *l = calloc(1, sizeof *l);
+    if (!l) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
         return;
     }
-    call->login_place = true;
+    call_set_state(call, l, login_free);
+    l->pwcheck = call->api->pwcheck;
+    if (call_take_json(call, req, false) < 0 || session_body(call, req, l) < 0)
+        return;
+    if (!pwcheck_reserve(l->pwcheck)) {
+        call_answer_error(req, 503, "overloaded", "too many logins at once; try again", NULL);
+        return;
+    }
+    l->place = true;
     /* the client as the routes' begin found it (behind trusted_proxy: X-Forwarded-For); before
      * today's pseudonym key is loaded (/readyz says so) the clients share one bucket */
     if (crypto_pseudonym(call->api->keys, http_client(req), time(NULL), pseudo) < 0)
         snprintf(pseudo, sizeof pseudo, "-");
-    schema_key(k_rev, sizeof k_rev, "reviewer", call->user[0] ? call->user : "-");
-    schema_key(k_att, sizeof k_att, "logins", call->user[0] ? call->user : "-");
+    schema_key(k_rev, sizeof k_rev, "reviewer", l->user[0] ? l->user : "-");
+    schema_key(k_att, sizeof k_att, "logins", l->user[0] ? l->user : "-");
     schema_key(k_rl, sizeof k_rl, "rl:login", pseudo);
-    crypto_random_hex(call->attempt, sizeof call->attempt - 1);
-    const char *args[] = {"FCALL", "jb_login", "3", k_rev, k_att, k_rl, call->attempt};
-    if (job_begin(call, req, args, 7) < 0)
+    crypto_random_hex(l->attempt, sizeof l->attempt - 1);
+    const char *args[] = {"FCALL", "jb_login", "3", k_rev, k_att, k_rl, l->attempt};
+    if (call_job_begin(call, req, args, 7) < 0)
         return;
     store_job_argll(call->job, LOGIN_MAX_ATTEMPTS);
     store_job_argll(call->job, LOGIN_WINDOW * 1000L);
     store_job_argll(call->job, c->rate_limit ? c->login_rate : 0);
     store_job_argll(call->job, c->login_rate_window * 1000);
-    call->phase = 1;
-    job_send(call, req);
+    l->step = LOGIN_COUNTED;
+    call_job_send(call, req);
 }
 
 static void password_checked(struct pwcheck_task *task, void *arg)
@@ -92,87 +128,88 @@ static void password_checked(struct pwcheck_task *task, void *arg)
 
 /* After jb_login: refuses a client or a name past its limit, else hands the password to the
  * password threads (reply: {'ok', pwhash, role, disabled}). */
-static void session_verify(struct call *call, struct http_req *req, const struct store_reply *r)
+static void session_verify(struct call *call, struct http_req *req, struct login *l,
+                           const struct store_reply *r)
 {
     bool ok = store_reply_is(store_reply_at(r, 0), "ok") && store_reply_count(r) >= 4;
     if (!ok) {
-        pwcheck_cancel(call->api->pwcheck);
-        call->login_place = false;
+        login_leave(l);
         if (store_reply_is(store_reply_at(r, 0), "ratelimited"))
-            answer_error_retry(req, 429, "rate_limited", "too many logins from this address; "
-                               "try again later", NULL, atol(AT(r, 1)));
+            call_answer_error_retry(req, 429, "rate_limited",
+                                    "too many logins from this address; try again later", NULL,
+                                    atol(AT(r, 1)));
         else if (store_reply_is(store_reply_at(r, 0), "locked"))
-            answer_error_retry(req, 429, "rate_limited", "too many failed logins; try again "
-                               "later", NULL, atol(AT(r, 1)));
+            call_answer_error_retry(req, 429, "rate_limited",
+                                    "too many failed logins; try again later", NULL,
+                                    atol(AT(r, 1)));
         else
-            answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+            call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
         return;
     }
     size_t pwlen;
-    call->check.password = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
-    call->check.len = pwlen;
-    call->check.hash = call->user[0] && *AT(r, 1) ? AT(r, 1) : NULL;
-    call->check.done = password_checked;
-    call->check.arg = req;
-    call->login_place = false;     /* the pool's now, until the check is done */
-    call->phase = 2;
+    l->check.password = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
+    l->check.len = pwlen;
+    l->check.hash = l->user[0] && *AT(r, 1) ? AT(r, 1) : NULL;
+    l->check.done = password_checked;
+    l->check.arg = req;
+    l->place = false;     /* the pool's now, until the check is done */
+    l->step = LOGIN_CHECKED;
     http_suspend(req);
-    pwcheck_submit(call->api->pwcheck, &call->check);
+    pwcheck_submit(l->pwcheck, &l->check);
 }
 
 /* After the password threads: a wrong password is answered at once (its attempt stays
  * counted); the right one makes the session with jb_login_done. */
-static void session_open(struct call *call, struct http_req *req, const struct store_reply *r)
+static void session_open(struct call *call, struct http_req *req, struct login *l,
+                         const struct store_reply *r)
 {
-    if (!call->check.ok || strcmp(AT(r, 3), "0") != 0) {
-        answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
+    if (!l->check.ok || strcmp(AT(r, 3), "0") != 0) {
+        call_answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
         return;
     }
     char role[16], k_att[128], k_sess[128], hash[CRYPTO_HEX_LEN];
     snprintf(role, sizeof role, "%s", AT(r, 2));
-    crypto_random_token(call->token);
-    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, call->token, strlen(call->token), hash);
-    schema_key(k_att, sizeof k_att, "logins", call->user);
+    crypto_random_token(l->token);
+    crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, l->token, strlen(l->token), hash);
+    schema_key(k_att, sizeof k_att, "logins", l->user);
     schema_key(k_sess, sizeof k_sess, "session", hash);
-    isotime_format(time(NULL) + SESSION_TTL, call->iso);
-    const char *args[] = {"FCALL", "jb_login_done", "2", k_att, k_sess, call->attempt,
-                          call->user, role};
-    if (job_begin(call, req, args, 8) < 0)
+    isotime_format(time(NULL) + SESSION_TTL, l->expires);
+    const char *args[] = {"FCALL", "jb_login_done", "2", k_att, k_sess, l->attempt,
+                          l->user, role};
+    if (call_job_begin(call, req, args, 8) < 0)
         return;
     store_job_argll(call->job, SESSION_TTL);
-    store_job_argstr(call->job, call->iso);
-    call->phase = 3;
-    job_send(call, req);
+    store_job_argstr(call->job, l->expires);
+    l->step = LOGIN_OPENED;
+    call_job_send(call, req);
 }
 
-/* The three steps of a login: jb_login answered (1), the password checked (2), the session
- * stored (3). The place with the password threads is given back on every way out of step 1
- * but the check. */
-static void finish_login(struct call *call, struct http_req *req)
+/* After each step of a login (enum login_step). The place with the password threads is given
+ * back on every way out of step 1 but the check. */
+void session_login_done(struct call *call, struct http_req *req)
 {
+    struct login *l = call->state;
     if (store_job_ok(call->job) < 0) {
-        if (call->login_place)
-            pwcheck_cancel(call->api->pwcheck);
-        call->login_place = false;
-        answer_unavailable(req);
+        login_leave(l);
+        call_answer_unavailable(req);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
-    if (call->phase == 1) {
-        session_verify(call, req, r);
+    if (l->step == LOGIN_COUNTED) {
+        session_verify(call, req, l, r);
         return;
     }
-    if (call->phase == 2) {
-        session_open(call, req, r);
+    if (l->step == LOGIN_CHECKED) {
+        session_open(call, req, l, r);
         return;
     }
     struct buf b = {0};
     buf_puts(&b, "{");
-    buf_json_kv(&b, "token", call->token);
-    buf_json_kv(&b, "expires_at", call->iso);
+    buf_json_kv(&b, "token", l->token);
+    buf_json_kv(&b, "expires_at", l->expires);
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
-    answer_json(req, 200, &b);
+    call_answer_json(req, 200, &b);
 }
 
 /* DELETE /api/v1/session: ends the session of the request's token at once. */
@@ -181,27 +218,19 @@ void session_signout(struct call *call, struct http_req *req)
     char k_sess[128];
     schema_key(k_sess, sizeof k_sess, "session", call->key_hash);
     const char *args[] = {"FCALL", "jb_logout", "1", k_sess};
-    if (job_begin(call, req, args, 4) == 0)
-        job_send(call, req);
+    if (call_job_begin(call, req, args, 4) == 0)
+        call_job_send(call, req);
 }
 
-static void finish_signout(struct call *call, struct http_req *req)
+void session_signout_done(struct call *call, struct http_req *req)
 {
     if (store_job_ok(call->job) < 0) {
-        answer_unavailable(req);
+        call_answer_unavailable(req);
     } else if (store_reply_is(store_reply_at(store_job_reply(call->job, 0), 0), "ok")) {
         http_respond(req, 204, NULL, "", 0);
     } else {
         http_add_header(req, "WWW-Authenticate", "Bearer");
-        answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
-                     NULL);
+        call_answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
+                          NULL);
     }
-}
-
-void session_resume(struct call *call, struct http_req *req)
-{
-    if (call->route == ROUTE_SIGNOUT)
-        finish_signout(call, req);
-    else
-        finish_login(call, req);
 }

@@ -1,20 +1,9 @@
-/* web — the pages of docs/WEB.md: the report form (GET /, POST /report), following a report
- * (/status), the reviewers' console page (/review; its script does the rest through the review
- * API) and the assets they load (/assets/...).
- *
- * The form posts the fields of the JSON API; they become a JSON object and go through the
- * very validation and store path of POST /api/v1/reports (report_validate, reports_submit_one),
- * so the two doors cannot drift apart. Pages are rendered here with every value escaped
- * (buf_html); they carry no inline script or style, so that the Content-Security-Policy can
- * forbid both. Forgery is stopped by a double-submit token (a cookie and a hidden field that
- * is its keyed hash) and by the Origin and Sec-Fetch-Site checks; past the per-pseudonym
- * rate limit, the form asks for a proof of work (SHA-256 with leading zero bits, solved by
- * /assets/form.js) instead of a third-party captcha.
- *
- * This file holds the dispatch, /status, the console page and the assets; the report form is
- * reportform.c, the forgery checks and proof of work webguard.c, the page frame webpage.c and
- * the words webwords.c (their shared header: webpage.h).
+/* web — see web.h: following a report (/status), the console page and the assets; the
+ * report form is reportform.c, the forgery checks and proof of work webguard.c, the page
+ * frame webpage.c and the words webwords.c (their shared header: webpage.h).
  */
+#include "web.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +12,8 @@
 
 #include "webpage.h"
 #include "assets.h"
-#include "log.h"
-#include "schema.h"
-
-#define WEB_BODY_MAX 65536      /* a form without a file */
+#include "report.h"
+#include "status.h"
 
 /* ---- /status --------------------------------------------------------------------------- */
 
@@ -48,6 +35,39 @@ static void status_form(struct buf *b, enum lang l, const char *id)
     buf_puts(b, "</button></form>");
 }
 
+/* The card of report id whose jb_status reply is r (the fields as status.h lists them). */
+static void status_card(struct buf *b, enum lang l, const char *id, const struct store_reply *r)
+{
+#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
+    static const char *const codes[] = {"received", "in_review", "actioned", "no_violation"};
+    static const enum msg words_of[] = {M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
+                                        M_ST_NO_VIOLATION};
+    size_t k = 0;   /* received, unless it is one of the others */
+    for (size_t i = 1; i < 4; i++)
+        if (strcmp(AT(5), codes[i]) == 0)
+            k = i;
+    char attrs[64];
+    snprintf(attrs, sizeof attrs, " id=\"status\" data-status=\"%s\"", codes[k]);
+    buf_puts(b, "<section class=\"status-card\"><dl>");
+    page_row(b, T(l, M_RECEIPT_ID), "", "", id);
+    page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(3)));
+    page_row(b, T(l, M_RECEIVED_AT), "", NULL, AT(4));
+    page_row(b, T(l, M_STATUS_IS), attrs, NULL, T(l, words_of[k]));
+    buf_puts(b, "</dl>");
+    if (*AT(7)) {
+        buf_puts(b, "<section id=\"decision\" data-verdict=\"");
+        page_html(b, AT(7));
+        buf_puts(b, "\"><h2>");
+        page_html(b, T(l, M_DECISION));
+        buf_puts(b, "</h2><dl>");
+        page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(8)));
+        page_row(b, T(l, M_DECIDED_AT), "", NULL, AT(9));
+        buf_puts(b, "</dl></section>");
+    }
+    buf_puts(b, "</section>");
+#undef AT
+}
+
 static void status_page(struct http_req *req, enum lang l, int status, const char *id,
                         const struct store_reply *r)
 {
@@ -62,34 +82,7 @@ static void status_page(struct http_req *req, enum lang l, int status, const cha
         buf_puts(&b, "</p></div>");
     }
     if (r && status == 200) {
-#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
-        static const char *const codes[] = {"received", "in_review", "actioned", "no_violation"};
-        static const enum msg words_of[] = {M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
-                                            M_ST_NO_VIOLATION};
-        size_t k = 0;   /* received, unless it is one of the others */
-        for (size_t i = 1; i < 4; i++)
-            if (strcmp(AT(5), codes[i]) == 0)
-                k = i;
-        char attrs[64];
-        snprintf(attrs, sizeof attrs, " id=\"status\" data-status=\"%s\"", codes[k]);
-        buf_puts(&b, "<section class=\"status-card\"><dl>");
-        page_row(&b, T(l, M_RECEIPT_ID), "", "", id);
-        page_row(&b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(3)));
-        page_row(&b, T(l, M_RECEIVED_AT), "", NULL, AT(4));
-        page_row(&b, T(l, M_STATUS_IS), attrs, NULL, T(l, words_of[k]));
-        buf_puts(&b, "</dl>");
-        if (*AT(7)) {
-            buf_puts(&b, "<section id=\"decision\" data-verdict=\"");
-            page_html(&b, AT(7));
-            buf_puts(&b, "\"><h2>");
-            page_html(&b, T(l, M_DECISION));
-            buf_puts(&b, "</h2><dl>");
-            page_row(&b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(8)));
-            page_row(&b, T(l, M_DECIDED_AT), "", NULL, AT(9));
-            buf_puts(&b, "</dl></section>");
-        }
-        buf_puts(&b, "</section>");
-#undef AT
+        status_card(&b, l, id, r);
     } else {
         buf_puts(&b, "<p class=\"lead\">");
         page_html(&b, T(l, M_STATUS_LEAD));
@@ -101,8 +94,14 @@ static void status_page(struct http_req *req, enum lang l, int status, const cha
     page_answer(req, status, &b, true);
 }
 
-static void status_post(struct call *call, struct http_req *req, struct web *w)
+void web_status_form(struct call *call, struct http_req *req)
 {
+    status_page(req, ((struct web *)call->state)->lang, 200, "", NULL);
+}
+
+void web_status_post(struct call *call, struct http_req *req)
+{
+    struct web *w = call->state;
     size_t len;
     const char *body = http_body(req, &len);
     char why[160];
@@ -125,17 +124,18 @@ static void status_post(struct call *call, struct http_req *req, struct web *w)
         idbuf[i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
         idbuf[i + 1] = '\0';
     }
-    snprintf(call->path_id, sizeof call->path_id, "%s", idbuf);
+    snprintf(w->ask.id, sizeof w->ask.id, "%s", idbuf);
     if (!report_id_valid(idbuf, 'R') || !secret || secret->len == 0 || secret->len > 64) {
         status_page(req, w->lang, 404, idbuf, NULL);
         return;
     }
-    call->has_key = false;
-    status_lookup(call, req, secret->value);
+    w->ask.platform = false;    /* a page never acts with a platform key */
+    status_lookup(call, req, &w->ask, secret->value);
 }
 
-static void status_done(struct call *call, struct http_req *req, struct web *w)
+void web_status_done(struct call *call, struct http_req *req)
 {
+    struct web *w = call->state;
     if (store_job_ok(call->job) < 0) {
         web_error_page(req, 503, T(w->lang, M_E_UNAVAILABLE));
         return;
@@ -145,19 +145,19 @@ static void status_done(struct call *call, struct http_req *req, struct web *w)
         char n[24];
         snprintf(n, sizeof n, "%ld", wait);
         http_add_header(req, "Retry-After", n);
-        status_page(req, w->lang, 429, call->path_id, NULL);
+        status_page(req, w->lang, 429, w->ask.id, NULL);
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
-    int access = status_access(call, r);
-    status_page(req, w->lang, access == 200 ? 200 : 404, call->path_id, r);
+    int access = status_access(&w->ask, r);
+    status_page(req, w->lang, access == 200 ? 200 : 404, w->ask.id, r);
 }
 
 /* ---- the console and the assets -------------------------------------------------------- */
 
-static void console_page(struct http_req *req, struct web *w)
+void web_console(struct call *call, struct http_req *req)
 {
-    enum lang l = w->lang;
+    enum lang l = ((struct web *)call->state)->lang;
     struct buf b = {0};
     page_begin(&b, l, T(l, M_CONSOLE_TITLE), "console", "/review");
     buf_printf(&b, "<main id=\"app\" data-lang=\"%s\"><noscript>%s</noscript></main>",
@@ -180,7 +180,7 @@ static void make_etags(void)
     }
 }
 
-static void asset(struct call *call, struct http_req *req)
+void web_asset(struct call *call, struct http_req *req)
 {
     pthread_once(&etags_once, make_etags);
     for (unsigned long i = 0; i < web_assets_count; i++) {
@@ -202,55 +202,56 @@ static void asset(struct call *call, struct http_req *req)
     web_error_page(req, 404, "not found");
 }
 
-/* ---- dispatch -------------------------------------------------------------------------- */
+/* ---- the pages' state and the error page ---------------------------------------------- */
 
-long web_begin(struct call *call, struct http_req *req)
+static void web_free(void *state)
+{
+    struct web *w = state;
+    if (w->has_form)
+        form_free(&w->form);
+    intake_free(&w->intake);
+    free(w->evidence);
+    free(w);
+}
+
+int web_begin(struct call *call, struct http_req *req)
 {
     struct web *w = calloc(1, sizeof *w);
     if (!w) {
         http_respond(req, 503, "text/plain; charset=utf-8", "out of memory\n", 14);
         return -1;
     }
-    call->web = w;
+    call_set_state(call, w, web_free);
     w->lang = page_lang(req, NULL);
-    if (strcmp(http_method(req), "POST") != 0)
-        return 0;
-    if (call->route != ROUTE_WEB_REPORT)
-        return WEB_BODY_MAX;
-    return reportform_admit(call, req, w) < 0 ? -1 : call->api->conf->evidence_max + WEB_BODY_MAX;
+    return 0;
 }
 
-void web_handle(struct call *call, struct http_req *req)
+void web_error_page(struct http_req *req, int status, const char *message)
 {
-    struct web *w = call->web;
-    bool post = strcmp(http_method(req), "POST") == 0;
-    switch (call->route) {
-    case ROUTE_WEB_FORM: reportform_page(call, req, w); break;
-    case ROUTE_WEB_REPORT: reportform_post(call, req, w); break;
-    case ROUTE_WEB_STATUS:
-        if (post)
-            status_post(call, req, w);
-        else
-            status_page(req, w->lang, 200, "", NULL);
-        break;
-    case ROUTE_WEB_REVIEW: console_page(req, w); break;
-    default: asset(call, req); break;
-    }
-}
-
-void web_resume(struct call *call, struct http_req *req)
-{
-    struct web *w = call->web;
-    if (call->route == ROUTE_WEB_STATUS) {
-        status_done(call, req, w);
-    } else if (w->phase == 1) {
-        /* the challenge was spent now (OK) or before (nil): only a fresh one may buy a report */
-        if (store_job_ok(call->job) == 0 &&
-            store_reply_type(store_job_reply(call->job, 0)) == STORE_STATUS)
-            call->pow_bits = w->pow_solved;
-        reportform_store(call, req, w);
+    enum lang l = page_lang(req, NULL);
+    struct buf b = {0};
+    page_begin(&b, l, T(l, M_ERROR_TITLE), "form-page", "/");
+    buf_puts(&b, "<main class=\"page\"><h1>");
+    page_html(&b, T(l, M_ERROR_TITLE));
+    buf_puts(&b, "</h1><div id=\"error-summary\" role=\"alert\"><p>");
+    const struct call *call = http_state(req);
+    if (status == 413 && call) {
+        char m[200];
+        web_fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE),
+                 call->api->conf->evidence_max / (1024 * 1024));
+        page_html(&b, m);
     } else {
-        reports_finish(call, req);
+        page_html(&b, message);
     }
+    buf_printf(&b, "</p></div><p><a href=\"/%s\">", l == EN ? "?lang=en" : "");
+    page_html(&b, T(l, M_BACK));
+    buf_puts(&b, "</a></p></main>");
+    page_end(&b, l);
+    if (status == 503) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", RETRY_AFTER_SECONDS);
+        http_add_header(req, "Retry-After", n);
+    }
+    page_answer(req, status, &b, true);
 }
 

@@ -1,5 +1,4 @@
-/* webpage — see webpage.h: the per-request state, the language of a page, the frame every
- * page shares and the error page. */
+/* webpage — see webpage.h: the language of a page and the frame every page shares. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,6 @@
 static const char csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-void web_free(struct call *call)
-{
-    struct web *w = call->web;
-    if (!w)
-        return;
-    if (w->has_form)
-        form_free(&w->form);
-    free(w->evidence);
-    free(w);
-    call->web = NULL;
-}
 
 /* ---- language -------------------------------------------------------------------------- */
 
@@ -131,32 +118,3 @@ void page_answer(struct http_req *req, int status, struct buf *b, bool no_store)
         http_respond(req, status, "text/html; charset=utf-8", b->p, b->len);
     buf_free(b);
 }
-
-void web_error_page(struct http_req *req, int status, const char *message)
-{
-    enum lang l = page_lang(req, NULL);
-    struct buf b = {0};
-    page_begin(&b, l, T(l, M_ERROR_TITLE), "form-page", "/");
-    buf_puts(&b, "<main class=\"page\"><h1>");
-    page_html(&b, T(l, M_ERROR_TITLE));
-    buf_puts(&b, "</h1><div id=\"error-summary\" role=\"alert\"><p>");
-    const struct call *call = http_state(req);
-    if (status == 413 && call) {
-        char m[200];
-        web_fill(m, sizeof m, T(l, M_E_EVIDENCE_SIZE), call->api->conf->evidence_max / (1024 * 1024));
-        page_html(&b, m);
-    } else {
-        page_html(&b, message);
-    }
-    buf_printf(&b, "</p></div><p><a href=\"/%s\">", l == EN ? "?lang=en" : "");
-    page_html(&b, T(l, M_BACK));
-    buf_puts(&b, "</a></p></main>");
-    page_end(&b, l);
-    if (status == 503) {
-        char n[24];
-        snprintf(n, sizeof n, "%ld", RETRY_AFTER_SECONDS);
-        http_add_header(req, "Retry-After", n);
-    }
-    page_answer(req, status, &b, true);
-}
-

@@ -1,7 +1,7 @@
-/* webpage — what the web pages' files share (web.c: dispatch, /status, the console and the
- * assets; reportform.c: the report form; webguard.c: forgery checks and proof of work;
- * webpage.c: per-request state and the page frame; webwords.c: the words). Not a public
- * interface: only those files include it; the rest of the gateway knows call.h's web_*.
+/* webpage — what the web pages' files share (web.c: /status, the console and the assets;
+ * reportform.c: the report form; webguard.c: forgery checks and proof of work; webpage.c:
+ * per-request state and the page frame; webwords.c: the words). Not a public interface:
+ * only those files include it; the rest of the gateway knows web.h.
  */
 #ifndef JUBAO_WEBPAGE_H
 #define JUBAO_WEBPAGE_H
@@ -12,6 +12,8 @@
 #include "buf.h"
 #include "call.h"
 #include "form.h"
+#include "intake.h"
+#include "status.h"
 
 #define CSRF_COOKIE "jb_csrf"
 #define POW_TTL 900             /* seconds a challenge may be solved in, and remembered */
@@ -44,7 +46,14 @@ void web_fill(char *out, size_t outlen, const char *tmpl, long n);
 #define F_EVIDENCE NFIELDS      /* errors[] index of the evidence field */
 extern const char *const report_fields[NFIELDS];
 
-/* The per-request state of a web route: made in web_begin, freed by web_free. */
+/* The steps of POST /report, each ended by the store's answer. */
+enum report_step {
+    REPORT_SPENDING = 1,    /* 1: SET NX spends the proof of work's challenge */
+    REPORT_STORING,         /* 2: the report is stored through intake.h */
+};
+
+/* The per-request state of a web route (call->state): made in web_begin (web.h), freed with
+ * the call. */
 struct web {
     enum lang lang;
     struct form form;
@@ -58,9 +67,11 @@ struct web {
     char pow_nonce[40];             /* of a solved challenge, until it is spent */
     int pow_solved;                 /* its bits */
     int pow_bits;                   /* of the challenge on the page */
-    char *evidence;                 /* the image without its metadata (call->evidence) */
+    char *evidence;                 /* the image without its metadata (intake.evidence) */
     long retry_after;
-    int phase;                      /* of POST /report: 1 spending a challenge, 2 storing */
+    enum report_step step;          /* of POST /report */
+    struct intake intake;           /* POST /report's report, on its way in */
+    struct status_ask ask;          /* POST /status's lookup */
 };
 
 /* ---- webpage.c ---- */
@@ -98,16 +109,5 @@ void guard_pow_challenge(const struct call *call, int bits, char out[128]);
 /* The bits a solution was solved at (its nonce into w->pow_nonce), or 0 when it is not ours,
  * expired or unsolved. */
 int guard_pow_valid(const struct call *call, struct web *w, const char *s);
-
-/* ---- reportform.c ---- */
-/* GET /: the form. */
-void reportform_page(struct call *call, struct http_req *req, struct web *w);
-/* What the headers of POST /report allow to be checked before its body is read. Returns 0,
- * or -1 having answered. */
-int reportform_admit(struct call *call, struct http_req *req, struct web *w);
-/* POST /report once its body is in. */
-void reportform_post(struct call *call, struct http_req *req, struct web *w);
-/* Stores the report (after a proof of work was spent, or at once). */
-void reportform_store(struct call *call, struct http_req *req, struct web *w);
 
 #endif

@@ -21,7 +21,7 @@ static void check_fields(const struct form *f)
     }
 }
 
-/* The fields as an object, validated as web.c does. */
+/* The fields as an object, validated as reportform.c does. */
 static void validate(const struct form *f)
 {
     struct jdoc *obj = jdoc_object();

@@ -1,0 +1,90 @@
+/* ops — see ops.h. */
+#include "ops.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "metrics.h"
+#include "modelstore.h"
+#include "review.h"
+#include "rules.h"
+#include "schema.h"
+
+void ops_healthz(struct call *call, struct http_req *req)
+{
+    (void)call;
+    static const char healthy[] = "{\"status\":\"ok\"}";
+    http_respond(req, 200, "application/json", healthy, sizeof healthy - 1);
+}
+
+void ops_readyz(struct call *call, struct http_req *req)
+{
+    const char *args[] = {"PING"};
+    if (call_job_begin(call, req, args, 1) == 0)
+        call_job_send(call, req);
+}
+
+void ops_readyz_done(struct call *call, struct http_req *req)
+{
+    const struct store_reply *r = store_job_reply(call->job, 0);
+    if (store_reply_type(r) != STORE_STATUS) {
+        call_answer_error(req, 503, "not_ready", "redis: not answering", NULL);
+        return;
+    }
+    char probe[CRYPTO_PSEUDO_LEN];
+    if (crypto_pseudonym(call->api->keys, "", time(NULL), probe) < 0) {
+        call_answer_error(req, 503, "not_ready", "today's pseudonym key is not loaded yet",
+                          NULL);
+        return;
+    }
+    const struct ruleset *rs = rules_acquire(call->api->rules);
+    struct buf b = {0};
+    buf_printf(&b, "{\"status\":\"ready\",\"redis\":\"ok\",\"rules\":%zu}", rules_count(rs));
+    rules_release(call->api->rules, rs);
+    call_answer_json(req, 200, &b);
+}
+
+/* The retrainings of every worker, counted in Redis (jb_model_stats). */
+static void render_model_stats(struct buf *b, const struct store_reply *r)
+{
+    static const char *const results[] = {"installed", "worse", "failed"};
+    if (store_reply_count(r) < 4)
+        return;
+    buf_puts(b, "# HELP jubao_model_retrain_total Retrainings of the triage model by the "
+                "workers, by result.\n# TYPE jubao_model_retrain_total counter\n");
+    for (size_t i = 0; i < 3; i++)
+        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i],
+                   atoll(store_reply_str(store_reply_at(r, i + 1), NULL)));
+}
+
+/* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
+ * then the review figures that live in Redis (left out, not failed, when Redis does not
+ * answer). */
+void ops_metrics(struct call *call, struct http_req *req)
+{
+    const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
+    const char *model[] = {"FCALL", "jb_model_stats", "2", SCHEMA_MODEL, SCHEMA_STATS};
+    if (call_job_begin(call, req, args, 4) == 0) {
+        store_job_commandv(call->job, model, 5);
+        call_job_send(call, req);
+    }
+}
+
+void ops_metrics_done(struct call *call, struct http_req *req)
+{
+    struct buf b = {0};
+    metrics_render(&b);
+    const struct ruleset *rs = rules_acquire(call->api->rules);
+    rules_metrics(rs, &b);
+    rules_release(call->api->rules, rs);
+    modelstore_metrics(&b);
+    if (store_job_ok(call->job) == 0) {
+        review_render_stats(&b, store_job_reply(call->job, 0));
+        render_model_stats(&b, store_job_reply(call->job, 1));
+    }
+    if (b.oom)
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+    else
+        http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    buf_free(&b);
+}

@@ -1,0 +1,37 @@
+/* status — following a report: the lookup that both the API's GET /api/v1/reports/{id}
+ * (api.c) and the web's /status page (web.c) make, each rendering its outcome in its own
+ * format. A lookup is one job of two commands: jb_status for the report, and jb_rate taking
+ * one token of the status rate limit (rate_status_*) from the platform's bucket with a live
+ * key, else from the client's pseudonym's, so that guessing secrets is slow from any one
+ * client.
+ */
+#ifndef JUBAO_STATUS_H
+#define JUBAO_STATUS_H
+
+#include <stdbool.h>
+
+#include "call.h"
+
+/* One lookup: made by the caller (in its family's state), filled by status_lookup. */
+struct status_ask {
+    char id[PATH_ID_MAX];               /* the report's id, valid */
+    bool platform;                      /* asked with the request's platform key */
+    bool has_secret;                    /* asked with the report's secret: */
+    char secret_hash[CRYPTO_HEX_LEN];   /* its keyed hash */
+};
+
+/* Looks up report ask->id for the holder of secret (or NULL: of the request's platform key,
+ * when ask->platform) and suspends the request (or answers 503). */
+void status_lookup(struct call *call, struct http_req *req, struct status_ask *ask,
+                   const char *secret);
+
+/* After status_lookup: 0 when the lookup was within the rate limit, else the seconds until it
+ * is (answer 429 with that Retry-After, and nothing of the report). */
+long status_rate_wait(const struct call *call);
+
+/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. The
+ * reply's fields: 2 case, 3 category, 4 received_at, 5 status, 6 updated_at, 7 verdict,
+ * 8 decision category, 9 decided_at. */
+int status_access(const struct status_ask *ask, const struct store_reply *r);
+
+#endif
