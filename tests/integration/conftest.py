@@ -3,6 +3,11 @@
   redis            a private redis-server for the whole test module (.port, .client(), .kill(),
                    .restart(), .stop_process()/.continue_process() for SIGSTOP/SIGCONT)
   redis_factory    redis_factory() -> a fresh private redis-server for one test
+  redis_cluster    a Redis Cluster of 3 primaries with a replica each for the whole test module
+                   (redis_cluster.py: .seeds, .primaries(), .replicas_of(), .kill_primary(),
+                   .reshard(), ...)
+  redis_cluster_factory  redis_cluster_factory(primaries=3, replicas=1) -> a fresh cluster for
+                   one test (use it when a test kills a node or moves slots)
   gateway          gateway(env=None, config=None, redis=None, args=(), wait_ready=True) -> a
                    jubao-gateway with its own data dir (jubao-admin init done), rate limits off
                    unless env={"JUBAO_RATE_LIMIT": None}; checked and stopped at teardown
@@ -19,6 +24,7 @@ if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanit
 import pytest
 
 from jubao_testlib import ADMIN_BIN, GATEWAY_BIN, WORKER_BIN, Gateway, RedisServer, Worker
+from redis_cluster import RedisCluster
 
 
 def pytest_configure(config):
@@ -45,6 +51,26 @@ def redis_factory(tmp_path_factory):
     yield make
     for r in made:
         r.close()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory):
+    c = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def redis_cluster_factory(tmp_path_factory):
+    made = []
+
+    def make(primaries=3, replicas=1):
+        c = RedisCluster(tmp_path_factory.mktemp("cluster"), primaries, replicas)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.close()
 
 
 class _Gateways:

@@ -2,9 +2,11 @@
  * real `CLUSTER KEYSLOT`, the seed list (and that its single form means what JUBAO_REDIS meant
  * before), MOVED and ASK, the slot map and its bounds, INFO's cluster_enabled.
  *
- * `test_cluster keyslot` is a second mode for tests/integration/test_cluster.py: it reads keys,
- * one per line in hex, on stdin and prints each key's slot, so that the integration test can
- * compare cluster_keyslot with a real cluster's CLUSTER KEYSLOT on binary keys. */
+ * Two more modes serve tests/integration/test_cluster.py, which compares this module with a
+ * real cluster: `test_cluster keyslot` reads keys, one per line in hex, on stdin and prints each
+ * key's slot (cluster_keyslot against CLUSTER KEYSLOT, binary keys too); `test_cluster redirect`
+ * reads "<host asked>\t<error>" lines and prints what cluster_redirect_parse made of each (real
+ * MOVED and ASK errors). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -460,10 +462,34 @@ static int keyslot_mode(void)
     return 0;
 }
 
+/* Lines of "<host asked>\t<error text>" on stdin; prints "MOVED|ASK <slot> <host> <port>",
+ * "other" or "malformed" for each. */
+static int redirect_mode(void)
+{
+    char line[1024], err[256];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            return fprintf(stderr, "redirect: no tab\n"), 2;
+        *tab = '\0';
+        struct cluster_redirect r;
+        int rc = cluster_redirect_parse(&r, tab + 1, strlen(tab + 1), line, err, sizeof err);
+        if (rc == 1)
+            printf("%s %u %s %d\n", r.kind == CLUSTER_MOVED ? "MOVED" : "ASK", r.slot,
+                   r.addr.host, r.addr.port);
+        else
+            printf("%s\n", rc == 0 ? "other" : "malformed");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "keyslot") == 0)
         return keyslot_mode();
+    if (argc == 2 && strcmp(argv[1], "redirect") == 0)
+        return redirect_mode();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc16_spec_vector),
         cmocka_unit_test(test_keyslot_matches_redis),
