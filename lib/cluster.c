@@ -71,6 +71,25 @@ unsigned cluster_keyslot(const void *key, size_t len)
     return cluster_crc16(k, len) & (CLUSTER_SLOTS - 1);
 }
 
+int cluster_shard_tag(unsigned shard, unsigned nshards, char *tag, size_t taglen)
+{
+    if (nshards == 0 || nshards > CLUSTER_SHARDS_MAX || shard >= nshards)
+        return -1;
+    unsigned want = shard * CLUSTER_SLOTS / nshards;
+    /* every slot is the slot of some "s<k>" with k < 155,594 (test_cluster checks it) */
+    for (unsigned long k = 0; k < 200000; k++) {
+        char t[16];
+        int n = snprintf(t, sizeof t, "s%lu", k);
+        if (cluster_keyslot(t, (size_t)n) != want)
+            continue;
+        if ((size_t)n >= taglen)
+            return -1;
+        memcpy(tag, t, (size_t)n + 1);
+        return n;
+    }
+    return -1;
+}
+
 /* ---- addresses ---- */
 
 /* A host as it may reach a connect call and a log line: printable, no blank, no comma (the

@@ -38,6 +38,17 @@ unsigned cluster_crc16(const void *buf, size_t len);
  * bytes between the first '{' and the first '}' after it when there are any (the hash tag). */
 unsigned cluster_keyslot(const void *key, size_t len);
 
+/* The hash tag (without braces) of shard `shard` of `nshards` (1..CLUSTER_SHARDS_MAX): "s"
+ * and the smallest decimal number whose slot is the first of the shard's share of the slots,
+ * shard * 16384 / nshards. `redis-cli --cluster create` gives each of M primaries an equal run
+ * of slots, so shards tagged so spread over the primaries as evenly as nshards / M allows (16
+ * over 3: 6, 5, 5), where tags "0".."15" land 6, 6, 4. The tags name stored keys: never change
+ * this rule for existing data. A search of about 16384 CRCs per tag: compute the tags once.
+ * Returns the tag's length, or -1 when shard or nshards is out of range or taglen is too short
+ * (16 bytes always suffice). */
+#define CLUSTER_SHARDS_MAX 1024
+int cluster_shard_tag(unsigned shard, unsigned nshards, char *tag, size_t taglen);
+
 /* Fills *a from host (len bytes, need not be NUL-terminated) and port, as a node appears in
  * CLUSTER SLOTS or SHARDS and in a redirection. An empty host or "?" (the server does not
  * know its endpoint) stands for the host the reply came from, asked_host. Returns 0, or -1

@@ -21,11 +21,11 @@ from redis_cluster import SLOTS
 CLUSTER_TEST = BUILD / "tests" / "test_cluster"
 
 
-def helper(mode, lines):
-    """build/tests/test_cluster <mode>, one input line per item; its output lines."""
+def helper(mode, lines=(), args=()):
+    """build/tests/test_cluster <mode> [args], one input line per item; its output lines."""
     if not CLUSTER_TEST.exists():
         pytest.fail("%s is missing: make %s" % (CLUSTER_TEST, os.path.relpath(CLUSTER_TEST)))
-    r = subprocess.run([str(CLUSTER_TEST), mode], input="".join(x + "\n" for x in lines),
+    r = subprocess.run([str(CLUSTER_TEST), mode, *args], input="".join(x + "\n" for x in lines),
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     return r.stdout.splitlines()
@@ -83,6 +83,22 @@ def test_same_tag_is_one_slot_on_one_primary(redis_cluster):
                  and c.keyslot("jb:{%d}:case:C-1" % i) != c.keyslot(case_keys[0]))
     with pytest.raises(redislib.exceptions.ResponseError, match="CROSSSLOT"):
         owner.client().eval(script, 2, case_keys[0], other, "v")
+
+
+def test_shard_tags_spread_evenly_over_the_primaries(redis_cluster):
+    c = redis_cluster
+
+    def per_primary(tags):
+        counts = {p: 0 for p in c.primaries()}
+        for t in tags:
+            counts[c.node_for_key("jb:{%s}:intake" % t)] += 1
+        return sorted(counts.values())
+    tags = helper("shardtags", args=["16"])
+    assert len(set(tags)) == 16
+    # 16 shards over 3 primaries: as even as can be, each within 15% of an even share
+    assert per_primary(tags) == [5, 5, 6]
+    # what the plain numbers would give: one primary with a third fewer
+    assert per_primary(str(i) for i in range(16)) == [4, 6, 6]
 
 
 def test_redirections_are_read_as_the_server_writes_them(redis_cluster):

@@ -6,7 +6,7 @@
  * real cluster: `test_cluster keyslot` reads keys, one per line in hex, on stdin and prints each
  * key's slot (cluster_keyslot against CLUSTER KEYSLOT, binary keys too); `test_cluster redirect`
  * reads "<host asked>\t<error>" lines and prints what cluster_redirect_parse made of each (real
- * MOVED and ASK errors). */
+ * MOVED and ASK errors); `test_cluster shardtags N` prints the tags of N shards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +76,56 @@ static void test_keyslot_binary_and_bounded(void **state)
         int n = snprintf(k, sizeof k, "key:%u", i);
         assert_in_range(cluster_keyslot(k, (size_t)n), 0, CLUSTER_SLOTS - 1);
     }
+}
+
+static void test_shard_tags_spread(void **state)
+{
+    (void)state;
+    char tag[16];
+    /* every slot is the slot of a tag below the search's bound, so every share has its tag */
+    static unsigned char hit[CLUSTER_SLOTS];
+    unsigned missing = CLUSTER_SLOTS;
+    for (unsigned long k = 0; k < 200000 && missing; k++) {
+        int n = snprintf(tag, sizeof tag, "s%lu", k);
+        unsigned slot = cluster_keyslot(tag, (size_t)n);
+        missing -= !hit[slot];
+        hit[slot] = 1;
+    }
+    assert_int_equal(missing, 0);
+    static const unsigned counts[] = {1, 2, 3, 16, 100};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+        for (unsigned i = 0; i < counts[c]; i++) {
+            int n = cluster_shard_tag(i, counts[c], tag, sizeof tag);
+            if (n <= 0)
+                fail_msg("shard %u of %u has no tag", i, counts[c]);
+            assert_int_equal(cluster_keyslot(tag, (size_t)n), i * 16384 / counts[c]);
+        }
+    /* fixed forever: the tags name stored keys */
+    assert_int_equal(cluster_shard_tag(0, 16, tag, sizeof tag), 5);
+    assert_string_equal(tag, "s7920");
+    assert_int_equal(cluster_shard_tag(15, 16, tag, sizeof tag), 6);
+    assert_string_equal(tag, "s12354");
+    int len = cluster_shard_tag(CLUSTER_SHARDS_MAX - 1, CLUSTER_SHARDS_MAX, tag, sizeof tag);
+    assert_true(len > 0);
+    assert_int_equal(cluster_keyslot(tag, (size_t)len), 16384 - 16384 / CLUSTER_SHARDS_MAX);
+    /* 16 shards over three primaries with redis-cli's equal runs (0-5460, 5461-10922,
+     * 10923-16383): 6, 5, 5; over four: 4 each */
+    unsigned per3[3] = {0}, per4[4] = {0};
+    for (unsigned i = 0; i < 16; i++) {
+        int n = cluster_shard_tag(i, 16, tag, sizeof tag);
+        unsigned slot = cluster_keyslot(tag, (size_t)n);
+        per3[slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2]++;
+        per4[slot / 4096]++;
+    }
+    assert_int_equal(per3[0], 6);
+    assert_int_equal(per3[1], 5);
+    assert_int_equal(per3[2], 5);
+    for (int j = 0; j < 4; j++)
+        assert_int_equal(per4[j], 4);
+    assert_int_equal(cluster_shard_tag(16, 16, tag, sizeof tag), -1);
+    assert_int_equal(cluster_shard_tag(0, 0, tag, sizeof tag), -1);
+    assert_int_equal(cluster_shard_tag(0, CLUSTER_SHARDS_MAX + 1, tag, sizeof tag), -1);
+    assert_int_equal(cluster_shard_tag(0, 16, tag, 5), -1);
 }
 
 /* ---- seeds ---- */
@@ -484,8 +534,23 @@ static int redirect_mode(void)
     return 0;
 }
 
+/* `test_cluster shardtags N`: the tags of N shards, one a line. */
+static int shardtags_mode(const char *n)
+{
+    char tag[16];
+    unsigned count = (unsigned)strtoul(n, NULL, 10);
+    for (unsigned i = 0; i < count; i++) {
+        if (cluster_shard_tag(i, count, tag, sizeof tag) < 0)
+            return fprintf(stderr, "shardtags: no tag for %u of %u\n", i, count), 2;
+        printf("%s\n", tag);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "shardtags") == 0)
+        return shardtags_mode(argv[2]);
     if (argc == 2 && strcmp(argv[1], "keyslot") == 0)
         return keyslot_mode();
     if (argc == 2 && strcmp(argv[1], "redirect") == 0)
@@ -495,6 +560,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keyslot_matches_redis),
         cmocka_unit_test(test_keyslot_tag_rules),
         cmocka_unit_test(test_keyslot_binary_and_bounded),
+        cmocka_unit_test(test_shard_tags_spread),
         cmocka_unit_test(test_seeds_single_forms_as_today),
         cmocka_unit_test(test_seeds_single_refused_as_today),
         cmocka_unit_test(test_seeds_list),
