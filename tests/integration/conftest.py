@@ -3,11 +3,6 @@
   redis            a private redis-server for the whole test module (.port, .client(), .kill(),
                    .restart(), .stop_process()/.continue_process() for SIGSTOP/SIGCONT)
   redis_factory    redis_factory() -> a fresh private redis-server for one test
-  redis_cluster    a Redis Cluster of 3 primaries with a replica each for the whole test module
-                   (redis_cluster.py: .seeds, .primaries(), .replicas_of(), .kill_primary(),
-                   .reshard(), ...)
-  redis_cluster_factory  redis_cluster_factory(primaries=3, replicas=1) -> a fresh cluster for
-                   one test (use it when a test kills a node or moves slots)
   gateway          gateway(env=None, config=None, redis=None, args=(), wait_ready=True) -> a
                    jubao-gateway with its own data dir (jubao-admin init done), rate limits off
                    unless env={"JUBAO_RATE_LIMIT": None}; checked and stopped at teardown
@@ -16,6 +11,11 @@
   worker           worker(g, config=<g's config>, env=None, args=(), wait_started=True) -> a
                    jubao-worker on gateway g's redis and data dir, with g's configuration text
                    unless config= is given; checked and stopped (SIGTERM, exit 0) at teardown
+  redis_cluster    a Redis Cluster of 3 primaries with a replica each for the whole test module
+                   (redis_cluster.py: .seeds, .primaries(), .replicas_of(), .kill_primary(),
+                   .reshard(), ...)
+  redis_cluster_factory  redis_cluster_factory(primaries=3, replicas=1) -> a fresh cluster for
+                   one test (use it when a test kills a node or moves slots)
 
 At teardown every gateway gets SIGTERM; the test fails if the process died before teardown or
 if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanitizer).
