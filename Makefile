@@ -140,7 +140,8 @@ check-arch:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(PROGS)
+# test_cluster.py compares lib/cluster.c with a real cluster through test_cluster's helper modes.
+integration: $(PROGS) $(BUILD)/tests/test_cluster
 	JUBAO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
 
 # Debian's Chromium driven by playwright-core (tests/browser; bootstrap installs both);

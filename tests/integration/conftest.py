@@ -12,6 +12,11 @@
   worker           worker(g, config=<g's config>, env=None, args=(), wait_started=True) -> a
                    jubao-worker on gateway g's redis and data dir, with g's configuration text
                    unless config= is given; checked and stopped (SIGTERM, exit 0) at teardown
+  redis_cluster    a Redis Cluster of 3 primaries with a replica each for the whole test module
+                   (redis_cluster.py: .seeds, .primaries(), .replicas_of(), .kill_primary(),
+                   .reshard(), ...)
+  redis_cluster_factory  redis_cluster_factory(primaries=3, replicas=1) -> a fresh cluster for
+                   one test (use it when a test kills a node or moves slots)
 
 At teardown every gateway gets SIGTERM; the test fails if the process died before teardown or
 if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanitizer).
@@ -20,6 +25,7 @@ if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanit
 import pytest
 
 from jubao_testlib import ADMIN_BIN, GATEWAY_BIN, WORKER_BIN, Gateway, RedisServer, Worker
+from redis_cluster import RedisCluster
 
 
 def pytest_configure(config):
@@ -46,6 +52,26 @@ def redis_factory(tmp_path_factory):
     yield make
     for r in made:
         r.close()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory):
+    c = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def redis_cluster_factory(tmp_path_factory):
+    made = []
+
+    def make(primaries=3, replicas=1):
+        c = RedisCluster(tmp_path_factory.mktemp("cluster"), primaries, replicas)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.close()
 
 
 class _Gateways:

@@ -88,11 +88,13 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 
 
 class RedisServer:
-    """A private redis-server (deploy/redis.conf: AOF, appendfsync always) in its own dir."""
+    """A private redis-server (deploy/redis.conf: AOF, appendfsync always) in its own dir;
+    args are more options for its command line (redis_cluster.py: --cluster-enabled yes)."""
 
-    def __init__(self, workdir, port=None):
+    def __init__(self, workdir, port=None, args=()):
         self.dir = pathlib.Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.args = list(args)
         self.port = port or spare_port()
         self.logfile = self.dir / "redis.log"
         self.proc = None
@@ -114,7 +116,7 @@ class RedisServer:
         assert self.proc is None or self.proc.poll() is not None, "redis-server already running"
         self.proc = subprocess.Popen(
             ["redis-server", str(REDIS_CONF), "--port", str(self.port), "--dir", str(self.dir),
-             "--logfile", str(self.logfile), "--daemonize", "no"],
+             "--logfile", str(self.logfile), "--daemonize", "no"] + self.args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent)
         self.wait_ping(timeout)
