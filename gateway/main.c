@@ -48,6 +48,11 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
     }
 }
 
+/* The Functions whose writes a client is told about: the report (API and web form), the
+ * decision, the claim and the lease. With redis_replica_acks > 0 none is answered as stored
+ * before that many replicas have it (store_wait_replicas), so that a failover cannot lose it. */
+static const char *const durable_functions[] = {"jb_report", "jb_decide", "jb_claim", "jb_lease"};
+
 /* Starts a listener on addr (host:port, checked by conf_load) serving routes, with conf's
  * timeouts. Returns NULL with the reason in err. */
 static struct http_server *listen_on(const char *addr, const struct http_routes *routes,
@@ -124,6 +129,8 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
+    store_wait_replicas(store, (int)conf.redis_replica_acks, (int)conf.redis_replica_timeout,
+                        durable_functions, sizeof durable_functions / sizeof *durable_functions);
     if (!(daykeys = daykeys_start(store, keys, err, sizeof err))) {
         log_error("%s", err);
         goto out;
@@ -149,8 +156,8 @@ int main(int argc, char **argv)
     wait_for_stop(&set, &conf, rules);
     rc = 0;
 out:
-    http_stop(srv, (int)conf.redis_timeout_ms * 2 + 1000);
-    http_stop(msrv, (int)conf.redis_timeout_ms * 2 + 1000);
+    http_stop(srv, (int)(conf.redis_timeout_ms * 2 + conf.redis_replica_timeout + 1000));
+    http_stop(msrv, (int)(conf.redis_timeout_ms * 2 + conf.redis_replica_timeout + 1000));
     modelwatch_stop(watch);
     api_free(api);
     model_live_free(model);

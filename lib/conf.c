@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
+
 enum conf_type { CONF_STR, CONF_LONG };
 
 /* Checks a string value; returns NULL when it is fine, else why it is not. */
@@ -38,8 +40,10 @@ static const char *check_hostport_or_empty(const char *v)
 
 static const char *check_redis(const char *v)
 {
-    return v[0] == '/' ? NULL : check_hostport(v) ? "is neither host:port nor a socket path"
-                                                  : NULL;
+    struct cluster_seeds seeds;
+    char why[160];
+    return cluster_seeds_parse(&seeds, v, why, sizeof why) < 0
+           ? "is neither host:port, a socket path nor a list of host:port seeds" : NULL;
 }
 
 static const char *check_nonempty(const char *v)
@@ -74,7 +78,8 @@ static const struct conf_opt conf_opts[] = {
      "listen address of /metrics, host:port; keep it private: never on the public listener "
      "(empty: no metrics)", check_hostport_or_empty},
     {"redis", S(redis), "127.0.0.1:6379", 0, 0, "JUBAO_REDIS",
-     "Redis address, host:port or a Unix socket path", check_redis},
+     "Redis address, host:port or a Unix socket path; or a Redis Cluster's seed nodes, "
+     "host:port,host:port,... (whether it is a cluster is asked of the server)", check_redis},
     {"data_dir", S(data_dir), "var/data", 0, 0, "JUBAO_DATA_DIR", "directory of keys and local state",
      check_nonempty},
     {"rules", S(rules), "rules/packs", 0, 0, "JUBAO_RULES",
@@ -94,6 +99,8 @@ static const struct conf_opt conf_opts[] = {
     {"body_budget", L(body_budget), "268435456", 1048576, 68719476736, NULL, "bytes of request bodies held in memory at once, in all; past it 503 (bodies over body_max use at most 7/8 of it)", NULL},
     {"upload_per_addr", L(upload_per_addr), "8", 1, 100000, NULL, "bodies over body_max in flight at once from one client address", NULL},
     {"redis_timeout_ms", L(redis_timeout_ms), "1000", 10, 60000, NULL, "Redis connect and reply timeout, milliseconds", NULL},
+    {"redis_replica_acks", L(redis_replica_acks), "0", 0, 16, NULL, "replicas that must acknowledge (WAIT) a report, decision, claim or lease before the client is told it is stored; fewer in time: 503 (0: do not wait; 1 on a cluster with a replica per primary)", NULL},
+    {"redis_replica_timeout", L(redis_replica_timeout), "1000", 1, 60000, NULL, "milliseconds to wait for redis_replica_acks replicas (added to redis_timeout_ms for such writes)", NULL},
     {"body_max", L(body_max), "65536", 1024, 16777216, NULL, "bytes of a JSON report body at most", NULL},
     {"batch_body_max", L(batch_body_max), "1048576", 1024, 67108864, NULL, "bytes of a batch body at most", NULL},
     {"batch_max", L(batch_max), "100", 1, 10000, NULL, "reports in one batch at most", NULL},

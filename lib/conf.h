@@ -12,7 +12,7 @@
 struct conf {
     char listen[128];      /* host:port */
     char metrics_listen[128]; /* host:port of /metrics, or "" for none */
-    char redis[256];       /* host:port or a Unix socket path */
+    char redis[1024];      /* host:port, a Unix socket path, or cluster seeds host:port,... */
     char data_dir[512];
     char rules[512];       /* a rule file or a directory of *.rules files */
     char log_level[8];
@@ -27,6 +27,8 @@ struct conf {
     long body_budget;          /* bytes of request bodies held at once, in all */
     long upload_per_addr;      /* large bodies in flight per client address */
     long redis_timeout_ms;
+    long redis_replica_acks;   /* replicas that must have a write a client is told about */
+    long redis_replica_timeout; /* ms to wait for them */
     long body_max;
     long batch_body_max;
     long batch_max;

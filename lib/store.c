@@ -1,5 +1,6 @@
 /* store — see store.h. */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -10,60 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "conf.h"
 #include "log.h"
 
 #define STORE_BATCH_MAX 512       /* jobs written in one pipeline at most */
 #define STORE_BATCH_COMMANDS 8    /* commands one thread takes at a time (see take_batch) */
-#define STORE_RECONNECT_MS 200    /* between attempts while Redis is down: fail fast meanwhile */
 
-extern const char store_functions_lua[];
-extern const unsigned long store_functions_lua_len;
-
-struct store_arg {
-    size_t off, len;
-};
-
-struct store_job {
-    store_done_fn *done;
-    void *arg;
-    struct buf bytes;       /* every argument's bytes, back to back */
-    struct store_arg *args; /* per argument: where its bytes are */
-    int nargs;
-    size_t capargs;
-    int *cmd_start;         /* per command: index of its first argument */
-    int ncmd;
-    size_t capcmd;
-    redisReply **replies;   /* per command, after a successful round trip */
-    int ok;
-    bool oom;               /* the job cannot be sent: error says why */
-    const char *error;      /* why the job fails before it is sent, or NULL */
-    long long deadline;     /* monotonic milliseconds */
-    struct store_job *next;
-};
-
-struct store_thread {
-    struct store *st;
-    pthread_t tid;
-    redisContext *ctx;
-    long long next_connect;
-};
-
-struct store {
-    char host[256];
-    int port;               /* 0: host is a Unix socket path */
-    int timeout_ms;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct store_job *head, *tail;
-    bool stopping;
-    atomic_bool connected;
-    int nthreads;
-    struct store_thread *threads;
-};
-
-static long long now_ms(void)
+long long store_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -89,8 +42,7 @@ void store_job_free(struct store_job *job)
         return;
     if (job->replies)
         for (int i = 0; i < job->ncmd; i++)
-            if (job->replies[i])
-                freeReplyObject(job->replies[i]);
+            store_reply_free(job->replies[i]);
     free(job->replies);
     buf_free(&job->bytes);
     free(job->args);
@@ -161,7 +113,7 @@ const struct store_reply *store_job_reply(const struct store_job *job, int i)
 {
     if (!job || job->ok < 0 || i < 0 || i >= job->ncmd)
         return NULL;
-    return (const struct store_reply *)job->replies[i];
+    return job->replies[i];
 }
 
 /* ---- replies ------------------------------------------------------------------------- */
@@ -220,6 +172,10 @@ bool store_reply_is(const struct store_reply *r, const char *s)
 
 /* ---- the connection ------------------------------------------------------------------ */
 
+struct store_conn {
+    redisContext *ctx;
+};
+
 static struct timeval tv_ms(long long ms)
 {
     if (ms < 10)
@@ -228,86 +184,84 @@ static struct timeval tv_ms(long long ms)
     return tv;
 }
 
-static void conn_drop(struct store_thread *t, const char *why)
+struct store_conn *store_conn_open(const struct cluster_addr *a, long long budget_ms, char *err,
+                                   size_t errlen)
 {
-    if (t->ctx) {
-        log_warn("redis: connection lost: %s", why);
-        redisFree(t->ctx);
-        t->ctx = NULL;
+    struct store_conn *c = malloc(sizeof *c);
+    struct timeval tv = tv_ms(budget_ms);
+    redisContext *ctx = !c ? NULL
+                      : a->port ? redisConnectWithTimeout(a->host, a->port, tv)
+                                : redisConnectUnixWithTimeout(a->host, tv);
+    if (!ctx || ctx->err) {
+        snprintf(err, errlen, "%s", ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        free(c);
+        return NULL;
     }
-    t->next_connect = now_ms() + STORE_RECONNECT_MS;
-    atomic_store(&t->st->connected, false);
+    redisSetTimeout(ctx, tv);
+    c->ctx = ctx;
+    return c;
 }
 
-/* Connects (within budget_ms) and loads the function library. Returns 0 or -1. */
-static int conn_open(struct store_thread *t, long long budget_ms)
+void store_conn_free(struct store_conn *c)
 {
-    struct store *st = t->st;
-    struct timeval tv = tv_ms(budget_ms);
-    t->ctx = st->port ? redisConnectWithTimeout(st->host, st->port, tv)
-                      : redisConnectUnixWithTimeout(st->host, tv);
-    if (!t->ctx || t->ctx->err) {
-        if (atomic_load(&st->connected) || t->next_connect == 0)
-            log_warn("redis: cannot connect to %s: %s", st->host,
-                     t->ctx ? t->ctx->errstr : "out of memory");
-        if (t->ctx)
-            redisFree(t->ctx);
-        t->ctx = NULL;
-        t->next_connect = now_ms() + STORE_RECONNECT_MS;
-        atomic_store(&st->connected, false);
-        return -1;
+    if (c) {
+        redisFree(c->ctx);
+        free(c);
     }
-    redisSetTimeout(t->ctx, tv);
-    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", store_functions_lua};
-    size_t lens[] = {8, 4, 7, store_functions_lua_len};
-    redisReply *r = redisCommandArgv(t->ctx, 4, argv, lens);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        log_error("redis: FUNCTION LOAD failed: %s", r ? r->str : t->ctx->errstr);
-        if (r)
-            freeReplyObject(r);
-        conn_drop(t, "function library not loaded");
+}
+
+void store_conn_timeout(struct store_conn *c, long long ms)
+{
+    redisSetTimeout(c->ctx, tv_ms(ms));
+}
+
+int store_conn_append(struct store_conn *c, int argc, const char **argv, const size_t *lens)
+{
+    return redisAppendCommandArgv(c->ctx, argc, argv, lens) == REDIS_OK ? 0 : -1;
+}
+
+int store_conn_read(struct store_conn *c, struct store_reply **out)
+{
+    void *reply = NULL;
+    *out = NULL;
+    if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply)
         return -1;
-    }
-    freeReplyObject(r);
-    log_info("redis: connected to %s, functions loaded", st->host);
-    atomic_store(&st->connected, true);
+    *out = reply;
     return 0;
 }
 
-/* Writes every command of every job, then reads every reply. Jobs whose replies all arrived
- * succeed; on a broken connection the rest fail. */
-static void conn_pipeline(struct store_thread *t, struct store_job **jobs, int n, long long budget)
+const char *store_conn_error(const struct store_conn *c)
 {
-    redisSetTimeout(t->ctx, tv_ms(budget));
-    const char *argv[STORE_COMMAND_ARGS_MAX];
-    size_t lens[STORE_COMMAND_ARGS_MAX];
-    for (int j = 0; j < n; j++) {
-        struct store_job *job = jobs[j];
-        for (int c = 0; c < job->ncmd; c++) {
-            int first = job->cmd_start[c];
-            int end = c + 1 < job->ncmd ? job->cmd_start[c + 1] : job->nargs;
-            int argc = end - first; /* at most STORE_COMMAND_ARGS_MAX: store_job_arg */
-            for (int a = 0; a < argc; a++) {
-                argv[a] = job->bytes.p + job->args[first + a].off;
-                lens[a] = job->args[first + a].len;
-            }
-            redisAppendCommandArgv(t->ctx, argc, argv, lens);
-        }
+    return c->ctx->errstr[0] ? c->ctx->errstr : "no reply";
+}
+
+struct store_reply *store_conn_call(struct store_conn *c, int argc, const char **argv,
+                                    const size_t *lens)
+{
+    struct store_reply *r = NULL;
+    if (store_conn_append(c, argc, argv, lens) < 0 || store_conn_read(c, &r) < 0)
+        return NULL;
+    return r;
+}
+
+void store_reply_free(struct store_reply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+int store_job_argv(const struct store_job *job, int c, const char **argv, size_t *lens)
+{
+    int first = job->cmd_start[c];
+    int end = c + 1 < job->ncmd ? job->cmd_start[c + 1] : job->nargs;
+    int argc = end - first; /* at most STORE_COMMAND_ARGS_MAX: store_job_arg */
+    for (int a = 0; a < argc; a++) {
+        argv[a] = job->bytes.p + job->args[first + a].off;
+        lens[a] = job->args[first + a].len;
     }
-    for (int j = 0; j < n; j++) {
-        struct store_job *job = jobs[j];
-        job->replies = calloc((size_t)job->ncmd, sizeof *job->replies);
-        int c = 0;
-        for (; job->replies && t->ctx && c < job->ncmd; c++) {
-            void *reply = NULL;
-            if (redisGetReply(t->ctx, &reply) != REDIS_OK) {
-                conn_drop(t, t->ctx->errstr[0] ? t->ctx->errstr : "no reply");
-                break;
-            }
-            job->replies[c] = reply;
-        }
-        job->ok = job->replies && c == job->ncmd ? 0 : -1;
-    }
+    return argc;
 }
 
 /* ---- threads ------------------------------------------------------------------------- */
@@ -339,7 +293,7 @@ static int take_batch(struct store *st, struct store_job **jobs)
 
 static void serve_batch(struct store_thread *t, struct store_job **jobs, int n)
 {
-    long long now = now_ms(), budget = 1LL << 40;
+    long long now = store_now_ms();
     int live = 0;
     for (int i = 0; i < n; i++) {
         if (jobs[i]->oom)
@@ -349,19 +303,11 @@ static void serve_batch(struct store_thread *t, struct store_job **jobs, int n)
             jobs[i]->done(jobs[i], jobs[i]->arg);
             continue;
         }
-        if (jobs[i]->deadline - now < budget)
-            budget = jobs[i]->deadline - now;
         jobs[live++] = jobs[i];
     }
     if (live == 0)
         return;
-    if (!t->ctx && (now < t->next_connect || conn_open(t, budget) < 0)) {
-        for (int i = 0; i < live; i++)
-            jobs[i]->done(jobs[i], jobs[i]->arg);
-        return;
-    }
-    budget -= now_ms() - now;
-    conn_pipeline(t, jobs, live, budget);
+    store_pipe_serve(t, jobs, live);
     for (int i = 0; i < live; i++)
         jobs[i]->done(jobs[i], jobs[i]->arg);
 }
@@ -374,8 +320,7 @@ static void *store_thread_main(void *arg)
     while (jobs && (n = take_batch(t->st, jobs)) > 0)
         serve_batch(t, jobs, n);
     free(jobs);
-    if (t->ctx)
-        redisFree(t->ctx);
+    store_pipe_close(t);
     return NULL;
 }
 
@@ -387,10 +332,9 @@ struct store *store_new(const char *addr, int timeout_ms, int nthreads, char *er
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (addr[0] == '/') {
-        snprintf(st->host, sizeof st->host, "%s", addr);
-    } else if (conf_split_hostport(addr, st->host, sizeof st->host, &st->port) < 0) {
-        snprintf(err, errlen, "redis address \"%s\" is neither host:port nor a socket path", addr);
+    char why[200];
+    if (cluster_seeds_parse(&st->seeds, addr, why, sizeof why) < 0) {
+        snprintf(err, errlen, "redis address \"%.256s\": %s", addr, why);
         free(st);
         return NULL;
     }
@@ -410,6 +354,26 @@ struct store *store_new(const char *addr, int timeout_ms, int nthreads, char *er
         return NULL;
     }
     return st;
+}
+
+int store_wait_replicas(struct store *st, int acks, int timeout_ms,
+                        const char *const *functions, size_t n)
+{
+    if (acks < 0 || timeout_ms < 1 || n > STORE_DURABLE_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(functions[i]) >= sizeof st->durable[0])
+            return -1;
+    pthread_mutex_lock(&st->lock);
+    st->replica_acks = acks;
+    st->replica_timeout_ms = timeout_ms;
+    snprintf(st->wait_acks, sizeof st->wait_acks, "%d", acks);
+    snprintf(st->wait_timeout, sizeof st->wait_timeout, "%d", timeout_ms);
+    st->ndurable = (int)n;
+    for (size_t i = 0; i < n; i++)
+        snprintf(st->durable[i], sizeof st->durable[i], "%s", functions[i]);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
 }
 
 void store_free(struct store *st)
@@ -435,8 +399,13 @@ bool store_connected(const struct store *st)
 
 void store_submit(struct store *st, struct store_job *job)
 {
-    job->deadline = now_ms() + st->timeout_ms;
     job->next = NULL;
+    job->durable = false;
+    for (int c = 0; c < job->ncmd && !job->oom && !job->durable; c++)
+        job->durable = store_pipe_durable(st, job, c);
+    /* a durable write also has the time its WAIT may take */
+    job->deadline = store_now_ms() + st->timeout_ms
+                  + (job->durable ? st->replica_timeout_ms : 0);
     pthread_mutex_lock(&st->lock);
     if (st->tail)
         st->tail->next = job;

@@ -1,5 +1,5 @@
 /* store — the only hiredis user: Redis commands sent in pipelined batches by threads that each
- * own one connection.
+ * own one connection per server.
  *
  * A caller builds a job of one or more commands and submits it; a store thread appends every
  * queued job to its connection at once, reads the replies, and calls each job's done callback
@@ -8,6 +8,13 @@
  * Redis is down, slow or stopped, jobs fail within it instead of waiting. On every (re)connect
  * the thread loads the Redis Function library compiled into the program (redis/)
  * with FUNCTION LOAD REPLACE.
+ *
+ * The address is one Redis (host:port or a socket path) or a comma-separated list of seed
+ * nodes; whether the server is a Redis Cluster is read from it (INFO cluster), never
+ * configured. On a cluster each thread keeps the slot map, sends every command to the primary
+ * of its key's slot (lib/store_pipe.c says how it finds the key), follows MOVED and ASK, and
+ * loads the Functions on every primary it sends to. A job's commands may go to several
+ * primaries; its replies still come in the order of its commands.
  */
 #ifndef JUBAO_STORE_H
 #define JUBAO_STORE_H
@@ -23,11 +30,22 @@ enum store_type { STORE_NIL, STORE_INT, STORE_STR, STORE_ARRAY, STORE_ERROR, STO
 
 typedef void store_done_fn(struct store_job *job, void *arg);
 
-/* Starts nthreads store threads for Redis at addr ("host:port" or a socket path); each job
+/* Starts nthreads store threads for Redis at addr ("host:port", a socket path, or seeds
+ * "host:port,host:port,..."; cluster_seeds_parse); each job
  * must be answered within timeout_ms of its submission. Connections are made lazily, so a
  * Redis that is down now does not stop the program. Returns NULL with the reason in err. */
 struct store *store_new(const char *addr, int timeout_ms, int nthreads, char *err,
                         size_t errlen);
+
+/* Makes every write of the named Functions (FCALL <name> ...) durable past the loss of its
+ * server: the thread sends WAIT acks timeout_ms right after it on the same connection, and a
+ * job whose WAIT counts fewer than acks replicas fails (store_job_ok -1, as when Redis is
+ * down): the write may be lost in a failover, so nobody must be told it is stored. Such a
+ * job's deadline grows by timeout_ms. acks 0 (the default) waits for nothing. Call it before
+ * the first store_submit. Returns 0, or -1 when acks < 0, timeout_ms < 1, a name is longer
+ * than 63 bytes or n is more than 8. */
+int store_wait_replicas(struct store *st, int acks, int timeout_ms,
+                        const char *const *functions, size_t n);
 
 /* Stops the threads after the queued jobs are answered, and frees the store. Accepts NULL. */
 void store_free(struct store *st);
@@ -63,7 +81,8 @@ void store_submit(struct store *st, struct store_job *job);
 int store_run(struct store *st, struct store_job *job);
 
 /* 0 when every command of the job got a reply (which may be an error reply), -1 when Redis
- * could not be reached or did not answer in time, or job is NULL. */
+ * could not be reached or did not answer in time, too few replicas acknowledged a durable
+ * write (store_wait_replicas), or job is NULL. */
 int store_job_ok(const struct store_job *job);
 
 /* Why a job failed before it was sent (out of memory, a command too long), or NULL. */

@@ -113,6 +113,23 @@ static void test_error_bad_redis(void **state)
     assert_contains(f->err, "redis-host");
 }
 
+/* A Redis Cluster's seeds are a comma-separated host:port list (cluster_seeds_parse); a list
+ * with an empty, repeated or malformed seed is refused at load, naming the option. */
+static void test_redis_seed_list(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(load_text(f, "redis = 10.0.0.11:7000, 10.0.0.12:7000,[::1]:7001\n"), 0);
+    assert_string_equal(f->c.redis, "10.0.0.11:7000, 10.0.0.12:7000,[::1]:7001");
+    const char *bad[] = {"10.0.0.11:7000,,10.0.0.12:7000", "10.0.0.11:7000,10.0.0.11:7000",
+                         "10.0.0.11:7000,redis-host", "10.0.0.11:7000,"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "redis = %s\n", bad[i]);
+        assert_int_equal(load_text(f, text), -1);
+        assert_contains(f->err, "redis");
+    }
+}
+
 static void test_log_levels(void **state)
 {
     struct fixture *f = *state;
@@ -295,6 +312,7 @@ int main(void)
         T(test_error_missing_file),
         T(test_error_bad_listen_in_file_names_line),
         T(test_error_bad_redis),
+        T(test_redis_seed_list),
         T(test_log_levels),
         T(test_trusted_proxy),
         T(test_env_invalid_number_named),
