@@ -9,6 +9,10 @@ cluster is ready when every node says cluster_state:ok, knows every node and see
 slots. A short cluster-node-timeout (NODE_TIMEOUT_MS) makes a failover take seconds.
 
     c = RedisCluster(tmpdir)       c.seeds           "127.0.0.1:p1,...": a JUBAO_REDIS value
+                                   c.addr            the same: Gateway and Worker take a cluster
+                                                     where they take a RedisServer
+    c.client()                     a client of the primary that holds jubao's keys now (all
+                                   carry the tag {0}): for the RedisServer helpers of the tests
     c.primaries()                  c.replicas_of(p)  c.primary_of(node)
     c.node_for_slot(slot)          c.node_for_key(key)               c.keyslot(key)
     c.kill_primary(p)              SIGKILL, wait until a replica took its slots; the new primary
@@ -20,7 +24,7 @@ import subprocess
 
 import redis as redislib
 
-from jubao_testlib import RedisServer, spare_port, wait_until
+from jubao_testlib import PREFIX, RedisServer, spare_port, wait_until
 
 SLOTS = 16384
 # Long enough not to fail a node that a loaded 2-core machine makes answer slowly, short
@@ -79,6 +83,13 @@ class RedisCluster:
     @property
     def seeds(self):
         return ",".join(n.addr for n in self.nodes)
+
+    @property
+    def addr(self):
+        return self.seeds
+
+    def client(self, decode_responses=True, **kw):
+        return self.node_for_key(PREFIX).client(decode_responses=decode_responses, **kw)
 
     def alive(self):
         return [n for n in self.nodes if n.alive()]
