@@ -9,6 +9,7 @@
 
 #include "call.h"
 #include "category.h"
+#include "fcall_review.h"
 #include "jdoc.h"
 #include "log.h"
 #include "metrics.h"
@@ -70,26 +71,22 @@ static int take_bearer(struct call *call, struct http_req *req, enum auth auth)
 /* ---- following a report -------------------------------------------------------------- */
 
 /* Appends to the request's job, as its command 1, the jb_rate call that takes one status
- * lookup from the caller's bucket: the platform's for a live key (k_key), else the client's
+ * lookup from the caller's bucket: the platform's for a live key, else the client's
  * pseudonym's, so that guessing secrets is slow from any one client. */
-static void add_status_rate(struct call *call, struct http_req *req, const char *k_key)
+static void add_status_rate(struct call *call, struct http_req *req)
 {
     const struct conf *c = call->api->conf;
-    char who[CRYPTO_HEX_LEN] = "-", k_anon[128], k_platform[128];
+    char who[CRYPTO_HEX_LEN] = "-";
     /* before today's key is loaded (/readyz says so) the clients share one bucket */
     if (client_pseudonym(call, req, time(NULL), who) < 0)
         snprintf(who, sizeof who, "-");
-    snprintf(k_anon, sizeof k_anon, SCHEMA_PREFIX "rl:status:%s", who);
-    snprintf(k_platform, sizeof k_platform, SCHEMA_PREFIX "rl:status:p:%.32s",
-             call->has_key ? call->key_hash : "none");
-    const char *args[] = {"FCALL", "jb_rate", "3", k_anon, k_platform, k_key};
-    store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
-    store_job_argll(call->job, wall_ms());
-    store_job_argll(call->job, c->rate_limit ? c->rate_status_anon : 0);
-    store_job_argll(call->job, c->rate_status_anon_window * 1000);
-    store_job_argll(call->job, c->rate_limit ? c->rate_status_platform : 0);
-    store_job_argll(call->job, c->rate_status_platform_window * 1000);
-    store_job_argstr(call->job, call->has_key ? "1" : "0");
+    struct fcall_rate_in in = {
+        .now_ms = wall_ms(), .pseudonym = who, .key_hash = call->has_key ? call->key_hash : NULL,
+        .anon_cap = c->rate_limit ? c->rate_status_anon : 0,
+        .anon_window_ms = c->rate_status_anon_window * 1000,
+        .platform_cap = c->rate_limit ? c->rate_status_platform : 0,
+        .platform_window_ms = c->rate_status_platform_window * 1000};
+    fcall_rate(call->job, &in);
 }
 
 void status_lookup(struct call *call, struct http_req *req, const char *secret)
@@ -99,24 +96,24 @@ void status_lookup(struct call *call, struct http_req *req, const char *secret)
                           call->secret_hash);
         call->has_secret = true;
     }
-    char k_report[128], k_key[128];
-    schema_key(k_report, sizeof k_report, "report", call->path_id);
-    schema_key(k_key, sizeof k_key, "apikey", call->has_key ? call->key_hash : "none");
-    const char *args[] = {"FCALL", "jb_status", "2", k_report, k_key, SCHEMA_PREFIX,
-                          call->has_key && !call->has_secret ? "1" : "0"};
-    if (job_begin(call, req, args, sizeof args / sizeof args[0]) == 0) {
-        add_status_rate(call, req, k_key);
+    struct fcall_status_in in = {call->path_id,
+                                 call->has_key && !call->has_secret ? call->key_hash : NULL};
+    if (job_begin(call, req, NULL, 0) == 0) {
+        fcall_status(call->job, &in);
+        add_status_rate(call, req);
         job_send(call, req);
     }
 }
 
 long status_rate_wait(const struct call *call)
 {
-    const struct store_reply *r = store_job_reply(call->job, 1);
-    long long wait = store_reply_type(r) == STORE_INT ? store_reply_int(r) : 0;
-    if (wait > 0)
+    struct fcall_rate_out out;
+    char err[128];
+    if (fcall_rate_reply(store_job_reply(call->job, 1), &out, err, sizeof err) < 0)
+        return 0;
+    if (out.retry_after > 0)
         metrics_add(M_STATUS_RATE_LIMITED, 1);
-    return wait > 0 ? (long)wait : 0;
+    return out.retry_after;
 }
 
 static void handle_status(struct call *call, struct http_req *req)
@@ -129,19 +126,25 @@ static void handle_status(struct call *call, struct http_req *req)
     status_lookup(call, req, secret);
 }
 
-int status_access(const struct call *call, const struct store_reply *r)
+int status_access(const struct call *call, const struct store_reply *r,
+                  struct fcall_status_out *out)
 {
-    if (store_reply_count(r) < 12)
+    char err[128];
+    if (fcall_status_reply(r, out, err, sizeof err) < 0) {
+        log_warn("redis: jb_status: %s", err);
         return 404;
-    size_t n;
-    if (call->has_secret) {
-        const char *stored = store_reply_str(store_reply_at(r, 0), &n);
-        return n == CRYPTO_HEX_LEN - 1 && crypto_equal(stored, call->secret_hash, n) ? 200 : 404;
     }
-    const char *key_name = store_reply_str(store_reply_at(r, 10), &n);
-    if (n == 0 || store_reply_is(store_reply_at(r, 11), "1"))
+    if (!out->found)
+        return 404;
+    if (call->has_secret) {
+        size_t n = strlen(out->secret_hash);
+        return n == CRYPTO_HEX_LEN - 1 && crypto_equal(out->secret_hash, call->secret_hash, n)
+                   ? 200
+                   : 404;
+    }
+    if (!out->key_name[0] || out->key_revoked)
         return 401;
-    return store_reply_is(store_reply_at(r, 1), key_name) ? 200 : 404;
+    return strcmp(out->platform, out->key_name) == 0 ? 200 : 404;
 }
 
 static void finish_status(struct call *call, struct http_req *req)
@@ -156,30 +159,28 @@ static void finish_status(struct call *call, struct http_req *req)
                            NULL, wait);
         return;
     }
-    const struct store_reply *r = store_job_reply(call->job, 0);
-    int access = status_access(call, r);
+    struct fcall_status_out st;
+    int access = status_access(call, store_job_reply(call->job, 0), &st);
     if (access != 200) {
         answer_error(req, access, access == 401 ? "unauthorized" : "not_found",
                      access == 401 ? "unknown or revoked API key" : "no such report", NULL);
         return;
     }
-#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "id", call->path_id);
-    buf_json_kv(&b, "case", AT(2));
-    buf_json_kv(&b, "category", AT(3));
-    buf_json_kv(&b, "status", AT(5));
-    buf_json_kv(&b, "received_at", AT(4));
-    buf_json_kv(&b, "updated_at", AT(6));
-    if (*AT(7)) {
+    buf_json_kv(&b, "case", st.case_id);
+    buf_json_kv(&b, "category", st.category);
+    buf_json_kv(&b, "status", st.status);
+    buf_json_kv(&b, "received_at", st.received_at);
+    buf_json_kv(&b, "updated_at", st.updated_at);
+    if (*st.verdict) {
         buf_puts(&b, ",\"decision\":{");
-        buf_json_kv(&b, "verdict", AT(7));
-        buf_json_kv(&b, "category", AT(8));
-        buf_json_kv(&b, "decided_at", AT(9));
+        buf_json_kv(&b, "verdict", st.verdict);
+        buf_json_kv(&b, "category", st.decision_category);
+        buf_json_kv(&b, "decided_at", st.decided_at);
         buf_puts(&b, "}");
     }
-#undef AT
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     answer_json(req, 200, &b);
@@ -216,14 +217,16 @@ static void finish_ready(struct call *call, struct http_req *req)
 /* The retrainings of every worker, counted in Redis (jb_model_stats). */
 static void render_model_stats(struct buf *b, const struct store_reply *r)
 {
-    static const char *const results[] = {"installed", "worse", "failed"};
-    if (store_reply_count(r) < 4)
+    struct fcall_model_stats_out st;
+    char err[128];
+    if (fcall_model_stats_reply(r, &st, err, sizeof err) < 0)
         return;
     buf_puts(b, "# HELP jubao_model_retrain_total Retrainings of the triage model by the "
                 "workers, by result.\n# TYPE jubao_model_retrain_total counter\n");
+    const long long n[] = {st.installed, st.worse, st.failed};
+    static const char *const results[] = {"installed", "worse", "failed"};
     for (size_t i = 0; i < 3; i++)
-        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i],
-                   atoll(store_reply_str(store_reply_at(r, i + 1), NULL)));
+        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i], n[i]);
 }
 
 /* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
@@ -231,10 +234,9 @@ static void render_model_stats(struct buf *b, const struct store_reply *r)
  * answer). */
 static void handle_metrics(struct call *call, struct http_req *req)
 {
-    const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
-    const char *model[] = {"FCALL", "jb_model_stats", "2", SCHEMA_MODEL, SCHEMA_STATS};
-    if (job_begin(call, req, args, 4) == 0) {
-        store_job_commandv(call->job, model, 5);
+    if (job_begin(call, req, NULL, 0) == 0) {
+        fcall_review_stats(call->job);
+        fcall_model_stats(call->job);
         job_send(call, req);
     }
 }

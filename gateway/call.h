@@ -29,6 +29,7 @@
 #define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 
 struct auditor;
+struct fcall_status_out;
 
 struct api {
     const struct conf *conf;
@@ -150,10 +151,10 @@ void status_lookup(struct call *call, struct http_req *req, const char *secret);
 /* After status_lookup: 0 when the lookup was within the rate limit, else the seconds until it
  * is (answer 429 with that Retry-After, and nothing of the report). */
 long status_rate_wait(const struct call *call);
-/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. The
- * reply's fields: 2 case, 3 category, 4 received_at, 5 status, 6 updated_at, 7 verdict,
- * 8 decision category, 9 decided_at. */
-int status_access(const struct call *call, const struct store_reply *r);
+/* Reads the jb_status reply r into *out (whose strings live as long as the job) and says
+ * whether the caller may see the report: 200, 401 or 404. */
+int status_access(const struct call *call, const struct store_reply *r,
+                  struct fcall_status_out *out);
 
 /* Reads the store's answers into the request's items and answers (web_report_done for the
  * web form). */
