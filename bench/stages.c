@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "fcall.h"
 #include "jdoc.h"
 #include "report.h"
 #include "schema.h"
@@ -126,24 +127,16 @@ int main(int argc, char **argv)
         char *s = report_seal(keys, id, &r);
         free(s);
     });
-    STAGE("store job: FCALL jb_report (its first 23 args)", 0, {
+    STAGE("store job: FCALL jb_report (fcall_report)", 0, {
         struct store_job *j = store_job_new(NULL, NULL);
-        char k_url[128], k_report[64];
-        schema_key(k_url, sizeof k_url, "caseurl", url_hash);
-        schema_key(k_report, sizeof k_report, "report", id);
-        store_job_command(j, "FCALL");
-        const char *a[] = {"jb_report", "6", k_url, k_report, SCHEMA_INTAKE,
-                           SCHEMA_PREFIX "rl:0123456789abcdef0123456789abcdef",
-                           SCHEMA_PREFIX "idem:none", SCHEMA_PREFIX "apikey:none", SCHEMA_PREFIX,
-                           id, case_id};
-        for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
-            store_job_argstr(j, a[i]);
-        store_job_argll(j, 1795563842000LL);
-        const char *b[] = {"2026-11-24T23:42:49Z", "fraud", r.canon.canonical, r.canon.domain,
-                           r.url.s, reporter, "0", "0", "600000", "", "86400", secret_hash, "",
-                           sealed ? sealed : "", "", "zh-CN", fp, "", ""};
-        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
-            store_job_argstr(j, b[i]);
+        struct fcall_report_in in = {
+            .url_hash = url_hash, .id = id, .new_case = case_id, .now_ms = 1795563842000LL,
+            .iso = "2026-11-24T23:42:49Z", .category = "fraud", .canonical = r.canon.canonical,
+            .domain = r.canon.domain, .original = r.url.s, .reporter = reporter,
+            .reporter_prev = reporter, .rate_window_ms = 600000, .idem_ttl_s = 86400,
+            .secret_hash = secret_hash, .sealed = sealed, .language = "zh-CN",
+            .language_len = 5, .fingerprint = fp, .retention_s = 86400 * 365};
+        fcall_report(j, &in);
         store_job_free(j);
     });
     STAGE("202 body (receipt JSON)", 0, {

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "fcall.h"
 #include "isotime.h"
 #include "http.h"
 #include "jdoc.h"
@@ -29,7 +30,6 @@
 #define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 
 struct auditor;
-struct fcall_status_out;
 
 struct api {
     const struct conf *conf;
@@ -181,10 +181,11 @@ void review_queues(struct call *call, struct http_req *req);
 void review_feed(struct call *call, struct http_req *req);
 void review_evidence(struct call *call, struct http_req *req);
 void review_resume(struct call *call, struct http_req *req);
-/* Answers the refusals every review Function shares ({'unauthorized'}, {'forbidden'},
- * {'not_found'}, {'conflict'} as 409 conflict, anything else 503). Returns true when it
- * answered, false when r is {'ok', ...}. */
-bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict);
+/* Answers the refusals every review Function shares (FCALL_UNAUTHORIZED, FCALL_FORBIDDEN,
+ * FCALL_NOT_FOUND, FCALL_CONFLICT as 409 conflict, anything else 503, logging err). Returns
+ * true when it answered, false when a is FCALL_OK. */
+bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
+                    const char *conflict);
 /* The decisions feed (feed.c): review_feed starts it; feed_finish answers jb_feed's reply r. */
 void feed_finish(struct call *call, struct http_req *req, const struct store_reply *r);
 

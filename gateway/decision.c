@@ -15,14 +15,13 @@
 #include "audit.h"
 #include "call.h"
 #include "category.h"
+#include "fcall_review.h"
 #include "review.h"
 #include "schema.h"
 #include "text.h"
 
 #define NOTE_MAX 2000              /* characters of a decision's note */
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 /* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
  * not a string, too long or holds control characters. */
@@ -120,7 +119,7 @@ static void audit_commit(struct auditor *a, struct call *call)
 {
     isotime_format(time(NULL), call->iso);
     for (call->retries = 0; call->retries < AUDIT_TRIES; call->retries++) {
-        char k_sess[128], seq[24], hash[CRYPTO_HEX_LEN], head[96];
+        char seq[24], hash[CRYPTO_HEX_LEN], head[96];
         snprintf(head, sizeof head, "%s", a->head);
         const char *prev = strchr(head, ' ');
         snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
@@ -133,21 +132,19 @@ static void audit_commit(struct auditor *a, struct call *call)
         call->job = store_job_new(NULL, NULL);
         if (!call->job || audit_hash(a->keys, &e, hash) < 0)
             return;
-        review_session_key(call, k_sess);
-        const char *args[] = {"FCALL", "jb_decide", "4", k_sess, SCHEMA_PREFIX "audit",
-                              SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                              call->path_id, e.verdict, e.category, e.note, call->iso, head,
-                              seq, hash, call->user};
-        store_job_commandv(call->job, args, sizeof args / sizeof args[0]);
-        if (store_run(a->store, call->job) < 0)
+        struct fcall_decide_in in = {call->key_hash, call->path_id, e.verdict, e.category,
+                                     e.note, call->iso, head, seq, hash, call->user};
+        struct fcall_decide_out out;
+        char err[256];
+        if (fcall_decide(call->job, &in) < 0 || store_run(a->store, call->job) < 0 ||
+            fcall_decide_reply(store_job_reply(call->job, 0), &out, err, sizeof err) < 0)
             return;
-        const struct store_reply *r = store_job_reply(call->job, 0);
-        if (store_reply_is(store_reply_at(r, 0), "ok"))
+        if (out.answer == FCALL_OK)
             snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
-        if (!store_reply_is(store_reply_at(r, 0), "retry"))
+        if (out.answer != FCALL_RETRY)
             return;
         metrics_add(M_AUDIT_RETRIES, 1);
-        snprintf(a->head, sizeof a->head, "%s", AT(r, 1));
+        snprintf(a->head, sizeof a->head, "%s", out.head);
     }
 }
 
@@ -217,26 +214,31 @@ static void auditor_push(struct auditor *a, struct call *call)
 
 void decision_finish(struct call *call, struct http_req *req, const struct store_reply *r)
 {
+    char err[256] = "";
     if (call->phase == 1) {
-        if (review_refusal(req, r, "lease_not_held"))
+        struct fcall_whoami_out who;
+        fcall_whoami_reply(r, &who, err, sizeof err);
+        if (review_refusal(req, who.answer, err, "lease_not_held"))
             return;
-        snprintf(call->user, sizeof call->user, "%s", AT(r, 1));
+        snprintf(call->user, sizeof call->user, "%s", who.name);
         call->phase = 2;
         http_suspend(req);
         auditor_push(call->api->auditor, call);
         return;
     }
-    if (store_reply_is(store_reply_at(r, 0), "retry")) {
+    struct fcall_decide_out out;
+    fcall_decide_reply(r, &out, err, sizeof err);
+    if (out.answer == FCALL_RETRY) {
         answer_error(req, 503, "unavailable", "too many decisions at once; try again", NULL);
         return;
     }
-    if (review_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, out.answer, err, "lease_not_held"))
         return;
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", call->path_id);
     buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
-    buf_json_kv(&b, "category", AT(r, 1));
+    buf_json_kv(&b, "category", out.category);
     buf_json_kv(&b, "decided_at", call->iso);
     buf_puts(&b, "}");
     answer_json(req, 200, &b);

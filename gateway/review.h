@@ -9,9 +9,6 @@
 
 #include "call.h"
 
-/* The session key of the request's token (checked in api.c before the handler runs). */
-void review_session_key(const struct call *call, char out[128]);
-
 /* Checks the path's case id and that the body is empty or {} (nfields == 0), or an object of
  * only fields[0..nfields). Returns 0, or -1 having answered. */
 int review_case_request(struct call *call, struct http_req *req, const char *const *fields,

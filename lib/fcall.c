@@ -80,12 +80,15 @@ int fc_shape(const char *fn, char *err, size_t errlen)
 int fc_answer(const struct store_reply *r, const char *fn, const enum fcall_answer *want,
               const size_t *min, enum fcall_answer *a, char *err, size_t errlen)
 {
+    *a = FCALL_OTHER;
     if (fc_check(r, err, errlen) < 0)
         return -1;
-    *a = fc_word(fc_at(r, 0));
+    enum fcall_answer got = fc_word(fc_at(r, 0));
     for (size_t i = 0; want[i] != FCALL_OTHER; i++)
-        if (want[i] == *a && store_reply_count(r) >= (min ? min[i] : 1))
+        if (want[i] == got && store_reply_count(r) >= (min ? min[i] : 1)) {
+            *a = got;
             return 0;
+        }
     return fc_shape(fn, err, errlen);
 }
 

@@ -25,9 +25,8 @@ int fc_shape(const char *fn, char *err, size_t errlen);
 /* The answer word s (or FCALL_OTHER). */
 enum fcall_answer fc_word(const char *s);
 /* Reads an answer that is an array whose first element is the answer word: *a set, and 0
- * when the array has at least min elements for it (min[answer], or 1 when the answer is not
- * in want); -1 with err set otherwise, or when the answer is not one of want (FCALL_OTHER
- * ends the list). */
+ * when it is want[i] and the array has at least min[i] elements (1 when min is NULL); else
+ * -1 with err set and *a FCALL_OTHER. want ends with FCALL_OTHER. */
 int fc_answer(const struct store_reply *r, const char *fn, const enum fcall_answer *want,
               const size_t *min, enum fcall_answer *a, char *err, size_t errlen);
 
