@@ -16,6 +16,10 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       the first report bought  34 reports that may be bought per window  35 evidence bytes
       per reporter per day (0: no limit)  36 bytes of this report's evidence
       37 suggestions with scores and sources (rules/triage.h triage_scores)
+A case opened by one report keeps that reporter in its field first_reporter; the set
+case:<id>:reporters is made by the second report (cases written before hold the set from their
+first report, and join as before).
+The C side of this contract is lib/fcall.c (fcall_report): change both together.
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
         {'evidence_budget', seconds until the day is over} | {'unauthorized'}
