@@ -11,7 +11,6 @@
 #include "metrics.h"
 #include "model.h"
 #include "rules.h"
-#include "schema.h"
 #include "triage.h"
 
 void intake_verdict_free(struct intake_verdict *v)
@@ -154,9 +153,6 @@ int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struc
     }
     if (!c->rate_limit)
         sc->rate_cap = 0;
-    snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
-    snprintf(sc->rate_key_prev, sizeof sc->rate_key_prev, SCHEMA_PREFIX "rl:%s",
-             sc->reporter_prev);
     sc->idem_key = idem_key;
     if (idem_key)
         crypto_keyed_hash(k, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
