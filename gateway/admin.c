@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "audit.h"
 #include "crypto.h"
+#include "fcall.h"
 #include "isotime.h"
 #include "learn.h"
 #include "log.h"
@@ -50,38 +51,27 @@ static int name_valid(const char *s)
     return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-/* Runs one FCALL of fn with the given keys and args; returns its reply text in out. Returns 0
- * or -1 when Redis could not be reached (reason on stderr). */
-static int fcall(const struct conf *c, const char *fn, int nkeys, const char **argv, int argc,
-                 char *out, size_t outlen)
+/* Connects to Redis for one command. Returns NULL, the reason on stderr, when the store
+ * cannot start. */
+static struct store *admin_store(const struct conf *c)
 {
     char err[256];
     struct store *st = store_new(c->redis, (int)c->redis_timeout_ms * 3, 1, err, sizeof err);
-    if (!st) {
+    if (!st)
         fprintf(stderr, "jubao-admin: %s\n", err);
-        return -1;
+    return st;
+}
+
+/* After an account Function's one-call form returned rc: -1 with err on stderr when Redis
+ * could not be reached or answered an error, else out's answer. */
+static enum fcall_answer account_answer(const struct conf *c, int rc,
+                                        const struct fcall_account_out *out, const char *err)
+{
+    if (rc < 0) {
+        fprintf(stderr, "jubao-admin: redis at %s: %s\n", c->redis, err);
+        return FCALL_OTHER;
     }
-    struct store_job *job = store_job_new(NULL, NULL);
-    int rc = -1;
-    if (job) {
-        store_job_command(job, "FCALL");
-        store_job_argstr(job, fn);
-        store_job_argll(job, nkeys);
-        for (int i = 0; i < argc; i++)
-            store_job_argstr(job, argv[i]);
-        if (store_run(st, job) == 0) {
-            const struct store_reply *r = store_job_reply(job, 0);
-            snprintf(out, outlen, "%s", store_reply_str(r, NULL));
-            rc = store_reply_type(r) == STORE_ERROR ? -1 : 0;
-            if (rc < 0)
-                fprintf(stderr, "jubao-admin: redis: %s\n", out);
-        } else {
-            fprintf(stderr, "jubao-admin: cannot reach redis at %s\n", c->redis);
-        }
-    }
-    store_job_free(job);
-    store_free(st);
-    return rc;
+    return out->answer;
 }
 
 static int cmd_init(const struct conf *c)
@@ -99,45 +89,47 @@ static int cmd_init(const struct conf *c)
 
 static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
 {
-    char err[512], k_name[128], k_key[128], hash[CRYPTO_HEX_LEN], iso[32], reply[256];
+    char err[512], hash[CRYPTO_HEX_LEN], iso[32];
     if (!name_valid(name)) {
         fprintf(stderr, "jubao-admin: a name is 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return 2;
     }
     struct keys *keys = keys_load(c->data_dir, err, sizeof err);
-    if (!keys) {
-        fprintf(stderr, "jubao-admin: %s\n", err);
+    struct store *st = keys ? admin_store(c) : NULL;
+    if (!st) {
+        if (!keys)
+            fprintf(stderr, "jubao-admin: %s\n", err);
+        keys_free(keys);
         return 1;
     }
-    schema_key(k_name, sizeof k_name, "apikeyname", name);
     isotime_format(time(NULL), iso);
+    struct fcall_account_out out;
     int rc = 1;
     if (strcmp(verb, "create") == 0) {
         char key[48];
         crypto_random_apikey(key);
         crypto_keyed_hash(keys, CRYPTO_APIKEY, key, strlen(key), hash);
-        schema_key(k_key, sizeof k_key, "apikey", hash);
-        const char *argv[] = {k_name, k_key, name, hash, iso};
-        if (fcall(c, "jb_apikey_create", 2, argv, 5, reply, sizeof reply) == 0) {
-            if (strcmp(reply, "ok") == 0) {
-                printf("platform API key for %s (shown only now; keep it secret):\n%s\n", name,
-                       key);
-                rc = 0;
-            } else {
-                fprintf(stderr, "jubao-admin: %s already has a key; revoke it first\n", name);
-            }
+        struct fcall_apikey_create_in in = {name, hash, iso};
+        int got = fcall_apikey_create_run(st, &in, &out, err, sizeof err);
+        enum fcall_answer a = account_answer(c, got, &out, err);
+        if (a == FCALL_OK) {
+            printf("platform API key for %s (shown only now; keep it secret):\n%s\n", name, key);
+            rc = 0;
+        } else if (a == FCALL_EXISTS) {
+            fprintf(stderr, "jubao-admin: %s already has a key; revoke it first\n", name);
         }
     } else {
-        const char *argv[] = {k_name, SCHEMA_PREFIX, iso};
-        if (fcall(c, "jb_apikey_revoke", 1, argv, 3, reply, sizeof reply) == 0) {
-            if (strcmp(reply, "ok") == 0) {
-                printf("revoked the key of %s\n", name);
-                rc = 0;
-            } else {
-                fprintf(stderr, "jubao-admin: %s has no key\n", name);
-            }
+        struct fcall_apikey_revoke_in in = {name, iso};
+        int got = fcall_apikey_revoke_run(st, &in, &out, err, sizeof err);
+        enum fcall_answer a = account_answer(c, got, &out, err);
+        if (a == FCALL_OK) {
+            printf("revoked the key of %s\n", name);
+            rc = 0;
+        } else if (a == FCALL_UNKNOWN) {
+            fprintf(stderr, "jubao-admin: %s has no key\n", name);
         }
     }
+    store_free(st);
     keys_free(keys);
     return rc;
 }
@@ -170,17 +162,19 @@ static int cmd_reviewer(const struct conf *c, int argc, char **argv)
                         "reviewer disable NAME (NAME: 1 to 64 of A-Z a-z 0-9 . _ -)\n");
         return 2;
     }
-    char k_rev[128], iso[32], reply[64], pw[1100], hash[CRYPTO_PWHASH_LEN];
-    schema_key(k_rev, sizeof k_rev, "reviewer", name);
+    char iso[32], err[256], pw[1100], hash[CRYPTO_PWHASH_LEN];
+    struct fcall_account_out out;
     isotime_format(time(NULL), iso);
     if (strcmp(verb, "disable") == 0) {
-        const char *args[] = {k_rev, iso};
-        if (fcall(c, "jb_reviewer_disable", 1, args, 2, reply, sizeof reply) < 0)
-            return 1;
-        if (strcmp(reply, "ok") != 0) {
+        struct fcall_reviewer_disable_in in = {name, iso};
+        struct store *st = admin_store(c);
+        int got = st ? fcall_reviewer_disable_run(st, &in, &out, err, sizeof err) : -1;
+        store_free(st);
+        enum fcall_answer a = st ? account_answer(c, got, &out, err) : FCALL_OTHER;
+        if (a == FCALL_UNKNOWN)
             fprintf(stderr, "jubao-admin: no reviewer %s\n", name);
+        if (a != FCALL_OK)
             return 1;
-        }
         printf("disabled reviewer %s\n", name);
         return 0;
     }
@@ -189,13 +183,15 @@ static int cmd_reviewer(const struct conf *c, int argc, char **argv)
     crypto_wipe(pw, sizeof pw);
     if (rc)
         return rc;
-    const char *args[] = {k_rev, name, hash, role, iso};
-    if (fcall(c, "jb_reviewer_add", 1, args, 5, reply, sizeof reply) < 0)
-        return 1;
-    if (strcmp(reply, "ok") != 0) {
+    struct fcall_reviewer_add_in in = {name, hash, role, iso};
+    struct store *st = admin_store(c);
+    int got = st ? fcall_reviewer_add_run(st, &in, &out, err, sizeof err) : -1;
+    store_free(st);
+    enum fcall_answer a = st ? account_answer(c, got, &out, err) : FCALL_OTHER;
+    if (a == FCALL_EXISTS)
         fprintf(stderr, "jubao-admin: reviewer %s exists already\n", name);
+    if (a != FCALL_OK)
         return 1;
-    }
     printf("added %s %s\n", role, name);
     return 0;
 }

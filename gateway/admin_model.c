@@ -15,8 +15,6 @@
 #include "schema.h"
 #include "store.h"
 
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
-
 static int usage(void)
 {
     fprintf(stderr, "jubao-admin: model show | model train [--last N] [--force] |\n"
@@ -44,11 +42,12 @@ static int show_model(struct store *st)
         return 1;
     }
     const struct store_reply *r = store_job_reply(j, 0);
-    if (!*AT(r, 0))
+    if (!*store_reply_str_at(r, 0))
         printf("no model in force: the rules alone suggest\n");
     else
         printf("model version %s: %s, trained %s on %s examples, held-back score %s, %s bytes\n",
-               AT(r, 0), AT(r, 1), AT(r, 2), AT(r, 3), AT(r, 4), AT(r, 5));
+               store_reply_str_at(r, 0), store_reply_str_at(r, 1), store_reply_str_at(r, 2),
+               store_reply_str_at(r, 3), store_reply_str_at(r, 4), store_reply_str_at(r, 5));
     store_job_free(j);
     return 0;
 }

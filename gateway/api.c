@@ -219,30 +219,28 @@ void api_status_done(struct call *call, struct http_req *req)
                                 "too many status lookups; try again later", NULL, wait);
         return;
     }
-    const struct store_reply *r = store_job_reply(call->job, 0);
-    int access = status_access(call->state, r);
+    struct fcall_status_out st;
+    int access = status_access(call->state, store_job_reply(call->job, 0), &st);
     if (access != 200) {
         call_answer_error(req, access, access == 401 ? "unauthorized" : "not_found",
                           access == 401 ? "unknown or revoked API key" : "no such report", NULL);
         return;
     }
-#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "id", call->path_id);
-    buf_json_kv(&b, "case", AT(2));
-    buf_json_kv(&b, "category", AT(3));
-    buf_json_kv(&b, "status", AT(5));
-    buf_json_kv(&b, "received_at", AT(4));
-    buf_json_kv(&b, "updated_at", AT(6));
-    if (*AT(7)) {
+    buf_json_kv(&b, "case", st.case_id);
+    buf_json_kv(&b, "category", st.category);
+    buf_json_kv(&b, "status", st.status);
+    buf_json_kv(&b, "received_at", st.received_at);
+    buf_json_kv(&b, "updated_at", st.updated_at);
+    if (*st.verdict) {
         buf_puts(&b, ",\"decision\":{");
-        buf_json_kv(&b, "verdict", AT(7));
-        buf_json_kv(&b, "category", AT(8));
-        buf_json_kv(&b, "decided_at", AT(9));
+        buf_json_kv(&b, "verdict", st.verdict);
+        buf_json_kv(&b, "category", st.decision_category);
+        buf_json_kv(&b, "decided_at", st.decided_at);
         buf_puts(&b, "}");
     }
-#undef AT
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     call_answer_json(req, 200, &b);

@@ -10,9 +10,9 @@
 
 #include "audit.h"
 #include "crypto.h"
+#include "fcall_review.h"
 #include "isotime.h"
 #include "metrics.h"
-#include "schema.h"
 
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
 
@@ -45,20 +45,19 @@ static void audit_commit(struct auditor *a, struct audit_task *t)
         *t->job = store_job_new(NULL, NULL);
         if (!*t->job || audit_hash(a->keys, &e, hash) < 0)
             return;
-        const char *args[] = {"FCALL", "jb_decide", "4", t->session, SCHEMA_PREFIX "audit",
-                              SCHEMA_PREFIX "audit:last", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                              t->case_id, e.verdict, e.category, e.note, t->at, head,
-                              seq, hash, t->user};
-        store_job_commandv(*t->job, args, sizeof args / sizeof args[0]);
-        if (store_run(a->store, *t->job) < 0)
+        struct fcall_decide_in in = {t->token_hash, t->case_id, e.verdict, e.category, e.note,
+                                     t->at, head, seq, hash, t->user};
+        struct fcall_decide_out out;
+        char err[256];
+        if (fcall_decide(*t->job, &in) < 0 || store_run(a->store, *t->job) < 0 ||
+            fcall_decide_reply(store_job_reply(*t->job, 0), &out, err, sizeof err) < 0)
             return;
-        const struct store_reply *r = store_job_reply(*t->job, 0);
-        if (store_reply_is(store_reply_at(r, 0), "ok"))
+        if (out.answer == FCALL_OK)
             snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
-        if (!store_reply_is(store_reply_at(r, 0), "retry"))
+        if (out.answer != FCALL_RETRY)
             return;
         metrics_add(M_AUDIT_RETRIES, 1);
-        snprintf(a->head, sizeof a->head, "%s", store_reply_str(store_reply_at(r, 1), NULL));
+        snprintf(a->head, sizeof a->head, "%s", out.head);
     }
 }
 

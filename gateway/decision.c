@@ -11,13 +11,11 @@
 
 #include "auditor.h"
 #include "category.h"
+#include "fcall_review.h"
 #include "review.h"
-#include "schema.h"
 #include "text.h"
 
 #define NOTE_MAX 2000              /* characters of a decision's note */
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 /* The steps of a decision, each ended by the store's answer. */
 enum decision_step {
@@ -29,7 +27,6 @@ enum decision_step {
 struct decision {
     enum decision_step step;
     char user[65];              /* the deciding reviewer */
-    char session[128];          /* the Redis key of the reviewer's session */
     struct audit_task task;
     struct http_req *req;
 };
@@ -123,11 +120,13 @@ static void written(void *arg)
 static void decision_whoami(struct call *call, struct http_req *req, struct decision *d,
                             const struct store_reply *r)
 {
-    if (review_refusal(req, r, "lease_not_held"))
+    struct fcall_whoami_out who;
+    char err[256] = "";
+    fcall_whoami_reply(r, &who, err, sizeof err);
+    if (review_refusal(req, who.answer, err, "lease_not_held"))
         return;
-    snprintf(d->user, sizeof d->user, "%s", AT(r, 1));
-    review_session_key(call, d->session);
-    d->task = (struct audit_task){.session = d->session, .case_id = call->path_id,
+    snprintf(d->user, sizeof d->user, "%s", who.name);
+    d->task = (struct audit_task){.token_hash = call->key_hash, .case_id = call->path_id,
                                   .verdict = doc_str(call, "verdict"),
                                   .category = doc_str(call, "category"),
                                   .note = doc_str(call, "note"), .user = d->user,
@@ -147,18 +146,21 @@ void review_decision_done(struct call *call, struct http_req *req)
         decision_whoami(call, req, d, r);
         return;
     }
-    if (store_reply_is(store_reply_at(r, 0), "retry")) {
+    struct fcall_decide_out out;
+    char err[256] = "";
+    fcall_decide_reply(r, &out, err, sizeof err);
+    if (out.answer == FCALL_RETRY) {
         call_answer_error(req, 503, "unavailable", "too many decisions at once; try again",
                           NULL);
         return;
     }
-    if (review_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, out.answer, err, "lease_not_held"))
         return;
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", call->path_id);
     buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
-    buf_json_kv(&b, "category", AT(r, 1));
+    buf_json_kv(&b, "category", out.category);
     buf_json_kv(&b, "decided_at", d->task.at);
     buf_puts(&b, "}");
     call_answer_json(req, 200, &b);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "fcall_review.h"
 #include "review.h"
-#include "schema.h"
 
 #define FEED_LIMIT_MAX 1000
 
@@ -45,13 +45,12 @@ void feed_list(struct call *call, struct http_req *req)
     }
     call_set_state(call, f, free);
     snprintf(f->after, sizeof f->after, "%s", after);
-    char start[CURSOR_LEN], k_key[128];
+    char start[CURSOR_LEN];
     cursor_successor(&cur, start);   /* "" after the largest id: nothing to read */
-    schema_key(k_key, sizeof k_key, "apikey", call->key_hash);
-    const char *args[] = {"FCALL", "jb_feed", "1", k_key, SCHEMA_PREFIX, start};
-    if (call_job_begin(call, req, args, 6) < 0)
+    struct fcall_feed_in in = {call->key_hash, start, n};
+    if (call_job_begin(call, req, NULL, 0) < 0)
         return;
-    store_job_argll(call->job, n);
+    fcall_feed(call->job, &in);
     call_job_send(call, req);
 }
 
@@ -60,12 +59,15 @@ void feed_list_done(struct call *call, struct http_req *req)
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
-    if (store_reply_is(store_reply_at(r, 0), "unauthorized")) {
+    struct fcall_feed_out feed;
+    char err[256] = "";
+    fcall_feed_reply(r, &feed, err, sizeof err);
+    if (feed.answer == FCALL_UNAUTHORIZED) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
         call_answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
         return;
     }
-    if (review_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, feed.answer, err, "lease_not_held"))
         return;
     static const char *const names[][2] = {{"report", "id"}, {"case", "case"},
                                            {"verdict", "verdict"}, {"category", "category"},
@@ -74,15 +76,16 @@ void feed_list_done(struct call *call, struct http_req *req)
     struct buf b = {0};
     const char *next = ((const struct feed *)call->state)->after;
     buf_puts(&b, "{\"decisions\":[");
-    for (size_t i = 1; i + 1 < store_reply_count(r); i += 2) {
-        const struct store_reply *f = store_reply_at(r, i + 1);
-        next = store_reply_str(store_reply_at(r, i), NULL);
-        buf_puts(&b, i > 1 ? ",{" : "{");
+    for (size_t i = 0; i < feed.nentries; i++) {
+        struct fcall_feed_entry e = fcall_feed_entry(&feed, i);
+        const struct store_reply *f = e.fields;
+        next = e.id;
+        buf_puts(&b, i ? ",{" : "{");
         buf_json_kv(&b, "cursor", next);
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
             for (size_t j = 0; j + 1 < store_reply_count(f); j += 2)
                 if (store_reply_is(store_reply_at(f, j), names[k][0]))
-                    buf_json_kv(&b, names[k][1], store_reply_str(store_reply_at(f, j + 1), NULL));
+                    buf_json_kv(&b, names[k][1], store_reply_str_at(f, j + 1));
         buf_puts(&b, "}");
     }
     buf_puts(&b, "]");

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcall.h"
 #include "isotime.h"
 #include "jdoc.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
 #include "rules.h"
-#include "schema.h"
 #include "triage.h"
 
 void intake_verdict_free(struct intake_verdict *v)
@@ -53,21 +53,20 @@ int intake_classify(const struct ruleset *rs, const struct model *m, const struc
     return 0;
 }
 
-/* The Redis key of the idempotency record of report `index` of this request (a single report
- * is index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index. */
+/* The name of the idempotency record of report `index` of this request (a single report is
+ * index 0): a keyed hash of the reporter's scope, the Idempotency-Key and the index; or
+ * "none" without an Idempotency-Key. */
 static void idem_key_name(const struct intake_scope *sc, const char *reporter, size_t index,
-                          char out[128])
+                          char out[CRYPTO_HEX_LEN])
 {
     if (!sc->idem_key) {
-        schema_key(out, 128, "idem", "none");
+        snprintf(out, CRYPTO_HEX_LEN, "none");
         return;
     }
     struct buf s = {0};
     buf_printf(&s, "%s\n%s\n%zu", reporter, sc->idem_key, index);
-    char h[CRYPTO_HEX_LEN];
-    crypto_keyed_hash(sc->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, h);
+    crypto_keyed_hash(sc->keys, CRYPTO_IDEMPOTENCY, s.p ? s.p : "", s.len, out);
     buf_free(&s);
-    schema_key(out, 128, "idem", h);
 }
 
 int intake_command(struct store_job *j, const struct intake_scope *sc, struct intake *in,
@@ -77,22 +76,16 @@ int intake_command(struct store_job *j, const struct intake_scope *sc, struct in
     const struct conf *c = sc->conf;
     const struct keys *k = sc->keys;
     struct intake_item *it = &in->items[index];
-    char url_hash[CRYPTO_HEX_LEN], k_url[128], k_report[64], k_idem[128], k_idem_prev[128],
-        k_key[128], k_pow[128], k_evidence[128], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN],
-        iso[32];
+    char url_hash[CRYPTO_HEX_LEN], idem[CRYPTO_HEX_LEN], idem_prev[CRYPTO_HEX_LEN],
+        secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
     crypto_random_id('R', it->id);
     crypto_random_id('C', it->case_id);
     crypto_random_secret(it->secret);
     crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
     crypto_keyed_hash(k, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
     report_fingerprint(k, r, fp);
-    schema_key(k_url, sizeof k_url, "caseurl", url_hash);
-    schema_key(k_report, sizeof k_report, "report", it->id);
-    schema_key(k_key, sizeof k_key, "apikey", sc->key_hash);
-    idem_key_name(sc, sc->reporter, index, k_idem);
-    idem_key_name(sc, sc->reporter_prev, index, k_idem_prev);
-    schema_key(k_pow, sizeof k_pow, "powx", sc->reporter);
-    schema_key(k_evidence, sizeof k_evidence, "evb", sc->reporter);
+    idem_key_name(sc, sc->reporter, index, idem);
+    idem_key_name(sc, sc->reporter_prev, index, idem_prev);
     long long now = call_wall_ms();
     isotime_format((time_t)(now / 1000), iso);
     char *sealed = report_seal(k, it->id, r);
@@ -102,54 +95,32 @@ int intake_command(struct store_job *j, const struct intake_scope *sc, struct in
         free(box);
         return -1;
     }
-    it->cmd = cmd;
-    store_job_command(j, "FCALL");
-    store_job_argstr(j, "jb_report");
-    store_job_argstr(j, "10");
-    const char *keys[] = {k_url, k_report,          SCHEMA_INTAKE, sc->rate_key, k_idem,
-                          k_key, sc->rate_key_prev, k_idem_prev,   k_pow,        k_evidence};
-    for (int i = 0; i < 10; i++)
-        store_job_argstr(j, keys[i]);
-    store_job_argstr(j, SCHEMA_PREFIX);
-    store_job_argstr(j, it->id);
-    store_job_argstr(j, it->case_id);
-    store_job_argll(j, now);
-    store_job_argstr(j, iso);
-    store_job_argstr(j, r->cat->code);
-    store_job_argstr(j, r->canon.canonical);
-    store_job_argstr(j, r->canon.domain);
-    store_job_argstr(j, r->canon.original);
-    store_job_argstr(j, sc->reporter);
-    store_job_argstr(j, sc->platform ? "1" : "0");
-    store_job_argll(j, sc->rate_cap);
-    store_job_argll(j, sc->rate_window_ms);
-    store_job_argstr(j, sc->idem_key ? sc->body_hash : "");
-    store_job_argll(j, c->idempotency_ttl);
-    store_job_argstr(j, secret_hash);
-    store_job_argstr(j, box ? box : "");
-    store_job_argstr(j, sealed);
-    store_job_arg(j, r->platform_ref.s ? r->platform_ref.s : "", r->platform_ref.len);
-    store_job_arg(j, r->language.s ? r->language.s : "", r->language.len);
-    store_job_argstr(j, fp);
-    store_job_argstr(j, v->categories.p);
-    store_job_argstr(j, v->hits.p);
-    store_job_argll(j, v->severity);
-    store_job_argll(j, v->priority);
-    store_job_argstr(j, v->title ? v->title : "");
-    store_job_argstr(j, v->description ? v->description : "");
-    store_job_argll(j, c->no_violation_window * 86400000LL);
     size_t locked_len = 0;
     unsigned char *locked =
         in->evidence ? crypto_lock(k, in->evidence, in->evidence_len, &locked_len) : NULL;
-    store_job_argstr(j, locked ? in->evidence_type : "");
-    store_job_arg(j, locked ? (const char *)locked : "", locked_len);
-    store_job_argll(j, c->retention_days * 86400L);
-    store_job_argll(j, sc->rate_cap ? in->pow_bits : 0);
-    store_job_argll(j, c->pow_bits);
-    store_job_argll(j, c->pow_extra);
-    store_job_argll(j, c->rate_limit && !sc->platform ? c->evidence_budget_daily : 0);
-    store_job_argll(j, locked ? (long long)in->evidence_len : 0);
-    int rc = store_job_argstr(j, v->scores.p);
+    struct fcall_report_in fin = {
+        .url_hash = url_hash, .id = it->id, .new_case = it->case_id, .now_ms = now, .iso = iso,
+        .category = r->cat->code, .canonical = r->canon.canonical, .domain = r->canon.domain,
+        .original = r->canon.original, .reporter = sc->reporter,
+        .reporter_prev = sc->reporter_prev, .key_hash = sc->platform ? sc->key_hash : NULL,
+        .rate_cap = sc->rate_cap, .rate_window_ms = sc->rate_window_ms,
+        .idem_hash = sc->idem_key ? idem : NULL, .idem_hash_prev = idem_prev,
+        .body_hash = sc->body_hash, .idem_ttl_s = c->idempotency_ttl,
+        .secret_hash = secret_hash, .secret_box = box, .sealed = sealed,
+        .platform_ref = r->platform_ref.s, .platform_ref_len = r->platform_ref.len,
+        .language = r->language.s, .language_len = r->language.len, .fingerprint = fp,
+        .suggested = v->categories.p, .rule_hits = v->hits.p, .scores = v->scores.p,
+        .severity = v->severity, .priority = v->priority, .title = v->title,
+        .description = v->description,
+        .no_violation_window_ms = c->no_violation_window * 86400000LL,
+        .evidence_type = locked ? in->evidence_type : NULL, .evidence = locked,
+        .evidence_len = locked_len, .evidence_plain_len = (long long)in->evidence_len,
+        .evidence_budget = c->rate_limit && !sc->platform ? c->evidence_budget_daily : 0,
+        .retention_s = c->retention_days * 86400L,
+        .pow_offered = sc->rate_cap ? in->pow_bits : 0, .pow_bits = c->pow_bits,
+        .pow_extra = c->pow_extra};
+    it->cmd = cmd;
+    int rc = fcall_report(j, &fin);
     free(locked);
     if (in->evidence && !locked)
         rc = -1;
@@ -182,9 +153,6 @@ int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struc
     }
     if (!c->rate_limit)
         sc->rate_cap = 0;
-    snprintf(sc->rate_key, sizeof sc->rate_key, SCHEMA_PREFIX "rl:%s", sc->reporter);
-    snprintf(sc->rate_key_prev, sizeof sc->rate_key_prev, SCHEMA_PREFIX "rl:%s",
-             sc->reporter_prev);
     sc->idem_key = idem_key;
     if (idem_key)
         crypto_keyed_hash(k, CRYPTO_IDEMPOTENCY, body, len, sc->body_hash);
@@ -250,44 +218,42 @@ int intake_submit(struct call *call, struct http_req *req, struct intake *in,
 void intake_read_item(const struct keys *k, const struct store_reply *r,
                       struct intake_item *it)
 {
-    const struct store_reply *kind = store_reply_at(r, 0);
-    if (store_reply_is(kind, "ok") || store_reply_is(kind, "idem")) {
-        const char *cid = store_reply_str(store_reply_at(r, 2), NULL);
-        snprintf(it->id, sizeof it->id, "%s", store_reply_str(store_reply_at(r, 1), NULL));
-        snprintf(it->case_id, sizeof it->case_id, "%s", cid);
-        it->duplicate = store_reply_is(store_reply_at(r, 3), "1");
+    struct fcall_report_out out;
+    char err[256];
+    if (fcall_report_reply(r, &out, err, sizeof err) < 0) {
+        log_error("redis: jb_report: %s", err);
+        if (strncmp(err, "OOM", 3) == 0)
+            metrics_add(M_REDIS_FULL, 1); /* nothing was written: Redis checks first */
+        it->status = 503;
+        return;
+    }
+    switch (out.answer) {
+    case FCALL_OK:
+    case FCALL_IDEM:
+        snprintf(it->id, sizeof it->id, "%s", out.id);
+        snprintf(it->case_id, sizeof it->case_id, "%s", out.case_id);
+        it->duplicate = out.duplicate;
         it->status = 202;
-        if (store_reply_is(kind, "idem")) {
+        if (out.answer == FCALL_IDEM) {
             metrics_add(M_IDEMPOTENT_REPLAYS, 1);
-            if (crypto_unwrap(k, store_reply_str(store_reply_at(r, 4), NULL),
-                             it->secret, sizeof it->secret) < 0)
+            if (crypto_unwrap(k, out.secret_box, it->secret, sizeof it->secret) < 0)
                 it->status = 503;
             return;
         }
         metrics_add(M_REPORTS_ACCEPTED, 1);
         metrics_add(M_DUPLICATES, it->duplicate);
-    } else if (store_reply_is(kind, "conflict")) {
-        it->status = 409;
-    } else if (store_reply_is(kind, "ratelimited")) {
+        break;
+    case FCALL_CONFLICT: it->status = 409; break;
+    case FCALL_EVIDENCE_BUDGET:
+    case FCALL_RATELIMITED:
         it->status = 429;
-        it->retry_after = atol(store_reply_str(store_reply_at(r, 1), NULL));
-        it->pow_next = atoi(store_reply_str(store_reply_at(r, 2), NULL));
+        it->evidence_over = out.answer == FCALL_EVIDENCE_BUDGET;
+        it->retry_after = out.retry_after;
+        it->pow_next = out.pow_next;
         metrics_add(M_RATE_LIMITED, 1);
-    } else if (store_reply_is(kind, "evidence_budget")) {
-        it->status = 429;
-        it->evidence_over = true;
-        it->retry_after = atol(store_reply_str(store_reply_at(r, 1), NULL));
-        metrics_add(M_RATE_LIMITED, 1);
-    } else if (store_reply_is(kind, "unauthorized")) {
-        it->status = 401;
-    } else {
-        if (store_reply_type(r) == STORE_ERROR) {
-            const char *e = store_reply_str(r, NULL);
-            log_error("redis: jb_report: %s", e);
-            if (strncmp(e, "OOM", 3) == 0)
-                metrics_add(M_REDIS_FULL, 1); /* nothing was written: Redis checks first */
-        }
-        it->status = 503;
+        break;
+    case FCALL_UNAUTHORIZED: it->status = 401; break;
+    default: it->status = 503; break;
     }
 }
 

@@ -64,7 +64,6 @@ struct intake_scope {
     char reporter[CRYPTO_HEX_LEN + 2];      /* pseudonym, or p:<key hash> */
     char reporter_prev[CRYPTO_HEX_LEN + 2]; /* yesterday's pseudonym (or reporter again), so
                                              * that limits and retries hold across midnight */
-    char rate_key[128], rate_key_prev[128];
     long rate_cap, rate_window_ms;
     const char *idem_key;                   /* the Idempotency-Key header, or NULL */
     char body_hash[CRYPTO_HEX_LEN];

@@ -1,14 +1,13 @@
 /* ops — see ops.h. */
 #include "ops.h"
 
-#include <stdlib.h>
 #include <time.h>
 
+#include "fcall_review.h"
 #include "metrics.h"
 #include "modelstore.h"
 #include "review.h"
 #include "rules.h"
-#include "schema.h"
 
 void ops_healthz(struct call *call, struct http_req *req)
 {
@@ -47,14 +46,16 @@ void ops_readyz_done(struct call *call, struct http_req *req)
 /* The retrainings of every worker, counted in Redis (jb_model_stats). */
 static void render_model_stats(struct buf *b, const struct store_reply *r)
 {
-    static const char *const results[] = {"installed", "worse", "failed"};
-    if (store_reply_count(r) < 4)
+    struct fcall_model_stats_out st;
+    char err[128];
+    if (fcall_model_stats_reply(r, &st, err, sizeof err) < 0)
         return;
     buf_puts(b, "# HELP jubao_model_retrain_total Retrainings of the triage model by the "
                 "workers, by result.\n# TYPE jubao_model_retrain_total counter\n");
+    const long long n[] = {st.installed, st.worse, st.failed};
+    static const char *const results[] = {"installed", "worse", "failed"};
     for (size_t i = 0; i < 3; i++)
-        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i],
-                   atoll(store_reply_str(store_reply_at(r, i + 1), NULL)));
+        buf_printf(b, "jubao_model_retrain_total{result=\"%s\"} %lld\n", results[i], n[i]);
 }
 
 /* /metrics, on the metrics listener only: the gateway's own counters and the rules' at once,
@@ -62,10 +63,9 @@ static void render_model_stats(struct buf *b, const struct store_reply *r)
  * answer). */
 void ops_metrics(struct call *call, struct http_req *req)
 {
-    const char *args[] = {"FCALL", "jb_review_stats", "0", SCHEMA_PREFIX};
-    const char *model[] = {"FCALL", "jb_model_stats", "2", SCHEMA_MODEL, SCHEMA_STATS};
-    if (call_job_begin(call, req, args, 4) == 0) {
-        store_job_commandv(call->job, model, 5);
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_review_stats(call->job);
+        fcall_model_stats(call->job);
         call_job_send(call, req);
     }
 }

@@ -6,16 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcall_review.h"
 #include "isotime.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
 #include "rules.h"
-#include "schema.h"
 
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 const struct store_reply *review_first_reply(struct call *call, struct http_req *req)
 {
@@ -26,36 +24,34 @@ const struct store_reply *review_first_reply(struct call *call, struct http_req 
     return store_job_reply(call->job, 0);
 }
 
-bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict)
+bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
+                    const char *conflict)
 {
-    const struct store_reply *kind = store_reply_at(r, 0);
-    if (store_reply_is(kind, "ok"))
-        return false;
-    if (store_reply_is(kind, "unauthorized")) {
+    switch (a) {
+    case FCALL_OK: return false;
+    case FCALL_UNAUTHORIZED:
         http_add_header(req, "WWW-Authenticate", "Bearer");
         call_answer_error(req, 401, "unauthorized", "log in again: the session is unknown or over",
                           NULL);
-    } else if (store_reply_is(kind, "forbidden")) {
+        break;
+    case FCALL_FORBIDDEN:
         call_answer_error(req, 403, "forbidden", "only supervisors may do this", NULL);
-    } else if (store_reply_is(kind, "not_found")) {
-        call_answer_error(req, 404, "not_found", "no such case", NULL);
-    } else if (store_reply_is(kind, "conflict")) {
+        break;
+    case FCALL_NOT_FOUND: call_answer_error(req, 404, "not_found", "no such case", NULL); break;
+    case FCALL_CONFLICT:
         metrics_add(M_LEASE_CONFLICTS, 1);
         call_answer_error(req, 409, conflict,
                           strcmp(conflict, "not_leased") == 0
-                         ? "nobody holds a lease on this case"
-                         : "you do not hold a live lease on this case: claim it again",
+                              ? "nobody holds a lease on this case"
+                              : "you do not hold a live lease on this case: claim it again",
                           NULL);
-    } else {
-        log_warn("review: unexpected reply from Redis (%s)", AT(r, 0));
+        break;
+    default:
+        log_warn("review: unexpected reply from Redis (%s)", err);
         call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
+        break;
     }
     return true;
-}
-
-void review_session_key(const struct call *call, char out[128])
-{
-    schema_key(out, 128, "session", call->key_hash);
 }
 
 /* The lease end in Redis milliseconds as an ISO time into iso. */
@@ -82,15 +78,13 @@ void review_claim(struct call *call, struct http_req *req)
         call_answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
         return;
     }
-    char k_sess[128], iso[32];
-    review_session_key(call, k_sess);
+    char iso[32];
     isotime_format(time(NULL), iso);
-    const char *args[] = {"FCALL", "jb_claim", "1", k_sess, SCHEMA_PREFIX, queue};
-    if (call_job_begin(call, req, args, 6) < 0)
+    struct fcall_claim_in in = {call->key_hash, queue, call->api->conf->review_lease * 1000,
+                                iso, CLAIM_REPORTS};
+    if (call_job_begin(call, req, NULL, 0) < 0)
         return;
-    store_job_argll(call->job, call->api->conf->review_lease * 1000);
-    store_job_argstr(call->job, iso);
-    store_job_argll(call->job, CLAIM_REPORTS);
+    fcall_claim(call->job, &in);
     call_job_send(call, req);
 }
 
@@ -107,24 +101,45 @@ static void json_csv(struct buf *b, const char *key, const char *csv)
     buf_puts(b, "]");
 }
 
-#define CLAIM_FIXED 13   /* fields of a claim reply before the reports' */
-#define CLAIM_STRIDE 5   /* per report: url, title, description, evidence type, id */
+/* The column col (0 url, 1 title, 2 description) of report i of a claim. */
+static const char *claim_column(const struct fcall_claim_out *c, size_t i, int col)
+{
+    struct fcall_claim_report rep = fcall_claim_report(c, i);
+    return col == 0 ? rep.canonical : col == 1 ? rep.title : rep.description;
+}
 
-/* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim reply's
+/* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim's
  * reports. */
-static void json_column(struct buf *b, const char *key, const struct store_reply *r, size_t col)
+static void json_column(struct buf *b, const char *key, const struct fcall_claim_out *c, int col)
 {
     buf_printf(b, ",\"%s\":[", key);
-    size_t n = store_reply_count(r), shown = 0;
-    for (size_t i = CLAIM_FIXED + col; i < n; i += CLAIM_STRIDE) {
-        const char *s = AT(r, i);
+    size_t shown = 0;
+    for (size_t i = 0; i < c->nreports; i++) {
+        const char *s = claim_column(c, i, col);
         bool seen = !*s;
-        for (size_t j = CLAIM_FIXED + col; j < i && !seen; j += CLAIM_STRIDE)
-            seen = strcmp(AT(r, j), s) == 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(claim_column(c, j, col), s) == 0;
         if (seen)
             continue;
         buf_puts(b, shown++ ? "," : "");
         buf_json_str(b, s, strlen(s));
+    }
+    buf_puts(b, "]");
+}
+
+/* Appends "evidence": [{"report", "type", "href"}, …] of the claim's reports with one. */
+static void json_evidence(struct buf *b, const struct fcall_claim_out *c)
+{
+    buf_puts(b, ",\"evidence\":[");
+    for (size_t i = 0, shown = 0; i < c->nreports; i++) {
+        struct fcall_claim_report rep = fcall_claim_report(c, i);
+        if (!*rep.evidence_type)
+            continue;
+        buf_puts(b, shown++ ? ",{" : "{");
+        buf_json_kv(b, "report", rep.id);
+        buf_json_kv(b, "type", rep.evidence_type);
+        buf_printf(b, ",\"href\":\"/api/v1/review/cases/%s/evidence/%s\"}", c->case_id,
+                   rep.id);
     }
     buf_puts(b, "]");
 }
@@ -134,42 +149,35 @@ void review_claim_done(struct call *call, struct http_req *req)
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
-    if (store_reply_is(store_reply_at(r, 0), "empty")) {
+    struct fcall_claim_out c;
+    char err[256] = "";
+    fcall_claim_reply(r, &c, err, sizeof err);
+    if (c.answer == FCALL_EMPTY) {
         http_respond(req, 204, NULL, "", 0);
         return;
     }
-    if (review_refusal(req, r, "lease_not_held"))
+    if (review_refusal(req, c.answer, err, "lease_not_held"))
         return;
     metrics_add(M_CLAIMS, 1);
     char iso[32];
-    lease_iso(AT(r, 2), iso);
+    lease_iso(c.lease_until_ms, iso);
     struct buf b = {0};
     buf_puts(&b, "{");
-    buf_json_kv(&b, "case", AT(r, 1));
-    buf_json_kv(&b, "queue", AT(r, 3));
+    buf_json_kv(&b, "case", c.case_id);
+    buf_json_kv(&b, "queue", c.queue);
     buf_json_kv(&b, "lease_expires_at", iso);
-    buf_json_kv(&b, "category", AT(r, 4));
-    json_csv(&b, "suggested_categories", AT(r, 5));
-    json_csv(&b, "rule_hits", AT(r, 6));
-    call_json_suggestions(&b, AT(r, 12));
-    buf_json_kv(&b, "severity", rules_severity_name(atoi(AT(r, 7))));
-    buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld", atoi(AT(r, 8)),
-               atol(AT(r, 9)), atol(AT(r, 10)));
-    json_column(&b, "urls", r, 0);
-    json_column(&b, "titles", r, 1);
-    json_column(&b, "descriptions", r, 2);
-    buf_puts(&b, ",\"evidence\":[");
-    for (size_t i = CLAIM_FIXED, shown = 0; i + 4 < store_reply_count(r); i += CLAIM_STRIDE) {
-        if (!*AT(r, i + 3))
-            continue;
-        buf_puts(&b, shown++ ? ",{" : "{");
-        buf_json_kv(&b, "report", AT(r, i + 4));
-        buf_json_kv(&b, "type", AT(r, i + 3));
-        buf_printf(&b, ",\"href\":\"/api/v1/review/cases/%s/evidence/%s\"}", AT(r, 1),
-                   AT(r, i + 4));
-    }
-    buf_puts(&b, "]");
-    buf_json_kv(&b, "first_reported_at", AT(r, 11));
+    buf_json_kv(&b, "category", c.category);
+    json_csv(&b, "suggested_categories", c.suggested);
+    json_csv(&b, "rule_hits", c.rule_hits);
+    call_json_suggestions(&b, c.scores);
+    buf_json_kv(&b, "severity", rules_severity_name(atoi(c.severity)));
+    buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld",
+               atoi(c.band), atol(c.reports), atol(c.reporters));
+    json_column(&b, "urls", &c, 0);
+    json_column(&b, "titles", &c, 1);
+    json_column(&b, "descriptions", &c, 2);
+    json_evidence(&b, &c);
+    buf_json_kv(&b, "first_reported_at", c.created_at);
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     call_answer_json(req, 200, &b);
@@ -199,20 +207,24 @@ static void lease(struct call *call, struct http_req *req, enum lease_action act
     static const char *const names[] = {"renew", "release", "break"};
     if (review_case_request(call, req, NULL, 0) < 0)
         return;
-    char k_sess[128];
-    review_session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_lease", "1", k_sess, SCHEMA_PREFIX, call->path_id,
-                          names[action]};
-    if (call_job_begin(call, req, args, 7) < 0)
+    struct fcall_lease_in in = {call->key_hash, call->path_id, names[action],
+                                call->api->conf->review_lease * 1000};
+    if (call_job_begin(call, req, NULL, 0) < 0)
         return;
-    store_job_argll(call->job, call->api->conf->review_lease * 1000);
+    fcall_lease(call->job, &in);
     call_job_send(call, req);
 }
 
 static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
 {
     const struct store_reply *r = review_first_reply(call, req);
-    if (!r || review_refusal(req, r, action == LEASE_BREAK ? "not_leased" : "lease_not_held"))
+    if (!r)
+        return;
+    struct fcall_lease_out out;
+    char err[256] = "";
+    fcall_lease_reply(r, &out, err, sizeof err);
+    if (review_refusal(req, out.answer, err,
+                       action == LEASE_BREAK ? "not_leased" : "lease_not_held"))
         return;
     if (action != LEASE_RENEW) {
         if (action == LEASE_BREAK)
@@ -221,7 +233,7 @@ static void lease_done(struct call *call, struct http_req *req, enum lease_actio
         return;
     }
     char iso[32];
-    lease_iso(AT(r, 1), iso);
+    lease_iso(out.lease_until_ms, iso);
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", call->path_id);
@@ -258,28 +270,31 @@ void review_evidence(struct call *call, struct http_req *req)
         call_answer_error(req, 404, "not_found", "no such evidence", NULL);
         return;
     }
-    char k_sess[128];
-    review_session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_evidence", "1", k_sess, SCHEMA_PREFIX, call->path_id,
-                          call->path_id2};
-    if (call_job_begin(call, req, args, 7) == 0)
+    struct fcall_evidence_in in = {call->key_hash, call->path_id, call->path_id2};
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_evidence(call->job, &in);
         call_job_send(call, req);
+    }
 }
 
 void review_evidence_done(struct call *call, struct http_req *req)
 {
     const struct store_reply *r = review_first_reply(call, req);
-    if (!r || review_refusal(req, r, "lease_not_held"))
+    if (!r)
         return;
-    size_t len, plain_len;
-    const char *box = store_reply_str(store_reply_at(r, 2), &len);
-    unsigned char *img = crypto_unlock(call->api->keys, box, len, &plain_len);
+    struct fcall_evidence_out ev;
+    char err[256] = "";
+    fcall_evidence_reply(r, &ev, err, sizeof err);
+    if (review_refusal(req, ev.answer, err, "lease_not_held"))
+        return;
+    size_t plain_len;
+    unsigned char *img = crypto_unlock(call->api->keys, ev.bytes, ev.len, &plain_len);
     if (!img) {
         log_error("review: the evidence of %s does not open", call->path_id2);
         call_answer_error(req, 503, "unavailable", "the evidence cannot be opened", NULL);
         return;
     }
-    const char *type = AT(r, 1);
+    const char *type = ev.type;
     char disposition[96];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.%s\"", call->path_id2,
              strcmp(type, "image/jpeg") == 0 ? "jpg" : strcmp(type, "image/png") == 0 ? "png"
@@ -294,11 +309,10 @@ void review_evidence_done(struct call *call, struct http_req *req)
 
 int review_whoami_begin(struct call *call, struct http_req *req)
 {
-    char k_sess[128];
-    review_session_key(call, k_sess);
-    const char *args[] = {"FCALL", "jb_whoami", "2", k_sess, SCHEMA_PREFIX "audit:last",
-                          SCHEMA_PREFIX};
-    return call_job_begin(call, req, args, 6);
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return -1;
+    fcall_whoami(call->job, call->key_hash);
+    return 0;
 }
 
 /* ---- supervisors' view of the queues ------------------------------------------------- */
@@ -308,60 +322,66 @@ void review_queues(struct call *call, struct http_req *req)
 {
     if (review_whoami_begin(call, req) < 0)
         return;
-    store_job_command(call->job, "FCALL");
-    store_job_argstr(call->job, "jb_review_stats");
-    store_job_argstr(call->job, "0");
-    store_job_argstr(call->job, SCHEMA_PREFIX);
+    fcall_review_stats(call->job);
     call_job_send(call, req);
 }
 
 void review_queues_done(struct call *call, struct http_req *req)
 {
     const struct store_reply *r = review_first_reply(call, req);
-    if (!r || review_refusal(req, r, "lease_not_held"))
+    if (!r)
         return;
-    if (strcmp(AT(r, 2), "supervisor") != 0) {
+    struct fcall_whoami_out who;
+    struct fcall_review_stats_out st;
+    char err[256] = "";
+    fcall_whoami_reply(r, &who, err, sizeof err);
+    if (review_refusal(req, who.answer, err, "lease_not_held"))
+        return;
+    if (strcmp(who.role, "supervisor") != 0) {
         call_answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
         return;
     }
-    const struct store_reply *s = store_job_reply(call->job, 1);
-    if (store_reply_count(s) < 6) {
+    if (fcall_review_stats_reply(store_job_reply(call->job, 1), &st, err, sizeof err) < 0) {
+        log_warn("review: unexpected reply from Redis (%s)", err);
         call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
         return;
     }
     struct buf b = {0};
     buf_puts(&b, "{\"queues\":[");
-    for (size_t i = 6; i + 3 < store_reply_count(s); i += 4) {
-        long long age = atoll(AT(s, i + 3));
-        buf_puts(&b, i > 6 ? ",{" : "{");
-        buf_json_kv(&b, "queue", AT(s, i));
+    for (size_t i = 0; i < st.nqueues; i++) {
+        struct fcall_queue_stats q = fcall_review_stats_queue(&st, i);
+        buf_puts(&b, i ? ",{" : "{");
+        buf_json_kv(&b, "queue", q.name);
         buf_printf(&b, ",\"length\":%lld,\"leased\":%lld,\"oldest_age_seconds\":%lld}",
-                   atoll(AT(s, i + 1)), atoll(AT(s, i + 2)), age < 0 ? 0 : age / 1000);
+                   q.length, q.leased, q.oldest_ms < 0 ? 0 : q.oldest_ms / 1000);
     }
-    buf_printf(&b, "],\"dead_letters\":%lld}", atoll(AT(s, 0)));
+    buf_printf(&b, "],\"dead_letters\":%lld}", st.dead_letters);
     http_add_header(req, "Cache-Control", "no-store");
     call_answer_json(req, 200, &b);
 }
 
-void review_render_stats(struct buf *b, const struct store_reply *s)
+void review_render_stats(struct buf *b, const struct store_reply *r)
 {
-    if (store_reply_count(s) < 6)
+    struct fcall_review_stats_out st;
+    char err[256];
+    if (fcall_review_stats_reply(r, &st, err, sizeof err) < 0)
         return;
     buf_printf(b, "# HELP jubao_dead_letters_total Intake entries moved to the dead-letter stream.\n"
                   "# TYPE jubao_dead_letters_total counter\njubao_dead_letters_total %lld\n",
-               atoll(AT(s, 0)));
+               st.dead_letters);
     buf_printf(b, "# HELP jubao_worker_cases_routed_total Cases put in a review queue.\n"
                   "# TYPE jubao_worker_cases_routed_total counter\n"
-                  "jubao_worker_cases_routed_total %lld\n", atoll(AT(s, 1)));
+                  "jubao_worker_cases_routed_total %lld\n", st.routed);
     buf_printf(b, "# HELP jubao_intake_data_loss_total Intake entries found deleted before "
                   "they were processed.\n# TYPE jubao_intake_data_loss_total counter\n"
-                  "jubao_intake_data_loss_total %lld\n", atoll(AT(s, 2)));
+                  "jubao_intake_data_loss_total %lld\n", st.data_loss);
     static const char *const verdicts[] = {"actioned", "no_violation", "escalate"};
+    const long long decisions[] = {st.actioned, st.no_violation, st.escalate};
     buf_puts(b, "# HELP jubao_review_decisions_total Decisions, by verdict.\n"
                 "# TYPE jubao_review_decisions_total counter\n");
     for (int i = 0; i < 3; i++)
         buf_printf(b, "jubao_review_decisions_total{verdict=\"%s\"} %lld\n", verdicts[i],
-                   atoll(AT(s, 3 + (size_t)i)));
+                   decisions[i]);
     static const char *const gauges[][2] = {
         {"jubao_review_queue_length", "Undecided cases in the queue, leased or not."},
         {"jubao_review_leases", "Cases under a live lease."},
@@ -369,11 +389,11 @@ void review_render_stats(struct buf *b, const struct store_reply *s)
     for (size_t g = 0; g < 3; g++) {
         buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g][0], gauges[g][1],
                    gauges[g][0]);
-        for (size_t i = 6; i + 3 < store_reply_count(s); i += 4) {
-            long long v = atoll(AT(s, i + 1 + g));
-            if (g == 2)
-                v = v < 0 ? 0 : v / 1000;
-            buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], AT(s, i), v);
+        for (size_t i = 0; i < st.nqueues; i++) {
+            struct fcall_queue_stats q = fcall_review_stats_queue(&st, i);
+            long long v = g == 0 ? q.length : g == 1 ? q.leased
+                                                     : (q.oldest_ms < 0 ? 0 : q.oldest_ms / 1000);
+            buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], q.name, v);
         }
     }
 }

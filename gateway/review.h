@@ -3,7 +3,7 @@
  * decision (decision.c, written to the audit chain by auditor.h). Each handler is a row's in
  * routes.c: handle once the body is in, *_done after the store answered.
  *
- * Every call is one Redis Function that first checks the session (lib/functions.lua), so
+ * Every call is one Redis Function that first checks the session (redis/), so
  * that a disabled reviewer or an expired token stops at once, and that a lease is taken,
  * checked and ended atomically: one holder per case however many reviewers claim together.
  */
@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "call.h"
+#include "fcall.h"
 
 void review_claim(struct call *call, struct http_req *req);     /* POST .../review/claim */
 void review_claim_done(struct call *call, struct http_req *req);
@@ -35,13 +36,11 @@ void review_decision_done(struct call *call, struct http_req *req);
 /* The first reply of the request's job, or NULL having answered 503 when the store failed. */
 const struct store_reply *review_first_reply(struct call *call, struct http_req *req);
 
-/* Answers the refusals every review Function shares ({'unauthorized'}, {'forbidden'},
- * {'not_found'}, {'conflict'} as 409 conflict, anything else 503). Returns true when it
- * answered, false when r is {'ok', ...}. */
-bool review_refusal(struct http_req *req, const struct store_reply *r, const char *conflict);
-
-/* The session key of the request's token (checked by the routes before the handler runs). */
-void review_session_key(const struct call *call, char out[128]);
+/* Answers the refusals every review Function shares (FCALL_UNAUTHORIZED, FCALL_FORBIDDEN,
+ * FCALL_NOT_FOUND, FCALL_CONFLICT as 409 conflict, anything else 503, logging err: the
+ * reply could not be read). Returns true when it answered, false when a is FCALL_OK. */
+bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
+                    const char *conflict);
 
 /* Checks the path's case id and that the body is empty or {} (nfields == 0), or an object of
  * only fields[0..nfields). Returns 0, or -1 having answered. */

@@ -5,15 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcall.h"
 #include "isotime.h"
 #include "pwcheck.h"
-#include "schema.h"
 
 #define SESSION_TTL 28800          /* seconds a reviewer's token lasts (8 hours) */
 #define LOGIN_MAX_ATTEMPTS 10      /* passwords checked per reviewer name ... */
 #define LOGIN_WINDOW 900           /* ... in any window of this many seconds; then 429 */
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 /* The steps of a login, each ended by the store or the password threads. */
 enum login_step {
@@ -86,7 +84,7 @@ static int session_body(struct call *call, struct http_req *req, struct login *l
 void session_login(struct call *call, struct http_req *req)
 {
     const struct conf *c = call->api->conf;
-    char k_rev[128], k_att[128], k_rl[128], pseudo[CRYPTO_PSEUDO_LEN];
+    char pseudo[CRYPTO_PSEUDO_LEN];
     struct login *l = calloc(1, sizeof *l);
     if (!l) {
         call_answer_error(req, 503, "overloaded", "out of memory", NULL);
@@ -105,17 +103,13 @@ void session_login(struct call *call, struct http_req *req)
      * today's pseudonym key is loaded (/readyz says so) the clients share one bucket */
     if (crypto_pseudonym(call->api->keys, http_client(req), time(NULL), pseudo) < 0)
         snprintf(pseudo, sizeof pseudo, "-");
-    schema_key(k_rev, sizeof k_rev, "reviewer", l->user[0] ? l->user : "-");
-    schema_key(k_att, sizeof k_att, "logins", l->user[0] ? l->user : "-");
-    schema_key(k_rl, sizeof k_rl, "rl:login", pseudo);
     crypto_random_hex(l->attempt, sizeof l->attempt - 1);
-    const char *args[] = {"FCALL", "jb_login", "3", k_rev, k_att, k_rl, l->attempt};
-    if (call_job_begin(call, req, args, 7) < 0)
+    struct fcall_login_in in = {l->user, pseudo, l->attempt, LOGIN_MAX_ATTEMPTS,
+                                LOGIN_WINDOW * 1000L, c->rate_limit ? c->login_rate : 0,
+                                c->login_rate_window * 1000};
+    if (call_job_begin(call, req, NULL, 0) < 0)
         return;
-    store_job_argll(call->job, LOGIN_MAX_ATTEMPTS);
-    store_job_argll(call->job, LOGIN_WINDOW * 1000L);
-    store_job_argll(call->job, c->rate_limit ? c->login_rate : 0);
-    store_job_argll(call->job, c->login_rate_window * 1000);
+    fcall_login(call->job, &in);
     l->step = LOGIN_COUNTED;
     call_job_send(call, req);
 }
@@ -127,21 +121,22 @@ static void password_checked(struct pwcheck_task *task, void *arg)
 }
 
 /* After jb_login: refuses a client or a name past its limit, else hands the password to the
- * password threads (reply: {'ok', pwhash, role, disabled}). */
+ * password threads. */
 static void session_verify(struct call *call, struct http_req *req, struct login *l,
                            const struct store_reply *r)
 {
-    bool ok = store_reply_is(store_reply_at(r, 0), "ok") && store_reply_count(r) >= 4;
-    if (!ok) {
+    struct fcall_login_out out;
+    char err[256];
+    if (fcall_login_reply(r, &out, err, sizeof err) < 0 || out.answer != FCALL_OK) {
         login_leave(l);
-        if (store_reply_is(store_reply_at(r, 0), "ratelimited"))
+        if (out.answer == FCALL_RATELIMITED)
             call_answer_error_retry(req, 429, "rate_limited",
                                     "too many logins from this address; try again later", NULL,
-                                    atol(AT(r, 1)));
-        else if (store_reply_is(store_reply_at(r, 0), "locked"))
+                                    out.retry_after);
+        else if (out.answer == FCALL_LOCKED)
             call_answer_error_retry(req, 429, "rate_limited",
                                     "too many failed logins; try again later", NULL,
-                                    atol(AT(r, 1)));
+                                    out.retry_after);
         else
             call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
         return;
@@ -149,7 +144,7 @@ static void session_verify(struct call *call, struct http_req *req, struct login
     size_t pwlen;
     l->check.password = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
     l->check.len = pwlen;
-    l->check.hash = l->user[0] && *AT(r, 1) ? AT(r, 1) : NULL;
+    l->check.hash = l->user[0] && *out.pwhash ? out.pwhash : NULL;
     l->check.done = password_checked;
     l->check.arg = req;
     l->place = false;     /* the pool's now, until the check is done */
@@ -163,23 +158,21 @@ static void session_verify(struct call *call, struct http_req *req, struct login
 static void session_open(struct call *call, struct http_req *req, struct login *l,
                          const struct store_reply *r)
 {
-    if (!l->check.ok || strcmp(AT(r, 3), "0") != 0) {
+    struct fcall_login_out login;
+    char err[256];
+    if (!l->check.ok || fcall_login_reply(r, &login, err, sizeof err) < 0 || login.disabled) {
         call_answer_error(req, 401, "invalid_credentials", "unknown user or wrong password", NULL);
         return;
     }
-    char role[16], k_att[128], k_sess[128], hash[CRYPTO_HEX_LEN];
-    snprintf(role, sizeof role, "%s", AT(r, 2));
+    char role[16], hash[CRYPTO_HEX_LEN];
+    snprintf(role, sizeof role, "%s", login.role);
     crypto_random_token(l->token);
     crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, l->token, strlen(l->token), hash);
-    schema_key(k_att, sizeof k_att, "logins", l->user);
-    schema_key(k_sess, sizeof k_sess, "session", hash);
     isotime_format(time(NULL) + SESSION_TTL, l->expires);
-    const char *args[] = {"FCALL", "jb_login_done", "2", k_att, k_sess, l->attempt,
-                          l->user, role};
-    if (call_job_begin(call, req, args, 8) < 0)
+    struct fcall_login_done_in in = {l->attempt, l->user, role, hash, SESSION_TTL, l->expires};
+    if (call_job_begin(call, req, NULL, 0) < 0)
         return;
-    store_job_argll(call->job, SESSION_TTL);
-    store_job_argstr(call->job, l->expires);
+    fcall_login_done(call->job, &in);
     l->step = LOGIN_OPENED;
     call_job_send(call, req);
 }
@@ -215,18 +208,20 @@ void session_login_done(struct call *call, struct http_req *req)
 /* DELETE /api/v1/session: ends the session of the request's token at once. */
 void session_signout(struct call *call, struct http_req *req)
 {
-    char k_sess[128];
-    schema_key(k_sess, sizeof k_sess, "session", call->key_hash);
-    const char *args[] = {"FCALL", "jb_logout", "1", k_sess};
-    if (call_job_begin(call, req, args, 4) == 0)
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_logout(call->job, call->key_hash);
         call_job_send(call, req);
+    }
 }
 
 void session_signout_done(struct call *call, struct http_req *req)
 {
-    if (store_job_ok(call->job) < 0) {
+    struct fcall_logout_out out;
+    char err[256];
+    if (store_job_ok(call->job) < 0 ||
+        fcall_logout_reply(store_job_reply(call->job, 0), &out, err, sizeof err) < 0) {
         call_answer_unavailable(req);
-    } else if (store_reply_is(store_reply_at(store_job_reply(call->job, 0), 0), "ok")) {
+    } else if (out.answer == FCALL_OK) {
         http_respond(req, 204, NULL, "", 0);
     } else {
         http_add_header(req, "WWW-Authenticate", "Bearer");

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "call.h"
+#include "fcall.h"
 
 /* One lookup: made by the caller (in its family's state), filled by status_lookup. */
 struct status_ask {
@@ -29,9 +30,9 @@ void status_lookup(struct call *call, struct http_req *req, struct status_ask *a
  * is (answer 429 with that Retry-After, and nothing of the report). */
 long status_rate_wait(const struct call *call);
 
-/* Whether the caller may see the report whose jb_status reply is r: 200, 401 or 404. The
- * reply's fields: 2 case, 3 category, 4 received_at, 5 status, 6 updated_at, 7 verdict,
- * 8 decision category, 9 decided_at. */
-int status_access(const struct status_ask *ask, const struct store_reply *r);
+/* Reads the jb_status reply r into *out (whose strings live as long as the job) and says
+ * whether the caller may see the report: 200, 401 or 404. */
+int status_access(const struct status_ask *ask, const struct store_reply *r,
+                  struct fcall_status_out *out);
 
 #endif

@@ -35,41 +35,40 @@ static void status_form(struct buf *b, enum lang l, const char *id)
     buf_puts(b, "</button></form>");
 }
 
-/* The card of report id whose jb_status reply is r (the fields as status.h lists them). */
-static void status_card(struct buf *b, enum lang l, const char *id, const struct store_reply *r)
+/* The card of report id, as jb_status read it into r. */
+static void status_card(struct buf *b, enum lang l, const char *id,
+                        const struct fcall_status_out *r)
 {
-#define AT(i) store_reply_str(store_reply_at(r, i), NULL)
     static const char *const codes[] = {"received", "in_review", "actioned", "no_violation"};
     static const enum msg words_of[] = {M_ST_RECEIVED, M_ST_IN_REVIEW, M_ST_ACTIONED,
                                         M_ST_NO_VIOLATION};
     size_t k = 0;   /* received, unless it is one of the others */
     for (size_t i = 1; i < 4; i++)
-        if (strcmp(AT(5), codes[i]) == 0)
+        if (strcmp(r->status, codes[i]) == 0)
             k = i;
     char attrs[64];
     snprintf(attrs, sizeof attrs, " id=\"status\" data-status=\"%s\"", codes[k]);
     buf_puts(b, "<section class=\"status-card\"><dl>");
     page_row(b, T(l, M_RECEIPT_ID), "", "", id);
-    page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(3)));
-    page_row(b, T(l, M_RECEIVED_AT), "", NULL, AT(4));
+    page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, r->category));
+    page_row(b, T(l, M_RECEIVED_AT), "", NULL, r->received_at);
     page_row(b, T(l, M_STATUS_IS), attrs, NULL, T(l, words_of[k]));
     buf_puts(b, "</dl>");
-    if (*AT(7)) {
+    if (*r->verdict) {
         buf_puts(b, "<section id=\"decision\" data-verdict=\"");
-        page_html(b, AT(7));
+        page_html(b, r->verdict);
         buf_puts(b, "\"><h2>");
         page_html(b, T(l, M_DECISION));
         buf_puts(b, "</h2><dl>");
-        page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, AT(8)));
-        page_row(b, T(l, M_DECIDED_AT), "", NULL, AT(9));
+        page_row(b, T(l, M_CATEGORY), "", NULL, page_category(l, r->decision_category));
+        page_row(b, T(l, M_DECIDED_AT), "", NULL, r->decided_at);
         buf_puts(b, "</dl></section>");
     }
     buf_puts(b, "</section>");
-#undef AT
 }
 
 static void status_page(struct http_req *req, enum lang l, int status, const char *id,
-                        const struct store_reply *r)
+                        const struct fcall_status_out *r)
 {
     struct buf b = {0};
     page_begin(&b, l, T(l, M_STATUS_TITLE), "form-page", "/status");
@@ -148,9 +147,9 @@ void web_status_done(struct call *call, struct http_req *req)
         status_page(req, w->lang, 429, w->ask.id, NULL);
         return;
     }
-    const struct store_reply *r = store_job_reply(call->job, 0);
-    int access = status_access(&w->ask, r);
-    status_page(req, w->lang, access == 200 ? 200 : 404, w->ask.id, r);
+    struct fcall_status_out st;
+    int access = status_access(&w->ask, store_job_reply(call->job, 0), &st);
+    status_page(req, w->lang, access == 200 ? 200 : 404, w->ask.id, &st);
 }
 
 /* ---- the console and the assets -------------------------------------------------------- */

@@ -163,6 +163,11 @@ const struct store_reply *store_reply_at(const struct store_reply *r, size_t i)
     return (const struct store_reply *)R(r)->element[i];
 }
 
+const char *store_reply_str_at(const struct store_reply *r, size_t i)
+{
+    return store_reply_str(store_reply_at(r, i), NULL);
+}
+
 bool store_reply_is(const struct store_reply *r, const char *s)
 {
     size_t len;

@@ -98,6 +98,8 @@ const char *store_reply_str(const struct store_reply *r, size_t *len);
 size_t store_reply_count(const struct store_reply *r);
 /* The i-th element of an array reply, or NULL when out of range. */
 const struct store_reply *store_reply_at(const struct store_reply *r, size_t i);
+/* The bytes of the i-th element of an array reply, as store_reply_str ("" when absent). */
+const char *store_reply_str_at(const struct store_reply *r, size_t i);
 /* True when r is a string equal to s. */
 bool store_reply_is(const struct store_reply *r, const char *s);
 

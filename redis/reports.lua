@@ -16,6 +16,10 @@ ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonica
       the first report bought  34 reports that may be bought per window  35 evidence bytes
       per reporter per day (0: no limit)  36 bytes of this report's evidence
       37 suggestions with scores and sources (rules/triage.h triage_scores)
+A case opened by one report keeps that reporter in its field first_reporter; the set
+case:<id>:reporters is made by the second report (cases written before hold the set from their
+first report, and join as before).
+The C side of this contract is lib/fcall.c (fcall_report): change both together.
 Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
         {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
         {'evidence_budget', seconds until the day is over} | {'unauthorized'}
@@ -75,18 +79,23 @@ local function jb_report(keys, args)
 
   local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
     tonumber(args[24]))
-  local dup, decided, keep = '1', {false}, tonumber(args[31])
+  local dup, decided, keep = '1', {false}, args[31]
   -- Each write is a command Redis runs, checks and appends to its AOF: a report costs as few
   -- as its data allows (one HSET per hash, SET with its expiry, no EXPIRE of a key that
-  -- cannot exist), every field as before.
+  -- cannot exist), every field as before. Numbers go to Redis as the strings they came in
+  -- (a Lua number is printed with printf's %.17g on every call). A new case keeps its first
+  -- reporter in the case (first_reporter) instead of a set of one: the set of reporters is
+  -- made by the second report, so that the one report most cases have writes two keys fewer.
   if cid then
     local ck = prefix .. 'case:' .. cid
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
       'status', 'reporters', 'suggested_scores', 'reports', 'verdict', 'decision_category',
-      'decided_at')
+      'decided_at', 'first_reporter')
     local suggested = merge_list(c[1], args[22])
     local reports, reporters = (tonumber(c[9]) or 0) + 1, tonumber(c[7]) or 1
-    if redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
+    if c[13] and c[9] == '1' then
+      reporters = redis.call('SADD', ck .. ':reporters', c[13], args[10])
+    elseif redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
       reporters = (tonumber(c[7]) or 0) + 1
     end
     redis.call('HSET', ck, 'suggested', suggested,
@@ -114,19 +123,17 @@ local function jb_report(keys, args)
     cid = args[3]
     local ck = prefix .. 'case:' .. cid
     local f = {'url', args[7], 'domain', args[8], 'category', args[6],
-      'status', 'received', 'reports', 1, 'reporters', 1, 'created_at', iso,
+      'status', 'received', 'reports', '1', 'reporters', '1', 'created_at', iso,
       'updated_at', iso, 'last_report_at', iso, 'first_report', id,
       'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
-      'priority', args[25], 'suggested_scores', args[37]}
+      'priority', args[25], 'suggested_scores', args[37], 'first_reporter', args[10]}
     if cleared then f[#f + 1] = 'reopens'; f[#f + 1] = cleared end
     redis.call('HSET', ck, unpack(f))
-    redis.call('SADD', ck .. ':reporters', args[10])
     redis.call('RPUSH', ck .. ':reports', id)
     redis.call('SET', keys[1], cid, 'EX', keep)
     redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6])
-    for _, k in ipairs({ck, ck .. ':reporters', ck .. ':reports'}) do
-      redis.call('EXPIRE', k, keep)
-    end
+    redis.call('EXPIRE', ck, keep)
+    redis.call('EXPIRE', ck .. ':reports', keep)
   end
   local r = {'case', cid, 'category', args[6], 'received_at', iso,
     'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],

@@ -7,12 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "fcall.h"
 #include "isotime.h"
 #include "modelstore.h"
-#include "schema.h"
 #include "triage.h"
 
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 #define PAGE 200    /* audit entries per jb_decided call */
 
 /* FNV-1a: which cases are held back must not change between trainings or builds. */
@@ -60,33 +59,32 @@ static int add_example(struct learn_set *s, const char *cid, const char *cat, co
 static int read_page(struct store *st, char *start, size_t startlen, long last,
                      struct learn_set *s, size_t *bytes, char *err, size_t errlen)
 {
+    struct fcall_decided_in in = {start, PAGE, LEARN_REPORTS_PER_CASE};
+    struct fcall_decided_out page;
+    char why[256];
     struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"FCALL", "jb_decided", "1", SCHEMA_AUDIT, SCHEMA_PREFIX, start};
-    if (!j || store_job_commandv(j, args, 6) < 0 || store_job_argll(j, PAGE) < 0 ||
-        store_job_argll(j, LEARN_REPORTS_PER_CASE) < 0 || store_run(st, j) < 0 ||
-        store_reply_type(store_job_reply(j, 0)) != STORE_ARRAY) {
-        snprintf(err, errlen, "reading the decisions: %s",
-                 j && store_job_ok(j) == 0 ? AT(store_job_reply(j, 0), 0) : "redis did not answer");
+    if (fcall_sync(st, j && fcall_decided(j, &in) == 0 ? j : NULL, why, sizeof why) < 0 ||
+        fcall_decided_reply(store_job_reply(j, 0), &page, why, sizeof why) < 0) {
+        snprintf(err, errlen, "reading the decisions: %s", why);
         store_job_free(j);
         return -1;
     }
-    const struct store_reply *r = store_job_reply(j, 0);
     int rc = 0;
-    for (size_t i = 1; rc == 0 && i + 3 < store_reply_count(r); i += 4) {
-        const char *cid = AT(r, i);
-        bool new_case = s->n == 0 || strcmp(s->ex[s->n - 1].case_id, cid) != 0;
+    for (size_t i = 0; rc == 0 && i < page.nrows; i++) {
+        struct fcall_decided_row row = fcall_decided_row(&page, i);
+        bool new_case = s->n == 0 || strcmp(s->ex[s->n - 1].case_id, row.case_id) != 0;
         if (new_case && (long)s->cases >= last)
             break;
         s->cases += new_case;
-        *bytes += strlen(AT(r, i + 2)) + strlen(AT(r, i + 3));
+        *bytes += strlen(row.title) + strlen(row.description);
         if (*bytes > LEARN_MAX_BYTES)
             break;
-        if (add_example(s, cid, AT(r, i + 1), AT(r, i + 2), AT(r, i + 3)) < 0) {
+        if (add_example(s, row.case_id, row.category, row.title, row.description) < 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
-    snprintf(start, startlen, "%s", AT(r, 0));
+    snprintf(start, startlen, "%s", page.next);
     bool more = rc == 0 && *start && (long)s->cases < last && *bytes <= LEARN_MAX_BYTES;
     store_job_free(j);
     return rc < 0 ? -1 : more;

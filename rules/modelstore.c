@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fcall.h"
 #include "log.h"
 #include "schema.h"
 
@@ -79,43 +80,19 @@ int modelstore_install(struct store *st, const struct model *m, const struct mod
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    char exp[24] = "";
-    if (expect)
-        snprintf(exp, sizeof exp, "%lld", *expect);
-    struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"FCALL", "jb_model_install", "2", SCHEMA_MODEL, SCHEMA_MODEL_LOCK};
-    int rc = -1;
-    if (j && store_job_commandv(j, args, 5) == 0) {
-        store_job_arg(j, blob.p, blob.len);
-        store_job_argstr(j, meta->label);
-        store_job_argstr(j, meta->trained_at);
-        store_job_argll(j, meta->examples);
-        char score[32];
-        snprintf(score, sizeof score, "%.4f", meta->holdout);
-        store_job_argstr(j, score);
-        store_job_argll(j, meta->decisions_at);
-        store_job_argll(j, max_bytes);
-        store_job_argstr(j, exp);
-        store_job_argstr(j, lock ? lock : "");
-        rc = store_run(st, j);
-    }
-    const struct store_reply *r = rc == 0 ? store_job_reply(j, 0) : NULL;
-    const char *what = r ? store_reply_str(store_reply_at(r, 0), NULL) : "";
-    *version = r ? atoll(store_reply_str(store_reply_at(r, 1), NULL)) : 0;
-    if (!r)
-        snprintf(err, errlen, "redis did not answer");
-    else if (store_reply_type(r) == STORE_ERROR)
-        snprintf(err, errlen, "redis: %s", store_reply_str(r, NULL)), rc = -1;
-    else if (strcmp(what, "ok") == 0)
-        rc = 0;
-    else if (strcmp(what, "moved") == 0)
+    struct fcall_model_install_in in = {blob.p, blob.len, meta->label, meta->trained_at,
+                                        meta->examples, meta->holdout, meta->decisions_at,
+                                        max_bytes, expect, lock};
+    struct fcall_model_install_out out;
+    int rc = fcall_model_install_run(st, &in, &out, err, errlen);
+    *version = rc == 0 ? out.version : 0;
+    if (rc == 0 && out.answer == FCALL_MOVED)
         rc = 1;
-    else if (strcmp(what, "too_large") == 0)
+    else if (rc == 0 && out.answer == FCALL_TOO_LARGE)
         snprintf(err, errlen, "the model is %zu bytes, over model_max_bytes (%ld)", blob.len,
                  max_bytes), rc = -1;
-    else
+    else if (rc == 0 && out.answer == FCALL_LOCKED)
         snprintf(err, errlen, "another worker is training (the lock is held)"), rc = -1;
-    store_job_free(j);
     buf_free(&blob);
     return rc;
 }

@@ -8,14 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "fcall.h"
 #include "isotime.h"
 #include "log.h"
 #include "modelstore.h"
 #include "route.h"
 #include "schema.h"
 #include "worker.h"
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 void worker_nap(struct worker *w, long ms)
 {
@@ -91,15 +90,15 @@ size_t worker_entries(const struct store_reply *list, struct intake_entry *out, 
         const struct store_reply *e = store_reply_at(list, i);
         struct intake_entry *x = &out[n++];
         memset(x, 0, sizeof *x);
-        snprintf(x->id, sizeof x->id, "%s", AT(e, 0));
+        snprintf(x->id, sizeof x->id, "%s", store_reply_str_at(e, 0));
         x->deliveries = 1;
         const struct store_reply *f = store_reply_at(e, 1);
         x->deleted = store_reply_type(f) != STORE_ARRAY;
         for (size_t k = 0; k + 1 < store_reply_count(f); k += 2) {
             if (store_reply_is(store_reply_at(f, k), "case"))
-                snprintf(x->case_id, sizeof x->case_id, "%s", AT(f, k + 1));
+                snprintf(x->case_id, sizeof x->case_id, "%s", store_reply_str_at(f, k + 1));
             else if (store_reply_is(store_reply_at(f, k), "report"))
-                snprintf(x->report_id, sizeof x->report_id, "%s", AT(f, k + 1));
+                snprintf(x->report_id, sizeof x->report_id, "%s", store_reply_str_at(f, k + 1));
         }
     }
     return n;
@@ -140,25 +139,20 @@ static int add_route(struct worker *w, const struct model *m, struct store_job *
                      const struct intake_entry *e, const struct store_reply *c,
                      const struct store_reply *r, const char *iso)
 {
-    struct route_in in = {AT(c, 0), AT(c, 1), atoi(AT(c, 2)), atol(AT(c, 3)), atol(AT(c, 4)),
-                          AT(r, 0), AT(r, 1), AT(r, 2), AT(c, 5)};
+    struct route_in in = {store_reply_str_at(c, 0), store_reply_str_at(c, 1),
+                          atoi(store_reply_str_at(c, 2)), atol(store_reply_str_at(c, 3)),
+                          atol(store_reply_str_at(c, 4)), store_reply_str_at(r, 0),
+                          store_reply_str_at(r, 1), store_reply_str_at(r, 2),
+                          store_reply_str_at(c, 5)};
     struct route_out out;
     if (route_case(w->rules, m, &in, &out) < 0)
         return -1;
-    char k_case[128], k_report[128];
-    schema_key(k_case, sizeof k_case, "case", e->case_id);
-    schema_key(k_report, sizeof k_report, "report", e->report_id);
-    const char *args[] = {"FCALL", "jb_route", "5", SCHEMA_INTAKE, k_case, k_report,
-                          SCHEMA_PREFIX "deadletter", SCHEMA_PREFIX "stats", SCHEMA_PREFIX,
-                          e->id, e->case_id, e->report_id, out.suggested.p, out.hits.p};
-    store_job_commandv(j, args, sizeof args / sizeof args[0]);
-    store_job_argll(j, out.severity);
-    store_job_argll(j, out.score);
-    store_job_argll(j, out.band);
-    store_job_argstr(j, out.title);
-    store_job_argstr(j, out.description);
-    store_job_argstr(j, iso);
-    store_job_argstr(j, out.scores.p);
+    struct fcall_route_in call = {
+        .entry = e->id, .case_id = e->case_id, .report_id = e->report_id,
+        .suggested = out.suggested.p, .rule_hits = out.hits.p, .scores = out.scores.p,
+        .severity = out.severity, .priority = out.score, .band = out.band,
+        .title = out.title, .description = out.description, .iso = iso};
+    fcall_route(j, &call);
     route_out_free(&out);
     return 0;
 }
@@ -171,12 +165,8 @@ static void add_dead(struct store_job *j, const struct intake_entry *e, const ch
     else
         snprintf(reason, sizeof reason, "delivered %ld times without being acknowledged",
                  e->deliveries);
-    const char *args[] = {"FCALL", "jb_dead", "3", SCHEMA_INTAKE, SCHEMA_PREFIX "deadletter",
-                          SCHEMA_PREFIX "stats", e->id, e->case_id, e->report_id};
-    store_job_commandv(j, args, sizeof args / sizeof args[0]);
-    store_job_argll(j, e->deliveries);
-    store_job_argstr(j, reason);
-    store_job_argstr(j, iso);
+    struct fcall_dead_in call = {e->id, e->case_id, e->report_id, e->deliveries, reason, iso};
+    fcall_dead(j, &call);
 }
 
 int worker_process(struct worker *w, struct intake_entry *e, size_t n)
@@ -263,7 +253,7 @@ static long own_pending(struct worker *w, char *cursor, size_t cursor_len,
     for (size_t i = 0; i < n; i++) {
         const struct store_reply *row = store_reply_at(p, i);
         memset(&e[i], 0, sizeof e[i]);
-        snprintf(e[i].id, sizeof e[i].id, "%s", AT(row, 0));
+        snprintf(e[i].id, sizeof e[i].id, "%s", store_reply_str_at(row, 0));
         e[i].deliveries = store_reply_int(store_reply_at(row, 3)) + 1;
         e[i].deleted = true;    /* until XCLAIM returns its data */
         if (claim)

@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcall.h"
 #include "log.h"
 #include "schema.h"
 #include "worker.h"
-
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 
 /* Sets each entry's delivery count from XPENDING of the reaper's own entries. Returns 0 or
  * -1 when Redis failed. */
@@ -29,7 +28,7 @@ static int deliveries(struct worker *w, struct intake_entry *e, size_t n)
     for (size_t i = 0; i < store_reply_count(p); i++) {
         const struct store_reply *row = store_reply_at(p, i);
         for (size_t k = 0; k < n; k++)
-            if (strcmp(AT(row, 0), e[k].id) == 0)
+            if (strcmp(store_reply_str_at(row, 0), e[k].id) == 0)
                 e[k].deliveries = store_reply_int(store_reply_at(row, 3));
     }
     store_job_free(j);
@@ -59,10 +58,10 @@ static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
     size_t claimed = n;
     for (size_t i = 0; i < store_reply_count(gone) && n < sizeof e / sizeof e[0]; i++, n++) {
         memset(&e[n], 0, sizeof e[n]);
-        snprintf(e[n].id, sizeof e[n].id, "%s", AT(gone, i));
+        snprintf(e[n].id, sizeof e[n].id, "%s", store_reply_str_at(gone, i));
         e[n].deleted = true;
     }
-    snprintf(cursor, cursor_len, "%s", AT(r, 0));
+    snprintf(cursor, cursor_len, "%s", store_reply_str_at(r, 0));
     store_job_free(j);
     if (claimed && deliveries(w, e, claimed) < 0)
         return -1;
@@ -73,16 +72,13 @@ static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
 
 static int trim_intake(struct worker *w)
 {
-    struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"FCALL", "jb_trim_intake", "1", SCHEMA_INTAKE};
-    int rc = j && store_job_commandv(j, args, 4) == 0 ? store_run(w->store, j) : -1;
-    if (rc == 0 && store_reply_type(store_job_reply(j, 0)) == STORE_ERROR) {
-        log_error("%s: trimming the intake stream: %s", w->name,
-                  store_reply_str(store_job_reply(j, 0), NULL));
-        rc = -1;
+    char err[256];
+    long long removed;
+    if (fcall_trim_intake_run(w->store, &removed, err, sizeof err) < 0) {
+        log_error("%s: trimming the intake stream: %s", w->name, err);
+        return -1;
     }
-    store_job_free(j);
-    return rc;
+    return 0;
 }
 
 int reaper_run(struct worker *w)

@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fcall.h"
 #include "learn.h"
 #include "log.h"
 #include "schema.h"
 #include "worker.h"
 
-#define AT(r, i) store_reply_str(store_reply_at(r, i), NULL)
 #define TRAIN_LOCK_MS 600000L
 
 static const char *const results[] = {"installed", "worse", "failed"};
@@ -24,20 +24,16 @@ static const char *const results[] = {"installed", "worse", "failed"};
 /* Asks whether a retraining is due. Returns 1 (with *decisions), 0, or -1 when Redis failed. */
 static int due(struct worker *w, long long *decisions)
 {
-    struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"FCALL", "jb_model_due", "2", SCHEMA_MODEL_RETRAIN, SCHEMA_STATS};
-    if (!j || store_job_commandv(j, args, 5) < 0 || store_job_argll(j, time(NULL) * 1000LL) < 0 ||
-        store_job_argll(j, w->conf->model_retrain_decisions) < 0 ||
-        store_job_argll(j, w->conf->model_retrain_interval * 1000) < 0 || store_run(w->store, j) < 0 ||
-        store_reply_type(store_job_reply(j, 0)) != STORE_ARRAY) {
-        store_job_free(j);
+    struct fcall_model_due_in in = {time(NULL) * 1000LL, w->conf->model_retrain_decisions,
+                                    w->conf->model_retrain_interval * 1000LL};
+    struct fcall_model_due_out out;
+    char err[256];
+    if (fcall_model_due_run(w->store, &in, &out, err, sizeof err) < 0) {
+        log_error("%s: jb_model_due: %s", w->name, err);
         return -1;
     }
-    const struct store_reply *r = store_job_reply(j, 0);
-    int rc = store_reply_int(store_reply_at(r, 0)) == 1;
-    *decisions = store_reply_int(store_reply_at(r, 1));
-    store_job_free(j);
-    return rc;
+    *decisions = out.decisions;
+    return out.due;
 }
 
 /* Takes the lock and notes the attempt (so that no other worker starts one before the
@@ -72,8 +68,7 @@ static int done(struct worker *w, const char *token, enum learn_result res)
     snprintf(field, sizeof field, "model_retrain:%s", results[res]);
     struct store_job *j = store_job_new(NULL, NULL);
     const char *count[] = {"HINCRBY", SCHEMA_STATS, field, "1"};
-    const char *unlock[] = {"FCALL", "jb_model_unlock", "1", SCHEMA_MODEL_LOCK, token};
-    int rc = j && store_job_commandv(j, count, 4) == 0 && store_job_commandv(j, unlock, 5) == 0
+    int rc = j && store_job_commandv(j, count, 4) == 0 && fcall_model_unlock(j, token) == 0
                  ? store_run(w->store, j)
                  : -1;
     store_job_free(j);

@@ -100,6 +100,23 @@ def test_case_counts_in_redis(gateway, redis):
     assert entries[0][1]["report"] == first["id"]
 
 
+def test_a_new_case_writes_only_its_own_keys(gateway, redis):
+    """Every key a report writes is work Redis does per report (issue 11: Redis CPU per
+    jb_report): a new case is its URL key, the case, its list of reports and the report. Its
+    one reporter waits in the case; the set of reporters comes with the second one."""
+    g = gateway()
+    post(g, "https://example.com/keys/" + uuid.uuid4().hex)    # the stream, the client's bucket
+    c = redis.client()
+    before = set(c.keys("*"))
+    cid = post(g, "https://example.com/keys/" + uuid.uuid4().hex)["case"]
+    new = sorted(k for k in set(c.keys("*")) - before)
+    rid = [k for k in new if ":report:" in k]
+    assert len(new) == 4 and len(rid) == 1, new
+    assert set(new) - set(rid) == {"jb:{0}:case:" + cid, "jb:{0}:case:%s:reports" % cid,
+                                   [k for k in new if ":caseurl:" in k][0]}, new
+    assert all(0 < c.ttl(k) for k in new), [(k, c.ttl(k)) for k in new]
+
+
 def test_two_platforms_count_two_reporters(gateway, redis):
     g = gateway()
     k1, k2 = g.apikey(), g.apikey()

@@ -1,0 +1,136 @@
+/* fcall_review — the typed contract with the review Functions (redis/review.lua): claims and
+ * leases, evidence, decisions, the platforms' feeds and the queues' figures. The same shape
+ * as fcall.h (which says how): fcall_X(job, &in) appends the call, fcall_X_reply reads it,
+ * and strings in a result point into the reply, living as long as its job.
+ *
+ * Every Function here but jb_review_stats acts for the reviewer of a session, named by the
+ * keyed hash of its token (token_hash): it answers UNAUTHORIZED when the session is unknown,
+ * over, or its reviewer disabled.
+ */
+#ifndef JUBAO_FCALL_REVIEW_H
+#define JUBAO_FCALL_REVIEW_H
+
+#include "fcall.h"
+
+/* jb_claim: the next case of a queue, under a lease. */
+struct fcall_claim_in {
+    const char *token_hash;
+    const char *queue;          /* SCHEMA_QUEUE_DEFAULT or SCHEMA_QUEUE_ESCALATED */
+    long long lease_ms;
+    const char *iso;
+    long long reports;          /* the case's latest reports to show, at most */
+};
+struct fcall_claim_report {
+    const char *canonical, *title, *description;    /* title, description: redacted */
+    const char *evidence_type;  /* "": none */
+    const char *id;
+};
+struct fcall_claim_out {
+    enum fcall_answer answer;   /* OK, UNAUTHORIZED, FORBIDDEN (escalated: supervisors),
+                                 * EMPTY */
+    const char *case_id, *lease_until_ms, *queue;
+    const char *category, *suggested, *rule_hits, *severity, *band;
+    const char *reports, *reporters, *created_at, *scores;
+    size_t nreports;            /* read with fcall_claim_report */
+    const struct store_reply *reply_;
+};
+int fcall_claim(struct store_job *job, const struct fcall_claim_in *in);
+int fcall_claim_reply(const struct store_reply *r, struct fcall_claim_out *out, char *err,
+                      size_t errlen);
+/* Report i (< out->nreports) of a claimed case, oldest first. */
+struct fcall_claim_report fcall_claim_report(const struct fcall_claim_out *out, size_t i);
+
+/* jb_lease: renew or release one's own live lease, or break anyone's (supervisors). */
+struct fcall_lease_in {
+    const char *token_hash, *case_id;
+    const char *action;         /* "renew", "release" or "break" */
+    long long lease_ms;
+};
+struct fcall_lease_out {
+    enum fcall_answer answer;   /* OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT */
+    const char *lease_until_ms; /* OK: "0" when the lease ended */
+};
+int fcall_lease(struct store_job *job, const struct fcall_lease_in *in);
+int fcall_lease_reply(const struct store_reply *r, struct fcall_lease_out *out, char *err,
+                      size_t errlen);
+
+/* jb_evidence: a report's evidence image, for the holder of its case's live lease. */
+struct fcall_evidence_in {
+    const char *token_hash, *case_id, *report_id;
+};
+struct fcall_evidence_out {
+    enum fcall_answer answer;   /* OK, UNAUTHORIZED, NOT_FOUND, CONFLICT */
+    const char *type;
+    const char *bytes; size_t len;  /* encrypted (crypto_lock) */
+};
+int fcall_evidence(struct store_job *job, const struct fcall_evidence_in *in);
+int fcall_evidence_reply(const struct store_reply *r, struct fcall_evidence_out *out, char *err,
+                         size_t errlen);
+
+/* jb_whoami: the session's reviewer and the audit chain's head. */
+struct fcall_whoami_out {
+    enum fcall_answer answer;   /* OK, UNAUTHORIZED */
+    const char *name, *role;
+    const char *head;           /* the last audit entry as "seq hash", or "" */
+};
+int fcall_whoami(struct store_job *job, const char *token_hash);
+int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out, char *err,
+                       size_t errlen);
+
+/* jb_decide: decides a leased case and appends the audit entry hashed on head. */
+struct fcall_decide_in {
+    const char *token_hash, *case_id, *verdict;
+    const char *category;       /* "": the case's */
+    const char *note, *iso;
+    const char *head;           /* the audit head the hash was made on ("seq hash" or "") */
+    const char *seq, *hash;     /* the new entry's */
+    const char *reviewer;       /* whom the hash names */
+};
+struct fcall_decide_out {
+    enum fcall_answer answer;   /* OK, RETRY (the head moved: hash again on it),
+                                 * UNAUTHORIZED, NOT_FOUND, CONFLICT */
+    const char *category;       /* OK: the category decided */
+    const char *head;           /* RETRY: the head now */
+};
+int fcall_decide(struct store_job *job, const struct fcall_decide_in *in);
+int fcall_decide_reply(const struct store_reply *r, struct fcall_decide_out *out, char *err,
+                       size_t errlen);
+
+/* jb_feed: decisions on a platform's reports, from a stream id on. */
+struct fcall_feed_in {
+    const char *key_hash;       /* the platform's API key's */
+    const char *start;          /* the first stream id to read, or "" when none can follow */
+    long long count;
+};
+struct fcall_feed_entry {
+    const char *id;
+    const struct store_reply *fields;   /* name, value, ... (redis/common.lua, feed_add) */
+};
+struct fcall_feed_out {
+    enum fcall_answer answer;   /* OK, UNAUTHORIZED */
+    size_t nentries;            /* read with fcall_feed_entry */
+    const struct store_reply *reply_;
+};
+int fcall_feed(struct store_job *job, const struct fcall_feed_in *in);
+int fcall_feed_reply(const struct store_reply *r, struct fcall_feed_out *out, char *err,
+                     size_t errlen);
+struct fcall_feed_entry fcall_feed_entry(const struct fcall_feed_out *out, size_t i);
+
+/* jb_review_stats: the workers' and reviewers' counts, and each queue's figures. */
+struct fcall_queue_stats {
+    const char *name;
+    long long length, leased;
+    long long oldest_ms;        /* the oldest entry's age; -1 when empty */
+};
+struct fcall_review_stats_out {
+    long long dead_letters, routed, data_loss, actioned, no_violation, escalate;
+    size_t nqueues;             /* read with fcall_review_stats_queue */
+    const struct store_reply *reply_;
+};
+int fcall_review_stats(struct store_job *job);
+int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_stats_out *out,
+                             char *err, size_t errlen);
+struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stats_out *out,
+                                                  size_t i);
+
+#endif
