@@ -114,7 +114,7 @@ static int link_load(struct store_thread *t, int l)
     }
     store_reply_free(r);
     k->loaded = true;
-    log_info("redis: connected to %s, functions loaded", name);
+    log_info("redis: connected to %s, functions loaded", addr_name(&k->addr, name, sizeof name));
     atomic_store(&t->st->connected, true);
     return 0;
 }

@@ -48,6 +48,11 @@ def test_the_whole_path_runs_on_the_cluster(redis_cluster, gateway, worker):
     holder = c.node_for_key(PREFIX)
     assert holder.client().exists(PREFIX + "report:" + api["id"], PREFIX + "report:" + rid) == 2
     assert all(functions_loaded(p) for p in c.primaries())
+    # the log names each node the gateway loaded the Functions on (and nothing else)
+    raw = g.log_path.read_bytes()
+    raw.decode("utf-8")
+    assert b"connected to 127.0.0.1:%d, functions loaded" % holder.port in raw, \
+        raw[-2000:]
 
     # the worker routes both, a reviewer claims and decides them, the platform's feed has its
     cases = {api["case"], web["case"]}
