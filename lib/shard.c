@@ -152,7 +152,7 @@ int shards_check(struct store *st, const struct shards *s, char *err, size_t err
         if (old) {
             snprintf(err, errlen, "redis holds data of the unsharded layout: run jubao-admin "
                                   "migrate (redis_shards = %u) first", s->n);
-            return -1;
+            return -2;
         }
         char n[16];
         snprintf(n, sizeof n, "%u", s->n);
@@ -165,7 +165,7 @@ int shards_check(struct store *st, const struct shards *s, char *err, size_t err
     if (kept != (long)s->n) {
         snprintf(err, errlen, "redis_shards is %u but the data in redis was made with %ld "
                               "shards (fixed when the data is created)", s->n, kept);
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -178,8 +178,8 @@ int shards_start_check(struct store *st, long n, char *err, size_t errlen)
         return -1;
     }
     int rc = shards_check(st, s, err, errlen);
-    if (rc < 0 && n == 1 && strncmp(err, "redis: did not answer", 21) == 0)
+    if (rc == -1 && n == 1)
         rc = 0;
     shards_free(s);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }

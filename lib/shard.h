@@ -49,13 +49,13 @@ void shards_id_new(const struct shards *s, char p, unsigned i, char out[SHARD_ID
 
 /* Compares the number of shards kept in Redis with s's: when none is kept, keeps s's if the
  * Redis holds no data of the unsharded layout (or s has one shard: that layout is one shard).
- * Returns 0, or -1 with the reason in err (another number kept, unsharded data to migrate
- * first, or Redis did not answer). */
+ * Returns 0; -1 with the reason in err when Redis did not answer or answered an error; -2 with
+ * the reason when the data refuses s (another number kept, or unsharded data to migrate first). */
 int shards_check(struct store *st, const struct shards *s, char *err, size_t errlen);
 
 /* What a program does at its start with redis_shards = n: shards_check. With one shard (the
  * layout every program used before) a Redis that does not answer yet is no reason to stop, as
- * before: only another number kept in Redis is. Returns 0, or -1 with the reason in err. */
+ * before (nor a Redis still loading): only another number kept in Redis is. Returns 0, or -1 with the reason in err. */
 int shards_start_check(struct store *st, long n, char *err, size_t errlen);
 
 #endif
