@@ -14,6 +14,7 @@
 #include "modelstore.h"
 #include "routes.h"
 #include "rules.h"
+#include "shard.h"
 #include "store.h"
 
 /* Blocks the signals that main waits for, in every thread started after this. */
@@ -131,6 +132,10 @@ int main(int argc, char **argv)
     }
     store_wait_replicas(store, (int)conf.redis_replica_acks, (int)conf.redis_replica_timeout,
                         durable_functions, sizeof durable_functions / sizeof *durable_functions);
+    if (shards_start_check(store, conf.redis_shards, err, sizeof err) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
     if (!(daykeys = daykeys_start(store, keys, err, sizeof err))) {
         log_error("%s", err);
         goto out;

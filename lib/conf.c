@@ -99,6 +99,7 @@ static const struct conf_opt conf_opts[] = {
     {"body_budget", L(body_budget), "268435456", 1048576, 68719476736, NULL, "bytes of request bodies held in memory at once, in all; past it 503 (bodies over body_max use at most 7/8 of it)", NULL},
     {"upload_per_addr", L(upload_per_addr), "8", 1, 100000, NULL, "bodies over body_max in flight at once from one client address", NULL},
     {"redis_timeout_ms", L(redis_timeout_ms), "1000", 10, 60000, NULL, "Redis connect and reply timeout, milliseconds", NULL},
+    {"redis_shards", L(redis_shards), "1", 1, 1024, NULL, "shards of the data (hash tags: a case and its reports live in one); fixed when the data is created, kept in Redis, and a program refuses to run with another number (1: the layout before sharding, every key under {0})", NULL},
     {"redis_replica_acks", L(redis_replica_acks), "0", 0, 16, NULL, "replicas that must acknowledge (WAIT) a report, decision, claim or lease before the client is told it is stored; fewer in time: 503 (0: do not wait; 1 on a cluster with a replica per primary)", NULL},
     {"redis_replica_timeout", L(redis_replica_timeout), "1000", 1, 60000, NULL, "milliseconds to wait for redis_replica_acks replicas (added to redis_timeout_ms for such writes)", NULL},
     {"body_max", L(body_max), "65536", 1024, 16777216, NULL, "bytes of a JSON report body at most", NULL},

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "log.h"
 #include "rules.h"
+#include "shard.h"
 #include "store.h"
 #include "worker.h"
 
@@ -213,6 +214,19 @@ static void supervise(struct slot *slots, size_t n, const struct conf *conf, str
     }
 }
 
+/* Refuses to supervise anything when the data in Redis was made with another redis_shards
+ * (lib/shard.h). Returns 0 or -1 (logged). */
+static int shards_verify(const struct conf *conf)
+{
+    char err[512];
+    struct store *st = store_new(conf->redis, (int)conf->redis_timeout_ms, 1, err, sizeof err);
+    int rc = st ? shards_start_check(st, conf->redis_shards, err, sizeof err) : -1;
+    if (rc < 0)
+        log_error("%s", err);
+    store_free(st);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL;
@@ -239,6 +253,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (shards_verify(&conf) < 0)
+        return 1;
     struct ruleset *rs = rules_load_logged(conf.rules);
     if (!rs)
         return 1;
