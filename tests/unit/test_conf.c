@@ -22,7 +22,7 @@
 static const char *const option_names[] = {
     "listen", "metrics_listen", "redis", "data_dir", "rules", "log_level", "trusted_proxy", "threads", "store_threads",
     "connection_limit", "per_ip_connection_limit", "connection_timeout", "request_deadline",
-    "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "redis_replica_acks",
+    "header_timeout", "body_budget", "upload_per_addr", "redis_timeout_ms", "redis_shards", "redis_replica_acks",
     "redis_replica_timeout", "body_max", "batch_body_max", "batch_max", "url_max", "title_max",
     "description_max", "contact_max", "json_depth_max", "rate_limit", "rate_anon",
     "rate_anon_window", "rate_platform", "rate_platform_window", "rate_status_anon",
@@ -55,6 +55,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->connection_timeout, 15);
     assert_int_equal(c->request_deadline, 30);
     assert_int_equal(c->redis_timeout_ms, 1000);
+    assert_int_equal(c->redis_shards, 1);
     assert_int_equal(c->redis_replica_acks, 0);
     assert_int_equal(c->redis_replica_timeout, 1000);
     assert_int_equal(c->body_max, 65536);
