@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "pwcheck.h"
 #include "report.h"
+#include "shard.h"
 #include "status.h"
 
 /* ---- reports in ---------------------------------------------------------------------- */
@@ -287,7 +288,8 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     render_categories(&api->categories);
     api->auditor = auditor_new(store, keys);
     api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);
-    if (api->categories.oom || !api->auditor || !api->pwcheck) {
+    api->shards = shards_new((unsigned)conf->redis_shards);
+    if (api->categories.oom || !api->auditor || !api->pwcheck || !api->shards) {
         api_free(api);
         return NULL;
     }
@@ -300,6 +302,7 @@ void api_free(struct api *api)
         return;
     auditor_free(api->auditor);
     pwcheck_free(api->pwcheck);
+    shards_free(api->shards);
     buf_free(&api->categories);
     free(api);
 }

@@ -39,6 +39,7 @@ struct api {
     struct auditor *auditor;    /* writes decisions one at a time (auditor.c) */
     struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
+    struct shards *shards;      /* redis_shards' table (lib/shard.h) */
 };
 
 /* The per-request state: made in begin, freed in done. */

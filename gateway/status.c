@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "shard.h"
 
 /* Appends to the request's job, as its command 1, the jb_rate call that takes one status
  * lookup from the caller's bucket: the platform's for a live key, else the client's
@@ -37,7 +38,10 @@ void status_lookup(struct call *call, struct http_req *req, struct status_ask *a
                           ask->secret_hash);
         ask->has_secret = true;
     }
-    struct fcall_status_in in = {ask->id,
+    /* the id names its shard (lib/shard.h); a malformed one never got past the path check */
+    int shard = shards_of_id(call->api->shards, ask->id);
+    struct fcall_status_in in = {shards_prefix(call->api->shards, shard < 0 ? 0 : (unsigned)shard),
+                                 ask->id,
                                  ask->platform && !ask->has_secret ? call->key_hash : NULL};
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_status(call->job, &in);

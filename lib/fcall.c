@@ -42,6 +42,20 @@ int fc_key(struct store_job *job, const char *kind, const char *id)
     return store_job_argstr(job, key);
 }
 
+int fc_pkey(struct store_job *job, const char *prefix, const char *kind, const char *id)
+{
+    char key[192];
+    snprintf(key, sizeof key, "%s%s:%s", prefix ? prefix : SCHEMA_PREFIX, kind, id);
+    return store_job_argstr(job, key);
+}
+
+int fc_shardkey(struct store_job *job, const char *prefix, const char *suffix)
+{
+    char key[96];
+    snprintf(key, sizeof key, "%s%s", prefix ? prefix : SCHEMA_PREFIX, suffix);
+    return store_job_argstr(job, key);
+}
+
 int fc_str(struct store_job *job, const char *s)
 {
     return store_job_argstr(job, s ? s : "");
@@ -189,12 +203,14 @@ int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out
     return 0;
 }
 
-/* KEYS: report, apikey  ARGV: prefix, uses apikey. */
+/* KEYS: report, apikey  ARGV: prefix, uses apikey. Without a key the unused apikey key is
+ * named in the report's shard, so that the call stays in one slot. */
 int fcall_status(struct store_job *j, const struct fcall_status_in *in)
 {
-    return fc_begin(j, "jb_status", 2) | fc_key(j, "report", in->id) |
-           fc_key(j, "apikey", in->key_hash ? in->key_hash : "none") |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->key_hash ? "1" : "0");
+    return fc_begin(j, "jb_status", 2) | fc_pkey(j, in->prefix, "report", in->id) |
+           (in->key_hash ? fc_key(j, "apikey", in->key_hash)
+                         : fc_pkey(j, in->prefix, "apikey", "none")) |
+           fc_shardkey(j, in->prefix, "") | fc_str(j, in->key_hash ? "1" : "0");
 }
 
 int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out, char *err,

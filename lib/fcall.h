@@ -102,6 +102,7 @@ int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out
 /* jb_status: what a report's reporter or platform may see of it. The caller compares the
  * secret hash, in constant time. */
 struct fcall_status_in {
+    const char *prefix;         /* the report's shard's key prefix (lib/shard.h); NULL: "jb:{0}:" */
     const char *id;             /* the report */
     const char *key_hash;       /* the platform key's hash whose name to read, or NULL */
 };
@@ -204,6 +205,7 @@ int fcall_logout_reply(const struct store_reply *r, struct fcall_logout_out *out
 
 /* jb_route: queues a case for review and acknowledges its intake entry, in one step. */
 struct fcall_route_in {
+    const char *prefix;         /* the case's shard's key prefix (lib/shard.h); NULL: "jb:{0}:" */
     const char *entry, *case_id, *report_id;
     const char *suggested, *rule_hits, *scores;
     long long severity, priority, band;
@@ -219,16 +221,19 @@ int fcall_route_reply(const struct store_reply *r, struct fcall_route_out *out, 
 
 /* jb_dead: moves an intake entry to the dead-letter stream. Its reply is 'ok'. */
 struct fcall_dead_in {
+    const char *prefix;         /* the entry's shard's key prefix; NULL: "jb:{0}:" */
     const char *entry, *case_id, *report_id;
     long long deliveries;
     const char *reason, *iso;
 };
 int fcall_dead(struct store_job *job, const struct fcall_dead_in *in);
 
-/* jb_trim_intake: trims the intake stream below what every group acknowledged. */
-int fcall_trim_intake(struct store_job *job);
+/* jb_trim_intake: trims the intake stream of the shard whose key prefix is prefix (NULL:
+ * "jb:{0}:") below what every group acknowledged. */
+int fcall_trim_intake(struct store_job *job, const char *prefix);
 /* *removed: the entries removed. */
-int fcall_trim_intake_run(struct store *st, long long *removed, char *err, size_t errlen);
+int fcall_trim_intake_run(struct store *st, const char *prefix, long long *removed, char *err,
+                          size_t errlen);
 
 /* The reply of a Function that answers 'ok' (jb_login_done, jb_dead): 0 or -1. */
 int fcall_ok_reply(const struct store_reply *r, char *err, size_t errlen);

@@ -9,6 +9,10 @@
 int fc_begin(struct store_job *job, const char *fn, int nkeys);
 /* Appends the key SCHEMA_PREFIX kind:id. Returns 0 or -1. */
 int fc_key(struct store_job *job, const char *kind, const char *id);
+/* Appends the key prefix kind:id (prefix NULL: SCHEMA_PREFIX). Returns 0 or -1. */
+int fc_pkey(struct store_job *job, const char *prefix, const char *kind, const char *id);
+/* Appends prefix suffix (prefix NULL: SCHEMA_PREFIX), a shard's key. Returns 0 or -1. */
+int fc_shardkey(struct store_job *job, const char *prefix, const char *suffix);
 /* Appends s, or "" when s is NULL. Returns 0 or -1. */
 int fc_str(struct store_job *job, const char *s);
 

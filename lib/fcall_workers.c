@@ -7,15 +7,16 @@
 #include "fcall_int.h"
 #include "schema.h"
 
-#define DEADLETTER SCHEMA_PREFIX "deadletter"
+/* Every key of these Functions is in the shard of the entry's case: one slot per call. */
 
 /* KEYS: intake, case, report, deadletter, stats  ARGV: redis/workers.lua, jb_route. */
 int fcall_route(struct store_job *j, const struct fcall_route_in *in)
 {
-    return fc_begin(j, "jb_route", 5) | store_job_argstr(j, SCHEMA_INTAKE) |
-           fc_key(j, "case", in->case_id) | fc_key(j, "report", in->report_id) |
-           store_job_argstr(j, DEADLETTER) | store_job_argstr(j, SCHEMA_STATS) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->entry) | fc_str(j, in->case_id) |
+    const char *p = in->prefix;
+    return fc_begin(j, "jb_route", 5) | fc_shardkey(j, p, "intake") |
+           fc_pkey(j, p, "case", in->case_id) | fc_pkey(j, p, "report", in->report_id) |
+           fc_shardkey(j, p, "deadletter") | fc_shardkey(j, p, "stats") |
+           fc_shardkey(j, p, "") | fc_str(j, in->entry) | fc_str(j, in->case_id) |
            fc_str(j, in->report_id) | fc_str(j, in->suggested) | fc_str(j, in->rule_hits) |
            store_job_argll(j, in->severity) | store_job_argll(j, in->priority) |
            store_job_argll(j, in->band) | fc_str(j, in->title) | fc_str(j, in->description) |
@@ -39,22 +40,24 @@ int fcall_route_reply(const struct store_reply *r, struct fcall_route_out *out, 
 /* KEYS: intake, deadletter, stats  ARGV: entry, case, report, deliveries, reason, iso. */
 int fcall_dead(struct store_job *j, const struct fcall_dead_in *in)
 {
-    return fc_begin(j, "jb_dead", 3) | store_job_argstr(j, SCHEMA_INTAKE) |
-           store_job_argstr(j, DEADLETTER) | store_job_argstr(j, SCHEMA_STATS) |
+    return fc_begin(j, "jb_dead", 3) | fc_shardkey(j, in->prefix, "intake") |
+           fc_shardkey(j, in->prefix, "deadletter") | fc_shardkey(j, in->prefix, "stats") |
            fc_str(j, in->entry) | fc_str(j, in->case_id) | fc_str(j, in->report_id) |
            store_job_argll(j, in->deliveries) | fc_str(j, in->reason) | fc_str(j, in->iso);
 }
 
 /* KEYS: intake. */
-int fcall_trim_intake(struct store_job *j)
+int fcall_trim_intake(struct store_job *j, const char *prefix)
 {
-    return fc_begin(j, "jb_trim_intake", 1) | store_job_argstr(j, SCHEMA_INTAKE);
+    return fc_begin(j, "jb_trim_intake", 1) | fc_shardkey(j, prefix, "intake");
 }
 
-int fcall_trim_intake_run(struct store *st, long long *removed, char *err, size_t errlen)
+int fcall_trim_intake_run(struct store *st, const char *prefix, long long *removed, char *err,
+                          size_t errlen)
 {
     struct store_job *j = store_job_new(NULL, NULL);
-    const struct store_reply *r = fc_run1(st, j, j ? fcall_trim_intake(j) : -1, err, errlen);
+    const struct store_reply *r =
+        fc_run1(st, j, j ? fcall_trim_intake(j, prefix) : -1, err, errlen);
     int rc = r && fc_check(r, err, errlen) == 0 ? 0 : -1;
     if (rc == 0 && store_reply_type(r) != STORE_INT)
         rc = fc_shape("jb_trim_intake", err, errlen);

@@ -1,7 +1,14 @@
-/* consumer — reads the intake stream in the consumer group, its own pending entries first,
- * and routes each new case to review (worker.h). The routing and the acknowledgement are one
- * Redis Function call (jb_route), so an entry is acknowledged exactly when its output exists,
- * and a case is queued once however often its entry is delivered.
+/* consumer — reads every shard's intake stream in the consumer group, its own pending entries
+ * first, and routes each new case to review (worker.h). The routing and the acknowledgement
+ * are one Redis Function call (jb_route) in the case's shard, so an entry is acknowledged
+ * exactly when its output exists, and a case is queued once however often its entry is
+ * delivered.
+ *
+ * The shards' streams are read one XREADGROUP each (one stream is one slot; on a Redis
+ * Cluster one command cannot name several slots), in turn, starting after the shard read
+ * last, so that a busy shard cannot starve the others. A call blocks only when a whole round
+ * found nothing, then for redis_timeout_ms / 2 divided among the shards: a new entry waits at
+ * most about one such round, whichever shard it is in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,22 +70,34 @@ static int run(struct worker *w, struct store_job *j, int ncommands, const char 
     return rc;
 }
 
+/* Writes the key of kind in shard i into out. */
+static void shard_key(const struct worker *w, unsigned i, const char *kind, char *out,
+                      size_t outlen)
+{
+    snprintf(out, outlen, "%s%s", shards_prefix(w->shards, i), kind);
+}
+
 int worker_group(struct worker *w)
 {
     struct store_job *j = store_job_new(NULL, NULL);
-    if (!j)
-        return -1;
-    const char *args[] = {"XGROUP", "CREATE", SCHEMA_INTAKE, WORKER_GROUP, "0", "MKSTREAM"};
-    store_job_commandv(j, args, sizeof args / sizeof args[0]);
-    int rc = store_run(w->store, j);
-    const char *err = store_reply_str(store_job_reply(j, 0), NULL);
-    if (rc == 0 && store_reply_type(store_job_reply(j, 0)) == STORE_ERROR &&
-        strncmp(err, "BUSYGROUP", 9) != 0) {
-        log_error("%s: cannot make the consumer group: %s", w->name, err);
-        rc = -1;
-    } else if (rc < 0) {
-        log_error("%s: redis did not answer", w->name);
+    unsigned n = shards_count(w->shards);
+    for (unsigned i = 0; j && i < n; i++) {
+        char intake[64];
+        shard_key(w, i, "intake", intake, sizeof intake);
+        const char *args[] = {"XGROUP", "CREATE", intake, WORKER_GROUP, "0", "MKSTREAM"};
+        store_job_commandv(j, args, sizeof args / sizeof args[0]);
     }
+    int rc = j ? store_run(w->store, j) : -1;
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        const char *err = store_reply_str(store_job_reply(j, (int)i), NULL);
+        if (store_reply_type(store_job_reply(j, (int)i)) == STORE_ERROR &&
+            strncmp(err, "BUSYGROUP", 9) != 0) {
+            log_error("%s: cannot make the consumer group: %s", w->name, err);
+            rc = -1;
+        }
+    }
+    if (rc < 0 && (!j || store_job_ok(j) < 0))
+        log_error("%s: redis did not answer", w->name);
     store_job_free(j);
     return rc;
 }
@@ -116,11 +135,11 @@ static enum fate fate_of(const struct worker *w, const struct intake_entry *e)
 }
 
 /* Appends HMGET key f1 f2 ... to the job. */
-static void hmget(struct store_job *j, const char *kind, const char *id, const char *const *f,
-                  size_t nf)
+static void hmget(struct store_job *j, const char *prefix, const char *kind, const char *id,
+                  const char *const *f, size_t nf)
 {
     char key[128];
-    schema_key(key, sizeof key, kind, id);
+    snprintf(key, sizeof key, "%s%s:%s", prefix, kind, id);
     store_job_command(j, "HMGET");
     store_job_argstr(j, key);
     for (size_t i = 0; i < nf; i++)
@@ -136,7 +155,7 @@ static const char *const report_fields[] = {"canonical", "title_redacted",
 /* Appends the jb_route call of an entry whose case and report read as c and r. Returns 0, or
  * -1 when the rules failed (out of memory). */
 static int add_route(struct worker *w, const struct model *m, struct store_job *j,
-                     const struct intake_entry *e, const struct store_reply *c,
+                     const char *prefix, const struct intake_entry *e, const struct store_reply *c,
                      const struct store_reply *r, const char *iso)
 {
     struct route_in in = {store_reply_str_at(c, 0), store_reply_str_at(c, 1),
@@ -148,7 +167,7 @@ static int add_route(struct worker *w, const struct model *m, struct store_job *
     if (route_case(w->rules, m, &in, &out) < 0)
         return -1;
     struct fcall_route_in call = {
-        .entry = e->id, .case_id = e->case_id, .report_id = e->report_id,
+        .prefix = prefix, .entry = e->id, .case_id = e->case_id, .report_id = e->report_id,
         .suggested = out.suggested.p, .rule_hits = out.hits.p, .scores = out.scores.p,
         .severity = out.severity, .priority = out.score, .band = out.band,
         .title = out.title, .description = out.description, .iso = iso};
@@ -157,7 +176,8 @@ static int add_route(struct worker *w, const struct model *m, struct store_job *
     return 0;
 }
 
-static void add_dead(struct store_job *j, const struct intake_entry *e, const char *iso)
+static void add_dead(struct store_job *j, const char *prefix, const struct intake_entry *e,
+                     const char *iso)
 {
     char reason[96];
     if (!e->case_id[0] || !e->report_id[0])
@@ -165,11 +185,11 @@ static void add_dead(struct store_job *j, const struct intake_entry *e, const ch
     else
         snprintf(reason, sizeof reason, "delivered %ld times without being acknowledged",
                  e->deliveries);
-    struct fcall_dead_in call = {e->id, e->case_id, e->report_id, e->deliveries, reason, iso};
+    struct fcall_dead_in call = {prefix, e->id, e->case_id, e->report_id, e->deliveries, reason, iso};
     fcall_dead(j, &call);
 }
 
-int worker_process(struct worker *w, struct intake_entry *e, size_t n)
+int worker_process(struct worker *w, const char *prefix, struct intake_entry *e, size_t n)
 {
     if (worker_model_poll(w) < 0)
         return -1;
@@ -179,8 +199,8 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
     struct store_job *reads = store_job_new(NULL, NULL);
     for (size_t i = 0; reads && i < n; i++)
         if (fate_of(w, &e[i]) == FATE_ROUTE) {
-            hmget(reads, "case", e[i].case_id, case_fields, NCASE_FIELDS);
-            hmget(reads, "report", e[i].report_id, report_fields, 3);
+            hmget(reads, prefix, "case", e[i].case_id, case_fields, NCASE_FIELDS);
+            hmget(reads, prefix, "report", e[i].report_id, report_fields, 3);
         }
     if (!reads || store_run(w->store, reads) < 0) {
         log_error("%s: reading cases: redis did not answer", w->name);
@@ -196,22 +216,25 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
     for (size_t i = 0; writes && rc == 0 && i < n; i++, nwrites++) {
         switch (fate_of(w, &e[i])) {
         case FATE_ROUTE:
-            rc = add_route(w, m, writes, &e[i], store_job_reply(reads, read),
+            rc = add_route(w, m, writes, prefix, &e[i], store_job_reply(reads, read),
                            store_job_reply(reads, read + 1), iso);
             read += 2;
             break;
         case FATE_DEAD:
             log_warn("%s: entry %s goes to the dead-letter stream", w->name, e[i].id);
-            add_dead(writes, &e[i], iso);
+            add_dead(writes, prefix, &e[i], iso);
             break;
-        case FATE_LOST:
-            log_error("%s: data loss: intake entry %s was deleted before it was processed",
-                      w->name, e[i].id);
+        case FATE_LOST: {
+            log_error("%s: data loss: intake entry %s of %s was deleted before it was processed",
+                      w->name, e[i].id, prefix);
+            char stats[64];
+            snprintf(stats, sizeof stats, "%sstats", prefix);
             store_job_command(writes, "HINCRBY");
-            store_job_argstr(writes, SCHEMA_PREFIX "stats");
+            store_job_argstr(writes, stats);
             store_job_argstr(writes, "data_loss");
             store_job_argll(writes, 1);
             break;
+        }
         }
     }
     model_release(w->model, m);
@@ -226,13 +249,13 @@ int worker_process(struct worker *w, struct intake_entry *e, size_t n)
 
 /* Reads the next page of this consumer's own pending entries after *cursor into e, claiming
  * them again (which counts a delivery). Returns how many, or -1 when Redis failed. */
-static long own_pending(struct worker *w, char *cursor, size_t cursor_len,
+static long own_pending(struct worker *w, const char *intake, char *cursor, size_t cursor_len,
                         struct intake_entry *e)
 {
     struct store_job *j = store_job_new(NULL, NULL);
     char start[64];
     snprintf(start, sizeof start, "%s%s", strcmp(cursor, "-") ? "(" : "", cursor);
-    const char *args[] = {"XPENDING", SCHEMA_INTAKE, WORKER_GROUP, start, "+"};
+    const char *args[] = {"XPENDING", intake, WORKER_GROUP, start, "+"};
     if (!j || store_job_commandv(j, args, 5) < 0) {
         store_job_free(j);
         return -1;
@@ -247,7 +270,7 @@ static long own_pending(struct worker *w, char *cursor, size_t cursor_len,
     size_t n = store_reply_count(p);
     struct store_job *claim = n ? store_job_new(NULL, NULL) : NULL;
     if (claim) {
-        const char *cargs[] = {"XCLAIM", SCHEMA_INTAKE, WORKER_GROUP, w->name, "0"};
+        const char *cargs[] = {"XCLAIM", intake, WORKER_GROUP, w->name, "0"};
         store_job_commandv(claim, cargs, 5);
     }
     for (size_t i = 0; i < n; i++) {
@@ -280,52 +303,86 @@ static long own_pending(struct worker *w, char *cursor, size_t cursor_len,
     return (long)n;
 }
 
-int consumer_run(struct worker *w)
+/* Processes this consumer's own pending entries of shard i (left by its previous life).
+ * Returns 0 (also when stopped), or -1 when Redis failed (logged). */
+static int own_pending_all(struct worker *w, unsigned i, struct intake_entry *e)
 {
-    if (worker_group(w) < 0)
-        return -1;
-    struct intake_entry e[WORKER_BATCH];
-    char cursor[48] = "-";
+    char intake[64], cursor[48] = "-";
+    shard_key(w, i, "intake", intake, sizeof intake);
     long n = 0;
-    while (!*w->stop && (n = own_pending(w, cursor, sizeof cursor, e)) > 0)
-        if (worker_process(w, e, (size_t)n) < 0)
+    while (!*w->stop && (n = own_pending(w, intake, cursor, sizeof cursor, e)) > 0)
+        if (worker_process(w, shards_prefix(w->shards, i), e, (size_t)n) < 0)
             return -1;
     if (n < 0 && !*w->stop) {
         log_error("%s: reading its pending entries: redis did not answer", w->name);
         return -1;
     }
-    long block = w->conf->redis_timeout_ms / 2;
-    while (!*w->stop) {
-        struct store_job *j = store_job_new(NULL, NULL);
-        const char *args[] = {"XREADGROUP", "GROUP", WORKER_GROUP, w->name, "COUNT"};
-        if (!j || store_job_commandv(j, args, 5) < 0) {
-            store_job_free(j);
-            return -1;
-        }
-        store_job_argll(j, WORKER_BATCH);
+    return 0;
+}
+
+/* Reads and processes new entries of shard i's intake stream, waiting up to block ms for
+ * one (0: not at all). Returns how many it read, or -1 when Redis failed (logged). */
+static long read_new(struct worker *w, unsigned i, long block, struct intake_entry *e)
+{
+    char intake[64];
+    shard_key(w, i, "intake", intake, sizeof intake);
+    struct store_job *j = store_job_new(NULL, NULL);
+    const char *args[] = {"XREADGROUP", "GROUP", WORKER_GROUP, w->name, "COUNT"};
+    if (!j || store_job_commandv(j, args, 5) < 0) {
+        store_job_free(j);
+        return -1;
+    }
+    store_job_argll(j, WORKER_BATCH);
+    if (block > 0) {
         store_job_argstr(j, "BLOCK");
         store_job_argll(j, block);
-        store_job_argstr(j, "STREAMS");
-        store_job_argstr(j, SCHEMA_INTAKE);
-        store_job_argstr(j, ">");
-        if (store_run(w->store, j) < 0) {
-            log_error("%s: reading the intake stream: redis did not answer", w->name);
-            store_job_free(j);
-            return -1;
-        }
-        /* [[stream, [[id, fields], ...]]], or nil when nothing came within the block */
-        const struct store_reply *top = store_job_reply(j, 0);
-        if (store_reply_type(top) == STORE_ERROR) {
-            log_error("%s: reading the intake stream: redis: %s", w->name,
-                      store_reply_str(top, NULL));
-            store_job_free(j);
-            return -1;
-        }
-        const struct store_reply *r = store_reply_at(store_reply_at(top, 0), 1);
-        size_t got = worker_entries(r, e, WORKER_BATCH);
+    }
+    store_job_argstr(j, "STREAMS");
+    store_job_argstr(j, intake);
+    store_job_argstr(j, ">");
+    if (store_run(w->store, j) < 0) {
+        log_error("%s: reading the intake stream: redis did not answer", w->name);
         store_job_free(j);
-        if (worker_process(w, e, got) < 0)
+        return -1;
+    }
+    /* [[stream, [[id, fields], ...]]], or nil when nothing came within the block */
+    const struct store_reply *top = store_job_reply(j, 0);
+    if (store_reply_type(top) == STORE_ERROR) {
+        log_error("%s: reading the intake stream: redis: %s", w->name,
+                  store_reply_str(top, NULL));
+        store_job_free(j);
+        return -1;
+    }
+    const struct store_reply *r = store_reply_at(store_reply_at(top, 0), 1);
+    size_t got = worker_entries(r, e, WORKER_BATCH);
+    store_job_free(j);
+    if (worker_process(w, shards_prefix(w->shards, i), e, got) < 0)
+        return -1;
+    return (long)got;
+}
+
+int consumer_run(struct worker *w)
+{
+    if (worker_group(w) < 0)
+        return -1;
+    struct intake_entry e[WORKER_BATCH];
+    unsigned n = shards_count(w->shards);
+    for (unsigned i = 0; i < n && !*w->stop; i++)
+        if (own_pending_all(w, i, e) < 0)
             return -1;
+    /* with one shard: always the one blocking read of before */
+    long block = w->conf->redis_timeout_ms / 2 / (long)n;
+    block = block < 1 ? 1 : block;
+    bool idle = true, found = false;    /* the last round found nothing; this one did */
+    for (unsigned i = 0; !*w->stop; i = (i + 1) % n) {
+        if (i == 0) {
+            idle = !found;
+            found = false;
+        }
+        long got = read_new(w, i, idle || n == 1 ? block : 0, e);
+        if (got < 0)
+            return -1;
+        found |= got > 0;
     }
     return 0;
 }

@@ -87,15 +87,19 @@ static int child_main(const struct slot *s, const struct conf *conf, const struc
         return 1;
     }
     struct model_live *model = model_live_new(NULL);
-    if (!model) {
+    struct shards *shards = shards_new((unsigned)conf->redis_shards);
+    if (!model || !shards) {
         log_error("%s: out of memory", s->name);
+        model_live_free(model);
+        shards_free(shards);
         store_free(st);
         return 1;
     }
     struct worker w = {.conf = conf, .store = st, .rules = rs, .model = model, .name = s->name,
-                       .stop = &child_stop};
+                       .shards = shards, .stop = &child_stop};
     int rc = s->def->run(&w);
     model_live_free(model);
+    shards_free(shards);
     store_free(st);
     rules_thread_done();
     return rc < 0 ? 1 : 0;

@@ -3,6 +3,8 @@
  * an entry delivered more than worker_max_deliveries times goes to the dead-letter stream
  * instead (worker_process). Entries that XAUTOCLAIM reports deleted are data loss: logged and
  * counted. Between rounds it trims the intake stream below what the group has acknowledged.
+ * It does so for every shard's intake stream in turn (one XAUTOCLAIM page of each per pass,
+ * so that one shard's backlog does not hold up another's), each with its own cursor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +17,10 @@
 
 /* Sets each entry's delivery count from XPENDING of the reaper's own entries. Returns 0 or
  * -1 when Redis failed. */
-static int deliveries(struct worker *w, struct intake_entry *e, size_t n)
+static int deliveries(struct worker *w, const char *intake, struct intake_entry *e, size_t n)
 {
     struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"XPENDING", SCHEMA_INTAKE, WORKER_GROUP, e[0].id, e[n - 1].id};
+    const char *args[] = {"XPENDING", intake, WORKER_GROUP, e[0].id, e[n - 1].id};
     if (!j || store_job_commandv(j, args, 5) < 0 || store_job_argll(j, WORKER_BATCH * 4) < 0 ||
         store_job_argstr(j, w->name) < 0 || store_run(w->store, j) < 0) {
         store_job_free(j);
@@ -35,12 +37,15 @@ static int deliveries(struct worker *w, struct intake_entry *e, size_t n)
     return 0;
 }
 
-/* One XAUTOCLAIM page from *cursor. Returns 1 when there may be more, 0 at the end of the
- * pending list, -1 when Redis failed. */
-static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
+/* One XAUTOCLAIM page of the shard's intake stream from *cursor. Returns 1 when there may be
+ * more, 0 at the end of the pending list, -1 when Redis failed. */
+static int reap_page(struct worker *w, unsigned shard, char *cursor, size_t cursor_len)
 {
+    const char *prefix = shards_prefix(w->shards, shard);
+    char intake[64];
+    snprintf(intake, sizeof intake, "%sintake", prefix);
     struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"XAUTOCLAIM", SCHEMA_INTAKE, WORKER_GROUP, w->name};
+    const char *args[] = {"XAUTOCLAIM", intake, WORKER_GROUP, w->name};
     if (!j || store_job_commandv(j, args, 4) < 0 ||
         store_job_argll(j, w->conf->worker_idle_ms) < 0 || store_job_argstr(j, cursor) < 0 ||
         store_job_argstr(j, "COUNT") < 0 || store_job_argll(j, WORKER_BATCH) < 0 ||
@@ -63,19 +68,21 @@ static int reap_page(struct worker *w, char *cursor, size_t cursor_len)
     }
     snprintf(cursor, cursor_len, "%s", store_reply_str_at(r, 0));
     store_job_free(j);
-    if (claimed && deliveries(w, e, claimed) < 0)
+    if (claimed && deliveries(w, intake, e, claimed) < 0)
         return -1;
-    if (worker_process(w, e, n) < 0)
+    if (worker_process(w, prefix, e, n) < 0)
         return -1;
     return strcmp(cursor, "0-0") != 0;
 }
 
-static int trim_intake(struct worker *w)
+static int trim_intake(struct worker *w, unsigned i)
 {
     char err[256];
     long long removed;
-    if (fcall_trim_intake_run(w->store, &removed, err, sizeof err) < 0) {
-        log_error("%s: trimming the intake stream: %s", w->name, err);
+    if (fcall_trim_intake_run(w->store, shards_prefix(w->shards, i), &removed, err,
+                              sizeof err) < 0) {
+        log_error("%s: trimming the intake stream of %s: %s", w->name,
+                  shards_prefix(w->shards, i), err);
         return -1;
     }
     return 0;
@@ -87,16 +94,28 @@ int reaper_run(struct worker *w)
         return -1;
     long period = w->conf->worker_idle_ms / 4;
     period = period < 50 ? 50 : period > 1000 ? 1000 : period;
-    char cursor[48] = "0-0";
-    while (!*w->stop) {
-        int more = reap_page(w, cursor, sizeof cursor);
-        if (more < 0)
-            return -1;
-        if (more)
-            continue;
-        if (trim_intake(w) < 0)
-            return -1;
-        worker_nap(w, period);
+    unsigned n = shards_count(w->shards);
+    char (*cursor)[48] = calloc(n, sizeof *cursor);
+    if (!cursor) {
+        log_error("%s: out of memory", w->name);
+        return -1;
     }
-    return 0;
+    int rc = 0;
+    while (!*w->stop && rc == 0) {
+        bool more = false;
+        for (unsigned i = 0; i < n && rc == 0 && !*w->stop; i++) {
+            if (!cursor[i][0])
+                snprintf(cursor[i], sizeof cursor[i], "0-0");
+            int page = reap_page(w, i, cursor[i], sizeof cursor[i]);
+            rc = page < 0 ? -1 : 0;
+            more |= page > 0;
+            /* at the end of a shard's pending list, trim below it; start again next pass */
+            if (page == 0)
+                rc = trim_intake(w, i);
+        }
+        if (!more && rc == 0)
+            worker_nap(w, period);
+    }
+    free(cursor);
+    return rc;
 }

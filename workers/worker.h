@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "model.h"
 #include "rules.h"
+#include "shard.h"
 #include "store.h"
 
 #define WORKER_GROUP SCHEMA_GROUP_WORKERS
@@ -30,6 +31,7 @@ struct worker {
     long long model_version;            /* the version it holds (0: none) */
     long long model_next_ms;            /* when to look at the version again (monotonic) */
     const char *name;                   /* its consumer name in the group */
+    const struct shards *shards;        /* every shard's intake stream is read (shard.h) */
     volatile sig_atomic_t *stop;        /* set by SIGTERM: finish the batch in hand */
 };
 
@@ -53,7 +55,7 @@ int worker_model_poll(struct worker *w);
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long worker_mono_ms(void);
 
-/* Makes the intake stream's consumer group unless it exists. Returns 0 or -1. */
+/* Makes every shard's intake stream's consumer group unless it exists. Returns 0 or -1. */
 int worker_group(struct worker *w);
 
 /* Reads the entries of an array reply [[id, [field, value, ...]], ...] into out (at most max).
@@ -61,8 +63,10 @@ int worker_group(struct worker *w);
 size_t worker_entries(const struct store_reply *list, struct intake_entry *out, size_t max);
 
 /* Routes each entry's case to review and acknowledges it; dead-letters the deleted ones and
- * those delivered more than max_deliveries times. Returns 0, or -1 when Redis failed. */
-int worker_process(struct worker *w, struct intake_entry *e, size_t n);
+ * those delivered more than max_deliveries times. The entries are of one shard's intake
+ * stream, whose key prefix is prefix: their cases are in it. Returns 0, or -1 when Redis
+ * failed. */
+int worker_process(struct worker *w, const char *prefix, struct intake_entry *e, size_t n);
 
 /* Sleeps ms milliseconds, or less when stop is set. */
 void worker_nap(struct worker *w, long ms);
