@@ -17,7 +17,9 @@
  *   sends the command once to the named node, after ASKING; at most STORE_REDIRECTS_MAX in a
  *   row per command, then its job fails. TRYAGAIN (a multi-key command while its slot moves),
  *   CLUSTERDOWN, MASTERDOWN, LOADING and READONLY (the map named a replica) come before the
- *   command ran: it is sent again after a short pause, until its job's deadline.
+ *   command ran: it is sent again after a short pause, until its job's deadline (after
+ *   TRYAGAIN until STORE_MIGRATE_WAIT_MS after submission, when that is later).
+ * - A job that fails is logged with why (store_pipe_failed), at most once a second.
  * - A lost connection fails every job with a command on it (that command may have run: only
  *   the caller, with its idempotency, may try again), and the map is read again.
  * - The Function library is loaded on every primary of a new map, and on any node before the
