@@ -304,6 +304,11 @@ static void serve_batch(struct store_thread *t, struct store_job **jobs, int n)
         if (jobs[i]->oom)
             log_error("redis: a job is not sent: %s", jobs[i]->error);
         if (jobs[i]->oom || jobs[i]->deadline <= now) {
+            if (!jobs[i]->oom) {
+                jobs[i]->why = "its deadline passed while it was queued: every store thread "
+                               "was busy";
+                store_pipe_failed(t, jobs[i]);
+            }
             jobs[i]->ok = -1;
             jobs[i]->done(jobs[i], jobs[i]->arg);
             continue;
@@ -409,7 +414,8 @@ void store_submit(struct store *st, struct store_job *job)
     for (int c = 0; c < job->ncmd && !job->oom && !job->durable; c++)
         job->durable = store_pipe_durable(st, job, c);
     /* a durable write also has the time its WAIT may take */
-    job->deadline = store_now_ms() + st->timeout_ms
+    job->submitted = store_now_ms();
+    job->deadline = job->submitted + st->timeout_ms
                   + (job->durable ? st->replica_timeout_ms : 0);
     pthread_mutex_lock(&st->lock);
     if (st->tail)

@@ -14,7 +14,9 @@
  * configured. On a cluster each thread keeps the slot map, sends every command to the primary
  * of its key's slot (lib/store_pipe.c says how it finds the key), follows MOVED and ASK, and
  * loads the Functions on every primary it sends to. A job's commands may go to several
- * primaries; its replies still come in the order of its commands.
+ * primaries; its replies still come in the order of its commands. A command refused while its
+ * slot moves between nodes (TRYAGAIN) may wait past the deadline, up to 20 s after submission
+ * (lib/store_pipe.c). A job that fails is logged as a warning with the reason.
  */
 #ifndef JUBAO_STORE_H
 #define JUBAO_STORE_H

@@ -43,7 +43,9 @@ struct store_job {
     bool durable;           /* holds a write that is waited for (store_pipe_durable) */
     bool failed;            /* while served: a reply is missing or too few replicas acked */
     const char *error;      /* why the job fails before it is sent, or NULL */
-    long long deadline;     /* monotonic milliseconds */
+    const char *why;        /* why it failed while served (logged), or NULL */
+    long long submitted;    /* monotonic milliseconds */
+    long long deadline;     /* monotonic milliseconds; a migrating slot may extend it */
     struct store_job *next;
 };
 
@@ -89,6 +91,8 @@ struct store_thread {
     long long next_refresh;
     int16_t link_of[CLUSTER_NODES_MAX]; /* map node index -> link index, -1: not looked up */
     long long next_wait_log;         /* too few replicas: logged once a second at most */
+    long long next_fail_log;         /* a failed job: logged once a second at most */
+    int fails_unlogged;              /* failed jobs not logged since the last such line */
     int nlinks;
     struct store_link links[STORE_LINKS_MAX];
 };
@@ -126,6 +130,10 @@ const char *store_cmd_arg(const struct store_job *job, int c, int i, size_t *len
 /* The index of the word of command c whose slot decides its server on a cluster, or -1 for a
  * command without a key (lib/store_pipe.c's header comment says which word). */
 int store_cmd_key(const struct store_job *job, int c);
+
+/* Logs that job failed and job->why (a warning; once a second at most per thread, with the
+ * number of failures not logged since), so that an operator sees why callers were refused. */
+void store_pipe_failed(struct store_thread *t, const struct store_job *job);
 
 /* Closes the thread's connections and frees its map. */
 void store_pipe_close(struct store_thread *t);

@@ -17,7 +17,9 @@
  *   sends the command once to the named node, after ASKING; at most STORE_REDIRECTS_MAX in a
  *   row per command, then its job fails. TRYAGAIN (a multi-key command while its slot moves),
  *   CLUSTERDOWN, MASTERDOWN, LOADING and READONLY (the map named a replica) come before the
- *   command ran: it is sent again after a short pause, until its job's deadline.
+ *   command ran: it is sent again after a short pause, until its job's deadline (after
+ *   TRYAGAIN until STORE_MIGRATE_WAIT_MS after submission, when that is later).
+ * - A job that fails is logged with why (store_pipe_failed), at most once a second.
  * - A lost connection fails every job with a command on it (that command may have run: only
  *   the caller, with its idempotency, may try again), and the map is read again.
  * - The Function library is loaded on every primary of a new map, and on any node before the
@@ -40,6 +42,11 @@
 #define STORE_PAUSE_MS 10       /* before a command refused for now is sent again; doubles */
 #define STORE_PAUSE_MAX_MS 80
 #define STORE_EAGER_MS 200      /* a connection made only to load the Functions, at most */
+/* A command refused with TRYAGAIN (its keys are split between the two nodes of a slot that
+ * moves) is sent again until this long after its job was submitted, even past the job's
+ * deadline: the refusal lasts until every key of the slot has moved, which takes seconds for a
+ * slot holding many keys (docs/SCALING.md), and the command has not run meanwhile. */
+#define STORE_MIGRATE_WAIT_MS 20000
 
 extern const char store_functions_lua[];
 extern const unsigned long store_functions_lua_len;
@@ -55,6 +62,7 @@ struct send {
     bool durable;
     bool pending;   /* no final reply yet */
     int moves;      /* redirections followed in a row */
+    bool refused;   /* the last reply was TRYAGAIN: its slot moves */
 };
 
 /* ---- links: one connection per server ----------------------------------------------------- */
@@ -322,8 +330,11 @@ static int route(struct store_thread *t, struct send *s)
 
 /* ---- rounds: send what is pending, read, settle ---------------------------------------- */
 
-static void send_fail(struct send *s)
+/* Fails command s's job for the reason why (kept when the job failed already). */
+static void send_fail(struct send *s, const char *why)
 {
+    if (!s->job->failed || !s->job->why)
+        s->job->why = why;
     s->job->failed = true;
     s->pending = false;
 }
@@ -339,11 +350,18 @@ static int plan(struct store_thread *t, struct send *s, int n)
         s[i].wait = false;
         if (!s[i].pending)
             continue;
+        const char *why = s[i].refused ? "its slot was still moving (TRYAGAIN) at the end "
+                                         "of the wait for a migration"
+                                       : "no answer before its deadline";
         int l = s[i].job->failed || now >= s[i].job->deadline ? -1 : route(t, &s[i]);
+        if (l < 0 && !s[i].job->failed && now < s[i].job->deadline)
+            why = "no node serves its slot now";
         s[i].asking = s[i].ask >= 0;
         s[i].ask = -1;
-        if (l < 0 || link_open(t, l, s[i].job->deadline, true) < 0)
-            send_fail(&s[i]);
+        if (l >= 0 && link_open(t, l, s[i].job->deadline, true) < 0)
+            why = "its node cannot be reached now", l = -1;
+        if (l < 0)
+            send_fail(&s[i], why);
         else
             s[i].link = l;
     }
@@ -353,7 +371,7 @@ static int plan(struct store_thread *t, struct send *s, int n)
         if (s[i].link < 0)
             continue;
         if (s[i].job->failed) {
-            send_fail(&s[i]);
+            send_fail(&s[i], NULL);
             s[i].link = -1;
             continue;
         }
@@ -423,7 +441,7 @@ static int settle(struct store_thread *t, struct send *s, struct store_reply *r)
         if (k == 1 && s->moves < STORE_REDIRECTS_MAX) {
             s->moves++;
             if (rd.kind == CLUSTER_ASK && (s->ask = link_find(t, &rd.addr)) < 0)
-                send_fail(s);
+                send_fail(s, "ASK to a node past STORE_LINKS_MAX");
             if (rd.kind == CLUSTER_MOVED) {
                 t->stale = true;
                 if (t->map)
@@ -434,12 +452,17 @@ static int settle(struct store_thread *t, struct send *s, struct store_reply *r)
         }
         if (k == 0 && retry_later(e, len)) {
             s->moves = 0;
-            t->stale |= len < 8 || memcmp(e, "TRYAGAIN", 8) != 0;
+            s->refused = len >= 8 && memcmp(e, "TRYAGAIN", 8) == 0;
+            t->stale |= !s->refused;
+            long long until = s->job->submitted + STORE_MIGRATE_WAIT_MS;
+            if (s->refused && until > s->job->deadline)
+                s->job->deadline = until;
             store_reply_free(r);
             return 1;
         }
-        if (k != 0) /* too many redirections, or one that cannot be read */
-            s->job->failed = true;
+        if (k != 0)
+            send_fail(s, k == 1 ? "too many redirections (MOVED, ASK) in a row"
+                                : "a redirection that cannot be read");
     }
     s->job->replies[s->cmd] = r;
     s->pending = false;
@@ -452,6 +475,8 @@ static void settle_wait(struct store_thread *t, struct send *s, struct store_rep
     long long got = store_reply_type(w) == STORE_INT ? store_reply_int(w) : -1;
     if (got >= t->st->replica_acks)
         return;
+    if (!s->job->failed)
+        s->job->why = "too few replicas acknowledged a write";
     s->job->failed = true;
     long long now = store_now_ms();
     if (now >= t->next_wait_log) {
@@ -472,14 +497,14 @@ static int read_all(struct store_thread *t, struct send *s, int n)
         if (s[i].asking && link_read(t, s[i].link, &r) == 0)
             store_reply_free(r);
         if (link_read(t, s[i].link, &r) < 0) {
-            send_fail(&s[i]);
+            send_fail(&s[i], "its connection was lost or timed out");
             continue;
         }
         later |= settle(t, &s[i], r);
         if (s[i].wait) {
             struct store_reply *w = NULL;
             if (link_read(t, s[i].link, &w) < 0)
-                send_fail(&s[i]);
+                send_fail(&s[i], "its connection was lost or timed out");
             else
                 settle_wait(t, &s[i], w);
             store_reply_free(w);
@@ -534,10 +559,28 @@ void store_pipe_serve(struct store_thread *t, struct store_job **jobs, int n)
         rounds(t, s, nsend, deadline);
     for (int i = 0; i < k; i++)
         if (s[i].pending)
-            send_fail(&s[i]);
-    for (int j = 0; j < n; j++)
+            send_fail(&s[i], "no answer before its deadline");
+    for (int j = 0; j < n; j++) {
+        if (jobs[j]->failed && !jobs[j]->why)
+            jobs[j]->why = !s ? "out of memory" : !ready ? "no server answered INFO" : NULL;
         jobs[j]->ok = jobs[j]->failed ? -1 : 0;
+        if (jobs[j]->failed)
+            store_pipe_failed(t, jobs[j]);
+    }
     free(s);
+}
+
+void store_pipe_failed(struct store_thread *t, const struct store_job *job)
+{
+    long long now = store_now_ms();
+    if (now < t->next_fail_log) {
+        t->fails_unlogged++;
+        return;
+    }
+    t->next_fail_log = now + 1000;
+    log_warn("redis: a job failed after %lld ms: %s (%d more failed since the last such line)",
+             now - job->submitted, job->why ? job->why : "unknown", t->fails_unlogged);
+    t->fails_unlogged = 0;
 }
 
 void store_pipe_close(struct store_thread *t)

@@ -9,6 +9,7 @@ Idempotency-Key returns the report.
 Every key still carries the tag {0} (lib/schema.h): on the cluster all of jubao's data sits on
 one primary, the one a test moves or kills (sharding the keys is a later step of issue 12)."""
 
+import re
 import threading
 import time
 import uuid
@@ -146,12 +147,28 @@ def assert_every_202_kept_once(c, g, flow, worker_ran=False):
     assert wrong == [], "reports not queued exactly once: %s" % wrong[:10]
 
 
+def fill_slot(node, nkeys):
+    """nkeys small keys in the slot of PREFIX (they carry its hash tag) on node: a slot that
+    holds many keys takes seconds to move, as the data slot of a deployment that has run a
+    while."""
+    r = node.client()
+    for start in range(0, nkeys, 1000):
+        p = r.pipeline(transaction=False)
+        for i in range(start, min(start + 1000, nkeys)):
+            p.set(PREFIX + "fill:%d" % i, "x" * 100)
+        p.execute()
+
+
 def test_the_data_slot_moves_under_load(redis_cluster_factory, gateway):
+    """While a slot moves, jb_report (keys split between the two nodes) gets TRYAGAIN until
+    every key of the slot has moved: with 8000 keys that outlasts redis_timeout_ms, and the
+    store keeps trying (lib/store_pipe.c, STORE_MIGRATE_WAIT_MS) instead of answering 503."""
     c = redis_cluster_factory()
-    g = gateway(redis=c, config="redis_timeout_ms = 5000\n")
+    g = gateway(redis=c, config="redis_timeout_ms = 2000\n")
     slot = c.keyslot(PREFIX)
     src = c.node_for_slot(slot)
     dst = next(p for p in c.primaries() if p is not src)
+    fill_slot(src, 8000)
     flow = Flow([g])
     try:
         wait_until(lambda: flow.count(202) >= 100, 30, what="100 reports before the move")
@@ -164,11 +181,15 @@ def test_the_data_slot_moves_under_load(redis_cluster_factory, gateway):
                    what="reports after the move")
     finally:
         flow.stop()
+    longest = max(r[1] - r[0] for r in flow.results)
+    print("slot move: answers %s, longest %.1f s" % (flow.statuses(), longest))
     assert flow.errors == [], flow.errors[:5]
     assert set(flow.statuses()) == {202}, flow.statuses()
+    assert longest > 2.0, "the slot moved too quickly to outlast redis_timeout_ms"
     assert src.client().dbsize() == 0 and dst.client().exists(INTAKE)
     assert_every_202_kept_once(c, g, flow)
     assert functions_loaded(dst)
+    assert "a job failed" not in g.log_text()
 
 
 def test_losing_the_data_primary_answers_503_and_loses_no_202(redis_cluster_factory, gateway,
@@ -239,3 +260,22 @@ def test_a_write_no_replica_acknowledged_is_503_and_the_retry_returns_it(redis_f
         assert [f["report"] for _, f in r.intake_entries_for_case(case)] == [again.json()["id"]]
     finally:
         replica.close()
+
+
+def test_a_failed_store_job_is_logged_with_why(redis_factory, gateway):
+    """A 503 because the store job failed leaves a warning saying why in the gateway's log (the
+    slot move's 503s left none): here Redis stops answering and the deadline passes."""
+    r = redis_factory()
+    g = gateway(redis=r, config="redis_timeout_ms = 300\n")
+    assert g.report().status_code == 202
+    r.stop_process()
+    try:
+        x = g.report(timeout=10)
+        assert_error(x, 503, "unavailable")
+    finally:
+        r.continue_process()
+    wait_until(lambda: "redis: a job failed after" in g.log_text(), 5,
+               what="the failed job in the log")
+    line = next(l for l in g.log_text().splitlines() if "redis: a job failed after" in l)
+    assert re.search(r" warn: redis: a job failed after \d+ ms: (no answer before its deadline|"
+                     r"its connection was lost or timed out|no server answered INFO) ", line), line
