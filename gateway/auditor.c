@@ -45,7 +45,7 @@ static void audit_commit(struct auditor *a, struct audit_task *t)
         *t->job = store_job_new(NULL, NULL);
         if (!*t->job || audit_hash(a->keys, &e, hash) < 0)
             return;
-        struct fcall_decide_in in = {t->token_hash, t->case_id, e.verdict, e.category, e.note,
+        struct fcall_decide_in in = {t->prefix, t->case_id, e.verdict, e.category, e.note,
                                      t->at, head, seq, hash, t->user};
         struct fcall_decide_out out;
         char err[256];

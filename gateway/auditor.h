@@ -16,7 +16,7 @@ struct keys;
 
 /* One decision to write, made and owned by its caller (decision.c) until done is called. */
 struct audit_task {
-    const char *token_hash; /* the keyed hash of the deciding reviewer's session token */
+    const char *prefix;     /* the key prefix of the case's shard (lib/shard.h) */
     const char *case_id, *verdict, *category, *note, *user;
     char at[32];            /* the decision's time (ISO 8601), set by the auditor */
     /* The last jb_decide job, replaced and left there by the auditor for the caller to read

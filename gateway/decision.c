@@ -13,6 +13,7 @@
 #include "category.h"
 #include "fcall_review.h"
 #include "review.h"
+#include "shard.h"
 #include "text.h"
 
 #define NOTE_MAX 2000              /* characters of a decision's note */
@@ -126,7 +127,10 @@ static void decision_whoami(struct call *call, struct http_req *req, struct deci
     if (review_refusal(req, who.answer, err, "lease_not_held"))
         return;
     snprintf(d->user, sizeof d->user, "%s", who.name);
-    d->task = (struct audit_task){.token_hash = call->key_hash, .case_id = call->path_id,
+    int shard = shards_of_id(call->api->shards, call->path_id);
+    d->task = (struct audit_task){.prefix = shards_prefix(call->api->shards,
+                                                          shard < 0 ? 0 : (unsigned)shard),
+                                  .case_id = call->path_id,
                                   .verdict = doc_str(call, "verdict"),
                                   .category = doc_str(call, "category"),
                                   .note = doc_str(call, "note"), .user = d->user,

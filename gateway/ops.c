@@ -64,8 +64,8 @@ static void render_model_stats(struct buf *b, const struct store_reply *r)
 void ops_metrics(struct call *call, struct http_req *req)
 {
     if (call_job_begin(call, req, NULL, 0) == 0) {
-        fcall_review_stats(call->job);
         fcall_model_stats(call->job);
+        review_stats_begin(call);
         call_job_send(call, req);
     }
 }
@@ -79,8 +79,8 @@ void ops_metrics_done(struct call *call, struct http_req *req)
     rules_release(call->api->rules, rs);
     modelstore_metrics(&b);
     if (store_job_ok(call->job) == 0) {
-        review_render_stats(&b, store_job_reply(call->job, 0));
-        render_model_stats(&b, store_job_reply(call->job, 1));
+        review_render_stats(&b, call, 1);
+        render_model_stats(&b, store_job_reply(call->job, 0));
     }
     if (b.oom)
         call_answer_error(req, 503, "overloaded", "out of memory", NULL);

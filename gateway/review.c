@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "fcall_review.h"
 #include "isotime.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
 #include "rules.h"
+#include "shard.h"
 
 #define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
 
@@ -54,6 +56,55 @@ bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
     return true;
 }
 
+/* A review request in two steps (docs/SCALING.md, review across shards): jb_whoami resolves
+ * the session (its own slot), then the case's call runs on the case's shard for the reviewer
+ * it named. A claim peeks at every shard's queue in the first step and tries the shards best
+ * first, each at most once. */
+struct step {
+    bool resolved;                  /* the session was resolved: the replies are the case's */
+    char name[128], role[32];
+    unsigned order[CLUSTER_SHARDS_MAX]; /* a claim's shards, best first */
+    unsigned norder, tried;
+};
+
+/* Starts a step request: its state and the jb_whoami call. Returns it, or NULL having
+ * answered. */
+static struct step *step_begin(struct call *call, struct http_req *req)
+{
+    struct step *s = calloc(1, sizeof *s);
+    if (!s) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return NULL;
+    }
+    call_set_state(call, s, free);
+    return review_whoami_begin(call, req) < 0 ? NULL : s;
+}
+
+/* The first step's answer: the session's reviewer into s. Returns 0, or -1 having answered
+ * (401 for a session unknown, over, or of a disabled reviewer). */
+static int step_resolved(struct call *call, struct http_req *req, struct step *s)
+{
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r)
+        return -1;
+    struct fcall_whoami_out who;
+    char err[256] = "";
+    fcall_whoami_reply(r, &who, err, sizeof err);
+    if (review_refusal(req, who.answer, err, "lease_not_held"))
+        return -1;
+    snprintf(s->name, sizeof s->name, "%s", who.name);
+    snprintf(s->role, sizeof s->role, "%s", who.role);
+    s->resolved = true;
+    return 0;
+}
+
+/* The key prefix of the shard the case id names (shard 0's for an id that names none). */
+static const char *case_prefix(const struct call *call, const char *case_id)
+{
+    int i = shards_of_id(call->api->shards, case_id);
+    return shards_prefix(call->api->shards, i < 0 ? 0 : (unsigned)i);
+}
+
 /* The lease end in Redis milliseconds as an ISO time into iso. */
 static void lease_iso(const char *ms, char iso[32])
 {
@@ -78,14 +129,58 @@ void review_claim(struct call *call, struct http_req *req)
         call_answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
         return;
     }
+    struct step *s = step_begin(call, req);
+    if (!s)
+        return;
+    unsigned n = shards_count(call->api->shards);
+    for (unsigned i = 0; n > 1 && i < n; i++)
+        fcall_peek(call->job, shards_prefix(call->api->shards, i), queue);
+    call_job_send(call, req);
+}
+
+/* Orders the claim's shards best first by the peeks (replies 1..n of the first step), leaving
+ * out the empty ones; with one shard, that one. Returns 0, or -1 having answered. */
+static int claim_order(struct call *call, struct http_req *req, struct step *s)
+{
+    unsigned n = shards_count(call->api->shards);
+    if (n == 1) {
+        s->norder = 1;
+        return 0;
+    }
+    struct fcall_peek_out peek[CLUSTER_SHARDS_MAX];
+    char err[256] = "";
+    for (unsigned i = 0; i < n; i++) {
+        if (fcall_peek_reply(store_job_reply(call->job, 1 + i), &peek[i], err, sizeof err) < 0) {
+            review_refusal(req, FCALL_OTHER, err, "lease_not_held");
+            return -1;
+        }
+        if (peek[i].rank < 0)
+            continue;
+        unsigned k = s->norder++;   /* insertion: n is small (CLUSTER_SHARDS_MAX) */
+        while (k > 0 && fcall_peek_before(&peek[i], &peek[s->order[k - 1]])) {
+            s->order[k] = s->order[k - 1];
+            k--;
+        }
+        s->order[k] = i;
+    }
+    return 0;
+}
+
+/* Sends the claim on the next shard of the order; false when every one was tried. */
+static bool claim_next(struct call *call, struct http_req *req, struct step *s,
+                       const char *queue)
+{
+    if (s->tried >= s->norder)
+        return false;
     char iso[32];
     isotime_format(time(NULL), iso);
-    struct fcall_claim_in in = {call->key_hash, queue, call->api->conf->review_lease * 1000,
-                                iso, CLAIM_REPORTS};
-    if (call_job_begin(call, req, NULL, 0) < 0)
-        return;
-    fcall_claim(call->job, &in);
-    call_job_send(call, req);
+    struct fcall_claim_in in = {shards_prefix(call->api->shards, s->order[s->tried++]), s->name,
+                                queue, call->api->conf->review_lease * 1000, iso, CLAIM_REPORTS};
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_claim(call->job, &in);
+        call_job_send(call, req);
+    }
+    return true;
 }
 
 /* Appends "key": [ … ] from a comma-separated list. */
@@ -146,14 +241,27 @@ static void json_evidence(struct buf *b, const struct fcall_claim_out *c)
 
 void review_claim_done(struct call *call, struct http_req *req)
 {
+    struct step *s = call->state;
+    const struct jdoc *q = jdoc_get(call->doc, "queue");
+    const char *queue = q ? jdoc_string(q, NULL) : "default";
+    if (!s->resolved) {
+        if (step_resolved(call, req, s) < 0 || claim_order(call, req, s) < 0)
+            return;
+        if (strcmp(queue, "escalated") == 0 && strcmp(s->role, "supervisor") != 0)
+            review_refusal(req, FCALL_FORBIDDEN, "", "lease_not_held");
+        else if (!claim_next(call, req, s, queue))
+            http_respond(req, 204, NULL, "", 0);
+        return;
+    }
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
     struct fcall_claim_out c;
     char err[256] = "";
     fcall_claim_reply(r, &c, err, sizeof err);
-    if (c.answer == FCALL_EMPTY) {
-        http_respond(req, 204, NULL, "", 0);
+    if (c.answer == FCALL_EMPTY) {  /* lost the race for that shard's head: the next best */
+        if (!claim_next(call, req, s, queue))
+            http_respond(req, 204, NULL, "", 0);
         return;
     }
     if (review_refusal(req, c.answer, err, "lease_not_held"))
@@ -201,22 +309,34 @@ int review_case_request(struct call *call, struct http_req *req, const char *con
 /* The three things a reviewer does to a lease (the break only a supervisor). */
 enum lease_action { LEASE_RENEW, LEASE_RELEASE, LEASE_BREAK };
 
-/* POST /api/v1/review/cases/{case}/renew, /release and /break. */
-static void lease(struct call *call, struct http_req *req, enum lease_action action)
+/* POST /api/v1/review/cases/{case}/renew, /release and /break: the session first (the
+ * action is read again in lease_done). */
+static void lease(struct call *call, struct http_req *req)
 {
-    static const char *const names[] = {"renew", "release", "break"};
-    if (review_case_request(call, req, NULL, 0) < 0)
+    if (review_case_request(call, req, NULL, 0) < 0 || !step_begin(call, req))
         return;
-    struct fcall_lease_in in = {call->key_hash, call->path_id, names[action],
-                                call->api->conf->review_lease * 1000};
-    if (call_job_begin(call, req, NULL, 0) < 0)
-        return;
-    fcall_lease(call->job, &in);
     call_job_send(call, req);
 }
 
 static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
 {
+    static const char *const names[] = {"renew", "release", "break"};
+    struct step *s = call->state;
+    if (!s->resolved) {
+        if (step_resolved(call, req, s) < 0)
+            return;
+        if (action == LEASE_BREAK && strcmp(s->role, "supervisor") != 0) {
+            review_refusal(req, FCALL_FORBIDDEN, "", "not_leased");
+            return;
+        }
+        struct fcall_lease_in in = {case_prefix(call, call->path_id), s->name, call->path_id,
+                                    names[action], call->api->conf->review_lease * 1000};
+        if (call_job_begin(call, req, NULL, 0) == 0) {
+            fcall_lease(call->job, &in);
+            call_job_send(call, req);
+        }
+        return;
+    }
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
@@ -242,9 +362,9 @@ static void lease_done(struct call *call, struct http_req *req, enum lease_actio
     call_answer_json(req, 200, &b);
 }
 
-void review_renew(struct call *call, struct http_req *req) { lease(call, req, LEASE_RENEW); }
-void review_release(struct call *call, struct http_req *req) { lease(call, req, LEASE_RELEASE); }
-void review_break(struct call *call, struct http_req *req) { lease(call, req, LEASE_BREAK); }
+void review_renew(struct call *call, struct http_req *req) { lease(call, req); }
+void review_release(struct call *call, struct http_req *req) { lease(call, req); }
+void review_break(struct call *call, struct http_req *req) { lease(call, req); }
 
 void review_renew_done(struct call *call, struct http_req *req)
 {
@@ -270,15 +390,23 @@ void review_evidence(struct call *call, struct http_req *req)
         call_answer_error(req, 404, "not_found", "no such evidence", NULL);
         return;
     }
-    struct fcall_evidence_in in = {call->key_hash, call->path_id, call->path_id2};
-    if (call_job_begin(call, req, NULL, 0) == 0) {
-        fcall_evidence(call->job, &in);
+    if (step_begin(call, req))
         call_job_send(call, req);
-    }
 }
 
 void review_evidence_done(struct call *call, struct http_req *req)
 {
+    struct step *s = call->state;
+    if (!s->resolved) {
+        struct fcall_evidence_in in = {case_prefix(call, call->path_id), s->name, call->path_id,
+                                       call->path_id2};
+        if (step_resolved(call, req, s) == 0 && call_job_begin(call, req, NULL, 0) == 0) {
+            in.reviewer = s->name;
+            fcall_evidence(call->job, &in);
+            call_job_send(call, req);
+        }
+        return;
+    }
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
@@ -322,7 +450,7 @@ void review_queues(struct call *call, struct http_req *req)
 {
     if (review_whoami_begin(call, req) < 0)
         return;
-    fcall_review_stats(call->job);
+    review_stats_begin(call);
     call_job_send(call, req);
 }
 
@@ -333,6 +461,8 @@ void review_queues_done(struct call *call, struct http_req *req)
         return;
     struct fcall_whoami_out who;
     struct fcall_review_stats_out st;
+    struct fcall_queue_stats qs[FCALL_QUEUES_MAX];
+    size_t nq;
     char err[256] = "";
     fcall_whoami_reply(r, &who, err, sizeof err);
     if (review_refusal(req, who.answer, err, "lease_not_held"))
@@ -341,15 +471,16 @@ void review_queues_done(struct call *call, struct http_req *req)
         call_answer_error(req, 403, "forbidden", "only supervisors may see the queues", NULL);
         return;
     }
-    if (fcall_review_stats_reply(store_job_reply(call->job, 1), &st, err, sizeof err) < 0) {
+    if (fcall_review_stats_sum(call->job, 1, review_stats_calls(call), &st, qs, &nq, err,
+                               sizeof err) < 0) {
         log_warn("review: unexpected reply from Redis (%s)", err);
         call_answer_error(req, 503, "unavailable", "the store gave an unexpected answer", NULL);
         return;
     }
     struct buf b = {0};
     buf_puts(&b, "{\"queues\":[");
-    for (size_t i = 0; i < st.nqueues; i++) {
-        struct fcall_queue_stats q = fcall_review_stats_queue(&st, i);
+    for (size_t i = 0; i < nq; i++) {
+        struct fcall_queue_stats q = qs[i];
         buf_puts(&b, i ? ",{" : "{");
         buf_json_kv(&b, "queue", q.name);
         buf_printf(&b, ",\"length\":%lld,\"leased\":%lld,\"oldest_age_seconds\":%lld}",
@@ -360,11 +491,29 @@ void review_queues_done(struct call *call, struct http_req *req)
     call_answer_json(req, 200, &b);
 }
 
-void review_render_stats(struct buf *b, const struct store_reply *r)
+int review_stats_calls(const struct call *call)
+{
+    unsigned n = shards_count(call->api->shards);
+    return n == 1 ? 1 : (int)n + 1;
+}
+
+void review_stats_begin(struct call *call)
+{
+    const char *p[CLUSTER_SHARDS_MAX];
+    unsigned n = shards_count(call->api->shards);
+    for (unsigned i = 0; i < n; i++)
+        p[i] = shards_prefix(call->api->shards, i);
+    fcall_review_stats_all(call->job, p, n);
+}
+
+void review_render_stats(struct buf *b, struct call *call, size_t first)
 {
     struct fcall_review_stats_out st;
+    struct fcall_queue_stats qs[FCALL_QUEUES_MAX];
+    size_t nq;
     char err[256];
-    if (fcall_review_stats_reply(r, &st, err, sizeof err) < 0)
+    if (fcall_review_stats_sum(call->job, first, review_stats_calls(call), &st, qs, &nq, err,
+                               sizeof err) < 0)
         return;
     buf_printf(b, "# HELP jubao_dead_letters_total Intake entries moved to the dead-letter stream.\n"
                   "# TYPE jubao_dead_letters_total counter\njubao_dead_letters_total %lld\n",
@@ -389,8 +538,8 @@ void review_render_stats(struct buf *b, const struct store_reply *r)
     for (size_t g = 0; g < 3; g++) {
         buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g][0], gauges[g][1],
                    gauges[g][0]);
-        for (size_t i = 0; i < st.nqueues; i++) {
-            struct fcall_queue_stats q = fcall_review_stats_queue(&st, i);
+        for (size_t i = 0; i < nq; i++) {
+            struct fcall_queue_stats q = qs[i];
             long long v = g == 0 ? q.length : g == 1 ? q.leased
                                                      : (q.oldest_ms < 0 ? 0 : q.oldest_ms / 1000);
             buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], q.name, v);

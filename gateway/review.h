@@ -51,8 +51,11 @@ int review_case_request(struct call *call, struct http_req *req, const char *con
  * -1 having answered. */
 int review_whoami_begin(struct call *call, struct http_req *req);
 
-/* The review metrics kept in Redis (queues, decisions, dead letters), appended to b from the
- * reply of a jb_review_stats call. */
-void review_render_stats(struct buf *b, const struct store_reply *r);
+/* The review figures of every shard (and the global prefix's, where decisions count): their
+ * calls appended to call->job (review_stats_calls of them), and rendered for /metrics from the
+ * job's replies first.. on. */
+int review_stats_calls(const struct call *call);
+void review_stats_begin(struct call *call);
+void review_render_stats(struct buf *b, struct call *call, size_t first);
 
 #endif

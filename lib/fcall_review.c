@@ -2,6 +2,7 @@
  * header comment (redis/review.lua). */
 #include "fcall_review.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fcall_int.h"
@@ -10,21 +11,56 @@
 #define CLAIM_FIXED 13  /* elements of a claim before the reports' */
 #define CLAIM_STRIDE 5  /* per report: url, title, description, evidence type, id */
 
-/* KEYS: session  ARGV: prefix, queue, lease ms, now iso, reports to show. */
+/* ARGV: prefix, queue. */
+int fcall_peek(struct store_job *j, const char *prefix, const char *queue)
+{
+    return fc_begin(j, "jb_peek", 0) | fc_str(j, prefix) | fc_str(j, queue);
+}
+
+int fcall_peek_reply(const struct store_reply *r, struct fcall_peek_out *out, char *err,
+                     size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (fc_check(r, err, errlen) < 0)
+        return -1;
+    if (store_reply_count(r) < 2)
+        return fc_shape("jb_peek", err, errlen);
+    const char *rank = fc_at(r, 0);
+    out->rank = !*rank ? -1 : atoi(rank) >= SCHEMA_BANDS ? FCALL_PEEK_ENDED : atoi(rank);
+    out->entry = fc_at(r, 1);
+    return 0;
+}
+
+/* Whether stream id a ("ms-seq") is older than b. */
+static int entry_older(const char *a, const char *b)
+{
+    unsigned long long ams = strtoull(a, NULL, 10), bms = strtoull(b, NULL, 10);
+    if (ams != bms)
+        return ams < bms;
+    const char *as = strchr(a, '-'), *bs = strchr(b, '-');
+    return strtoull(as ? as + 1 : "0", NULL, 10) < strtoull(bs ? bs + 1 : "0", NULL, 10);
+}
+
+int fcall_peek_before(const struct fcall_peek_out *a, const struct fcall_peek_out *b)
+{
+    if (a->rank != b->rank)
+        return a->rank > b->rank;
+    return a->rank >= 0 && entry_older(a->entry, b->entry);
+}
+
+/* ARGV: prefix, queue, lease ms, now iso, reports to show, reviewer. */
 int fcall_claim(struct store_job *j, const struct fcall_claim_in *in)
 {
-    return fc_begin(j, "jb_claim", 1) | fc_key(j, "session", in->token_hash) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->queue) |
+    return fc_begin(j, "jb_claim", 0) | fc_str(j, in->prefix) | fc_str(j, in->queue) |
            store_job_argll(j, in->lease_ms) | fc_str(j, in->iso) |
-           store_job_argll(j, in->reports);
+           store_job_argll(j, in->reports) | fc_str(j, in->reviewer);
 }
 
 int fcall_claim_reply(const struct store_reply *r, struct fcall_claim_out *out, char *err,
                       size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_FORBIDDEN,
-                                             FCALL_EMPTY, FCALL_OTHER};
-    static const size_t min[] = {CLAIM_FIXED, 1, 1, 1};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_EMPTY, FCALL_OTHER};
+    static const size_t min[] = {CLAIM_FIXED, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_claim", want, min, &out->answer, err, errlen) < 0)
         return -1;
@@ -47,20 +83,19 @@ struct fcall_claim_report fcall_claim_report(const struct fcall_claim_out *out, 
                                        fc_at(r, at + 3), fc_at(r, at + 4)};
 }
 
-/* KEYS: session  ARGV: prefix, case, action, lease ms. */
+/* ARGV: prefix, case, action, lease ms, reviewer. */
 int fcall_lease(struct store_job *j, const struct fcall_lease_in *in)
 {
-    return fc_begin(j, "jb_lease", 1) | fc_key(j, "session", in->token_hash) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->case_id) |
-           fc_str(j, in->action) | store_job_argll(j, in->lease_ms);
+    return fc_begin(j, "jb_lease", 0) | fc_str(j, in->prefix) | fc_str(j, in->case_id) |
+           fc_str(j, in->action) | store_job_argll(j, in->lease_ms) | fc_str(j, in->reviewer);
 }
 
 int fcall_lease_reply(const struct store_reply *r, struct fcall_lease_out *out, char *err,
                       size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_FORBIDDEN,
-                                             FCALL_NOT_FOUND, FCALL_CONFLICT, FCALL_OTHER};
-    static const size_t min[] = {2, 1, 1, 1, 1};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_NOT_FOUND, FCALL_CONFLICT,
+                                             FCALL_OTHER};
+    static const size_t min[] = {2, 1, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_lease", want, min, &out->answer, err, errlen) < 0)
         return -1;
@@ -68,20 +103,19 @@ int fcall_lease_reply(const struct store_reply *r, struct fcall_lease_out *out, 
     return 0;
 }
 
-/* KEYS: session  ARGV: prefix, case, report. */
+/* ARGV: prefix, case, report, reviewer. */
 int fcall_evidence(struct store_job *j, const struct fcall_evidence_in *in)
 {
-    return fc_begin(j, "jb_evidence", 1) | fc_key(j, "session", in->token_hash) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->case_id) |
-           fc_str(j, in->report_id);
+    return fc_begin(j, "jb_evidence", 0) | fc_str(j, in->prefix) | fc_str(j, in->case_id) |
+           fc_str(j, in->report_id) | fc_str(j, in->reviewer);
 }
 
 int fcall_evidence_reply(const struct store_reply *r, struct fcall_evidence_out *out, char *err,
                          size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_NOT_FOUND,
-                                             FCALL_CONFLICT, FCALL_OTHER};
-    static const size_t min[] = {3, 1, 1, 1};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_NOT_FOUND, FCALL_CONFLICT,
+                                             FCALL_OTHER};
+    static const size_t min[] = {3, 1, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_evidence", want, min, &out->answer, err, errlen) < 0)
         return -1;
@@ -111,23 +145,23 @@ int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out
     return 0;
 }
 
-/* KEYS: session, audit, audit:last, stats  ARGV: redis/review.lua, jb_decide. */
+/* KEYS: stats, audit, audit:last  ARGV: redis/review.lua, jb_decide. */
 int fcall_decide(struct store_job *j, const struct fcall_decide_in *in)
 {
-    return fc_begin(j, "jb_decide", 4) | fc_key(j, "session", in->token_hash) |
+    return fc_begin(j, "jb_decide", 3) | store_job_argstr(j, SCHEMA_STATS) |
            store_job_argstr(j, SCHEMA_AUDIT) | store_job_argstr(j, SCHEMA_AUDIT ":last") |
-           store_job_argstr(j, SCHEMA_STATS) | store_job_argstr(j, SCHEMA_PREFIX) |
-           fc_str(j, in->case_id) | fc_str(j, in->verdict) | fc_str(j, in->category) |
+           fc_str(j, in->prefix) | fc_str(j, in->case_id) | fc_str(j, in->verdict) | fc_str(j, in->category) |
            fc_str(j, in->note) | fc_str(j, in->iso) | fc_str(j, in->head) |
-           fc_str(j, in->seq) | fc_str(j, in->hash) | fc_str(j, in->reviewer);
+           fc_str(j, in->seq) | fc_str(j, in->hash) | fc_str(j, in->reviewer) |
+           store_job_argstr(j, SCHEMA_PREFIX);
 }
 
 int fcall_decide_reply(const struct store_reply *r, struct fcall_decide_out *out, char *err,
                        size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_RETRY, FCALL_UNAUTHORIZED,
-                                             FCALL_NOT_FOUND, FCALL_CONFLICT, FCALL_OTHER};
-    static const size_t min[] = {2, 2, 1, 1, 1};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_RETRY, FCALL_NOT_FOUND,
+                                             FCALL_CONFLICT, FCALL_OTHER};
+    static const size_t min[] = {2, 2, 1, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_decide", want, min, &out->answer, err, errlen) < 0)
         return -1;
@@ -163,9 +197,66 @@ struct fcall_feed_entry fcall_feed_entry(const struct fcall_feed_out *out, size_
 }
 
 /* ARGV: prefix. */
-int fcall_review_stats(struct store_job *j)
+int fcall_review_stats(struct store_job *j, const char *prefix)
 {
-    return fc_begin(j, "jb_review_stats", 0) | store_job_argstr(j, SCHEMA_PREFIX);
+    return fc_begin(j, "jb_review_stats", 0) | fc_str(j, prefix);
+}
+
+int fcall_review_stats_all(struct store_job *j, const char *const *prefixes, size_t n)
+{
+    int rc = 0, calls = 0, global = 0;
+    for (size_t i = 0; i < n; i++, calls++) {
+        rc |= fcall_review_stats(j, prefixes[i]);
+        global |= strcmp(prefixes[i], SCHEMA_PREFIX) == 0;
+    }
+    if (!global) {
+        rc |= fcall_review_stats(j, SCHEMA_PREFIX);
+        calls++;
+    }
+    return rc < 0 ? -1 : calls;
+}
+
+/* Adds the queues of one reply to sumq, by name. */
+static void stats_add_queues(const struct fcall_review_stats_out *st,
+                             struct fcall_queue_stats *sumq, size_t *nq)
+{
+    for (size_t i = 0; i < st->nqueues; i++) {
+        struct fcall_queue_stats q = fcall_review_stats_queue(st, i);
+        size_t k = 0;
+        while (k < *nq && strcmp(sumq[k].name, q.name) != 0)
+            k++;
+        if (k == *nq) {
+            if (k == FCALL_QUEUES_MAX)
+                continue;
+            sumq[(*nq)++] = (struct fcall_queue_stats){q.name, 0, 0, -1};
+        }
+        sumq[k].length += q.length;
+        sumq[k].leased += q.leased;
+        if (q.oldest_ms > sumq[k].oldest_ms)
+            sumq[k].oldest_ms = q.oldest_ms;
+    }
+}
+
+int fcall_review_stats_sum(struct store_job *j, size_t first, int calls,
+                           struct fcall_review_stats_out *sum, struct fcall_queue_stats *sumq,
+                           size_t *nq, char *err, size_t errlen)
+{
+    memset(sum, 0, sizeof *sum);
+    *nq = 0;
+    for (int c = 0; c < calls; c++) {
+        struct fcall_review_stats_out st;
+        if (fcall_review_stats_reply(store_job_reply(j, first + (size_t)c), &st, err, errlen) < 0)
+            return -1;
+        sum->dead_letters += st.dead_letters;
+        sum->routed += st.routed;
+        sum->data_loss += st.data_loss;
+        sum->actioned += st.actioned;
+        sum->no_violation += st.no_violation;
+        sum->escalate += st.escalate;
+        stats_add_queues(&st, sumq, nq);
+    }
+    sum->nqueues = *nq;
+    return 0;
 }
 
 int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_stats_out *out,

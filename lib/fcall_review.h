@@ -3,18 +3,34 @@
  * as fcall.h (which says how): fcall_X(job, &in) appends the call, fcall_X_reply reads it,
  * and strings in a result point into the reply, living as long as its job.
  *
- * Every Function here but jb_review_stats acts for the reviewer of a session, named by the
- * keyed hash of its token (token_hash): it answers UNAUTHORIZED when the session is unknown,
- * over, or its reviewer disabled.
+ * jb_whoami resolves a session, named by the keyed hash of its token (token_hash): it answers
+ * UNAUTHORIZED when the session is unknown, over, or its reviewer disabled. The case's calls
+ * (claim, lease, evidence, decide) then act for the reviewer it named, on the case's shard
+ * (prefix, lib/shard.h): the session's keys and the case's are in different slots on a Redis
+ * Cluster, so they cannot be read in one call (docs/SCALING.md, review across shards).
  */
 #ifndef JUBAO_FCALL_REVIEW_H
 #define JUBAO_FCALL_REVIEW_H
 
 #include "fcall.h"
 
-/* jb_claim: the next case of a queue, under a lease. */
+/* jb_peek: what a claim on one shard would take first, without taking it. */
+struct fcall_peek_out {
+    int rank;                   /* a lease that ended: FCALL_PEEK_ENDED; else the band of the
+                                 * oldest entry not delivered yet; -1: nothing to claim */
+    const char *entry;          /* that entry's stream id ("0-0" for an ended lease) */
+};
+#define FCALL_PEEK_ENDED 1000
+int fcall_peek(struct store_job *job, const char *prefix, const char *queue);
+int fcall_peek_reply(const struct store_reply *r, struct fcall_peek_out *out, char *err,
+                     size_t errlen);
+/* Whether a claim should try a's shard before b's: an ended lease, then the higher band, then
+ * the older entry. */
+int fcall_peek_before(const struct fcall_peek_out *a, const struct fcall_peek_out *b);
+
+/* jb_claim: the next case of a queue in one shard, under a lease. */
 struct fcall_claim_in {
-    const char *token_hash;
+    const char *prefix, *reviewer;  /* the shard's; the session's reviewer (jb_whoami) */
     const char *queue;          /* SCHEMA_QUEUE_DEFAULT or SCHEMA_QUEUE_ESCALATED */
     long long lease_ms;
     const char *iso;
@@ -26,8 +42,7 @@ struct fcall_claim_report {
     const char *id;
 };
 struct fcall_claim_out {
-    enum fcall_answer answer;   /* OK, UNAUTHORIZED, FORBIDDEN (escalated: supervisors),
-                                 * EMPTY */
+    enum fcall_answer answer;   /* OK, EMPTY */
     const char *case_id, *lease_until_ms, *queue;
     const char *category, *suggested, *rule_hits, *severity, *band;
     const char *reports, *reporters, *created_at, *scores;
@@ -42,12 +57,12 @@ struct fcall_claim_report fcall_claim_report(const struct fcall_claim_out *out, 
 
 /* jb_lease: renew or release one's own live lease, or break anyone's (supervisors). */
 struct fcall_lease_in {
-    const char *token_hash, *case_id;
+    const char *prefix, *reviewer, *case_id;    /* the case's shard's; jb_whoami's */
     const char *action;         /* "renew", "release" or "break" */
     long long lease_ms;
 };
 struct fcall_lease_out {
-    enum fcall_answer answer;   /* OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT */
+    enum fcall_answer answer;   /* OK, NOT_FOUND, CONFLICT */
     const char *lease_until_ms; /* OK: "0" when the lease ended */
 };
 int fcall_lease(struct store_job *job, const struct fcall_lease_in *in);
@@ -56,10 +71,10 @@ int fcall_lease_reply(const struct store_reply *r, struct fcall_lease_out *out, 
 
 /* jb_evidence: a report's evidence image, for the holder of its case's live lease. */
 struct fcall_evidence_in {
-    const char *token_hash, *case_id, *report_id;
+    const char *prefix, *reviewer, *case_id, *report_id;    /* as fcall_lease_in's */
 };
 struct fcall_evidence_out {
-    enum fcall_answer answer;   /* OK, UNAUTHORIZED, NOT_FOUND, CONFLICT */
+    enum fcall_answer answer;   /* OK, NOT_FOUND, CONFLICT */
     const char *type;
     const char *bytes; size_t len;  /* encrypted (crypto_lock) */
 };
@@ -79,16 +94,16 @@ int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out
 
 /* jb_decide: decides a leased case and appends the audit entry hashed on head. */
 struct fcall_decide_in {
-    const char *token_hash, *case_id, *verdict;
+    const char *prefix, *case_id, *verdict;    /* prefix: the case's shard's */
     const char *category;       /* "": the case's */
     const char *note, *iso;
     const char *head;           /* the audit head the hash was made on ("seq hash" or "") */
     const char *seq, *hash;     /* the new entry's */
-    const char *reviewer;       /* whom the hash names */
+    const char *reviewer;       /* jb_whoami's, whom the hash names */
 };
 struct fcall_decide_out {
     enum fcall_answer answer;   /* OK, RETRY (the head moved: hash again on it),
-                                 * UNAUTHORIZED, NOT_FOUND, CONFLICT */
+                                 * NOT_FOUND, CONFLICT */
     const char *category;       /* OK: the category decided */
     const char *head;           /* RETRY: the head now */
 };
@@ -116,7 +131,8 @@ int fcall_feed_reply(const struct store_reply *r, struct fcall_feed_out *out, ch
                      size_t errlen);
 struct fcall_feed_entry fcall_feed_entry(const struct fcall_feed_out *out, size_t i);
 
-/* jb_review_stats: the workers' and reviewers' counts, and each queue's figures. */
+/* jb_review_stats: the workers' and reviewers' counts, and each queue's figures, of the keys
+ * under prefix (a shard's, or the global one, where the decisions are counted). */
 struct fcall_queue_stats {
     const char *name;
     long long length, leased;
@@ -127,10 +143,20 @@ struct fcall_review_stats_out {
     size_t nqueues;             /* read with fcall_review_stats_queue */
     const struct store_reply *reply_;
 };
-int fcall_review_stats(struct store_job *job);
+int fcall_review_stats(struct store_job *job, const char *prefix);
 int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_stats_out *out,
                              char *err, size_t errlen);
 struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stats_out *out,
                                                   size_t i);
+
+/* Every shard's and the global prefix's figures in one job: prefixes[0..n), then (when it is
+ * none of them) SCHEMA_PREFIX. Returns the number of calls appended, or -1. */
+int fcall_review_stats_all(struct store_job *job, const char *const *prefixes, size_t n);
+/* Their sum (lengths, leases and counts added, the oldest age the largest), from replies
+ * first..first+calls of job, into sum (its queues in sumq[0..FCALL_QUEUES_MAX), *nq of them). */
+#define FCALL_QUEUES_MAX 4
+int fcall_review_stats_sum(struct store_job *job, size_t first, int calls,
+                           struct fcall_review_stats_out *sum, struct fcall_queue_stats *sumq,
+                           size_t *nq, char *err, size_t errlen);
 
 #endif

@@ -78,11 +78,13 @@ local function open_case(prefix, url_key, now, window_ms, category, severity)
   return cid
 end
 
--- Adds the decision on report rid to the feed of the platform that filed it, if one did.
-local function feed_add(prefix, rid, cid, verdict, category, at)
+-- Adds the decision on report rid to the feed of the platform that filed it, if one did. The
+-- feed is under fprefix (the global prefix: one feed per platform whatever the report's shard;
+-- prefix when nil).
+local function feed_add(prefix, rid, cid, verdict, category, at, fprefix)
   local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'platform', 'platform_ref')
   if not r[1] or r[1] == '' then return end
-  redis.call('XADD', prefix .. 'decisions:' .. r[1], '*', 'report', rid, 'case', cid,
+  redis.call('XADD', (fprefix or prefix) .. 'decisions:' .. r[1], '*', 'report', rid, 'case', cid,
     'verdict', verdict, 'category', category, 'decided_at', at, 'platform_ref', r[2] or '')
 end
 

@@ -29,17 +29,40 @@ local function next_case(prefix, queue, name, now)
   return nil
 end
 
---[[ jb_claim  KEYS: 1 session:<token hash>
-ARGV: 1 prefix  2 queue  3 lease ms  4 now iso  5 reports to show
+--[[ jb_peek  ARGV: 1 prefix (a shard's)  2 queue
+What a claim on this shard would take first, without taking it (docs/SCALING.md, review across
+shards): {rank, entry id}; rank BANDS for a lease that ended (a claim takes those first), else
+the band of the oldest entry not yet delivered, '' when the queue is empty. ]]
+local function jb_peek(keys, args)
+  local prefix, queue = args[1], args[2]
+  local ended = redis.call('ZRANGEBYSCORE', prefix .. 'leases:' .. queue, '-inf', now_ms(),
+    'LIMIT', 0, 1)[1]
+  if ended then return {tostring(BANDS), '0-0'} end
+  for band = BANDS - 1, 0, -1 do
+    local k = queue_key(prefix, queue, band)
+    if redis.call('EXISTS', k) == 1 then
+      local last = '0-0'
+      for _, g in ipairs(redis.call('XINFO', 'GROUPS', k)) do
+        local f = {}
+        for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+        if f['name'] == REVIEWERS then last = f['last-delivered-id'] end
+      end
+      local e = redis.call('XRANGE', k, '(' .. last, '+', 'COUNT', 1)[1]
+      if e then return {tostring(band), e[1]} end
+    end
+  end
+  return {'', ''}
+end
+
+--[[ jb_claim  ARGV: 1 prefix (the shard's)  2 queue  3 lease ms  4 now iso  5 reports to show
+      6 reviewer (of a live session: the gateway resolved it with jb_whoami; the role for the
+      escalated queue is checked there too)
 Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
 category, suggested, rule_hits, severity, band, reports, reporters, created_at,
 suggested_scores, then canonical url, redacted title, redacted description, evidence type ('' none) and report id
 for each report shown}. ]]
 local function jb_claim(keys, args)
-  local prefix, queue = args[1], args[2]
-  local name, role = session_of(prefix, keys[1])
-  if not name then return {'unauthorized'} end
-  if queue == QUEUE_ESCALATED and role ~= 'supervisor' then return {'forbidden'} end
+  local prefix, queue, name = args[1], args[2], args[6]
   local now = now_ms()
   for _ = 1, 100 do
     local cid, stream, entry = next_case(prefix, queue, name, now)
@@ -80,16 +103,12 @@ local function lease_of(ck, name, now)
   return c, live and c[2] == name, live
 end
 
---[[ jb_lease  KEYS: 1 session:<token hash>
-ARGV: 1 prefix  2 case  3 renew | release | break  4 lease ms
-renew and release are for the holder of a live lease; break for supervisors, of anyone's.
-Returns {'ok', lease until ms ('0' when ended)} | {'unauthorized'} | {'forbidden'} |
-{'not_found'} | {'conflict'}. ]]
+--[[ jb_lease  ARGV: 1 prefix (the case's shard's)  2 case  3 renew | release | break  4 lease ms
+      5 reviewer (of a live session, as jb_claim's; a break's supervisor role checked before)
+renew and release are for the holder of a live lease; break of anyone's.
+Returns {'ok', lease until ms ('0' when ended)} | {'not_found'} | {'conflict'}. ]]
 local function jb_lease(keys, args)
-  local prefix, cid, action = args[1], args[2], args[3]
-  local name, role = session_of(prefix, keys[1])
-  if not name then return {'unauthorized'} end
-  if action == 'break' and role ~= 'supervisor' then return {'forbidden'} end
+  local prefix, cid, action, name = args[1], args[2], args[3], args[5]
   local ck = prefix .. 'case:' .. cid
   local now = now_ms()
   local c, holds, live = lease_of(ck, name, now)
@@ -107,13 +126,11 @@ local function jb_lease(keys, args)
   return {'ok', '0'}
 end
 
---[[ jb_evidence  KEYS: 1 session:<token hash>  ARGV: 1 prefix  2 case  3 report
+--[[ jb_evidence  ARGV: 1 prefix (the case's shard's)  2 case  3 report  4 reviewer (as jb_claim's)
 The evidence image of a report of the case, for the holder of the case's live lease.
-Returns {'ok', type, encrypted bytes} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+Returns {'ok', type, encrypted bytes} | {'not_found'} | {'conflict'}. ]]
 local function jb_evidence(keys, args)
-  local prefix = args[1]
-  local name = session_of(prefix, keys[1])
-  if not name then return {'unauthorized'} end
+  local prefix, name = args[1], args[4]
   local c, holds = lease_of(prefix .. 'case:' .. args[2], name, now_ms())
   if not c[1] then return {'not_found'} end
   if not holds then return {'conflict'} end
@@ -131,25 +148,25 @@ local function jb_whoami(keys, args)
   return {'ok', name, role or '', redis.call('GET', keys[2]) or ''}
 end
 
---[[ jb_decide  KEYS: 1 session:<token hash>  2 audit  3 audit:last  4 stats
-ARGV: 1 prefix  2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso
-      7 the audit head the hash was made on  8 seq  9 hash  10 reviewer the hash names
-Decides the case of a live lease held by the session's reviewer: writes the case, the
-platforms' feeds and the audit entry, and ends the lease and its queue entry. The caller
+--[[ jb_decide  KEYS: 1 the global prefix's stats (where the decisions count)  2 audit  3 audit:last
+ARGV: 1 prefix (the case's shard's: the case, its reports and queue entry)  2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso
+      7 the audit head the hash was made on  8 seq  9 hash  10 reviewer (of a live session, as
+      jb_claim's; the hash names it)  11 the global prefix (the platforms' feeds)
+Decides the case of a live lease held by the reviewer: writes the case, the platforms' feeds
+and the audit entry, and ends the lease and its queue entry. With more than one shard the case
+is in another slot than the audit chain: one call only on one Redis (docs/SCALING.md). The caller
 computes the audit hash (it holds the key); when another decision got in first the head has
 moved and the answer is {'retry', new head}, to hash again on it.
-Returns {'ok', category decided} | {'retry', head} | {'unauthorized'} | {'not_found'} | {'conflict'}. ]]
+Returns {'ok', category decided} | {'retry', head} | {'not_found'} | {'conflict'}. ]]
 local function jb_decide(keys, args)
-  local prefix, cid, verdict, iso = args[1], args[2], args[3], args[6]
-  local name = session_of(prefix, keys[1])
-  if not name then return {'unauthorized'} end
+  local prefix, cid, verdict, iso, name = args[1], args[2], args[3], args[6], args[10]
   local ck = prefix .. 'case:' .. cid
   local now = now_ms()
   local c, holds = lease_of(ck, name, now)
   if not c[1] then return {'not_found'} end
   if not holds then return {'conflict'} end
   local head = redis.call('GET', keys[3]) or ''
-  if head ~= args[7] or name ~= args[10] then return {'retry', head} end
+  if head ~= args[7] then return {'retry', head} end
   redis.call('XACK', c[4], REVIEWERS, c[5])
   redis.call('XDEL', c[4], c[5])
   redis.call('ZREM', prefix .. 'leases:' .. c[6], cid)
@@ -163,14 +180,14 @@ local function jb_decide(keys, args)
     redis.call('HSET', ck, 'status', verdict, 'verdict', verdict, 'decision_category', category,
       'decided_at', iso, 'decided_ms', now, 'updated_at', iso)
     for _, rid in ipairs(redis.call('LRANGE', ck .. ':platform_reports', 0, -1)) do
-      feed_add(prefix, rid, cid, verdict, category, iso)
+      feed_add(prefix, rid, cid, verdict, category, iso, args[11])
     end
   end
   local prev = string.match(args[7], ' (%x+)$') or ''
   redis.call('XADD', keys[2], '*', 'seq', args[8], 'prev', prev, 'hash', args[9], 'at', iso,
     'case', cid, 'verdict', verdict, 'category', args[4], 'reviewer', name, 'note', args[5])
   redis.call('SET', keys[3], args[8] .. ' ' .. args[9])
-  redis.call('HINCRBY', keys[4], 'decisions:' .. verdict, 1)
+  redis.call('HINCRBY', keys[1], 'decisions:' .. verdict, 1)
   return {'ok', category}
 end
 
@@ -217,6 +234,7 @@ local function jb_review_stats(keys, args)
   return out
 end
 
+redis.register_function{function_name = 'jb_peek', callback = jb_peek, flags = {'no-writes'}}
 redis.register_function('jb_claim', jb_claim)
 redis.register_function('jb_lease', jb_lease)
 redis.register_function{function_name = 'jb_whoami', callback = jb_whoami,
