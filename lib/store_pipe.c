@@ -135,6 +135,13 @@ static int link_open(struct store_thread *t, int l, long long deadline, bool loa
     struct store_link *k = &t->links[l];
     long long now = store_now_ms();
     if (!k->conn) {
+        /* Between attempts, a job that can wait for the next one waits (a server back up
+         * within STORE_RECONNECT_MS answers it); one that cannot fails now. */
+        if (now < k->next_connect && k->next_connect < deadline) {
+            struct timespec ts = {0, (long)(k->next_connect - now) * 1000000L};
+            nanosleep(&ts, NULL);
+            now = store_now_ms();
+        }
         if (now < k->next_connect || now >= deadline)
             return -1;
         char err[256], name[CLUSTER_HOST_MAX + 8];
