@@ -286,9 +286,9 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->rules = rules;
     api->model = model;
     render_categories(&api->categories);
-    api->auditor = auditor_new(store, keys);
-    api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);
     api->shards = shards_new((unsigned)conf->redis_shards);
+    api->auditor = api->shards ? auditor_new(store, keys, api->shards) : NULL;
+    api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);
     if (api->categories.oom || !api->auditor || !api->pwcheck || !api->shards) {
         api_free(api);
         return NULL;

@@ -13,8 +13,11 @@
 #include "fcall_review.h"
 #include "isotime.h"
 #include "metrics.h"
+#include "shard.h"
 
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
+#define AUDIT_SWEEP_S 2            /* how often an idle auditor looks for pending records */
+#define AUDIT_STALE_MS 5000        /* a pending record this old lost its gateway */
 
 struct auditor {
     pthread_t thread;
@@ -25,39 +28,109 @@ struct auditor {
     char head[96];              /* the chain's head as last seen: "seq hash", "" at first */
     struct store *store;
     const struct keys *keys;
+    const struct shards *shards;
 };
 
-/* Writes one decision: hashes its audit entry on a->head and calls jb_decide, again on the
- * new head when another gateway moved it. Leaves the last job in *t->job for the caller (a
- * failed job when Redis failed). */
-static void audit_commit(struct auditor *a, struct audit_task *t)
+/* Runs job's one command (built: 0 or -1). Returns its reply, or NULL (the job failed). */
+static const struct store_reply *audit_run(struct auditor *a, struct store_job *job, int built)
 {
-    isotime_format(time(NULL), t->at);
-    for (int tries = 0; tries < AUDIT_TRIES; tries++) {
+    if (!job || built < 0 || store_run(a->store, job) < 0 || store_job_ok(job) < 0)
+        return NULL;
+    return store_job_reply(job, 0);
+}
+
+/* Appends rec's audit entry to the chain, hashed on a->head and again on the new head when
+ * another decision got in first, then clears the record on the case (prefix: its shard's).
+ * Returns 0 once the entry is in the chain (written now or before), or -1. */
+static int audit_append(struct auditor *a, const char *prefix, const struct fcall_audit_rec *rec)
+{
+    int rc = -1;
+    char err[256];
+    for (int tries = 0; tries < AUDIT_TRIES && rc < 0; tries++) {
         char seq[24], hash[CRYPTO_HEX_LEN], head[96];
         snprintf(head, sizeof head, "%s", a->head);
         const char *prev = strchr(head, ' ');
         snprintf(seq, sizeof seq, "%lld", atoll(head) + 1);
         struct audit_entry e = {.seq = atoll(head) + 1, .prev = prev ? prev + 1 : "",
-                                .at = t->at, .case_id = t->case_id, .verdict = t->verdict,
-                                .category = t->category, .reviewer = t->user, .note = t->note};
-        store_job_free(*t->job);
-        *t->job = store_job_new(NULL, NULL);
-        if (!*t->job || audit_hash(a->keys, &e, hash) < 0)
-            return;
-        struct fcall_decide_in in = {t->prefix, t->case_id, e.verdict, e.category, e.note,
-                                     t->at, head, seq, hash, t->user};
+                                .at = rec->at, .case_id = rec->case_id, .verdict = rec->verdict,
+                                .category = rec->category, .reviewer = rec->reviewer,
+                                .note = rec->note};
+        if (audit_hash(a->keys, &e, hash) < 0)
+            return -1;
+        struct store_job *job = store_job_new(NULL, NULL);
+        struct fcall_audit_in in = {head, seq, hash, rec};
+        const struct store_reply *r = audit_run(a, job, job ? fcall_audit(job, &in) : -1);
+        struct fcall_audit_out out;
+        if (r && fcall_audit_reply(r, &out, err, sizeof err) == 0) {
+            if (out.answer == FCALL_OK)
+                snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
+            if (out.answer == FCALL_RETRY) {
+                metrics_add(M_AUDIT_RETRIES, 1);
+                snprintf(a->head, sizeof a->head, "%s", out.head);
+            } else {
+                rc = 0;
+            }
+        }
+        store_job_free(job);
+        if (!r)
+            return -1;
+    }
+    /* The entry is in: a failed clearing leaves the record for the sweep, which finds the
+     * entry written (ALREADY) and clears it then. */
+    struct store_job *job = store_job_new(NULL, NULL);
+    if (rc == 0)
+        audit_run(a, job, job ? fcall_audited(job, prefix, rec->case_id, rec->did) : -1);
+    store_job_free(job);
+    return rc;
+}
+
+/* Writes one decision: jb_decide on the case's shard (after auditing an earlier decision of the
+ * case still pending), then its audit entry. Sets t's answer. */
+static void audit_commit(struct auditor *a, struct audit_task *t)
+{
+    isotime_format(time(NULL), t->at);
+    t->failed = true;
+    for (int tries = 0; tries < 3; tries++) {
+        struct store_job *job = store_job_new(NULL, NULL);
+        struct fcall_decide_in in = {t->prefix, t->case_id, t->verdict, t->category, t->note,
+                                     t->at, t->user};
+        const struct store_reply *r = audit_run(a, job, job ? fcall_decide(job, &in) : -1);
         struct fcall_decide_out out;
+        bool again = false;
+        if (r && fcall_decide_reply(r, &out, t->err, sizeof t->err) == 0) {
+            t->failed = false;
+            t->answer = out.answer;
+            if (out.answer == FCALL_OK || out.answer == FCALL_QUEUED) {
+                t->failed = audit_append(a, t->prefix, &out.rec) < 0;
+                again = out.answer == FCALL_QUEUED && !t->failed;
+            }
+            if (out.answer == FCALL_OK) {
+                snprintf(t->category_made, sizeof t->category_made, "%s", out.rec.decided);
+                snprintf(t->verdict_made, sizeof t->verdict_made, "%s", out.rec.verdict);
+                snprintf(t->at, sizeof t->at, "%s", out.rec.at);
+            }
+        }
+        store_job_free(job);
+        if (!again)
+            return;
+    }
+    t->failed = true;
+}
+
+/* Completes the decisions whose gateway stopped between jb_decide and their audit entry. */
+static void audit_sweep(struct auditor *a)
+{
+    for (unsigned i = 0; i < shards_count(a->shards); i++) {
+        const char *prefix = shards_prefix(a->shards, i);
+        struct store_job *job = store_job_new(NULL, NULL);
+        const struct store_reply *r =
+            audit_run(a, job, job ? fcall_audit_pending(job, prefix, AUDIT_STALE_MS) : -1);
+        struct fcall_audit_rec recs[FCALL_AUDIT_MAX];
         char err[256];
-        if (fcall_decide(*t->job, &in) < 0 || store_run(a->store, *t->job) < 0 ||
-            fcall_decide_reply(store_job_reply(*t->job, 0), &out, err, sizeof err) < 0)
-            return;
-        if (out.answer == FCALL_OK)
-            snprintf(a->head, sizeof a->head, "%s %s", seq, hash);
-        if (out.answer != FCALL_RETRY)
-            return;
-        metrics_add(M_AUDIT_RETRIES, 1);
-        snprintf(a->head, sizeof a->head, "%s", out.head);
+        int n = r ? fcall_audit_pending_reply(r, recs, FCALL_AUDIT_MAX, err, sizeof err) : -1;
+        for (int k = 0; k < n; k++)
+            audit_append(a, prefix, &recs[k]);
+        store_job_free(job);
     }
 }
 
@@ -66,26 +139,38 @@ static void *auditor_main(void *arg)
     struct auditor *a = arg;
     for (;;) {
         pthread_mutex_lock(&a->lock);
-        while (!a->first && !a->stop)
-            pthread_cond_wait(&a->more, &a->lock);
+        bool idle = false;
+        while (!a->first && !a->stop && !idle) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += AUDIT_SWEEP_S;
+            idle = pthread_cond_timedwait(&a->more, &a->lock, &until) != 0 && !a->first;
+        }
         struct audit_task *t = a->first;
         if (t && !(a->first = t->next))
             a->last = NULL;
+        bool stop = a->stop;
         pthread_mutex_unlock(&a->lock);
-        if (!t)
+        if (t) {
+            audit_commit(a, t);
+            t->done(t->arg);
+        } else if (stop) {
             return NULL;
-        audit_commit(a, t);
-        t->done(t->arg);
+        } else {
+            audit_sweep(a);
+        }
     }
 }
 
-struct auditor *auditor_new(struct store *store, const struct keys *keys)
+struct auditor *auditor_new(struct store *store, const struct keys *keys,
+                            const struct shards *shards)
 {
     struct auditor *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->store = store;
     a->keys = keys;
+    a->shards = shards;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->more, NULL);
     if (pthread_create(&a->thread, NULL, auditor_main, a) != 0) {

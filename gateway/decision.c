@@ -3,7 +3,9 @@
  *
  * A decision takes two steps, because the audit hash is made where the key is, over the hash
  * of the entry before it: read the session's reviewer (jb_whoami), then hand the suspended
- * request to the auditor, which writes it with jb_decide and resumes it.
+ * request to the auditor, which writes the case (jb_decide) and the audit entry (jb_audit)
+ * and resumes it. A 503 may come after the case was written: the same reviewer's retry
+ * answers the decision made (and completes its entry), not a conflict.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@
 /* The steps of a decision, each ended by the store's answer. */
 enum decision_step {
     DECISION_WHOAMI = 1,    /* 1: jb_whoami reads the session's reviewer */
-    DECISION_WRITTEN,       /* 2: the auditor wrote the entry with jb_decide (or failed) */
+    DECISION_WRITTEN,       /* 2: the auditor wrote the case and the entry (or failed) */
 };
 
 /* A decision's own state (call->state). */
@@ -134,7 +136,7 @@ static void decision_whoami(struct call *call, struct http_req *req, struct deci
                                   .verdict = doc_str(call, "verdict"),
                                   .category = doc_str(call, "category"),
                                   .note = doc_str(call, "note"), .user = d->user,
-                                  .job = &call->job, .done = written, .arg = req};
+                                  .done = written, .arg = req};
     d->step = DECISION_WRITTEN;
     http_suspend(req);
     auditor_push(call->api->auditor, &d->task);
@@ -150,21 +152,17 @@ void review_decision_done(struct call *call, struct http_req *req)
         decision_whoami(call, req, d, r);
         return;
     }
-    struct fcall_decide_out out;
-    char err[256] = "";
-    fcall_decide_reply(r, &out, err, sizeof err);
-    if (out.answer == FCALL_RETRY) {
-        call_answer_error(req, 503, "unavailable", "too many decisions at once; try again",
-                          NULL);
+    if (d->task.failed) {
+        call_answer_unavailable(req);
         return;
     }
-    if (review_refusal(req, out.answer, err, "lease_not_held"))
+    if (review_refusal(req, d->task.answer, d->task.err, "lease_not_held"))
         return;
     struct buf b = {0};
     buf_puts(&b, "{");
     buf_json_kv(&b, "case", call->path_id);
-    buf_json_kv(&b, "verdict", doc_str(call, "verdict"));
-    buf_json_kv(&b, "category", out.category);
+    buf_json_kv(&b, "verdict", d->task.verdict_made);
+    buf_json_kv(&b, "category", d->task.category_made);
     buf_json_kv(&b, "decided_at", d->task.at);
     buf_puts(&b, "}");
     call_answer_json(req, 200, &b);

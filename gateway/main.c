@@ -52,7 +52,8 @@ static void wait_for_stop(const sigset_t *set, const struct conf *conf, struct r
 /* The Functions whose writes a client is told about: the report (API and web form), the
  * decision, the claim and the lease. With redis_replica_acks > 0 none is answered as stored
  * before that many replicas have it (store_wait_replicas), so that a failover cannot lose it. */
-static const char *const durable_functions[] = {"jb_report", "jb_decide", "jb_claim", "jb_lease"};
+static const char *const durable_functions[] = {"jb_report", "jb_decide", "jb_audit", "jb_claim",
+                                                 "jb_lease"};
 
 /* Starts a listener on addr (host:port, checked by conf_load) serving routes, with conf's
  * timeouts. Returns NULL with the reason in err. */

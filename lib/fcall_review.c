@@ -145,29 +145,102 @@ int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out
     return 0;
 }
 
-/* KEYS: stats, audit, audit:last  ARGV: redis/review.lua, jb_decide. */
+/* Reads the record at position i of r into rec. Returns the position after it, or 0 when r
+ * is too short for it. */
+static size_t audit_rec_at(const struct store_reply *r, size_t i, struct fcall_audit_rec *rec)
+{
+    size_t n = store_reply_count(r);
+    if (i + 9 > n)
+        return 0;
+    long long feeds = fc_num(r, i + 8);
+    if (feeds < 0 || (size_t)feeds > (n - i - 9) / 3)
+        return 0;
+    *rec = (struct fcall_audit_rec){fc_at(r, i), fc_at(r, i + 1), fc_at(r, i + 2),
+                                    fc_at(r, i + 3), fc_at(r, i + 4), fc_at(r, i + 5),
+                                    fc_at(r, i + 6), fc_at(r, i + 7), (size_t)feeds, r, i + 9};
+    return i + 9 + 3 * (size_t)feeds;
+}
+
+/* ARGV: redis/review.lua, jb_decide. */
 int fcall_decide(struct store_job *j, const struct fcall_decide_in *in)
 {
-    return fc_begin(j, "jb_decide", 3) | store_job_argstr(j, SCHEMA_STATS) |
-           store_job_argstr(j, SCHEMA_AUDIT) | store_job_argstr(j, SCHEMA_AUDIT ":last") |
-           fc_str(j, in->prefix) | fc_str(j, in->case_id) | fc_str(j, in->verdict) | fc_str(j, in->category) |
-           fc_str(j, in->note) | fc_str(j, in->iso) | fc_str(j, in->head) |
-           fc_str(j, in->seq) | fc_str(j, in->hash) | fc_str(j, in->reviewer) |
-           store_job_argstr(j, SCHEMA_PREFIX);
+    return fc_begin(j, "jb_decide", 0) | fc_str(j, in->prefix) | fc_str(j, in->case_id) |
+           fc_str(j, in->verdict) | fc_str(j, in->category) | fc_str(j, in->note) |
+           fc_str(j, in->iso) | fc_str(j, in->reviewer);
 }
 
 int fcall_decide_reply(const struct store_reply *r, struct fcall_decide_out *out, char *err,
                        size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_RETRY, FCALL_NOT_FOUND,
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_QUEUED, FCALL_NOT_FOUND,
                                              FCALL_CONFLICT, FCALL_OTHER};
-    static const size_t min[] = {2, 2, 1, 1};
     memset(out, 0, sizeof *out);
-    if (fc_answer(r, "jb_decide", want, min, &out->answer, err, errlen) < 0)
+    if (fc_answer(r, "jb_decide", want, NULL, &out->answer, err, errlen) < 0)
         return -1;
-    out->category = out->answer == FCALL_OK ? fc_at(r, 1) : "";
+    if ((out->answer == FCALL_OK || out->answer == FCALL_QUEUED) &&
+        audit_rec_at(r, 1, &out->rec) == 0) {
+        out->answer = FCALL_OTHER;
+        return fc_shape("jb_decide", err, errlen);
+    }
+    return 0;
+}
+
+/* KEYS: stats, audit, audit:last, audit:did:<did>  ARGV: redis/review.lua, jb_audit. */
+int fcall_audit(struct store_job *j, const struct fcall_audit_in *in)
+{
+    const struct fcall_audit_rec *rec = in->rec;
+    int rc = fc_begin(j, "jb_audit", 4) | store_job_argstr(j, SCHEMA_STATS) |
+             store_job_argstr(j, SCHEMA_AUDIT) | store_job_argstr(j, SCHEMA_AUDIT ":last") |
+             fc_key(j, "audit:did", rec->did) | fc_str(j, in->head) | fc_str(j, in->seq) |
+             fc_str(j, in->hash) | store_job_argstr(j, SCHEMA_PREFIX);
+    const char *fields[] = {rec->did,     rec->case_id,  rec->at,   rec->verdict,
+                            rec->category, rec->decided, rec->reviewer, rec->note};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        rc |= fc_str(j, fields[i]);
+    rc |= store_job_argll(j, (long long)rec->nfeeds);
+    for (size_t i = 0; i < 3 * rec->nfeeds; i++)
+        rc |= fc_str(j, fc_at(rec->r, rec->feeds_at + i));
+    return rc;
+}
+
+int fcall_audit_reply(const struct store_reply *r, struct fcall_audit_out *out, char *err,
+                      size_t errlen)
+{
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_ALREADY, FCALL_RETRY, FCALL_OTHER};
+    static const size_t min[] = {1, 1, 2};
+    memset(out, 0, sizeof *out);
+    if (fc_answer(r, "jb_audit", want, min, &out->answer, err, errlen) < 0)
+        return -1;
     out->head = out->answer == FCALL_RETRY ? fc_at(r, 1) : "";
     return 0;
+}
+
+/* ARGV: redis/review.lua, jb_audited. */
+int fcall_audited(struct store_job *j, const char *prefix, const char *case_id,
+                  const char *did)
+{
+    return fc_begin(j, "jb_audited", 0) | fc_str(j, prefix) | fc_str(j, case_id) |
+           fc_str(j, did);
+}
+
+/* ARGV: redis/review.lua, jb_audit_pending. */
+int fcall_audit_pending(struct store_job *j, const char *prefix, long long age_ms)
+{
+    return fc_begin(j, "jb_audit_pending", 0) | fc_str(j, prefix) | store_job_argll(j, age_ms);
+}
+
+int fcall_audit_pending_reply(const struct store_reply *r, struct fcall_audit_rec *recs,
+                              size_t max, char *err, size_t errlen)
+{
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_OTHER};
+    enum fcall_answer a;
+    if (fc_answer(r, "jb_audit_pending", want, NULL, &a, err, errlen) < 0)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 1; i < store_reply_count(r) && n < max; n++)
+        if ((i = audit_rec_at(r, i, &recs[n])) == 0)
+            return fc_shape("jb_audit_pending", err, errlen);
+    return (int)n;
 }
 
 /* KEYS: apikey  ARGV: prefix, start, count. */

@@ -92,24 +92,57 @@ int fcall_whoami(struct store_job *job, const char *token_hash);
 int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out, char *err,
                        size_t errlen);
 
-/* jb_decide: decides a leased case and appends the audit entry hashed on head. */
+/* A decision's pending audit record (redis/review.lua, audit_record), read from a reply: its
+ * strings point into the reply. */
+struct fcall_audit_rec {
+    const char *did, *case_id, *at, *verdict;
+    const char *category;       /* as asked ("" the case's): what the audit hash names */
+    const char *decided;        /* the category decided */
+    const char *reviewer, *note;
+    size_t nfeeds;              /* feed entries: platform, report, platform_ref each */
+    const struct store_reply *r;
+    size_t feeds_at;            /* the position of the first feed entry's platform in r */
+};
+
+/* jb_decide: decides a leased case in its shard, leaving the pending audit record. */
 struct fcall_decide_in {
     const char *prefix, *case_id, *verdict;    /* prefix: the case's shard's */
     const char *category;       /* "": the case's */
     const char *note, *iso;
-    const char *head;           /* the audit head the hash was made on ("seq hash" or "") */
-    const char *seq, *hash;     /* the new entry's */
-    const char *reviewer;       /* jb_whoami's, whom the hash names */
+    const char *reviewer;       /* jb_whoami's */
 };
 struct fcall_decide_out {
-    enum fcall_answer answer;   /* OK, RETRY (the head moved: hash again on it),
-                                 * NOT_FOUND, CONFLICT */
-    const char *category;       /* OK: the category decided */
-    const char *head;           /* RETRY: the head now */
+    enum fcall_answer answer;   /* OK (decided, or decided before by this reviewer), QUEUED
+                                 * (an earlier decision to audit first), NOT_FOUND, CONFLICT */
+    struct fcall_audit_rec rec; /* OK, QUEUED */
 };
 int fcall_decide(struct store_job *job, const struct fcall_decide_in *in);
 int fcall_decide_reply(const struct store_reply *r, struct fcall_decide_out *out, char *err,
                        size_t errlen);
+
+/* jb_audit: appends rec's audit entry (seq, hash made on head) and feeds, once per decision. */
+struct fcall_audit_in {
+    const char *head, *seq, *hash;
+    const struct fcall_audit_rec *rec;
+};
+struct fcall_audit_out {
+    enum fcall_answer answer;   /* OK, ALREADY (written before), RETRY (hash again on head) */
+    const char *head;
+};
+int fcall_audit(struct store_job *job, const struct fcall_audit_in *in);
+int fcall_audit_reply(const struct store_reply *r, struct fcall_audit_out *out, char *err,
+                      size_t errlen);
+
+/* jb_audited: clears the case's pending record of decision did. */
+int fcall_audited(struct store_job *job, const char *prefix, const char *case_id,
+                  const char *did);
+
+/* jb_audit_pending: a shard's pending records older than age_ms, at most 10 (FCALL_AUDIT_MAX). */
+#define FCALL_AUDIT_MAX 10
+int fcall_audit_pending(struct store_job *job, const char *prefix, long long age_ms);
+/* Reads up to max records into recs. Returns their number, or -1 with err set. */
+int fcall_audit_pending_reply(const struct store_reply *r, struct fcall_audit_rec *recs,
+                              size_t max, char *err, size_t errlen);
 
 /* jb_feed: decisions on a platform's reports, from a stream id on. */
 struct fcall_feed_in {

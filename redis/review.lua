@@ -148,25 +148,62 @@ local function jb_whoami(keys, args)
   return {'ok', name, role or '', redis.call('GET', keys[2]) or ''}
 end
 
---[[ jb_decide  KEYS: 1 the global prefix's stats (where the decisions count)  2 audit  3 audit:last
-ARGV: 1 prefix (the case's shard's: the case, its reports and queue entry)  2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso
-      7 the audit head the hash was made on  8 seq  9 hash  10 reviewer (of a live session, as
-      jb_claim's; the hash names it)  11 the global prefix (the platforms' feeds)
-Decides the case of a live lease held by the reviewer: writes the case, the platforms' feeds
-and the audit entry, and ends the lease and its queue entry. With more than one shard the case
-is in another slot than the audit chain: one call only on one Redis (docs/SCALING.md). The caller
-computes the audit hash (it holds the key); when another decision got in first the head has
-moved and the answer is {'retry', new head}, to hash again on it.
-Returns {'ok', category decided} | {'retry', head} | {'not_found'} | {'conflict'}. ]]
+--[[ A decision takes two calls (docs/SCALING.md, "Decisions on several shards"): jb_decide
+writes the case in its shard and leaves on it the decision's pending audit record (fields
+audit_*, and the case in the shard's sorted set audit_pending, scored by the time); jb_audit
+then writes the audit entry, the platforms' feeds and the count on the audit chain's slot, once
+per decision id; jb_audited clears the record. A gateway that stopped between them leaves the
+record, which any gateway's auditor completes (jb_audit_pending), so no decided case lacks its
+entry, and the chain never skips: jb_audit appends only on the head it was hashed on. ]]
+
+-- The pending audit record of case cid as a reply's tail: decision id, case, at, verdict,
+-- category asked ('' the case's), category decided, reviewer, note, then the number of feed
+-- entries and for each: platform, report, platform_ref. Nil when there is none.
+local function audit_record(prefix, cid)
+  local ck = prefix .. 'case:' .. cid
+  local a = redis.call('HMGET', ck, 'audit_did', 'audit_at', 'audit_verdict', 'audit_category',
+    'audit_decided', 'audit_reviewer', 'audit_note')
+  if not a[1] then return nil end
+  local out = {a[1], cid, a[2], a[3], a[4], a[5], a[6], a[7]}
+  local feeds = {}
+  if a[3] ~= 'escalate' then
+    for _, rid in ipairs(redis.call('LRANGE', ck .. ':platform_reports', 0, -1)) do
+      local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'platform', 'platform_ref')
+      if r[1] and r[1] ~= '' then
+        feeds[#feeds + 1] = r[1]; feeds[#feeds + 1] = rid; feeds[#feeds + 1] = r[2] or ''
+      end
+    end
+  end
+  out[#out + 1] = tostring(#feeds / 3)
+  for _, f in ipairs(feeds) do out[#out + 1] = f end
+  return out
+end
+
+local function answer_with(word, rec)
+  local out = {word}
+  for _, v in ipairs(rec) do out[#out + 1] = v end
+  return out
+end
+
+--[[ jb_decide  ARGV: 1 prefix (the case's shard's: the case, its reports and queue entry)
+      2 case  3 verdict  4 category ('' keeps the case's)  5 note  6 now iso  7 reviewer (of a
+      live session, as jb_claim's)
+Decides the case of a live lease held by the reviewer: writes the case, ends the lease and its
+queue entry, and leaves the decision's pending audit record (above) for jb_audit. Again by the
+same reviewer once the lease has ended with the decision (a retry after a failed jb_audit), it
+answers the pending record without deciding again.
+Returns {'ok', record} | {'queued', record of an earlier decision of the case still to audit:
+audit it, then call again} | {'not_found'} | {'conflict'}. ]]
 local function jb_decide(keys, args)
-  local prefix, cid, verdict, iso, name = args[1], args[2], args[3], args[6], args[10]
+  local prefix, cid, verdict, iso, name = args[1], args[2], args[3], args[6], args[7]
   local ck = prefix .. 'case:' .. cid
   local now = now_ms()
   local c, holds = lease_of(ck, name, now)
   if not c[1] then return {'not_found'} end
+  local pending = audit_record(prefix, cid)
+  if pending and holds then return answer_with('queued', pending) end
+  if pending and pending[7] == name then return answer_with('ok', pending) end
   if not holds then return {'conflict'} end
-  local head = redis.call('GET', keys[3]) or ''
-  if head ~= args[7] then return {'retry', head} end
   redis.call('XACK', c[4], REVIEWERS, c[5])
   redis.call('XDEL', c[4], c[5])
   redis.call('ZREM', prefix .. 'leases:' .. c[6], cid)
@@ -179,16 +216,71 @@ local function jb_decide(keys, args)
   else
     redis.call('HSET', ck, 'status', verdict, 'verdict', verdict, 'decision_category', category,
       'decided_at', iso, 'decided_ms', now, 'updated_at', iso)
-    for _, rid in ipairs(redis.call('LRANGE', ck .. ':platform_reports', 0, -1)) do
-      feed_add(prefix, rid, cid, verdict, category, iso, args[11])
+  end
+  local did = cid .. ':' .. redis.call('HINCRBY', ck, 'decisions', 1)
+  redis.call('HSET', ck, 'audit_did', did, 'audit_at', iso, 'audit_verdict', verdict,
+    'audit_category', args[4], 'audit_decided', category, 'audit_reviewer', name,
+    'audit_note', args[5])
+  redis.call('ZADD', prefix .. 'audit_pending', now, cid)
+  return answer_with('ok', audit_record(prefix, cid))
+end
+
+--[[ jb_audit  KEYS: 1 the global prefix's stats  2 audit  3 audit:last  4 audit:did:<decision id>
+ARGV: 1 the audit head the hash was made on  2 seq  3 hash  4 the global prefix (the feeds)
+      5.. the pending record (jb_decide's)
+Appends the decision's audit entry, its platforms' feed entries and its count, once per
+decision id (KEYS[4] remembers it for AUDIT_DID_TTL seconds). When another decision got in
+first the head has moved: {'retry', new head}, to hash again on it.
+Returns {'ok'} | {'already'} (written before) | {'retry', head}. ]]
+local AUDIT_DID_TTL = 7 * 86400
+local function jb_audit(keys, args)
+  if redis.call('EXISTS', keys[4]) == 1 then return {'already'} end
+  local head = redis.call('GET', keys[3]) or ''
+  if head ~= args[1] then return {'retry', head} end
+  local did, cid, at, verdict, category, decided, name, note =
+    args[5], args[6], args[7], args[8], args[9], args[10], args[11], args[12]
+  for i = 14, 13 + 3 * tonumber(args[13]), 3 do
+    redis.call('XADD', args[4] .. 'decisions:' .. args[i], '*', 'report', args[i + 1],
+      'case', cid, 'verdict', verdict, 'category', decided, 'decided_at', at,
+      'platform_ref', args[i + 2])
+  end
+  local prev = string.match(args[1], ' (%x+)$') or ''
+  redis.call('XADD', keys[2], '*', 'seq', args[2], 'prev', prev, 'hash', args[3], 'at', at,
+    'case', cid, 'verdict', verdict, 'category', category, 'reviewer', name, 'note', note)
+  redis.call('SET', keys[3], args[2] .. ' ' .. args[3])
+  redis.call('SET', keys[4], args[2], 'EX', AUDIT_DID_TTL)
+  redis.call('HINCRBY', keys[1], 'decisions:' .. verdict, 1)
+  return {'ok'}
+end
+
+--[[ jb_audited  ARGV: 1 prefix (the case's shard's)  2 case  3 decision id
+Clears the case's pending audit record of that decision (jb_audit wrote it). Returns {'ok'}. ]]
+local function jb_audited(keys, args)
+  local ck = args[1] .. 'case:' .. args[2]
+  if redis.call('HGET', ck, 'audit_did') == args[3] then
+    redis.call('HDEL', ck, 'audit_did', 'audit_at', 'audit_verdict', 'audit_category',
+      'audit_decided', 'audit_reviewer', 'audit_note')
+    redis.call('ZREM', args[1] .. 'audit_pending', args[2])
+  end
+  return {'ok'}
+end
+
+--[[ jb_audit_pending  ARGV: 1 prefix (a shard's)  2 age ms
+The pending audit records of the shard older than age (a gateway stopped between jb_decide and
+jb_audit), at most 10. Returns {'ok', record, record, ...}. ]]
+local function jb_audit_pending(keys, args)
+  local out = {'ok'}
+  local k = args[1] .. 'audit_pending'
+  local upto = now_ms() - tonumber(args[2])
+  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', k, '-inf', upto, 'LIMIT', 0, 10)) do
+    local rec = audit_record(args[1], cid)
+    if rec then
+      for _, v in ipairs(rec) do out[#out + 1] = v end
+    else
+      redis.call('ZREM', k, cid)   -- the case expired (retention_days) or was cleared
     end
   end
-  local prev = string.match(args[7], ' (%x+)$') or ''
-  redis.call('XADD', keys[2], '*', 'seq', args[8], 'prev', prev, 'hash', args[9], 'at', iso,
-    'case', cid, 'verdict', verdict, 'category', args[4], 'reviewer', name, 'note', args[5])
-  redis.call('SET', keys[3], args[8] .. ' ' .. args[9])
-  redis.call('HINCRBY', keys[1], 'decisions:' .. verdict, 1)
-  return {'ok', category}
+  return out
 end
 
 --[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 start (the first stream id to read, or ''
@@ -240,6 +332,9 @@ redis.register_function('jb_lease', jb_lease)
 redis.register_function{function_name = 'jb_whoami', callback = jb_whoami,
   flags = {'no-writes'}}
 redis.register_function('jb_decide', jb_decide)
+redis.register_function('jb_audit', jb_audit)
+redis.register_function('jb_audited', jb_audited)
+redis.register_function('jb_audit_pending', jb_audit_pending)
 redis.register_function{function_name = 'jb_evidence', callback = jb_evidence,
   flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_feed', callback = jb_feed, flags = {'no-writes'}}
