@@ -29,6 +29,11 @@ enum fcall_answer fc_word(const char *s)
     return FCALL_OTHER;
 }
 
+enum fcall_answer fc_reply_word(const struct store_reply *r)
+{
+    return store_reply_type(r) == STORE_STR ? fc_word(store_reply_str(r, NULL)) : FCALL_OTHER;
+}
+
 int fc_begin(struct store_job *job, const char *fn, int nkeys)
 {
     return store_job_command(job, "FCALL") | store_job_argstr(job, fn) |

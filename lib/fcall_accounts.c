@@ -42,8 +42,7 @@ int fcall_account_reply(const struct store_reply *r, struct fcall_account_out *o
     out->answer = FCALL_OTHER;
     if (fc_check(r, err, errlen) < 0)
         return -1;
-    out->answer = store_reply_type(r) == STORE_STR ? fc_word(store_reply_str(r, NULL))
-                                                   : FCALL_OTHER;
+    out->answer = fc_reply_word(r);
     if (out->answer != FCALL_OK && out->answer != FCALL_EXISTS && out->answer != FCALL_UNKNOWN)
         return fc_shape("an account Function", err, errlen);
     return 0;

@@ -28,6 +28,8 @@ int fc_check(const struct store_reply *r, char *err, size_t errlen);
 int fc_shape(const char *fn, char *err, size_t errlen);
 /* The answer word s (or FCALL_OTHER). */
 enum fcall_answer fc_word(const char *s);
+/* The answer word of a reply that is one string (or FCALL_OTHER). */
+enum fcall_answer fc_reply_word(const struct store_reply *r);
 /* Reads an answer that is an array whose first element is the answer word: *a set, and 0
  * when it is want[i] and the array has at least min[i] elements (1 when min is NULL); else
  * -1 with err set and *a FCALL_OTHER. want ends with FCALL_OTHER. */

@@ -29,8 +29,7 @@ int fcall_route_reply(const struct store_reply *r, struct fcall_route_out *out, 
     out->answer = FCALL_OTHER;
     if (fc_check(r, err, errlen) < 0)
         return -1;
-    out->answer = store_reply_type(r) == STORE_STR ? fc_word(store_reply_str(r, NULL))
-                                                   : FCALL_OTHER;
+    out->answer = fc_reply_word(r);
     if (out->answer != FCALL_QUEUED && out->answer != FCALL_MOVED &&
         out->answer != FCALL_ALREADY && out->answer != FCALL_DEAD)
         return fc_shape("jb_route", err, errlen);
