@@ -284,7 +284,7 @@ static int move_stream(struct mg *m, const char *src, void *arg)
     const char *rest = src + strlen(OLD);
     const char *type[] = {"TYPE", src};
     struct store_job *t = run(m, type, 2, 0);
-    int is = t && store_reply_is(store_job_reply(t, 0), "stream");
+    int is = t && strcmp(store_reply_str(store_job_reply(t, 0), NULL), "stream") == 0;
     store_job_free(t);
     if (!t)
         return -1;
