@@ -352,6 +352,29 @@ static int move_zset(struct mg *m, const char *src, void *arg)
     return rc < 0 ? -1 : run0(m, del, 2);
 }
 
+/* Writes the alias at:<id> -> s in the shard id names when that is not s, with the time to
+ * live of key from (the report or case under {0}); none when from has moved (an earlier run
+ * made it). Returns 0 or -1. */
+static int alias(struct mg *m, const char *id, unsigned s, const char *from)
+{
+    int named = shards_of_id(m->sh, id);
+    if (named < 0 || (unsigned)named == s)
+        return 0;
+    const char *pttl[] = {"PTTL", from};
+    struct store_job *t = run(m, pttl, 2, 0);
+    if (!t)
+        return -1;
+    long long ttl = store_reply_int(store_job_reply(t, 0));
+    store_job_free(t);
+    char rest[REST_MAX], at[KEY_MAX], num[16], px[32];
+    snprintf(rest, sizeof rest, "at:%s", id);
+    shard_key(m, (unsigned)named, rest, at);
+    snprintf(num, sizeof num, "%u", s);
+    snprintf(px, sizeof px, "%lld", ttl);
+    const char *set[] = {"SET", at, num, "PX", px};
+    return ttl == -2 ? 0 : run0(m, set, ttl > 0 ? 5 : 3);
+}
+
 /* Moves each report of list (a key, under {0} or already in shard s) to shard s, with the
  * alias at:<id> where its id names another shard. */
 static int move_reports(struct mg *m, unsigned s, const char *old, const char *dst)
@@ -370,27 +393,11 @@ static int move_reports(struct mg *m, unsigned s, const char *old, const char *d
     int rc = 0;
     for (size_t i = 0; i < store_reply_count(r) && rc == 0; i++) {
         const char *rid = store_reply_str_at(r, i);
-        char rest[REST_MAX], from[KEY_MAX], to[KEY_MAX], at[KEY_MAX], num[16];
+        char rest[REST_MAX], from[KEY_MAX], to[KEY_MAX];
         snprintf(rest, sizeof rest, "report:%s", rid);
         snprintf(from, sizeof from, OLD "%s", rest);
         shard_key(m, s, rest, to);
-        int named = shards_of_id(m->sh, rid);
-        if (named >= 0 && (unsigned)named != s) {
-            const char *pttl[] = {"PTTL", from};
-            struct store_job *t = run(m, pttl, 2, 0);
-            long long ttl = t ? store_reply_int(store_job_reply(t, 0)) : -3;
-            store_job_free(t);
-            snprintf(rest, sizeof rest, "at:%s", rid);
-            shard_key(m, (unsigned)named, rest, at);
-            snprintf(num, sizeof num, "%u", s);
-            char px[32];
-            snprintf(px, sizeof px, "%lld", ttl);
-            const char *set[] = {"SET", at, num, "PX", px};
-            if (ttl == -3)
-                rc = -1;
-            else if (ttl != -2)                     /* moved by an earlier run: alias made */
-                rc = run0(m, set, ttl > 0 ? 5 : 3);
-        }
+        rc = alias(m, rid, s, from);
         if (rc == 0)
             rc = move_key(m, from, to);
     }
@@ -443,7 +450,7 @@ static int move_case(struct mg *m, const char *src, void *arg)
         return -1;
     snprintf(rest, sizeof rest, "case:%s", cid);
     shard_key(m, (unsigned)s, rest, to);
-    if (move_key(m, src, to) < 0)
+    if (alias(m, cid, (unsigned)s, src) < 0 || move_key(m, src, to) < 0)
         return -1;
     /* a lease names its review stream by its whole key */
     const char *ls[] = {"HGET", to, "lease_stream"};

@@ -12,6 +12,14 @@ GLOBAL = ("apikey:", "apikeyname:", "audit", "daykey:", "decisions:", "reviewer:
           "stats")
 
 
+def shard_of_id(i):
+    """lib/shard.c, shards_of_id: the id's twelve Crockford base32 characters mod SHARDS."""
+    v = 0
+    for ch in i[2:].replace("-", ""):
+        v = v * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(ch)
+    return v % SHARDS
+
+
 def migrated(redis_factory, gateway):
     r = redis_factory()
     r.load_json(FIXTURE / "redis.json")
@@ -36,6 +44,9 @@ def test_migrate_moves_every_case_to_its_shard_and_keeps_the_rest(redis_factory,
         assert len(where) == 1, (rep, where)
         pf = where[0]
         assert c.exists(pf + "case:" + rep["case"])
+        for i in (rep["id"], rep["case"]):      # ids from before: an alias where the id points
+            named = prefixes[shard_of_id(i)]
+            assert named == pf or c.get(named + "at:" + i) == str(prefixes.index(pf)), i
         assert abs(c.pttl(pf + "report:" + rep["id"]) - before[PREFIX + "report:" + rep["id"]]) < 60000
     # the waiting intake entry is in its case's shard's stream, undelivered, ids kept
     entries = {eid: f["case"] for pf in prefixes for eid, f in c.xrange(pf + "intake")}
