@@ -346,12 +346,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);
-    if (strcmp(cmd, "migrate") == 0) {
-        int rc = admin_migrate(&conf, argc - i - 1, argv + i + 1);
-        if (rc == 2)
-            usage(stderr);
-        return rc;
-    }
     if (strcmp(cmd, "model") == 0)
         return admin_model(&conf, argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "reviewer") == 0 && argc >= i + 3 &&
