@@ -3,8 +3,7 @@
  * exit status; usage errors return 2.
  *
  *   admin_model.c   model show | train | eval   the triage model in Redis (docs/RULES.md)
- *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md);
- *                   not dispatched yet: the gateway does not read the at:<id> aliases yet
+ *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md)
  */
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H
