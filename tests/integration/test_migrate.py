@@ -127,3 +127,64 @@ def test_after_the_move_the_gateway_and_worker_on_4_shards_serve_the_old_data(
     assert g4.admin("audit", "verify").returncode == 0
     assert c.xlen(PREFIX + "audit") == 2 + len(open_cases)
     assert "nothing changed" in g4.admin("migrate", "--shards", str(SHARDS)).stdout
+
+
+def migrate_killed(g, c, moved_enough):
+    """Runs jubao-admin migrate and kill -9s it once moved_enough(c) holds (or it ended)."""
+    cmd = [str(ADMIN_BIN)] + (["-c", str(g.config_path)] if g.config_path else [])
+    p = subprocess.Popen(cmd + ["migrate", "--shards", str(SHARDS)], env=g.env, cwd=g.dir,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while p.poll() is None and not moved_enough(c):
+        time.sleep(0.01)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(10)
+
+
+def test_a_move_killed_halfway_and_run_again_loses_nothing(redis_factory, gateway, worker):
+    r = redis_factory()
+    g = gateway(redis=r)
+    filed = []
+    for _ in range(200):
+        x = g.report({"url": unique_url("mg"), "category": "fraud"})
+        assert x.status_code == 202, x.text
+        filed.append(x.json())
+    cases = {x["case"] for x in filed}
+    w = worker(g)
+    wait_queued(r, [x["case"] for x in filed[:150]])   # most routed, some maybe still waiting
+    w.stop()
+    g.stop()
+    c = r.client()
+
+    def new_keys(kind):
+        return len(c.keys("jb:{s*}:" + kind + ":*"))
+    migrate_killed(g, c, lambda c: new_keys("review") or new_keys("intake"))
+    migrate_killed(g, c, lambda c: new_keys("case") >= len(cases) // 3)
+    assert c.keys(PREFIX + "case:*"), "the second kill came after every case had moved"
+    assert c.hget("jb:meta", "shards") != str(SHARDS)
+    g.admin("migrate", "--shards", str(SHARDS))
+    assert c.hget("jb:meta", "shards") == str(SHARDS)
+
+    left = [k for k in c.scan_iter(PREFIX + "*")]
+    assert all(k[len(PREFIX):].startswith(GLOBAL) for k in left), left
+    prefixes = [shard_prefix(i) for i in range(SHARDS)]
+    for x in filed:     # every report and case in one shard, the case's, with its alias
+        at = where(c, "report:" + x["id"])
+        assert len(at) == 1 and where(c, "case:" + x["case"]) == at, (x, at)
+        for i in (x["id"], x["case"]):
+            named = prefixes[shard_of_id(i)]
+            assert named == at[0] or c.get(named + "at:" + i) == str(prefixes.index(at[0])), i
+
+    # the gateway at 4 shards finds every receipt; the worker queues every case exactly once
+    g4 = gateway(redis=r, config="redis_shards = %d\n" % SHARDS, data_from=g.data_dir)
+    for x in filed:
+        st = g4.status(x["id"], secret=x["secret"])
+        assert st.status_code == 200 and st.json()["case"] == x["case"], (x, st.text)
+    worker(g4)
+    streams = [pf + "review:%s:%d" % (q, b) for pf in prefixes for q in QUEUES for b in range(4)]
+
+    def queued():
+        return [f["case"] for k in streams for _, f in c.xrange(k)]
+    wait_until(lambda: set(queued()) == cases, 30, interval=0.1, what="every case queued")
+    assert sorted(queued()) == sorted(cases)
+    assert all(c.xpending(pf + "intake", "workers")["pending"] == 0 for pf in prefixes
+               if c.exists(pf + "intake"))
