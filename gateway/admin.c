@@ -1,5 +1,6 @@
 /* jubao-admin — the operator's tool: keys, platform API keys, reviewers, opening sealed
- * reports, checking the audit chain, and the triage model (admin_model.c). */
+ * reports, checking the audit chain, the triage model (admin_model.c) and moving the data to
+ * the sharded layout (admin_migrate.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,11 @@ static void usage(FILE *out)
             "  model eval [--rules PATH] [--model FILE] [--last N] [--show N]\n"
             "                        the jubao-rules eval table of a candidate rule set or\n"
             "                        model (default: those in force) over the last N decided\n"
-            "                        cases\n", LEARN_LAST_DEFAULT);
+            "                        cases\n"
+            "  migrate [--shards N]  move the data of one Redis from the unsharded layout to\n"
+            "                        N shards (default redis_shards), gateways and workers\n"
+            "                        stopped; safe to run again, also after a crash\n",
+            LEARN_LAST_DEFAULT);
 }
 
 static int name_valid(const char *s)
@@ -346,6 +351,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);
+    if (strcmp(cmd, "migrate") == 0) {
+        int rc = admin_migrate(&conf, argc - i - 1, argv + i + 1);
+        if (rc == 2)
+            usage(stderr);
+        return rc;
+    }
     if (strcmp(cmd, "model") == 0)
         return admin_model(&conf, argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "reviewer") == 0 && argc >= i + 3 &&

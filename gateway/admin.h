@@ -3,6 +3,7 @@
  * exit status; usage errors return 2.
  *
  *   admin_model.c   model show | train | eval   the triage model in Redis (docs/RULES.md)
+ *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md)
  */
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H
@@ -10,5 +11,6 @@
 #include "conf.h"
 
 int admin_model(const struct conf *c, int argc, char **argv);
+int admin_migrate(const struct conf *c, int argc, char **argv);
 
 #endif

@@ -214,12 +214,14 @@ void api_status_done(struct call *call, struct http_req *req)
         call_answer_unavailable(req);
         return;
     }
-    long wait = status_rate_wait(call);
+    long wait = status_rate_wait(call, call->state);
     if (wait > 0) {
         call_answer_error_retry(req, 429, "rate_limited",
                                 "too many status lookups; try again later", NULL, wait);
         return;
     }
+    if (status_follow(call, req, call->state))
+        return;
     struct fcall_status_out st;
     int access = status_access(call->state, store_job_reply(call->job, 0), &st);
     if (access != 200) {

@@ -5,7 +5,9 @@
  * of the entry before it: read the session's reviewer (jb_whoami), then hand the suspended
  * request to the auditor, which writes the case (jb_decide) and the audit entry (jb_audit)
  * and resumes it. A 503 may come after the case was written: the same reviewer's retry
- * answers the decision made (and completes its entry), not a conflict.
+ * answers the decision made (and completes its entry), not a conflict. A case from before the
+ * sharded layout is not in the shard its id names: on not_found there, one more step reads the
+ * id's alias and hands the decision to the auditor again for the shard it names (idshard.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "auditor.h"
 #include "category.h"
+#include "idshard.h"
 #include "fcall_review.h"
 #include "review.h"
 #include "shard.h"
@@ -24,6 +27,7 @@
 enum decision_step {
     DECISION_WHOAMI = 1,    /* 1: jb_whoami reads the session's reviewer */
     DECISION_WRITTEN,       /* 2: the auditor wrote the case and the entry (or failed) */
+    DECISION_ALIAS,         /* 3: the case's alias was read (a case from before the shards) */
 };
 
 /* A decision's own state (call->state). */
@@ -32,6 +36,7 @@ struct decision {
     char user[65];              /* the deciding reviewer */
     struct audit_task task;
     struct http_req *req;
+    bool alias_asked;
 };
 
 /* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
@@ -119,6 +124,21 @@ static void written(void *arg)
     http_resume(arg);
 }
 
+/* Hands the suspended request to the auditor for the case in the shard of prefix. */
+static void decision_push(struct call *call, struct http_req *req, struct decision *d,
+                          const char *prefix)
+{
+    d->task = (struct audit_task){.prefix = prefix,
+                                  .case_id = call->path_id,
+                                  .verdict = doc_str(call, "verdict"),
+                                  .category = doc_str(call, "category"),
+                                  .note = doc_str(call, "note"), .user = d->user,
+                                  .done = written, .arg = req};
+    d->step = DECISION_WRITTEN;
+    http_suspend(req);
+    auditor_push(call->api->auditor, &d->task);
+}
+
 /* Step 1 answered: hands the suspended request to the auditor. */
 static void decision_whoami(struct call *call, struct http_req *req, struct decision *d,
                             const struct store_reply *r)
@@ -129,17 +149,7 @@ static void decision_whoami(struct call *call, struct http_req *req, struct deci
     if (review_refusal(req, who.answer, err, "lease_not_held"))
         return;
     snprintf(d->user, sizeof d->user, "%s", who.name);
-    int shard = shards_of_id(call->api->shards, call->path_id);
-    d->task = (struct audit_task){.prefix = shards_prefix(call->api->shards,
-                                                          shard < 0 ? 0 : (unsigned)shard),
-                                  .case_id = call->path_id,
-                                  .verdict = doc_str(call, "verdict"),
-                                  .category = doc_str(call, "category"),
-                                  .note = doc_str(call, "note"), .user = d->user,
-                                  .done = written, .arg = req};
-    d->step = DECISION_WRITTEN;
-    http_suspend(req);
-    auditor_push(call->api->auditor, &d->task);
+    decision_push(call, req, d, idshard_named(call->api->shards, call->path_id));
 }
 
 void review_decision_done(struct call *call, struct http_req *req)
@@ -152,8 +162,23 @@ void review_decision_done(struct call *call, struct http_req *req)
         decision_whoami(call, req, d, r);
         return;
     }
+    if (d->step == DECISION_ALIAS) {
+        const char *prefix = idshard_alias_prefix(call->api->shards, call->path_id, r);
+        if (prefix)
+            decision_push(call, req, d, prefix);
+        else
+            review_refusal(req, FCALL_NOT_FOUND, "", "lease_not_held");
+        return;
+    }
     if (d->task.failed) {
         call_answer_unavailable(req);
+        return;
+    }
+    if (d->task.answer == FCALL_NOT_FOUND && !d->alias_asked &&
+        idshard_may_move(call->api->shards)) {
+        d->alias_asked = true;
+        d->step = DECISION_ALIAS;
+        idshard_alias_send(call, req, call->path_id);
         return;
     }
     if (review_refusal(req, d->task.answer, d->task.err, "lease_not_held"))

@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 #include "fcall_review.h"
+#include "idshard.h"
 #include "isotime.h"
 #include "log.h"
 #include "metrics.h"
@@ -62,6 +63,8 @@ bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
  * first, each at most once. */
 struct step {
     bool resolved;                  /* the session was resolved: the replies are the case's */
+    bool alias_asked, alias_wait;   /* the case's alias was asked for; its answer is next */
+    const char *prefix;             /* the case's shard's (idshard.h) */
     char name[128], role[32];
     unsigned order[CLUSTER_SHARDS_MAX]; /* a claim's shards, best first */
     unsigned norder, tried;
@@ -95,14 +98,36 @@ static int step_resolved(struct call *call, struct http_req *req, struct step *s
     snprintf(s->name, sizeof s->name, "%s", who.name);
     snprintf(s->role, sizeof s->role, "%s", who.role);
     s->resolved = true;
+    s->prefix = idshard_named(call->api->shards, call->path_id);
     return 0;
 }
 
-/* The key prefix of the shard the case id names (shard 0's for an id that names none). */
-static const char *case_prefix(const struct call *call, const char *case_id)
+/* The case's call answered a: when it is not_found in the shard the case id names, the case
+ * may be one from before the sharded layout: its alias is asked for (once). Returns true
+ * when it was (the request suspended again, or 503 answered). */
+static bool step_miss(struct call *call, struct http_req *req, struct step *s,
+                      enum fcall_answer a)
 {
-    int i = shards_of_id(call->api->shards, case_id);
-    return shards_prefix(call->api->shards, i < 0 ? 0 : (unsigned)i);
+    if (a != FCALL_NOT_FOUND || s->alias_asked || !idshard_may_move(call->api->shards))
+        return false;
+    s->alias_asked = s->alias_wait = true;
+    idshard_alias_send(call, req, call->path_id);
+    return true;
+}
+
+/* The alias's answer: the shard it names into s->prefix, true; false having answered (404
+ * when there is no alias). */
+static bool step_alias(struct call *call, struct http_req *req, struct step *s)
+{
+    s->alias_wait = false;
+    const struct store_reply *r = review_first_reply(call, req);
+    if (!r)
+        return false;
+    const char *prefix = idshard_alias_prefix(call->api->shards, call->path_id, r);
+    if (!prefix)
+        return !review_refusal(req, FCALL_NOT_FOUND, "", "lease_not_held");
+    s->prefix = prefix;
+    return true;
 }
 
 /* The lease end in Redis milliseconds as an ISO time into iso. */
@@ -318,9 +343,21 @@ static void lease(struct call *call, struct http_req *req)
     call_job_send(call, req);
 }
 
-static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
+/* Sends the lease call on the case's shard. */
+static void lease_send(struct call *call, struct http_req *req, struct step *s,
+                       enum lease_action action)
 {
     static const char *const names[] = {"renew", "release", "break"};
+    struct fcall_lease_in in = {s->prefix, s->name, call->path_id, names[action],
+                                call->api->conf->review_lease * 1000};
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_lease(call->job, &in);
+        call_job_send(call, req);
+    }
+}
+
+static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
+{
     struct step *s = call->state;
     if (!s->resolved) {
         if (step_resolved(call, req, s) < 0)
@@ -329,12 +366,12 @@ static void lease_done(struct call *call, struct http_req *req, enum lease_actio
             review_refusal(req, FCALL_FORBIDDEN, "", "not_leased");
             return;
         }
-        struct fcall_lease_in in = {case_prefix(call, call->path_id), s->name, call->path_id,
-                                    names[action], call->api->conf->review_lease * 1000};
-        if (call_job_begin(call, req, NULL, 0) == 0) {
-            fcall_lease(call->job, &in);
-            call_job_send(call, req);
-        }
+        lease_send(call, req, s, action);
+        return;
+    }
+    if (s->alias_wait) {
+        if (step_alias(call, req, s))
+            lease_send(call, req, s, action);
         return;
     }
     const struct store_reply *r = review_first_reply(call, req);
@@ -343,6 +380,8 @@ static void lease_done(struct call *call, struct http_req *req, enum lease_actio
     struct fcall_lease_out out;
     char err[256] = "";
     fcall_lease_reply(r, &out, err, sizeof err);
+    if (step_miss(call, req, s, out.answer))
+        return;
     if (review_refusal(req, out.answer, err,
                        action == LEASE_BREAK ? "not_leased" : "lease_not_held"))
         return;
@@ -394,17 +433,27 @@ void review_evidence(struct call *call, struct http_req *req)
         call_job_send(call, req);
 }
 
+/* Sends the evidence call on the case's shard. */
+static void evidence_send(struct call *call, struct http_req *req, struct step *s)
+{
+    struct fcall_evidence_in in = {s->prefix, s->name, call->path_id, call->path_id2};
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_evidence(call->job, &in);
+        call_job_send(call, req);
+    }
+}
+
 void review_evidence_done(struct call *call, struct http_req *req)
 {
     struct step *s = call->state;
     if (!s->resolved) {
-        struct fcall_evidence_in in = {case_prefix(call, call->path_id), s->name, call->path_id,
-                                       call->path_id2};
-        if (step_resolved(call, req, s) == 0 && call_job_begin(call, req, NULL, 0) == 0) {
-            in.reviewer = s->name;
-            fcall_evidence(call->job, &in);
-            call_job_send(call, req);
-        }
+        if (step_resolved(call, req, s) == 0)
+            evidence_send(call, req, s);
+        return;
+    }
+    if (s->alias_wait) {
+        if (step_alias(call, req, s))
+            evidence_send(call, req, s);
         return;
     }
     const struct store_reply *r = review_first_reply(call, req);
@@ -413,6 +462,8 @@ void review_evidence_done(struct call *call, struct http_req *req)
     struct fcall_evidence_out ev;
     char err[256] = "";
     fcall_evidence_reply(r, &ev, err, sizeof err);
+    if (step_miss(call, req, s, ev.answer))
+        return;
     if (review_refusal(req, ev.answer, err, "lease_not_held"))
         return;
     size_t plain_len;

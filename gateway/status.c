@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "idshard.h"
 #include "shard.h"
 
 /* Appends to the request's job, as its command 1, the jb_rate call that takes one status
@@ -39,9 +40,7 @@ void status_lookup(struct call *call, struct http_req *req, struct status_ask *a
         ask->has_secret = true;
     }
     /* the id names its shard (lib/shard.h); a malformed one never got past the path check */
-    int shard = shards_of_id(call->api->shards, ask->id);
-    struct fcall_status_in in = {shards_prefix(call->api->shards, shard < 0 ? 0 : (unsigned)shard),
-                                 ask->id,
+    struct fcall_status_in in = {idshard_named(call->api->shards, ask->id), ask->id,
                                  ask->platform && !ask->has_secret ? call->key_hash : NULL};
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_status(call->job, &in);
@@ -50,10 +49,43 @@ void status_lookup(struct call *call, struct http_req *req, struct status_ask *a
     }
 }
 
-long status_rate_wait(const struct call *call)
+bool status_follow(struct call *call, struct http_req *req, struct status_ask *ask)
+{
+    const struct shards *sh = call->api->shards;
+    const struct store_reply *r = store_job_reply(call->job, 0);
+    char err[128];
+    if (ask->stage == 0) {
+        struct fcall_status_out out;
+        if (!idshard_may_move(sh) || fcall_status_reply(r, &out, err, sizeof err) < 0 ||
+            out.found)
+            return false;
+        ask->stage = 1;
+        idshard_alias_send(call, req, ask->id);
+        return true;
+    }
+    if (ask->stage != 1)
+        return false;
+    ask->stage = 2;
+    const char *prefix = idshard_alias_prefix(sh, ask->id, r);
+    if (!prefix) {
+        ask->gone = true;
+        return false;
+    }
+    struct fcall_status_in in = {prefix, ask->id,
+                                 ask->platform && !ask->has_secret ? call->key_hash : NULL};
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_status(call->job, &in);
+        call_job_send(call, req);
+    }
+    return true;
+}
+
+long status_rate_wait(const struct call *call, const struct status_ask *ask)
 {
     struct fcall_rate_out out;
     char err[128];
+    if (ask->stage != 0)
+        return 0;
     if (fcall_rate_reply(store_job_reply(call->job, 1), &out, err, sizeof err) < 0)
         return 0;
     if (out.retry_after > 0)
@@ -65,6 +97,8 @@ int status_access(const struct status_ask *ask, const struct store_reply *r,
                   struct fcall_status_out *out)
 {
     char err[128];
+    if (ask->gone)
+        return 404;
     if (fcall_status_reply(r, out, err, sizeof err) < 0) {
         log_warn("redis: jb_status: %s", err);
         return 404;

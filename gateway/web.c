@@ -139,7 +139,7 @@ void web_status_done(struct call *call, struct http_req *req)
         web_error_page(req, 503, T(w->lang, M_E_UNAVAILABLE));
         return;
     }
-    long wait = status_rate_wait(call);
+    long wait = status_rate_wait(call, &w->ask);
     if (wait > 0) {
         char n[24];
         snprintf(n, sizeof n, "%ld", wait);
@@ -147,6 +147,8 @@ void web_status_done(struct call *call, struct http_req *req)
         status_page(req, w->lang, 429, w->ask.id, NULL);
         return;
     }
+    if (status_follow(call, req, &w->ask))
+        return;
     struct fcall_status_out st;
     int access = status_access(&w->ask, store_job_reply(call->job, 0), &st);
     status_page(req, w->lang, access == 200 ? 200 : 404, w->ask.id, &st);
