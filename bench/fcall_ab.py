@@ -5,8 +5,9 @@ For each build: its gateway (rate limits off) sends one report of bench/report.l
 private Redis under `redis-cli MONITOR`; bench/fcall.py turns the FCALL it caught into a call
 whose ids are fresh each time. Then, ROUNDS times and alternating A, B, A, B, ...: a fresh
 redis-server (deploy/redis.conf: AOF, appendfsync always) with that build's Function library,
-N such calls pipelined DEPTH deep (every call opens a new case), and INFO commandstats'
-usec_per_call of fcall. Prints one line per round and the median per build.
+N such calls pipelined DEPTH deep (every call opens a new case), INFO commandstats'
+usec_per_call of fcall and Redis's user-space CPU time per call (/proc). Prints one line per
+round and the medians per build.
 
 Knobs (environment): JB_AB_N=15000  JB_AB_DEPTH=50  JB_AB_ROUNDS=3
 The machine's other work moves single numbers by 20% and more: compare medians of turns.
@@ -119,14 +120,24 @@ def capture(build, workdir):
     return fcall.parse(lines)
 
 
+def user_cpu_us(pid):
+    """The user-space CPU time a process has used so far, in microseconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) * 1e6 / os.sysconf("SC_CLK_TCK")
+
+
 def one_round(build, args, workdir):
-    """Redis's usec_per_call of N new-case calls of args, pipelined DEPTH deep."""
+    """Redis's usec_per_call of N new-case calls of args, pipelined DEPTH deep, and the
+    user-space CPU time Redis spent per call meanwhile (which, unlike usec_per_call, does not
+    count the time Redis was preempted by other processes mid-call)."""
     workdir.mkdir(parents=True)
     rp, _, c = start_redis(workdir)
     try:
         c.execute_command("FUNCTION", "LOAD", "REPLACE", (build / "gen/functions.lua").read_bytes())
         slots = [i for i, a in enumerate(args) if b"__rand_int__" in a]
         sent = 0
+        cpu0 = user_cpu_us(rp.pid)
         while sent < N:
             p = c.pipeline(transaction=False)
             for _ in range(min(DEPTH, N - sent)):
@@ -138,9 +149,10 @@ def one_round(build, args, workdir):
                 p.execute_command(*call)
             for reply in p.execute(raise_on_error=True):
                 assert reply[0] == b"ok", reply
+        cpu = (user_cpu_us(rp.pid) - cpu0) / N
         st = c.info("commandstats")["cmdstat_fcall"]
         assert st["calls"] >= N, st
-        return st["usec_per_call"]
+        return st["usec_per_call"], cpu
     finally:
         stop(rp)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -157,14 +169,18 @@ def main():
             print("%s: %s: %d arguments after FCALL's name, %d bytes" % (
                 name, b, len(a) - 2, sum(len(x) for x in a)), flush=True)
         got = {0: [], 1: []}
+        cpu = {0: [], 1: []}
         for r in range(ROUNDS):
             for i in (0, 1):
-                us = one_round(builds[i], calls[i], tmp / ("round%d-%d" % (r, i)))
+                us, user = one_round(builds[i], calls[i], tmp / ("round%d-%d" % (r, i)))
                 got[i].append(us)
-                print("round %d %s: %.2f us per FCALL jb_report" % (r + 1, "AB"[i], us), flush=True)
+                cpu[i].append(user)
+                print("round %d %s: %.2f us per FCALL jb_report (usec_per_call), Redis user CPU "
+                      "%.2f us per call" % (r + 1, "AB"[i], us, user), flush=True)
         for i in (0, 1):
-            print("%s median %.2f us (%s)" % ("AB"[i], statistics.median(got[i]),
-                                              " ".join("%.2f" % x for x in got[i])))
+            print("%s median: usec_per_call %.2f (%s); user CPU per call %.2f (%s)" % (
+                "AB"[i], statistics.median(got[i]), " ".join("%.2f" % x for x in got[i]),
+                statistics.median(cpu[i]), " ".join("%.2f" % x for x in cpu[i])))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
