@@ -10,6 +10,9 @@ usec_per_call of fcall and Redis's user-space CPU time per call (/proc). Prints 
 round and the medians per build.
 
 Knobs (environment): JB_AB_N=15000  JB_AB_DEPTH=50  JB_AB_ROUNDS=3
+  JB_AB_JOIN=1   every call about the same URL, so that all but the first join one case (the
+                 reporter is the same each time: what a flood of duplicates costs)
+  JB_AB_REDIS_ARGS="--opt value"   more redis-server options
 The machine's other work moves single numbers by 20% and more: compare medians of turns.
 """
 
@@ -34,6 +37,7 @@ import fcall  # noqa: E402  (bench/fcall.py: MONITOR line -> arguments)
 N = int(os.environ.get("JB_AB_N", "15000"))
 DEPTH = int(os.environ.get("JB_AB_DEPTH", "50"))
 ROUNDS = int(os.environ.get("JB_AB_ROUNDS", "3"))
+JOIN = os.environ.get("JB_AB_JOIN") == "1"  # every call about the same URL: joins one case
 DESCRIPTION = (
     "本人于2024年3月在某社交平台看到一则投资理财广告，声称每日收益百分之五，保本无风险。"
     "对方通过即时通讯软件联系我，要求下载名为“鑫盛财富”的应用并充值。"
@@ -165,6 +169,9 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="fcall-ab."))
     try:
         calls = [capture(b, tmp / ("capture%d" % i)) for i, b in enumerate(builds)]
+        if JOIN:  # the case-URL key (KEYS[1]) the same for every call
+            for a in calls:
+                a[3] = a[3].replace(b"__rand_int__", b"000000000000")
         for name, b, a in zip("AB", builds, calls):
             print("%s: %s: %d arguments after FCALL's name, %d bytes" % (
                 name, b, len(a) - 2, sum(len(x) for x in a)), flush=True)

@@ -77,6 +77,20 @@ local function create_report(key, args, cid, platform, keep)
   redis.call('EXPIRE', key, keep)
 end
 
+-- merge(old, new), or old as it is when the report brings the list the case has (a flood of
+-- duplicates): splitting, sorting and joining it again would make the same string.
+local function merged(merge, old, new)
+  if old == new then return old end
+  return merge(old, new)
+end
+
+-- The higher of the numbers old (the case's, a string or false) and new (the report's), as
+-- the string it came in, which Redis stores without printing a Lua number again.
+local function higher(old, new)
+  if not tonumber(old) or tonumber(new) > tonumber(old) then return new end
+  return old
+end
+
 local function jb_report(keys, args)
   local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
   args[37] = args[37] or ''   -- callers built before suggestions had scores
@@ -122,23 +136,23 @@ local function jb_report(keys, args)
   -- made by the second report, so that the one report most cases have writes two keys fewer.
   if cid then
     local ck = prefix .. 'case:' .. cid
+    local sk, rk = ck .. ':reporters', ck .. ':reports'
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
       'status', 'reporters', 'suggested_scores', 'reports', 'verdict', 'decision_category',
       'decided_at', 'first_reporter')
-    local suggested = merge_list(c[1], args[22])
+    local suggested = merged(merge_list, c[1], args[22])
     local reports, reporters = (tonumber(c[9]) or 0) + 1, tonumber(c[7]) or 1
     if c[13] and c[9] == '1' then
-      reporters = redis.call('SADD', ck .. ':reporters', c[13], args[10])
-    elseif redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
+      reporters = redis.call('SADD', sk, c[13], args[10])
+    elseif redis.call('SADD', sk, args[10]) == 1 then
       reporters = (tonumber(c[7]) or 0) + 1
     end
     redis.call('HSET', ck, 'suggested', suggested,
-      'suggested_scores', merge_scores(c[8], args[37]),
-      'rule_hits', merge_list(c[2], args[23]),
-      'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
-      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])),
-      'reports', reports, 'reporters', reporters, 'updated_at', iso, 'last_report_at', iso)
-    redis.call('RPUSH', ck .. ':reports', id)
+      'suggested_scores', merged(merge_scores, c[8], args[37]),
+      'rule_hits', merged(merge_list, c[2], args[23]), 'severity', higher(c[3], args[24]),
+      'priority', higher(c[4], args[25]), 'reports', reports, 'reporters', reporters, 'updated_at', iso,
+      'last_report_at', iso)
+    redis.call('RPUSH', rk, id)
     decided = {c[10], c[11], c[12]}
     -- A case waiting in the review queue is weighed again by the worker when a report raises
     -- its severity or suggests a new category, or when its reports or reporters reach the
@@ -148,10 +162,11 @@ local function jb_report(keys, args)
       redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6],
         'reweigh', '1')
     end
-    for _, k in ipairs({keys[1], ck, ck .. ':reporters', ck .. ':reports',
-        ck .. ':platform_reports'}) do
-      redis.call('EXPIRE', k, keep)
-    end
+    redis.call('EXPIRE', keys[1], keep)
+    redis.call('EXPIRE', ck, keep)
+    redis.call('EXPIRE', sk, keep)
+    redis.call('EXPIRE', rk, keep)
+    redis.call('EXPIRE', ck .. ':platform_reports', keep)
   else
     dup = '0'
     cid = args[3]
