@@ -115,7 +115,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ) $(RULES_O
 $(BUILD)/bench/stages: bench/stages.c $(LIB_OBJ) $(RULES_OBJ) \
                        $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))
 	@mkdir -p $(dir $@)
-	@echo "LD $@"; $(CC) $(CFLAGS) -Igateway $^ -o $@ $(LDFLAGS) $(LDLIBS)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(INC_bench) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJ) $(RULES_OBJ) \
                  $(filter-out $(BUILD)/gateway/main.o,$(GW_OBJ))

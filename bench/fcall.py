@@ -35,9 +35,11 @@ def unrepr(s):
     return bytes(out)
 
 
-def main():
+def parse(lines):
+    """The arguments (from "FCALL" on, ids randomized) of the first FCALL jb_report in lines
+    of MONITOR output; exits with a message when there is none."""
     arg = re.compile(r'"((?:[^"\\]|\\.)*)"')
-    for line in sys.stdin:
+    for line in lines:
         if '"FCALL" "jb_report"' not in line and '"fcall" "jb_report"' not in line:
             continue
         args = [unrepr(a) for a in arg.findall(line.split("]", 1)[1])]
@@ -48,9 +50,12 @@ def main():
             if len(args[i]) < 14:
                 sys.exit("fcall.py: argument %d is too short to randomize: %r" % (i, args[i]))
             args[i] = args[i][:-12] + b"__rand_int__"
-        sys.stdout.buffer.write(b"\0".join(args) + b"\0")
-        return
+        return args
     sys.exit("fcall.py: no FCALL jb_report in the MONITOR output")
+
+
+def main():
+    sys.stdout.buffer.write(b"\0".join(parse(sys.stdin)) + b"\0")
 
 
 if __name__ == "__main__":

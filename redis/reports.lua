@@ -43,6 +43,54 @@ local function evidence_fits(key, len, budget)
   if budget <= 0 or len <= 0 then return true end
   return tonumber(redis.call('GET', key) or '0') + len <= budget
 end
+
+-- The case, its list of reports and its URL key of a report that opens a case (jb_report's
+-- KEYS and ARGV), each expiring after keep seconds. reopens: the cleared case it follows.
+-- Every redis.call here takes its arguments written out, not a table unpacked: a table of ~40
+-- strings built and unpacked per report is work the call does not need (1-2 us of ~40).
+local NONE = {}
+local function create_case(ck, keys, args, reopens, keep)
+  local id, iso = args[2], args[5]
+  redis.call('HSET', ck, 'url', args[7], 'domain', args[8], 'category', args[6],
+    'status', 'received', 'reports', '1', 'reporters', '1', 'created_at', iso,
+    'updated_at', iso, 'last_report_at', iso, 'first_report', id,
+    'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
+    'priority', args[25], 'suggested_scores', args[37], 'first_reporter', args[10],
+    unpack(reopens and {'reopens', reopens} or NONE))
+  local rk = ck .. ':reports'
+  redis.call('RPUSH', rk, id)
+  redis.call('SET', keys[1], args[3], 'EX', keep)
+  redis.call('XADD', keys[3], '*', 'case', args[3], 'report', id, 'category', args[6])
+  redis.call('EXPIRE', ck, keep)
+  redis.call('EXPIRE', rk, keep)
+end
+
+-- The report's hash (jb_report's KEYS[2]), in case cid, expiring after keep seconds.
+local function create_report(key, args, cid, platform, keep)
+  redis.call('HSET', key, 'case', cid, 'category', args[6], 'received_at', args[5],
+    'secret', args[16], 'platform', platform, 'platform_ref', args[19],
+    'language', args[20], 'url', args[9], 'canonical', args[7], 'fp', args[21],
+    'sealed', args[18], 'suggested', args[22], 'rule_hits', args[23],
+    'severity', args[24], 'suggested_scores', args[37], 'title_redacted', args[26],
+    'description_redacted', args[27],
+    unpack(args[29] ~= '' and {'evidence_type', args[29], 'evidence', args[30]} or NONE))
+  redis.call('EXPIRE', key, keep)
+end
+
+-- merge(old, new), or old as it is when the report brings the list the case has (a flood of
+-- duplicates): splitting, sorting and joining it again would make the same string.
+local function merged(merge, old, new)
+  if old == new then return old end
+  return merge(old, new)
+end
+
+-- The higher of the numbers old (the case's, a string or false) and new (the report's), as
+-- the string it came in, which Redis stores without printing a Lua number again.
+local function higher(old, new)
+  if not tonumber(old) or tonumber(new) > tonumber(old) then return new end
+  return old
+end
+
 local function jb_report(keys, args)
   local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
   args[37] = args[37] or ''   -- callers built before suggestions had scores
@@ -88,23 +136,23 @@ local function jb_report(keys, args)
   -- made by the second report, so that the one report most cases have writes two keys fewer.
   if cid then
     local ck = prefix .. 'case:' .. cid
+    local sk, rk = ck .. ':reporters', ck .. ':reports'
     local c = redis.call('HMGET', ck, 'suggested', 'rule_hits', 'severity', 'priority', 'queue',
       'status', 'reporters', 'suggested_scores', 'reports', 'verdict', 'decision_category',
       'decided_at', 'first_reporter')
-    local suggested = merge_list(c[1], args[22])
+    local suggested = merged(merge_list, c[1], args[22])
     local reports, reporters = (tonumber(c[9]) or 0) + 1, tonumber(c[7]) or 1
     if c[13] and c[9] == '1' then
-      reporters = redis.call('SADD', ck .. ':reporters', c[13], args[10])
-    elseif redis.call('SADD', ck .. ':reporters', args[10]) == 1 then
+      reporters = redis.call('SADD', sk, c[13], args[10])
+    elseif redis.call('SADD', sk, args[10]) == 1 then
       reporters = (tonumber(c[7]) or 0) + 1
     end
     redis.call('HSET', ck, 'suggested', suggested,
-      'suggested_scores', merge_scores(c[8], args[37]),
-      'rule_hits', merge_list(c[2], args[23]),
-      'severity', math.max(tonumber(c[3]) or 0, tonumber(args[24])),
-      'priority', math.max(tonumber(c[4]) or 0, tonumber(args[25])),
-      'reports', reports, 'reporters', reporters, 'updated_at', iso, 'last_report_at', iso)
-    redis.call('RPUSH', ck .. ':reports', id)
+      'suggested_scores', merged(merge_scores, c[8], args[37]),
+      'rule_hits', merged(merge_list, c[2], args[23]), 'severity', higher(c[3], args[24]),
+      'priority', higher(c[4], args[25]), 'reports', reports, 'reporters', reporters, 'updated_at', iso,
+      'last_report_at', iso)
+    redis.call('RPUSH', rk, id)
     decided = {c[10], c[11], c[12]}
     -- A case waiting in the review queue is weighed again by the worker when a report raises
     -- its severity or suggests a new category, or when its reports or reporters reach the
@@ -114,39 +162,17 @@ local function jb_report(keys, args)
       redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6],
         'reweigh', '1')
     end
-    for _, k in ipairs({keys[1], ck, ck .. ':reporters', ck .. ':reports',
-        ck .. ':platform_reports'}) do
-      redis.call('EXPIRE', k, keep)
-    end
+    redis.call('EXPIRE', keys[1], keep)
+    redis.call('EXPIRE', ck, keep)
+    redis.call('EXPIRE', sk, keep)
+    redis.call('EXPIRE', rk, keep)
+    redis.call('EXPIRE', ck .. ':platform_reports', keep)
   else
     dup = '0'
     cid = args[3]
-    local ck = prefix .. 'case:' .. cid
-    local f = {'url', args[7], 'domain', args[8], 'category', args[6],
-      'status', 'received', 'reports', '1', 'reporters', '1', 'created_at', iso,
-      'updated_at', iso, 'last_report_at', iso, 'first_report', id,
-      'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
-      'priority', args[25], 'suggested_scores', args[37], 'first_reporter', args[10]}
-    if cleared then f[#f + 1] = 'reopens'; f[#f + 1] = cleared end
-    redis.call('HSET', ck, unpack(f))
-    redis.call('RPUSH', ck .. ':reports', id)
-    redis.call('SET', keys[1], cid, 'EX', keep)
-    redis.call('XADD', keys[3], '*', 'case', cid, 'report', id, 'category', args[6])
-    redis.call('EXPIRE', ck, keep)
-    redis.call('EXPIRE', ck .. ':reports', keep)
+    create_case(prefix .. 'case:' .. cid, keys, args, cleared, keep)
   end
-  local r = {'case', cid, 'category', args[6], 'received_at', iso,
-    'secret', args[16], 'platform', platform, 'platform_ref', args[19], 'language', args[20],
-    'url', args[9], 'canonical', args[7], 'fp', args[21], 'sealed', args[18],
-    'suggested', args[22], 'rule_hits', args[23], 'severity', args[24],
-    'suggested_scores', args[37],
-    'title_redacted', args[26], 'description_redacted', args[27]}
-  if args[29] ~= '' then
-    r[#r + 1] = 'evidence_type'; r[#r + 1] = args[29]
-    r[#r + 1] = 'evidence'; r[#r + 1] = args[30]
-  end
-  redis.call('HSET', keys[2], unpack(r))
-  redis.call('EXPIRE', keys[2], keep)
+  create_report(keys[2], args, cid, platform, keep)
   if platform ~= '' then
     local pk = prefix .. 'case:' .. cid .. ':platform_reports'
     redis.call('RPUSH', pk, id)
