@@ -14,6 +14,9 @@
 #include "schema.h"
 #include "triage.h"
 
+/* A round whose job failed within this many ms is sent again once (intake_read). */
+#define INTAKE_RESEND_MS 200
+
 void intake_verdict_free(struct intake_verdict *v)
 {
     buf_free(&v->categories);
@@ -178,6 +181,14 @@ int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struc
     return 0;
 }
 
+/* Sends the job just built as the round in flight. */
+static void send_round(struct call *call, struct http_req *req, struct intake *in, int round)
+{
+    in->round = round;
+    in->sent_ms = call_wall_ms();
+    call_job_send(call, req);
+}
+
 /* Validates item i of in (report object obj), triages it and appends its jb_admit to the
  * request's job as command *queued, counting it there; the report and its verdict are held
  * in the item for the jb_report round. */
@@ -232,8 +243,7 @@ int intake_submit(struct call *call, struct http_req *req, struct intake *in,
     rules_release(call->api->rules, rs);
     if (queued == 0)
         return 0;
-    in->round = ROUND_ADMIT;
-    call_job_send(call, req);
+    send_round(call, req, in, ROUND_ADMIT);
     return 1;
 }
 
@@ -326,6 +336,26 @@ static void read_round(const struct call *call, struct intake *in)
     }
 }
 
+/* Appends the jb_admit of every held item still pending to a new job, again: its first job
+ * failed at once (a connection found lost). Returns how many, or -1 having answered 503. */
+static int queue_admits(struct call *call, struct http_req *req, struct intake *in)
+{
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return -1;
+    int queued = 0;
+    for (size_t i = 0; i < in->nitems; i++) {
+        struct intake_item *it = &in->items[i];
+        if (it->status != 0 || !it->held)
+            continue;
+        if (intake_command(call->job, in->scope, call->api->shards, in, i, &it->report,
+                           queued) < 0)
+            it->status = 503, it->cmd = -1;
+        else
+            queued++;
+    }
+    return queued;
+}
+
 /* Appends the jb_report of every admitted item to a new job. Returns how many, or -1 having
  * answered 503. */
 static int queue_reports(struct call *call, struct http_req *req, struct intake *in)
@@ -335,7 +365,7 @@ static int queue_reports(struct call *call, struct http_req *req, struct intake 
     int queued = 0;
     for (size_t i = 0; i < in->nitems; i++) {
         struct intake_item *it = &in->items[i];
-        if (it->status != 0 || it->cmd < 0)
+        if (it->status != 0 || !it->held)
             continue;
         if (intake_report_command(call->job, in->scope, call->api->shards, in, it, queued) < 0)
             it->status = 503, it->cmd = -1;
@@ -373,18 +403,31 @@ static int queue_feed(struct call *call, struct http_req *req, struct intake *in
 
 bool intake_read(struct call *call, struct http_req *req, struct intake *in)
 {
-    if (in->round == ROUND_FEED) {
+    int round = in->round, n;
+    if (round == ROUND_FEED) {
         if (!call->job || store_job_ok(call->job) != 0)
             log_warn("redis: a platform's feed entry for a decided case was not written");
         return false;
     }
+    /* A job that failed at once met a connection lost since its last use (a restarted
+     * Redis): sent again, once a round. Both calls may run twice: jb_report stores a report
+     * id once, and jb_admit answers a recorded Idempotency-Key (without one, the bound is one
+     * token per failed attempt, as for the client's own retry). */
+    if ((!call->job || store_job_ok(call->job) != 0) && !in->resent &&
+        call_wall_ms() - in->sent_ms < INTAKE_RESEND_MS) {
+        in->resent = true;
+        n = round == ROUND_ADMIT ? queue_admits(call, req, in) : queue_reports(call, req, in);
+        if (n > 0)
+            send_round(call, req, in, round);
+        if (n != 0)
+            return true;
+    }
     read_round(call, in);
-    int round = in->round;
-    in->round = round == ROUND_ADMIT ? ROUND_REPORT : ROUND_FEED;
-    int n = round == ROUND_ADMIT ? queue_reports(call, req, in) : queue_feed(call, req, in);
+    in->resent = false;
+    n = round == ROUND_ADMIT ? queue_reports(call, req, in) : queue_feed(call, req, in);
     if (n <= 0)
         return n < 0;
-    call_job_send(call, req);
+    send_round(call, req, in, round == ROUND_ADMIT ? ROUND_REPORT : ROUND_FEED);
     return true;
 }
 

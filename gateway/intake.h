@@ -77,6 +77,8 @@ struct intake {
                                  * it may buy one report past the rate limit */
     int round;                  /* the store round in flight: ROUND_ADMIT, ROUND_REPORT, ... */
     struct intake_scope *scope; /* owned, kept between the rounds */
+    long long sent_ms;          /* when the round in flight was sent */
+    bool resent;                /* the round in flight is sent again (intake_read) */
 };
 
 /* Who reports, and the limits and idempotency scope that follow. */
