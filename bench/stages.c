@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     struct intake in = {.items = &item, .nitems = 1};
     char fp[CRYPTO_HEX_LEN];
     intake_classify(rs, NULL, &r, &v);
+    struct shards *shards = shards_new(16);
 
     printf("gateway CPU per report, by stage (%d rounds each; body %zu bytes):\n", ROUNDS, len);
     STAGE("parse JSON (jdoc_parse: jansson json_loadb) + free", 0, {
@@ -123,9 +124,16 @@ int main(int argc, char **argv)
     });
     STAGE("who reports: pseudonyms (intake_scope_make)", 0,
           intake_scope_make(&sc, &conf, keys, NULL, "127.0.0.1", time(NULL), NULL, body, len));
-    STAGE("the jb_report command (intake_command)", 0, {
+    STAGE("the jb_admit command (intake_command)", 0, {
         struct store_job *j = store_job_new(NULL, NULL);
-        intake_command(j, &sc, &in, 0, &r, &v, 0);
+        intake_command(j, &sc, shards, &in, 0, &r, 0);
+        store_job_free(j);
+    });
+    item.report = r;
+    item.verdict = v;
+    STAGE("the jb_report command (intake_report_command)", 0, {
+        struct store_job *j = store_job_new(NULL, NULL);
+        intake_report_command(j, &sc, shards, &in, &item, 0);
         store_job_free(j);
     });
     STAGE("  of which the fingerprint (report_fingerprint)", 1, report_fingerprint(keys, &r, fp));
@@ -143,6 +151,7 @@ int main(int argc, char **argv)
     printf("  %-56s %8.2f us\n", "total of the stages above (no HTTP, no Redis)", total_us);
     intake_verdict_free(&v);
     report_free(&r);
+    shards_free(shards);
     jdoc_free(doc);
     rules_free(rs);
     keys_free(keys);

@@ -156,7 +156,8 @@ void api_report(struct call *call, struct http_req *req)
 
 void api_report_done(struct call *call, struct http_req *req)
 {
-    intake_read(call, call->state);
+    if (intake_read(call, req, call->state))
+        return;
     answer_single(req, &((struct intake *)call->state)->items[0]);
 }
 
@@ -183,7 +184,8 @@ void api_batch(struct call *call, struct http_req *req)
 
 void api_batch_done(struct call *call, struct http_req *req)
 {
-    intake_read(call, call->state);
+    if (intake_read(call, req, call->state))
+        return;
     answer_batch(req, call->state);
 }
 

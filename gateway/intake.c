@@ -11,7 +11,11 @@
 #include "metrics.h"
 #include "model.h"
 #include "rules.h"
+#include "schema.h"
 #include "triage.h"
+
+/* A round whose job failed within this many ms is sent again once (intake_read). */
+#define INTAKE_RESEND_MS 200
 
 void intake_verdict_free(struct intake_verdict *v)
 {
@@ -69,44 +73,67 @@ static void idem_key_name(const struct intake_scope *sc, const char *reporter, s
     buf_free(&s);
 }
 
-int intake_command(struct store_job *j, const struct intake_scope *sc, struct intake *in,
-                   size_t index, const struct report *r, const struct intake_verdict *v,
-                   int cmd)
+int intake_command(struct store_job *j, const struct intake_scope *sc,
+                   const struct shards *sh, struct intake *in, size_t index,
+                   const struct report *r, int cmd)
+{
+    const struct conf *c = sc->conf;
+    struct intake_item *it = &in->items[index];
+    char url_hash[CRYPTO_HEX_LEN], idem[CRYPTO_HEX_LEN], idem_prev[CRYPTO_HEX_LEN];
+    crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
+    /* the ids name the shard of the case their URL opens or joins (lib/shard.h) */
+    unsigned shard = shards_of_url(sh, url_hash);
+    shards_id_new(sh, 'R', shard, it->id);
+    shards_id_new(sh, 'C', shard, it->case_id);
+    crypto_random_secret(it->secret);
+    idem_key_name(sc, sc->reporter, index, idem);
+    idem_key_name(sc, sc->reporter_prev, index, idem_prev);
+    char *box = sc->idem_key ? crypto_wrap(sc->keys, it->secret) : NULL;
+    if (sc->idem_key && !box)
+        return -1;
+    struct fcall_admit_in fin = {
+        .now_ms = call_wall_ms(), .reporter = sc->reporter, .reporter_prev = sc->reporter_prev,
+        .key_hash = sc->platform ? sc->key_hash : NULL, .rate_cap = sc->rate_cap,
+        .rate_window_ms = sc->rate_window_ms, .idem_hash = sc->idem_key ? idem : NULL,
+        .idem_hash_prev = idem_prev, .body_hash = sc->body_hash,
+        .idem_ttl_s = c->idempotency_ttl, .id = it->id, .secret_box = box,
+        .pow_offered = sc->rate_cap ? in->pow_bits : 0, .pow_bits = c->pow_bits,
+        .pow_extra = c->pow_extra,
+        .evidence_budget = c->rate_limit && !sc->platform ? c->evidence_budget_daily : 0,
+        .evidence_plain_len = in->evidence ? (long long)in->evidence_len : 0};
+    it->cmd = cmd;
+    int rc = fcall_admit(j, &fin);
+    free(box);
+    return rc;
+}
+
+int intake_report_command(struct store_job *j, const struct intake_scope *sc,
+                          const struct shards *sh, const struct intake *in,
+                          struct intake_item *it, int cmd)
 {
     const struct conf *c = sc->conf;
     const struct keys *k = sc->keys;
-    struct intake_item *it = &in->items[index];
-    char url_hash[CRYPTO_HEX_LEN], idem[CRYPTO_HEX_LEN], idem_prev[CRYPTO_HEX_LEN],
-        secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
-    crypto_random_id('R', it->id);
-    crypto_random_id('C', it->case_id);
-    crypto_random_secret(it->secret);
+    const struct report *r = &it->report;
+    const struct intake_verdict *v = &it->verdict;
+    char url_hash[CRYPTO_HEX_LEN], secret_hash[CRYPTO_HEX_LEN], fp[CRYPTO_HEX_LEN], iso[32];
     crypto_digest(r->canon.canonical, strlen(r->canon.canonical), url_hash);
     crypto_keyed_hash(k, CRYPTO_SECRET, it->secret, strlen(it->secret), secret_hash);
     report_fingerprint(k, r, fp);
-    idem_key_name(sc, sc->reporter, index, idem);
-    idem_key_name(sc, sc->reporter_prev, index, idem_prev);
     long long now = call_wall_ms();
     isotime_format((time_t)(now / 1000), iso);
     char *sealed = report_seal(k, it->id, r);
-    char *box = sc->idem_key ? crypto_wrap(k, it->secret) : NULL;
-    if (!sealed || (sc->idem_key && !box)) {
-        free(sealed);
-        free(box);
+    if (!sealed)
         return -1;
-    }
     size_t locked_len = 0;
     unsigned char *locked =
         in->evidence ? crypto_lock(k, in->evidence, in->evidence_len, &locked_len) : NULL;
+    int shard = shards_of_id(sh, it->id);
     struct fcall_report_in fin = {
-        .url_hash = url_hash, .id = it->id, .new_case = it->case_id, .now_ms = now, .iso = iso,
+        .prefix = shards_prefix(sh, shard < 0 ? 0 : (unsigned)shard), .url_hash = url_hash,
+        .id = it->id, .new_case = it->case_id, .now_ms = now, .iso = iso,
         .category = r->cat->code, .canonical = r->canon.canonical, .domain = r->canon.domain,
-        .original = r->canon.original, .reporter = sc->reporter,
-        .reporter_prev = sc->reporter_prev, .key_hash = sc->platform ? sc->key_hash : NULL,
-        .rate_cap = sc->rate_cap, .rate_window_ms = sc->rate_window_ms,
-        .idem_hash = sc->idem_key ? idem : NULL, .idem_hash_prev = idem_prev,
-        .body_hash = sc->body_hash, .idem_ttl_s = c->idempotency_ttl,
-        .secret_hash = secret_hash, .secret_box = box, .sealed = sealed,
+        .original = r->canon.original, .reporter = sc->reporter, .platform = it->platform,
+        .secret_hash = secret_hash, .sealed = sealed,
         .platform_ref = r->platform_ref.s, .platform_ref_len = r->platform_ref.len,
         .language = r->language.s, .language_len = r->language.len, .fingerprint = fp,
         .suggested = v->categories.p, .rule_hits = v->hits.p, .scores = v->scores.p,
@@ -114,18 +141,13 @@ int intake_command(struct store_job *j, const struct intake_scope *sc, struct in
         .description = v->description,
         .no_violation_window_ms = c->no_violation_window * 86400000LL,
         .evidence_type = locked ? in->evidence_type : NULL, .evidence = locked,
-        .evidence_len = locked_len, .evidence_plain_len = (long long)in->evidence_len,
-        .evidence_budget = c->rate_limit && !sc->platform ? c->evidence_budget_daily : 0,
-        .retention_s = c->retention_days * 86400L,
-        .pow_offered = sc->rate_cap ? in->pow_bits : 0, .pow_bits = c->pow_bits,
-        .pow_extra = c->pow_extra};
+        .evidence_len = locked_len, .retention_s = c->retention_days * 86400L};
     it->cmd = cmd;
     int rc = fcall_report(j, &fin);
     free(locked);
     if (in->evidence && !locked)
         rc = -1;
     free(sealed);
-    free(box);
     return rc;
 }
 
@@ -159,45 +181,55 @@ int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struc
     return 0;
 }
 
-/* Validates item i of in (report object obj) and appends its jb_report to the request's job
- * as command *queued, counting it there. */
+/* Sends the job just built as the round in flight. */
+static void send_round(struct call *call, struct http_req *req, struct intake *in, int round)
+{
+    in->round = round;
+    in->sent_ms = call_wall_ms();
+    call_job_send(call, req);
+}
+
+/* Validates item i of in (report object obj), triages it and appends its jb_admit to the
+ * request's job as command *queued, counting it there; the report and its verdict are held
+ * in the item for the jb_report round. */
 static void queue_item(struct call *call, struct intake *in, size_t i, const struct jdoc *obj,
-                       const struct intake_scope *sc, const struct ruleset *rs,
-                       const struct model *m, int *queued)
+                       const struct ruleset *rs, const struct model *m, int *queued)
 {
     struct intake_item *it = &in->items[i];
-    struct report r;
-    struct intake_verdict v;
     it->cmd = -1;
-    if (report_validate(obj, call->api->conf, &r, &it->err) < 0) {
+    if (report_validate(obj, call->api->conf, &it->report, &it->err) < 0) {
         it->status = it->err.status;
         return;
     }
-    if (intake_classify(rs, m, &r, &v) < 0 ||
-        intake_command(call->job, sc, in, i, &r, &v, *queued) < 0)
+    if (intake_classify(rs, m, &it->report, &it->verdict) < 0) {
+        report_free(&it->report);
+        it->status = 503;
+        return;
+    }
+    it->held = true;
+    if (intake_command(call->job, in->scope, call->api->shards, in, i, &it->report,
+                       *queued) < 0)
         it->status = 503;
     else
         (*queued)++;
-    intake_verdict_free(&v);
-    report_free(&r);
 }
 
 int intake_submit(struct call *call, struct http_req *req, struct intake *in,
                   const struct jdoc *arr, const struct jdoc *obj)
 {
-    struct intake_scope sc;
     size_t len;
     const char *body = http_body(req, &len);
-    if (intake_scope_make(&sc, call->api->conf, call->api->keys,
+    in->nitems = arr ? jdoc_size(arr) : 1;
+    in->items = calloc(in->nitems, sizeof *in->items);
+    in->scope = malloc(sizeof *in->scope);
+    if (!in->items || !in->scope) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return -1;
+    }
+    if (intake_scope_make(in->scope, call->api->conf, call->api->keys,
                           call->has_key ? call->key_hash : NULL, http_client(req), time(NULL),
                           http_header(req, "Idempotency-Key"), body, len) < 0) {
         call_answer_unavailable(req);
-        return -1;
-    }
-    in->nitems = arr ? jdoc_size(arr) : 1;
-    in->items = calloc(in->nitems, sizeof *in->items);
-    if (!in->items) {
-        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
         return -1;
     }
     if (call_job_begin(call, req, NULL, 0) < 0)
@@ -206,22 +238,22 @@ int intake_submit(struct call *call, struct http_req *req, struct intake *in,
     const struct ruleset *rs = rules_acquire(call->api->rules);
     const struct model *m = model_acquire(call->api->model);
     for (size_t i = 0; i < in->nitems; i++)
-        queue_item(call, in, i, arr ? jdoc_at(arr, i) : obj, &sc, rs, m, &queued);
+        queue_item(call, in, i, arr ? jdoc_at(arr, i) : obj, rs, m, &queued);
     model_release(call->api->model, m);
     rules_release(call->api->rules, rs);
     if (queued == 0)
         return 0;
-    call_job_send(call, req);
+    send_round(call, req, in, ROUND_ADMIT);
     return 1;
 }
 
-void intake_read_item(const struct keys *k, const struct store_reply *r,
-                      struct intake_item *it)
+void intake_read_admit(const struct keys *k, const struct store_reply *r,
+                       struct intake_item *it)
 {
-    struct fcall_report_out out;
+    struct fcall_admit_out out;
     char err[256];
-    if (fcall_report_reply(r, &out, err, sizeof err) < 0) {
-        log_error("redis: jb_report: %s", err);
+    if (fcall_admit_reply(r, &out, err, sizeof err) < 0) {
+        log_error("redis: jb_admit: %s", err);
         if (strncmp(err, "OOM", 3) == 0)
             metrics_add(M_REDIS_FULL, 1); /* nothing was written: Redis checks first */
         it->status = 503;
@@ -229,20 +261,21 @@ void intake_read_item(const struct keys *k, const struct store_reply *r,
     }
     switch (out.answer) {
     case FCALL_OK:
+        snprintf(it->platform, sizeof it->platform, "%s", out.platform);
+        return;
     case FCALL_IDEM:
+        metrics_add(M_IDEMPOTENT_REPLAYS, 1);
+        it->replay = true;
+        snprintf(it->platform, sizeof it->platform, "%s", out.platform);
         snprintf(it->id, sizeof it->id, "%s", out.id);
-        snprintf(it->case_id, sizeof it->case_id, "%s", out.case_id);
-        it->duplicate = out.duplicate;
-        it->status = 202;
-        if (out.answer == FCALL_IDEM) {
-            metrics_add(M_IDEMPOTENT_REPLAYS, 1);
-            if (crypto_unwrap(k, out.secret_box, it->secret, sizeof it->secret) < 0)
-                it->status = 503;
-            return;
+        if (crypto_unwrap(k, out.secret_box, it->secret, sizeof it->secret) < 0) {
+            it->status = 503;
+        } else if (out.case_id[0]) { /* a record from before the split: the report is stored */
+            snprintf(it->case_id, sizeof it->case_id, "%s", out.case_id);
+            it->duplicate = out.duplicate;
+            it->status = 202;
         }
-        metrics_add(M_REPORTS_ACCEPTED, 1);
-        metrics_add(M_DUPLICATES, it->duplicate);
-        break;
+        return;
     case FCALL_CONFLICT: it->status = 409; break;
     case FCALL_EVIDENCE_BUDGET:
     case FCALL_RATELIMITED:
@@ -257,25 +290,156 @@ void intake_read_item(const struct keys *k, const struct store_reply *r,
     }
 }
 
-void intake_read(const struct call *call, struct intake *in)
+void intake_read_item(const struct store_reply *r, struct intake_item *it)
+{
+    struct fcall_report_out out;
+    char err[256];
+    if (fcall_report_reply(r, &out, err, sizeof err) < 0) {
+        log_error("redis: jb_report: %s", err);
+        if (strncmp(err, "OOM", 3) == 0)
+            metrics_add(M_REDIS_FULL, 1);
+        it->status = 503;
+        return;
+    }
+    snprintf(it->case_id, sizeof it->case_id, "%s", out.case_id);
+    it->duplicate = out.duplicate;
+    it->status = 202;
+    if (out.answer == FCALL_OK && !it->replay) {
+        metrics_add(M_REPORTS_ACCEPTED, 1);
+        metrics_add(M_DUPLICATES, it->duplicate);
+    }
+    if (out.answer == FCALL_OK && out.verdict[0] && it->platform[0]) {
+        snprintf(it->feed[0], sizeof it->feed[0], "%s", out.verdict);
+        snprintf(it->feed[1], sizeof it->feed[1], "%s", out.decision_category);
+        snprintf(it->feed[2], sizeof it->feed[2], "%s", out.decided_at);
+    }
+}
+
+/* Reads the replies of the round in flight into the items still pending: those of the
+ * round's commands, or 503 for all when the job failed. */
+static void read_round(const struct call *call, struct intake *in)
 {
     bool stored = call->job && store_job_ok(call->job) == 0;
     for (size_t i = 0; i < in->nitems; i++) {
         struct intake_item *it = &in->items[i];
-        if (it->status == 0 && it->cmd >= 0) {
-            if (stored)
-                intake_read_item(call->api->keys, store_job_reply(call->job, it->cmd), it);
-            else
-                it->status = 503;
-            if (it->status == 503)
-                metrics_add(M_REDIS_ERRORS, 1);
-        }
+        if (it->status != 0 || it->cmd < 0)
+            continue;
+        const struct store_reply *r = stored ? store_job_reply(call->job, it->cmd) : NULL;
+        if (!stored)
+            it->status = 503;
+        else if (in->round == ROUND_ADMIT)
+            intake_read_admit(call->api->keys, r, it);
+        else
+            intake_read_item(r, it);
+        if (it->status == 503)
+            metrics_add(M_REDIS_ERRORS, 1);
     }
+}
+
+/* Appends the jb_admit of every held item still pending to a new job, again: its first job
+ * failed at once (a connection found lost). Returns how many, or -1 having answered 503. */
+static int queue_admits(struct call *call, struct http_req *req, struct intake *in)
+{
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return -1;
+    int queued = 0;
+    for (size_t i = 0; i < in->nitems; i++) {
+        struct intake_item *it = &in->items[i];
+        if (it->status != 0 || !it->held)
+            continue;
+        if (intake_command(call->job, in->scope, call->api->shards, in, i, &it->report,
+                           queued) < 0)
+            it->status = 503, it->cmd = -1;
+        else
+            queued++;
+    }
+    return queued;
+}
+
+/* Appends the jb_report of every admitted item to a new job. Returns how many, or -1 having
+ * answered 503. */
+static int queue_reports(struct call *call, struct http_req *req, struct intake *in)
+{
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return -1;
+    int queued = 0;
+    for (size_t i = 0; i < in->nitems; i++) {
+        struct intake_item *it = &in->items[i];
+        if (it->status != 0 || !it->held)
+            continue;
+        if (intake_report_command(call->job, in->scope, call->api->shards, in, it, queued) < 0)
+            it->status = 503, it->cmd = -1;
+        else
+            queued++;
+    }
+    return queued;
+}
+
+/* Appends each stored platform report that joined a decided case to its platform's feed
+ * (redis/common.lua, feed_add: one stream per platform under the global prefix, a slot of
+ * its own, so a call of its own after jb_report). Returns how many. A gateway that stops
+ * before this round leaves that one feed entry out: the case's decision is in the feed. */
+static int queue_feed(struct call *call, struct http_req *req, struct intake *in)
+{
+    int queued = 0;
+    for (size_t i = 0; i < in->nitems; i++) {
+        struct intake_item *it = &in->items[i];
+        if (it->status != 202 || !it->feed[0][0])
+            continue;
+        if (queued == 0 && call_job_begin(call, req, NULL, 0) < 0)
+            return -1;
+        char key[128];
+        snprintf(key, sizeof key, SCHEMA_PREFIX "decisions:%s", it->platform);
+        const struct field *ref = &it->report.platform_ref;
+        const char *xadd[] = {"XADD", key, "*", "report", it->id, "case", it->case_id,
+                              "verdict", it->feed[0], "category", it->feed[1], "decided_at",
+                              it->feed[2], "platform_ref"};
+        store_job_commandv(call->job, xadd, sizeof xadd / sizeof *xadd);
+        store_job_arg(call->job, ref->s ? ref->s : "", ref->s ? ref->len : 0);
+        queued++;
+    }
+    return queued;
+}
+
+bool intake_read(struct call *call, struct http_req *req, struct intake *in)
+{
+    int round = in->round, n;
+    if (round == ROUND_FEED) {
+        if (!call->job || store_job_ok(call->job) != 0)
+            log_warn("redis: a platform's feed entry for a decided case was not written");
+        return false;
+    }
+    /* A job that failed at once met a connection lost since its last use (a restarted
+     * Redis): sent again, once a round. Both calls may run twice: jb_report stores a report
+     * id once, and jb_admit answers a recorded Idempotency-Key (without one, the bound is one
+     * token per failed attempt, as for the client's own retry). */
+    if ((!call->job || store_job_ok(call->job) != 0) && !in->resent &&
+        call_wall_ms() - in->sent_ms < INTAKE_RESEND_MS) {
+        in->resent = true;
+        n = round == ROUND_ADMIT ? queue_admits(call, req, in) : queue_reports(call, req, in);
+        if (n > 0)
+            send_round(call, req, in, round);
+        if (n != 0)
+            return true;
+    }
+    read_round(call, in);
+    in->resent = false;
+    n = round == ROUND_ADMIT ? queue_reports(call, req, in) : queue_feed(call, req, in);
+    if (n <= 0)
+        return n < 0;
+    send_round(call, req, in, round == ROUND_ADMIT ? ROUND_REPORT : ROUND_FEED);
+    return true;
 }
 
 void intake_free(struct intake *in)
 {
+    for (size_t i = 0; in->items && i < in->nitems; i++)
+        if (in->items[i].held) {
+            report_free(&in->items[i].report);
+            intake_verdict_free(&in->items[i].verdict);
+        }
     free(in->items);
+    free(in->scope);
     memset(in, 0, sizeof *in);
 }
 

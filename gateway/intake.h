@@ -3,9 +3,12 @@
  * outcome in their own format; it calls back into neither.
  *
  * Each report is validated (report.h), triaged by the rules and the model in force
- * (rules/triage.h; the reviewers' copies redacted), sealed, and written with one FCALL
- * jb_report, all reports of a request in one store job; the replies are read back into the
- * request's items. Who reports is a pseudonym of the client's address (today's, and
+ * (rules/triage.h; the reviewers' copies redacted), sealed, and written in two store rounds
+ * (docs/SCALING.md): FCALL jb_admit on the reporter's slot (key, Idempotency-Key, rate limit,
+ * proof of work, evidence budget), then FCALL jb_report on the case's shard, which stores a
+ * report id once however often it is sent; then, rarely, a third round adds a platform's
+ * report on a decided case to the platform's feed (a global key). Each round pipelines every
+ * report of the request in one store job; the replies are read back into the request's items. Who reports is a pseudonym of the client's address (today's, and
  * yesterday's so that limits and retries hold across midnight) or the platform key.
  *
  * The steps are exposed one by one (intake_scope_make, intake_classify, intake_command,
@@ -23,10 +26,19 @@
 #include "conf.h"
 #include "crypto.h"
 #include "report.h"
+#include "shard.h"
 #include "store.h"
 
 struct ruleset;
 struct model;
+
+/* What triage says of one report: stored with the case and the report. */
+struct intake_verdict {
+    struct buf categories, hits;  /* comma-separated */
+    struct buf scores;            /* "cat:score:source,...", triage_scores */
+    int severity, priority;
+    char *title, *description;    /* the reviewers' copies, personal data redacted; or NULL */
+};
 
 /* One report of a request (a single report is a batch of one). */
 struct intake_item {
@@ -41,7 +53,17 @@ struct intake_item {
     long retry_after;
     int pow_next;               /* refused past the limit: the bits of the proof of work that
                                  * would buy one more report (0: none can be bought now) */
+    bool held;                  /* report and verdict below are held for jb_report */
+    bool replay;                /* jb_admit knew its Idempotency-Key */
+    struct report report;
+    struct intake_verdict verdict;
+    char platform[65];          /* the key's name (jb_admit), or "" */
+    char feed[3][40];           /* jb_report: verdict, category, decided_at of the decided
+                                 * case a platform's report joined, for its feed; or "" */
 };
+
+/* The store rounds of a request's reports, in their order. */
+enum { ROUND_ADMIT = 1, ROUND_REPORT, ROUND_FEED };
 
 /* The reports of one request and what the web form adds to them. The caller owns it (in
  * its family's state) and frees it with intake_free. */
@@ -53,6 +75,10 @@ struct intake {
     const char *evidence_type;
     int pow_bits;               /* a solved, spent proof of work of this many bits (0: none):
                                  * it may buy one report past the rate limit */
+    int round;                  /* the store round in flight: ROUND_ADMIT, ROUND_REPORT, ... */
+    struct intake_scope *scope; /* owned, kept between the rounds */
+    long long sent_ms;          /* when the round in flight was sent */
+    bool resent;                /* the round in flight is sent again (intake_read) */
 };
 
 /* Who reports, and the limits and idempotency scope that follow. */
@@ -69,13 +95,6 @@ struct intake_scope {
     char body_hash[CRYPTO_HEX_LEN];
 };
 
-/* What triage says of one report: stored with the case and the report. */
-struct intake_verdict {
-    struct buf categories, hits;  /* comma-separated */
-    struct buf scores;            /* "cat:score:source,...", triage_scores */
-    int severity, priority;
-    char *title, *description;    /* the reviewers' copies, personal data redacted; or NULL */
-};
 
 /* Validates each report object of arr (or obj alone when arr is NULL) into in's items,
  * queues the valid ones in the request's store job and suspends the request. Returns 1 when
@@ -84,8 +103,10 @@ struct intake_verdict {
 int intake_submit(struct call *call, struct http_req *req, struct intake *in,
                   const struct jdoc *arr, const struct jdoc *obj);
 
-/* Reads the store's replies into the items still pending (503 when the job failed). */
-void intake_read(const struct call *call, struct intake *in);
+/* Reads the store's replies into the items still pending (503 when the job failed). Returns
+ * true when it sent the request's next round (the route's resume calls it again) or answered
+ * 503 itself, false when every item holds its outcome (the caller answers). */
+bool intake_read(struct call *call, struct http_req *req, struct intake *in);
 
 /* Frees what in holds and zeroes it. Accepts a zeroed one. */
 void intake_free(struct intake *in);
@@ -110,15 +131,24 @@ int intake_classify(const struct ruleset *rs, const struct model *m, const struc
 /* Frees what v holds and zeroes it, so that freeing twice is harmless. */
 void intake_verdict_free(struct intake_verdict *v);
 
-/* Appends to job, as its command cmd, the jb_report call of report r with verdict v, which
- * is item `index` of in (its fresh id, case id and secret go there). Returns 0, or -1 when
- * out of memory. */
-int intake_command(struct store_job *job, const struct intake_scope *sc, struct intake *in,
-                   size_t index, const struct report *r, const struct intake_verdict *v,
-                   int cmd);
+/* Appends to job, as its command cmd, the jb_admit call of item `index` of in, report r
+ * (drawing its id and case id in the shard of r's URL in sh, and its secret). Returns 0, or
+ * -1 when out of memory. */
+int intake_command(struct store_job *job, const struct intake_scope *sc,
+                   const struct shards *sh, struct intake *in, size_t index,
+                   const struct report *r, int cmd);
 
-/* Reads the jb_report reply r into the item's status (and its secret, on a replay). */
-void intake_read_item(const struct keys *k, const struct store_reply *r,
-                      struct intake_item *it);
+/* Appends to job, as its command cmd, the jb_report call of item it (its held report and
+ * verdict, id and secret) in the shard its id names. Returns 0, or -1 when out of memory. */
+int intake_report_command(struct store_job *job, const struct intake_scope *sc,
+                          const struct shards *sh, const struct intake *in,
+                          struct intake_item *it, int cmd);
+
+/* Reads the jb_admit reply r into the item (its outcome when refused or an old replay). */
+void intake_read_admit(const struct keys *k, const struct store_reply *r,
+                       struct intake_item *it);
+
+/* Reads the jb_report reply r into the item's status. */
+void intake_read_item(const struct store_reply *r, struct intake_item *it);
 
 #endif

@@ -544,6 +544,6 @@ void reportform_resume(struct call *call, struct http_req *req)
         report_store(call, req, w);
         return;
     }
-    intake_read(call, &w->intake);
-    report_done(call, req, w);
+    if (!intake_read(call, req, &w->intake))
+        report_done(call, req, w);
 }

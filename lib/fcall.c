@@ -148,28 +148,70 @@ int fcall_ok_reply(const struct store_reply *r, char *err, size_t errlen)
 
 /* ---- reports ------------------------------------------------------------------------ */
 
-/* KEYS and ARGV: redis/reports.lua, jb_report. */
-int fcall_report(struct store_job *j, const struct fcall_report_in *in)
+/* KEYS and ARGV: redis/reports.lua, jb_admit. Every key under the global prefix: one slot. */
+int fcall_admit(struct store_job *j, const struct fcall_admit_in *in)
 {
     char rl[192], rl_prev[192];
     snprintf(rl, sizeof rl, SCHEMA_PREFIX "rl:%s", in->reporter);
     snprintf(rl_prev, sizeof rl_prev, SCHEMA_PREFIX "rl:%s", in->reporter_prev);
-    bool evidence = in->evidence_type && in->evidence_type[0];
-    int rc = fc_begin(j, "jb_report", 10);
-    rc |= fc_key(j, "caseurl", in->url_hash) | fc_key(j, "report", in->id);
-    rc |= store_job_argstr(j, SCHEMA_INTAKE) | store_job_argstr(j, rl);
+    int rc = fc_begin(j, "jb_admit", 7) | store_job_argstr(j, rl);
     rc |= fc_key(j, "idem", in->idem_hash ? in->idem_hash : "none");
     rc |= fc_key(j, "apikey", in->key_hash ? in->key_hash : "none");
     rc |= store_job_argstr(j, rl_prev);
     rc |= fc_key(j, "idem", in->idem_hash_prev ? in->idem_hash_prev : "none");
     rc |= fc_key(j, "powx", in->reporter) | fc_key(j, "evb", in->reporter);
-    rc |= store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->id) | fc_str(j, in->new_case);
-    rc |= store_job_argll(j, in->now_ms) | fc_str(j, in->iso) | fc_str(j, in->category);
-    rc |= fc_str(j, in->canonical) | fc_str(j, in->domain) | fc_str(j, in->original);
-    rc |= fc_str(j, in->reporter) | fc_str(j, in->key_hash ? "1" : "0");
+    rc |= store_job_argll(j, in->now_ms) | fc_str(j, in->key_hash ? "1" : "0");
     rc |= store_job_argll(j, in->rate_cap) | store_job_argll(j, in->rate_window_ms);
     rc |= fc_str(j, in->idem_hash ? in->body_hash : "") | store_job_argll(j, in->idem_ttl_s);
-    rc |= fc_str(j, in->secret_hash) | fc_str(j, in->secret_box) | fc_str(j, in->sealed);
+    rc |= fc_str(j, in->id) | fc_str(j, in->secret_box);
+    rc |= store_job_argll(j, in->pow_offered) | store_job_argll(j, in->pow_bits);
+    rc |= store_job_argll(j, in->pow_extra) | store_job_argll(j, in->evidence_budget);
+    rc |= store_job_argll(j, in->evidence_plain_len);
+    return rc;
+}
+
+int fcall_admit_reply(const struct store_reply *r, struct fcall_admit_out *out, char *err,
+                      size_t errlen)
+{
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_IDEM, FCALL_CONFLICT,
+                                             FCALL_RATELIMITED, FCALL_EVIDENCE_BUDGET,
+                                             FCALL_UNAUTHORIZED, FCALL_OTHER};
+    static const size_t min[] = {2, 6, 1, 3, 2, 1};
+    memset(out, 0, sizeof *out);
+    if (fc_answer(r, "jb_admit", want, min, &out->answer, err, errlen) < 0)
+        return -1;
+    out->id = out->secret_box = out->case_id = out->platform = "";
+    if (out->answer == FCALL_OK)
+        out->platform = fc_at(r, 1);
+    if (out->answer == FCALL_IDEM) {
+        out->id = fc_at(r, 1);
+        out->secret_box = fc_at(r, 2);
+        out->platform = fc_at(r, 3);
+        out->case_id = fc_at(r, 4);
+        out->duplicate = store_reply_is(store_reply_at(r, 5), "1");
+    }
+    if (out->answer == FCALL_RATELIMITED || out->answer == FCALL_EVIDENCE_BUDGET) {
+        out->retry_after = (long)fc_num(r, 1);
+        out->pow_next = (int)fc_num(r, 2);
+    }
+    return 0;
+}
+
+/* KEYS and ARGV: redis/reports.lua, jb_report; every key in the case's shard. The arguments
+ * that were jb_admit's before the split keep their places, empty. */
+int fcall_report(struct store_job *j, const struct fcall_report_in *in)
+{
+    bool evidence = in->evidence_type && in->evidence_type[0];
+    int rc = fc_begin(j, "jb_report", 3);
+    rc |= fc_pkey(j, in->prefix, "caseurl", in->url_hash) | fc_pkey(j, in->prefix, "report", in->id);
+    rc |= fc_shardkey(j, in->prefix, "intake");
+    rc |= fc_shardkey(j, in->prefix, "") | fc_str(j, in->id) | fc_str(j, in->new_case);
+    rc |= store_job_argll(j, in->now_ms) | fc_str(j, in->iso) | fc_str(j, in->category);
+    rc |= fc_str(j, in->canonical) | fc_str(j, in->domain) | fc_str(j, in->original);
+    rc |= fc_str(j, in->reporter);
+    for (int k = 11; k <= 15; k++)
+        rc |= fc_str(j, "");
+    rc |= fc_str(j, in->secret_hash) | fc_str(j, "") | fc_str(j, in->sealed);
     rc |= store_job_arg(j, in->platform_ref ? in->platform_ref : "", in->platform_ref_len);
     rc |= store_job_arg(j, in->language ? in->language : "", in->language_len);
     rc |= fc_str(j, in->fingerprint) | fc_str(j, in->suggested) | fc_str(j, in->rule_hits);
@@ -178,33 +220,27 @@ int fcall_report(struct store_job *j, const struct fcall_report_in *in)
     rc |= store_job_argll(j, in->no_violation_window_ms);
     rc |= fc_str(j, evidence ? in->evidence_type : "");
     rc |= store_job_arg(j, evidence ? in->evidence : "", evidence ? in->evidence_len : 0);
-    rc |= store_job_argll(j, in->retention_s) | store_job_argll(j, in->pow_offered);
-    rc |= store_job_argll(j, in->pow_bits) | store_job_argll(j, in->pow_extra);
-    rc |= store_job_argll(j, in->evidence_budget);
-    rc |= store_job_argll(j, evidence ? in->evidence_plain_len : 0);
-    rc |= fc_str(j, in->scores);
+    rc |= store_job_argll(j, in->retention_s);
+    for (int k = 32; k <= 36; k++)
+        rc |= fc_str(j, "");
+    rc |= fc_str(j, in->scores) | fc_str(j, in->platform);
     return rc;
 }
 
 int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out, char *err,
                        size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_IDEM, FCALL_CONFLICT,
-                                             FCALL_RATELIMITED, FCALL_EVIDENCE_BUDGET,
-                                             FCALL_UNAUTHORIZED, FCALL_OTHER};
-    static const size_t min[] = {4, 5, 1, 3, 2, 1};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_IDEM, FCALL_OTHER};
+    static const size_t min[] = {4, 4};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_report", want, min, &out->answer, err, errlen) < 0)
         return -1;
     out->id = fc_at(r, 1);
     out->case_id = fc_at(r, 2);
     out->duplicate = store_reply_is(store_reply_at(r, 3), "1");
-    out->secret_box = fc_at(r, 4);
-    if (out->answer == FCALL_RATELIMITED || out->answer == FCALL_EVIDENCE_BUDGET) {
-        out->id = out->case_id = "";
-        out->retry_after = (long)fc_num(r, 1);
-        out->pow_next = (int)fc_num(r, 2);
-    }
+    out->verdict = fc_at(r, 4);
+    out->decision_category = fc_at(r, 5);
+    out->decided_at = fc_at(r, 6);
     return 0;
 }
 

@@ -53,14 +53,11 @@ int fcall_sync(struct store *st, struct store_job *job, char *err, size_t errlen
 
 /* ---- reports (redis/reports.lua) ---------------------------------------------------- */
 
-/* jb_report: stores one report, creating or joining its case (redis/reports.lua says how). */
-struct fcall_report_in {
-    const char *url_hash;       /* crypto_digest of the canonical URL: the case's URL key */
-    const char *id, *new_case;  /* the report's id; the case's id if it opens one */
+/* jb_admit: the first of a report's two calls, on the reporter's slot: the key, the
+ * Idempotency-Key (recorded with the report's id and wrapped secret before the report
+ * exists), the rate limit, the proof of work and the evidence budget (redis/reports.lua). */
+struct fcall_admit_in {
     long long now_ms;
-    const char *iso;            /* now */
-    const char *category;
-    const char *canonical, *domain, *original;      /* url.h: url_parts */
     const char *reporter;       /* today's pseudonym, or p:<key hash> */
     const char *reporter_prev;  /* yesterday's (or reporter again) */
     const char *key_hash;       /* the platform key's hash, or NULL */
@@ -69,7 +66,39 @@ struct fcall_report_in {
                                              * yesterday's scope; NULL: no Idempotency-Key */
     const char *body_hash;      /* with an Idempotency-Key: of the body */
     long long idem_ttl_s;
-    const char *secret_hash, *secret_box;   /* box: the secret wrapped, for retries; or "" */
+    const char *id, *secret_box;    /* the report's id and its secret wrapped, recorded */
+    long long pow_offered;          /* bits of the proof of work offered; 0: none */
+    long long pow_bits, pow_extra;  /* bits asked for the first report bought; how many */
+    long long evidence_budget;      /* bytes per reporter per day; 0: no limit */
+    long long evidence_plain_len;   /* counted in the budget */
+};
+struct fcall_admit_out {
+    enum fcall_answer answer;   /* OK, IDEM, CONFLICT, RATELIMITED, EVIDENCE_BUDGET,
+                                 * UNAUTHORIZED */
+    const char *platform;       /* OK, IDEM: the key's name, or "" */
+    const char *id, *secret_box;    /* IDEM: the recorded report id and wrapped secret */
+    const char *case_id;        /* IDEM: "" unless the record is from before the split */
+    bool duplicate;             /* IDEM with a case */
+    long retry_after;           /* RATELIMITED, EVIDENCE_BUDGET: seconds */
+    int pow_next;               /* RATELIMITED: bits that buy the next report; 0: none */
+};
+int fcall_admit(struct store_job *job, const struct fcall_admit_in *in);
+int fcall_admit_reply(const struct store_reply *r, struct fcall_admit_out *out, char *err,
+                      size_t errlen);
+
+/* jb_report: stores one report in its case's shard, creating or joining its case; a report
+ * id that exists is answered as stored and not written again (redis/reports.lua says how). */
+struct fcall_report_in {
+    const char *prefix;         /* the case's shard's key prefix (lib/shard.h); NULL: "jb:{0}:" */
+    const char *url_hash;       /* crypto_digest of the canonical URL: the case's URL key */
+    const char *id, *new_case;  /* the report's id; the case's id if it opens one */
+    long long now_ms;
+    const char *iso;            /* now */
+    const char *category;
+    const char *canonical, *domain, *original;      /* url.h: url_parts */
+    const char *reporter;       /* today's pseudonym, or p:<key hash> */
+    const char *platform;       /* the platform's name (jb_admit's answer), or "" */
+    const char *secret_hash;
     const char *sealed;
     const char *platform_ref; size_t platform_ref_len;
     const char *language; size_t language_len;
@@ -80,20 +109,14 @@ struct fcall_report_in {
     long long no_violation_window_ms;
     const char *evidence_type;  /* "" or NULL: none */
     const void *evidence; size_t evidence_len;  /* encrypted */
-    long long evidence_plain_len;   /* counted in the budget */
-    long long evidence_budget;      /* bytes per reporter per day; 0: no limit */
     long long retention_s;
-    long long pow_offered;          /* bits of the proof of work offered; 0: none */
-    long long pow_bits, pow_extra;  /* bits asked for the first report bought; how many */
 };
 struct fcall_report_out {
-    enum fcall_answer answer;   /* OK, IDEM, CONFLICT, RATELIMITED, EVIDENCE_BUDGET,
-                                 * UNAUTHORIZED */
-    const char *id, *case_id;   /* OK, IDEM */
-    bool duplicate;             /* OK, IDEM: the report joined a case */
-    const char *secret_box;     /* IDEM: the first report's wrapped secret */
-    long retry_after;           /* RATELIMITED, EVIDENCE_BUDGET: seconds */
-    int pow_next;               /* RATELIMITED: bits that buy the next report; 0: none */
+    enum fcall_answer answer;   /* OK (stored now), IDEM (stored before) */
+    const char *id, *case_id;
+    bool duplicate;             /* the report joined a case */
+    const char *verdict;        /* OK: a platform's report joined a decided case: "" or its */
+    const char *decision_category, *decided_at; /* verdict, for the platform's feed */
 };
 int fcall_report(struct store_job *job, const struct fcall_report_in *in);
 int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out, char *err,

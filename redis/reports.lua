@@ -1,28 +1,22 @@
---[[ jb_report
-KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  4 rl:<scope>  5 idem:<hash>  6 apikey:<hash>
-      7 rl:<yesterday's scope>  8 idem:<hash in yesterday's scope> (the same as 4 and 5 for
-      platforms): a client's limit and retries hold across midnight, when its pseudonym changes
-      9 powx:<scope> (reports bought with proofs of work this window)
-      10 evb:<scope> (evidence bytes today)
-ARGV: 1 prefix  2 id  3 new case id  4 now ms  5 now iso  6 category  7 canonical url
-      8 domain  9 original url (url.h: url_parts.original, no userinfo)  10 reporter (pseudonym or p:<platform>)  11 uses apikey (0/1)
-      12 rate capacity (0: off)  13 rate window ms  14 idempotency body hash ('' none)
-      15 idempotency ttl s  16 secret hash  17 secret box  18 sealed  19 platform_ref
-      20 language  21 fingerprint  22 suggested categories (comma-separated)  23 rule hits
-      24 severity (0..4)  25 priority boost  26 redacted title  27 redacted description
-      28 no_violation window ms  29 evidence type ('' none)  30 evidence (encrypted)
-      31 retention s: the report, and the case from its last report, expire after it
-      32 bits of a spent proof of work offered for this report (0: none)  33 bits asked for
-      the first report bought  34 reports that may be bought per window  35 evidence bytes
-      per reporter per day (0: no limit)  36 bytes of this report's evidence
-      37 suggestions with scores and sources (rules/triage.h triage_scores)
-A case opened by one report keeps that reporter in its field first_reporter; the set
-case:<id>:reporters is made by the second report (cases written before hold the set from their
-first report, and join as before).
-The C side of this contract is lib/fcall.c (fcall_report): change both together.
-Returns {'ok', id, case, dup} | {'idem', id, case, dup, secret box} | {'conflict'} |
-        {'ratelimited', seconds, bits of the proof of work that buys the next report, or 0} |
-        {'evidence_budget', seconds until the day is over} | {'unauthorized'}
+--[[ jb_admit — the first of a report's two calls, on the reporter's slot (docs/SCALING.md)
+KEYS: 1 rl:<scope>  2 idem:<hash>  3 apikey:<hash>  4 rl:<yesterday's scope>
+      5 idem:<hash in yesterday's scope> (the same as 1 and 2 for platforms): a client's limit
+      and retries hold across midnight, when its pseudonym changes
+      6 powx:<scope> (reports bought with proofs of work this window)  7 evb:<scope> (evidence
+      bytes today)
+ARGV: 1 now ms  2 uses apikey (0/1)  3 rate capacity (0: off)  4 rate window ms
+      5 idempotency body hash ('' none)  6 idempotency ttl s  7 the report id the gateway drew
+      8 its secret wrapped (crypto_wrap)  9 bits of a spent proof of work offered (0: none)
+      10 bits asked for the first report bought  11 reports that may be bought per window
+      12 evidence bytes per reporter per day (0: no limit)  13 bytes of this report's evidence
+Checks the key, answers a known Idempotency-Key, takes the token (or a proof of work) and the
+evidence bytes, and records the Idempotency-Key's report id and wrapped secret BEFORE the
+report exists: the gateway then sends jb_report with them, and a retry after a failure between
+the two calls gets them back here and sends jb_report again, which stores the report once.
+Returns {'ok', platform} | {'idem', id, box, platform, case, dup} (case '' for a record made
+here: the report is in jb_report's hands; a record from before the split holds the case) |
+{'conflict'} | {'ratelimited', seconds, bits that buy the next report, or 0} |
+{'evidence_budget', seconds until the day is over} | {'unauthorized'}
 ]]
 
 -- Past the rate limit, a proof of work may buy a report: at most `max` a window, each asking
@@ -91,38 +85,75 @@ local function higher(old, new)
   return old
 end
 
-local function jb_report(keys, args)
-  local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
-  args[37] = args[37] or ''   -- callers built before suggestions had scores
+--[[ jb_report — the second call, on the case's shard (every key in the shard's tag)
+KEYS: 1 caseurl:<urlhash>  2 report:<id>  3 intake  (more keys are accepted and not read)
+ARGV: 1 prefix (the shard's)  2 id  3 new case id  4 now ms  5 now iso  6 category
+      7 canonical url  8 domain  9 original url (url.h: url_parts.original, no userinfo)
+      10 reporter (pseudonym or p:<platform>)  11-15 unused (were jb_admit's)  16 secret hash
+      17 unused  18 sealed  19 platform_ref  20 language  21 fingerprint
+      22 suggested categories (comma-separated)  23 rule hits  24 severity (0..4)
+      25 priority boost  26 redacted title  27 redacted description
+      28 no_violation window ms  29 evidence type ('' none)  30 evidence (encrypted)
+      31 retention s: the report, and the case from its last report, expire after it
+      32-36 unused  37 suggestions with scores and sources (rules/triage.h triage_scores)
+      38 the platform's name ('' none: jb_admit read it)
+Idempotent by report id: a report that exists is answered as stored ('idem'), not written
+again, so that the gateway may send it again after a failure.
+A case opened by one report keeps that reporter in its field first_reporter; the set
+case:<id>:reporters is made by the second report (cases written before hold the set from their
+first report, and join as before).
+The C side of this contract is lib/fcall.c (fcall_report): change both together.
+Returns {'ok', id, case, dup, verdict, decision category, decided_at} (the last three when a
+platform's report joined a decided case: the gateway adds it to the platform's feed, a global
+key) | {'idem', id, case, dup}
+]]
+local function jb_admit(keys, args)
+  local now = tonumber(args[1])
   local platform = ''
-  if args[11] == '1' then
-    local k = redis.call('HMGET', keys[6], 'name', 'revoked')
+  if args[2] == '1' then
+    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
     if not k[1] or k[2] == '1' then return {'unauthorized'} end
     platform = k[1]
   end
-  if args[14] ~= '' then
-    for _, k in ipairs({keys[5], keys[8]}) do
-      local r = redis.call('HMGET', k, 'bh', 'id', 'case', 'dup', 'box')
+  if args[5] ~= '' then
+    for _, k in ipairs({keys[2], keys[5]}) do
+      local r = redis.call('HMGET', k, 'bh', 'id', 'box', 'case', 'dup')
       if r[1] then
-        if r[1] == args[14] then return {'idem', r[2], r[3], r[4], r[5]} end
-        return {'conflict'}
+        if r[1] ~= args[5] then return {'conflict'} end
+        return {'idem', r[2], r[3] or '', platform, r[4] or '', r[5] or '1'}
       end
     end
   end
   local day_left = 86400 - math.floor(now / 1000) % 86400
-  local evidence_len, evidence_budget = tonumber(args[36]), tonumber(args[35])
-  if not evidence_fits(keys[10], evidence_len, evidence_budget) then
+  local evidence_len, evidence_budget = tonumber(args[13]), tonumber(args[12])
+  if not evidence_fits(keys[7], evidence_len, evidence_budget) then
     return {'evidence_budget', tostring(day_left)}
   end
-  local wait = take_token(keys[4], tonumber(args[12]), tonumber(args[13]), now, keys[7])
+  local wait = take_token(keys[1], tonumber(args[3]), tonumber(args[4]), now, keys[4])
   if wait > 0 then
-    local next_bits = buy_with_work(keys[9], tonumber(args[32]), tonumber(args[33]),
-      tonumber(args[34]), tonumber(args[13]))
+    local next_bits = buy_with_work(keys[6], tonumber(args[9]), tonumber(args[10]),
+      tonumber(args[11]), tonumber(args[4]))
     if next_bits then return {'ratelimited', tostring(wait), tostring(next_bits)} end
   end
   if evidence_budget > 0 and evidence_len > 0 then
-    redis.call('INCRBY', keys[10], evidence_len)
-    redis.call('EXPIRE', keys[10], day_left + 60)
+    redis.call('INCRBY', keys[7], evidence_len)
+    redis.call('EXPIRE', keys[7], day_left + 60)
+  end
+  if args[5] ~= '' then
+    redis.call('HSET', keys[2], 'bh', args[5], 'id', args[7], 'box', args[8])
+    redis.call('EXPIRE', keys[2], tonumber(args[6]))
+  end
+  return {'ok', platform}
+end
+
+local function jb_report(keys, args)
+  local prefix, id, now, iso = args[1], args[2], tonumber(args[4]), args[5]
+  args[37] = args[37] or ''   -- callers built before suggestions had scores
+  local platform = args[38] or ''
+  local known = redis.call('HGET', keys[2], 'case')
+  if known then
+    local first = redis.call('HGET', prefix .. 'case:' .. known, 'first_report')
+    return {'idem', id, known, first == id and '0' or '1'}
   end
 
   local cid, cleared = open_case(prefix, keys[1], now, tonumber(args[28]), args[6],
@@ -177,11 +208,7 @@ local function jb_report(keys, args)
     local pk = prefix .. 'case:' .. cid .. ':platform_reports'
     redis.call('RPUSH', pk, id)
     redis.call('EXPIRE', pk, keep)
-    if decided[1] then feed_add(prefix, id, cid, decided[1], decided[2], decided[3]) end
-  end
-  if args[14] ~= '' then
-    redis.call('HSET', keys[5], 'bh', args[14], 'id', id, 'case', cid, 'dup', dup, 'box', args[17])
-    redis.call('EXPIRE', keys[5], tonumber(args[15]))
+    if decided[1] then return {'ok', id, cid, dup, decided[1], decided[2], decided[3]} end
   end
   return {'ok', id, cid, dup}
 end
@@ -222,6 +249,7 @@ local function jb_rate(keys, args)
   return take_token(keys[1], tonumber(args[2]), tonumber(args[3]), now)
 end
 
+redis.register_function('jb_admit', jb_admit)
 redis.register_function('jb_report', jb_report)
 redis.register_function{function_name = 'jb_status', callback = jb_status,
   flags = {'no-writes'}}

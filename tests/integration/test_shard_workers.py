@@ -37,6 +37,20 @@ def id_of_shard(letter, i, n=SHARDS):
             return "%s-%s-%s-%s" % (letter, d[:4], d[4:8], d[8:])
 
 
+def shard_of_id(i, n=SHARDS):
+    """The shard an id names (lib/shard.c, shards_of_id): its 60-bit number mod n."""
+    v = 0
+    for ch in i[2:].replace("-", ""):
+        v = v * 32 + CROCKFORD.index(ch)
+    return v % n
+
+
+def report_secret_hash(r, rid):
+    """The keyed hash of a report's secret, from the report in the shard its id names."""
+    p = shard_prefix(shard_of_id(rid))
+    return node_client(r, p).hget(p + "report:" + rid, "secret")
+
+
 def node_client(r, prefix):
     """A client of the server that holds prefix's slot (r itself on one Redis)."""
     return r.node_for_key(prefix).client() if hasattr(r, "node_for_key") else r.client()
@@ -77,7 +91,7 @@ def check_shards(g, r):
     first = g.report({"url": "https://shards.example/first", "category": "fraud"})
     assert first.status_code == 202, first.text
     secret = first.json()["secret"]
-    secret_hash = node_client(r, PREFIX).hget(PREFIX + "report:" + first.json()["id"], "secret")
+    secret_hash = report_secret_hash(r, first.json()["id"])
     filed = [(i,) + file_in_shard(r, i, secret_hash, "https://shards.example/%d" % i)
              for i in range(SHARDS)]
     assert len({shard_prefix(i) for i in range(SHARDS)}) == SHARDS
