@@ -336,9 +336,10 @@ static void read_round(const struct call *call, struct intake *in)
     }
 }
 
-/* Appends the jb_admit of every held item still pending to a new job, again: its first job
- * failed at once (a connection found lost). Returns how many, or -1 having answered 503. */
-static int queue_admits(struct call *call, struct http_req *req, struct intake *in)
+/* Appends to a new job, for every held item still pending, its jb_admit (admit: again, as its
+ * first job failed at once, a connection found lost) or its jb_report (the items admitted).
+ * Returns how many, or -1 having answered 503. */
+static int queue_round(struct call *call, struct http_req *req, struct intake *in, bool admit)
 {
     if (call_job_begin(call, req, NULL, 0) < 0)
         return -1;
@@ -347,27 +348,11 @@ static int queue_admits(struct call *call, struct http_req *req, struct intake *
         struct intake_item *it = &in->items[i];
         if (it->status != 0 || !it->held)
             continue;
-        if (intake_command(call->job, in->scope, call->api->shards, in, i, &it->report,
-                           queued) < 0)
-            it->status = 503, it->cmd = -1;
-        else
-            queued++;
-    }
-    return queued;
-}
-
-/* Appends the jb_report of every admitted item to a new job. Returns how many, or -1 having
- * answered 503. */
-static int queue_reports(struct call *call, struct http_req *req, struct intake *in)
-{
-    if (call_job_begin(call, req, NULL, 0) < 0)
-        return -1;
-    int queued = 0;
-    for (size_t i = 0; i < in->nitems; i++) {
-        struct intake_item *it = &in->items[i];
-        if (it->status != 0 || !it->held)
-            continue;
-        if (intake_report_command(call->job, in->scope, call->api->shards, in, it, queued) < 0)
+        int rc = admit ? intake_command(call->job, in->scope, call->api->shards, in, i,
+                                        &it->report, queued)
+                       : intake_report_command(call->job, in->scope, call->api->shards, in, it,
+                                               queued);
+        if (rc < 0)
             it->status = 503, it->cmd = -1;
         else
             queued++;
@@ -416,7 +401,7 @@ bool intake_read(struct call *call, struct http_req *req, struct intake *in)
     if ((!call->job || store_job_ok(call->job) != 0) && !in->resent &&
         call_wall_ms() - in->sent_ms < INTAKE_RESEND_MS) {
         in->resent = true;
-        n = round == ROUND_ADMIT ? queue_admits(call, req, in) : queue_reports(call, req, in);
+        n = queue_round(call, req, in, round == ROUND_ADMIT);
         if (n > 0)
             send_round(call, req, in, round);
         if (n != 0)
@@ -424,7 +409,7 @@ bool intake_read(struct call *call, struct http_req *req, struct intake *in)
     }
     read_round(call, in);
     in->resent = false;
-    n = round == ROUND_ADMIT ? queue_reports(call, req, in) : queue_feed(call, req, in);
+    n = round == ROUND_ADMIT ? queue_round(call, req, in, false) : queue_feed(call, req, in);
     if (n <= 0)
         return n < 0;
     send_round(call, req, in, round == ROUND_ADMIT ? ROUND_REPORT : ROUND_FEED);
