@@ -20,7 +20,6 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,9 @@ import time
 
 import redis
 import requests
+
+import benchlib  # bench/benchlib.py (the script's own folder)
+from benchlib import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -50,22 +52,8 @@ DESCRIPTION = (
     "如需完整的转账记录和聊天记录，请通过邮件联系我。I can send the full records by email. 谢谢！")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(pred, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, requests.RequestException, redis.RedisError):
-            pass
-        time.sleep(0.05)
-    raise SystemExit("fcall_ab: %s did not happen" % what)
+    benchlib.wait_until(pred, secs, what, 'fcall_ab: ')
 
 
 def start_redis(workdir):

@@ -20,7 +20,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ import time
 
 import redis
 import requests
+
+import benchlib  # bench/benchlib.py (the script's own folder)
+from benchlib import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build").resolve()
@@ -42,22 +44,8 @@ def say(msg):
     print("bench-review: " + msg, file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(pred, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, requests.RequestException, redis.RedisError):
-            pass
-        time.sleep(0.05)
-    raise SystemExit("bench-review: FAILED: %s did not happen" % what)
+    benchlib.wait_until(pred, secs, what, 'bench-review: FAILED: ')
 
 
 class Run:
