@@ -93,32 +93,21 @@ static int grow(struct featvec *f, size_t need)
     return index_entries(f);
 }
 
+/* Makes sure the table exists and one more entry fits. Returns 0 or -1 (out of memory). */
+static int make_room(struct featvec *f)
+{
+    if (!f->tab && index_entries(f) != 0)
+        return -1;
+    return f->n == f->cap ? grow(f, f->n + 1) : 0;
+}
+
 /* Adds v to the entry of the feature hashed h, made when absent: repeats merge as they come,
  * so the vector holds each slot once. The slot is the top bits of a mixed hash, so its low
  * bits place it in the table as they are. */
-static int add_new(struct featvec *f, uint32_t slot, float v);
-
 static inline int add(struct featvec *f, uint64_t h, float v)
 {
     uint32_t slot = (uint32_t)(mix(h) >> (64 - f->bits));
-    if (__builtin_expect(!f->tab || f->n == f->cap, 0))
-        return add_new(f, slot, v);
-    size_t mask = f->tcap - 1, j = slot & mask;
-    for (uint32_t p; (p = f->tab[j]) != 0; j = (j + 1) & mask)
-        if (f->idx[p - 1] == slot) {
-            f->val[p - 1] += v;
-            return 0;
-        }
-    f->tab[j] = (uint32_t)f->n + 1;
-    f->idx[f->n] = slot;
-    f->val[f->n++] = v;
-    return 0;
-}
-
-/* add when the table is missing or full: out of the way of the usual case. */
-static int add_new(struct featvec *f, uint32_t slot, float v)
-{
-    if (!f->tab && index_entries(f) != 0)
+    if (__builtin_expect(!f->tab || f->n == f->cap, 0) && make_room(f) != 0)
         return -1;
     size_t mask = f->tcap - 1, j = slot & mask;
     for (uint32_t p; (p = f->tab[j]) != 0; j = (j + 1) & mask)
@@ -126,13 +115,6 @@ static int add_new(struct featvec *f, uint32_t slot, float v)
             f->val[p - 1] += v;
             return 0;
         }
-    if (f->n == f->cap) {
-        if (grow(f, f->n + 1) != 0)
-            return -1;
-        mask = f->tcap - 1;
-        for (j = slot & mask; f->tab[j]; j = (j + 1) & mask)
-            ;
-    }
     f->tab[j] = (uint32_t)f->n + 1;
     f->idx[f->n] = slot;
     f->val[f->n++] = v;
