@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
@@ -240,6 +242,16 @@ int store_conn_read(struct store_conn *c, struct store_reply **out)
 const char *store_conn_error(const struct store_conn *c)
 {
     return c->ctx->errstr[0] ? c->ctx->errstr : "no reply";
+}
+
+bool store_conn_closed(const struct store_conn *c)
+{
+    struct pollfd p = {.fd = c->ctx->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0)
+        return false;   /* nothing to read: the usual case, one system call */
+    char b;
+    ssize_t n = recv(c->ctx->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 struct store_reply *store_conn_call(struct store_conn *c, int argc, const char **argv,

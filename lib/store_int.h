@@ -65,6 +65,9 @@ int store_conn_append(struct store_conn *c, int argc, const char **argv, const s
  * broke or timed out (store_conn_error says why; the connection is then useless). */
 int store_conn_read(struct store_conn *c, struct store_reply **out);
 const char *store_conn_error(const struct store_conn *c);
+/* Whether an idle connection (no reply outstanding) was closed by its server, or has bytes
+ * nobody asked for: either way it is of no more use. Never blocks. */
+bool store_conn_closed(const struct store_conn *c);
 /* Sends one command and reads its reply: the reply, or NULL when the connection broke. */
 struct store_reply *store_conn_call(struct store_conn *c, int argc, const char **argv,
                                     const size_t *lens);
@@ -75,6 +78,7 @@ struct store_link {
     struct cluster_addr addr;
     struct store_conn *conn;
     long long next_connect; /* no new attempt before this (monotonic ms) */
+    long long checked;      /* when the idle connection was last checked (monotonic ms) */
     bool loaded;            /* the Function library is loaded through this connection */
     bool tried;             /* an attempt was made (the first failure is always logged) */
 };

@@ -134,6 +134,13 @@ static int link_open(struct store_thread *t, int l, long long deadline, bool loa
 {
     struct store_link *k = &t->links[l];
     long long now = store_now_ms();
+    if (k->conn && k->checked != now && (k->checked = now, store_conn_closed(k->conn))) {
+        /* The server went away while the link was idle (a restart, a failover): a new
+         * connection is tried at once, so that no job fails for an old socket. At most one
+         * check a millisecond: a round asks for its links once per command. */
+        link_drop(t, l, "closed by the server while idle");
+        k->next_connect = now;
+    }
     if (!k->conn) {
         /* Between attempts, a job that can wait for the next one waits (a server back up
          * within STORE_RECONNECT_MS answers it); one that cannot fails now. */
