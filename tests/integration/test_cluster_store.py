@@ -101,6 +101,7 @@ class Flow:
             except requests.RequestException as e:
                 with self.lock:
                     self.errors.append(repr(e))
+                time.sleep(0.02)    # a gateway killed on purpose: no busy loop of refusals
                 continue
             j = x.json() if x.status_code == 202 else {}
             with self.lock:
