@@ -8,10 +8,11 @@ all with redis_shards = 16 set explicitly (not the default, which may change).
   12.5% above a third before any noise; with this fixed set the noise is small and always the
   same (the shard is the URL hash's first 8 hex digits mod 16, docs/SCALING.md): 1507, 1264
   and 1229 of 4000 (+13.0%, -5.2%, -7.8%), so the test cannot flake.
-- `kill -9` of a primary (not the one of the global keys) while clients post through both
-  gateways: its replica takes over, the gateways answer only 202 or 503 (with Retry-After),
-  the other primaries' shards keep taking reports, and the lost shards take them again by
-  themselves once the killed node is back as a replica.
+- `kill -9` of a primary while clients post through both gateways (one that holds only
+  shards, and the one that also holds the global tag {0}): its replica takes over, the
+  gateways answer only 202 or 503 (with Retry-After), the other primaries' shards keep taking
+  reports (when the global keys live on), and the lost shards take them again by themselves
+  once the killed node is back as a replica (redis_replica_acks = 1 waits for it).
 - `kill -9` of a worker while it holds pending intake entries: the other worker's reaper takes
   them over; `kill -9` of a gateway while clients post: its clients see connection errors, the
   other gateway keeps answering 202.
@@ -44,7 +45,7 @@ PREFIXES = [shard_prefix(i, SHARDS) for i in range(SHARDS)]
 
 
 def ha_stack(c, gateway, worker, config=CONFIG, workers=2):
-    """Two gateways on cluster c with the same data (keys of one installation) and workers
+    """Two gateways on cluster c with the same data (keys of one installation) and `workers`
     jubao-workers: ([g1, g2], [w...])."""
     g1 = gateway(redis=c, config=config)
     g2 = gateway(redis=c, config=config, data_from=g1.data_dir)
@@ -252,7 +253,9 @@ def test_a_worker_killed_holding_entries_loses_and_repeats_nothing(redis_cluster
         wait_until(lambda: flow.count(202) >= 100, 30, what="100 reports before the kill")
         held = hold_pending(c, w1)
         kids = w1.children()
-        w1.kill()                           # kill -9 of the supervisor, then of its children
+        # kill -9 of the supervisor first (so that it restarts none), then of its children
+        # (on its death they would get SIGTERM and end gracefully: not a crash)
+        w1.kill()
         for p in kids:
             _signal(p, signal.SIGKILL)
         wait_until(lambda: all(pid_gone(p) for p in kids), 10, what="w1's children gone")
