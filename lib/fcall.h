@@ -258,6 +258,11 @@ int fcall_trim_intake(struct store_job *job, const char *prefix);
 int fcall_trim_intake_run(struct store *st, const char *prefix, long long *removed, char *err,
                           size_t errlen);
 
+/* jb_forget_consumers: deletes the workers' consumers of the shard's (prefix) intake stream
+ * that hold no entry and have not read for idle_ms; *gone: how many. */
+int fcall_forget_consumers_run(struct store *st, const char *prefix, long long idle_ms,
+                               long long *gone, char *err, size_t errlen);
+
 /* The reply of a Function that answers 'ok' (jb_login_done, jb_dead): 0 or -1. */
 int fcall_ok_reply(const struct store_reply *r, char *err, size_t errlen);
 

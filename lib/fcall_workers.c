@@ -51,18 +51,37 @@ int fcall_trim_intake(struct store_job *j, const char *prefix)
     return fc_begin(j, "jb_trim_intake", 1) | fc_shardkey(j, prefix, "intake");
 }
 
+/* Runs job j (built: its build's result), a call of Function fn that answers a count, into
+ * *out. Frees j. */
+static int run_count(struct store *st, struct store_job *j, int built, const char *fn,
+                     long long *out, char *err, size_t errlen)
+{
+    const struct store_reply *r = fc_run1(st, j, j ? built : -1, err, errlen);
+    int rc = r && fc_check(r, err, errlen) == 0 ? 0 : -1;
+    if (rc == 0 && store_reply_type(r) != STORE_INT)
+        rc = fc_shape(fn, err, errlen);
+    *out = rc == 0 ? store_reply_int(r) : 0;
+    store_job_free(j);
+    return rc;
+}
+
 int fcall_trim_intake_run(struct store *st, const char *prefix, long long *removed, char *err,
                           size_t errlen)
 {
     struct store_job *j = store_job_new(NULL, NULL);
-    const struct store_reply *r =
-        fc_run1(st, j, j ? fcall_trim_intake(j, prefix) : -1, err, errlen);
-    int rc = r && fc_check(r, err, errlen) == 0 ? 0 : -1;
-    if (rc == 0 && store_reply_type(r) != STORE_INT)
-        rc = fc_shape("jb_trim_intake", err, errlen);
-    *removed = rc == 0 ? store_reply_int(r) : 0;
-    store_job_free(j);
-    return rc;
+    return run_count(st, j, j ? fcall_trim_intake(j, prefix) : -1, "jb_trim_intake", removed,
+                     err, errlen);
+}
+
+/* KEYS: intake  ARGV: group, idle ms. */
+int fcall_forget_consumers_run(struct store *st, const char *prefix, long long idle_ms,
+                               long long *gone, char *err, size_t errlen)
+{
+    struct store_job *j = store_job_new(NULL, NULL);
+    int b = j ? fc_begin(j, "jb_forget_consumers", 1) | fc_shardkey(j, prefix, "intake") |
+                    store_job_argstr(j, SCHEMA_GROUP_WORKERS) | store_job_argll(j, idle_ms)
+              : -1;
+    return run_count(st, j, b, "jb_forget_consumers", gone, err, errlen);
 }
 
 /* ---- models ------------------------------------------------------------------------- */

@@ -84,6 +84,29 @@ local function jb_trim_intake(keys, args)
   return redis.call('XTRIM', keys[1], 'MINID', floor)
 end
 
+--[[ jb_forget_consumers  KEYS: 1 intake  ARGV: 1 group  2 idle ms
+Deletes the group's consumers that hold no entry and have not read for longer than ARGV[2]: the
+names of worker processes that stopped (each process has its own name, workers/main.c). Checked
+and deleted in one call, so that no entry a consumer reads meanwhile leaves the pending list
+with it. A live consumer reads every few seconds, and one deleted while between reads is made
+again by its next XREADGROUP. Returns the number deleted. ]]
+local function jb_forget_consumers(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return 0 end
+  local gone, limit = 0, tonumber(args[2])
+  local ok, list = pcall(redis.call, 'XINFO', 'CONSUMERS', keys[1], args[1])
+  if not ok then return 0 end     -- no such group yet
+  for _, c in ipairs(list) do
+    local info = {}
+    for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+    if tonumber(info['pending']) == 0 and tonumber(info['idle']) > limit then
+      redis.call('XGROUP', 'DELCONSUMER', keys[1], args[1], info['name'])
+      gone = gone + 1
+    end
+  end
+  return gone
+end
+
 redis.register_function('jb_route', jb_route)
 redis.register_function('jb_dead', jb_dead)
 redis.register_function('jb_trim_intake', jb_trim_intake)
+redis.register_function('jb_forget_consumers', jb_forget_consumers)

@@ -261,7 +261,7 @@ static long own_pending(struct worker *w, const char *intake, char *cursor, size
         return -1;
     }
     store_job_argll(j, WORKER_BATCH);
-    store_job_argstr(j, w->name);
+    store_job_argstr(j, w->consumer);
     if (store_run(w->store, j) < 0) {
         store_job_free(j);
         return -1;
@@ -270,7 +270,7 @@ static long own_pending(struct worker *w, const char *intake, char *cursor, size
     size_t n = store_reply_count(p);
     struct store_job *claim = n ? store_job_new(NULL, NULL) : NULL;
     if (claim) {
-        const char *cargs[] = {"XCLAIM", intake, WORKER_GROUP, w->name, "0"};
+        const char *cargs[] = {"XCLAIM", intake, WORKER_GROUP, w->consumer, "0"};
         store_job_commandv(claim, cargs, 5);
     }
     for (size_t i = 0; i < n; i++) {
@@ -327,7 +327,7 @@ static long read_new(struct worker *w, unsigned i, long block, struct intake_ent
     char intake[64];
     shard_key(w, i, "intake", intake, sizeof intake);
     struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"XREADGROUP", "GROUP", WORKER_GROUP, w->name, "COUNT"};
+    const char *args[] = {"XREADGROUP", "GROUP", WORKER_GROUP, w->consumer, "COUNT"};
     if (!j || store_job_commandv(j, args, 5) < 0) {
         store_job_free(j);
         return -1;

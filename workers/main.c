@@ -6,6 +6,7 @@
  * Processes rather than threads: a consumer that crashes on a poisonous entry takes down only
  * itself, and the supervisor's restart is what makes it read its pending entries again.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ static const struct proc_def procs[] = {
 struct slot {
     const struct proc_def *def;
     char name[32];
+    char consumer[128];     /* <host>/<supervisor pid>/<name> (worker.h) */
     pid_t pid;              /* 0 while not running */
     long backoff_ms;
     long long started_ms, start_at_ms;
@@ -62,6 +64,20 @@ static long long mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* This host's name for consumer names: letters, digits, '.' and '-' of gethostname (others
+ * become '_'), "localhost" when it has none. A restarted child keeps its name, and so takes up
+ * its own pending entries at once; a restarted worker is a new supervisor with new names, and
+ * its old consumers' entries go to a reaper after worker_idle_ms (reaper.c forgets the names). */
+static void host_name(char *out, size_t outlen)
+{
+    if (gethostname(out, outlen) != 0 || !out[0])
+        snprintf(out, outlen, "localhost");
+    out[outlen - 1] = 0;
+    for (char *c = out; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+            *c = '_';
 }
 
 /* The body of a child: its own store, the inherited rules, until stopped or failed. */
@@ -96,6 +112,7 @@ static int child_main(const struct slot *s, const struct conf *conf, const struc
         return 1;
     }
     struct worker w = {.conf = conf, .store = st, .rules = rs, .model = model, .name = s->name,
+                       .consumer = s->consumer,
                        .shards = shards, .stop = &child_stop};
     int rc = s->def->run(&w);
     model_live_free(model);
@@ -264,6 +281,8 @@ int main(int argc, char **argv)
         return 1;
     size_t n = 0;
     struct slot slots[64 + sizeof procs / sizeof procs[0]];
+    char host[64];
+    host_name(host, sizeof host);
     for (size_t p = 0; p < sizeof procs / sizeof procs[0]; p++) {
         long count = procs[p].per_consumer ? conf.worker_consumers : 1;
         for (long i = 1; i <= count; i++, n++) {
@@ -272,6 +291,8 @@ int main(int argc, char **argv)
                 snprintf(slots[n].name, sizeof slots[n].name, "%s-%ld", procs[p].name, i);
             else
                 snprintf(slots[n].name, sizeof slots[n].name, "%s", procs[p].name);
+            snprintf(slots[n].consumer, sizeof slots[n].consumer, "%s/%d/%s", host, (int)getpid(),
+                     slots[n].name);
         }
     }
     log_info("supervising %ld consumers, a reaper and a trainer (redis %s)", conf.worker_consumers,

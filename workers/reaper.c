@@ -22,7 +22,7 @@ static int deliveries(struct worker *w, const char *intake, struct intake_entry 
     struct store_job *j = store_job_new(NULL, NULL);
     const char *args[] = {"XPENDING", intake, WORKER_GROUP, e[0].id, e[n - 1].id};
     if (!j || store_job_commandv(j, args, 5) < 0 || store_job_argll(j, WORKER_BATCH * 4) < 0 ||
-        store_job_argstr(j, w->name) < 0 || store_run(w->store, j) < 0) {
+        store_job_argstr(j, w->consumer) < 0 || store_run(w->store, j) < 0) {
         store_job_free(j);
         return -1;
     }
@@ -45,7 +45,7 @@ static int reap_page(struct worker *w, unsigned shard, char *cursor, size_t curs
     char intake[64];
     snprintf(intake, sizeof intake, "%sintake", prefix);
     struct store_job *j = store_job_new(NULL, NULL);
-    const char *args[] = {"XAUTOCLAIM", intake, WORKER_GROUP, w->name};
+    const char *args[] = {"XAUTOCLAIM", intake, WORKER_GROUP, w->consumer};
     if (!j || store_job_commandv(j, args, 4) < 0 ||
         store_job_argll(j, w->conf->worker_idle_ms) < 0 || store_job_argstr(j, cursor) < 0 ||
         store_job_argstr(j, "COUNT") < 0 || store_job_argll(j, WORKER_BATCH) < 0 ||
@@ -88,6 +88,30 @@ static int trim_intake(struct worker *w, unsigned i)
     return 0;
 }
 
+/* The consumers of workers that stopped: forgotten once they hold no entry (the reaper took
+ * them over) and have not read for WORKER_STALE_IDLES times worker_idle_ms, at least
+ * WORKER_STALE_MIN_MS (a live consumer reads every redis_timeout_ms / 2 at most). Without this
+ * each restart of a worker would leave its names in the group for ever. */
+#define WORKER_STALE_IDLES 10
+#define WORKER_STALE_MIN_MS 5000
+
+static int forget_stopped(struct worker *w, unsigned i)
+{
+    char err[256];
+    long long gone, idle = w->conf->worker_idle_ms * WORKER_STALE_IDLES;
+    if (fcall_forget_consumers_run(w->store, shards_prefix(w->shards, i),
+                                   idle < WORKER_STALE_MIN_MS ? WORKER_STALE_MIN_MS : idle, &gone,
+                                   err, sizeof err) < 0) {
+        log_error("%s: forgetting stopped consumers of %s: %s", w->name,
+                  shards_prefix(w->shards, i), err);
+        return -1;
+    }
+    if (gone)
+        log_info("%s: forgot %lld stopped consumers of %s", w->name, gone,
+                 shards_prefix(w->shards, i));
+    return 0;
+}
+
 int reaper_run(struct worker *w)
 {
     if (worker_group(w) < 0)
@@ -111,7 +135,7 @@ int reaper_run(struct worker *w)
             more |= page > 0;
             /* at the end of a shard's pending list, trim below it; start again next pass */
             if (page == 0)
-                rc = trim_intake(w, i);
+                rc = trim_intake(w, i) | forget_stopped(w, i);
         }
         if (!more && rc == 0)
             worker_nap(w, period);

@@ -30,7 +30,10 @@ struct worker {
     struct model_live *model;           /* this process's, refreshed every model_poll s */
     long long model_version;            /* the version it holds (0: none) */
     long long model_next_ms;            /* when to look at the version again (monotonic) */
-    const char *name;                   /* its consumer name in the group */
+    const char *name;                   /* its name in the log: consumer-1, reaper, trainer */
+    const char *consumer;               /* its consumer name in the group: <host>/<pid of the
+                                           supervisor>/<name>, so that workers on several hosts,
+                                           or two on one, never share one (main.c) */
     const struct shards *shards;        /* every shard's intake stream is read (shard.h) */
     volatile sig_atomic_t *stop;        /* set by SIGTERM: finish the batch in hand */
 };

@@ -44,7 +44,9 @@ def post_batches(g, key, n, tag, threads=2):
 def holding(r, w, pids):
     """{pid: intake entries it has read and not acknowledged} for the consumers pids."""
     roles = w.roles()
-    held = {c["name"]: c["pending"] for c in r.client().xpending(INTAKE, "workers")["consumers"]}
+    # a consumer's name in the group ends with its role: <host>/<supervisor pid>/consumer-1
+    held = {c["name"].rsplit("/", 1)[-1]: c["pending"]
+            for c in r.client().xpending(INTAKE, "workers")["consumers"]}
     return {p: held.get(roles.get(p), 0) for p in pids}
 
 
