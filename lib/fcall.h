@@ -57,7 +57,7 @@ int fcall_sync(struct store *st, struct store_job *job, char *err, size_t errlen
  * Idempotency-Key (recorded with the report's id and wrapped secret before the report
  * exists), the rate limit, the proof of work and the evidence budget (redis/reports.lua). */
 struct fcall_admit_in {
-    const char *prefix;         /* the reporter's own keys' prefix (lib/shard.h); NULL: "jb:{0}:" */
+    const char *prefix;         /* the reporter's keys' prefix (lib/global.h); NULL: "jb:{0}:" */
     long long now_ms;
     const char *reporter;       /* today's pseudonym, or p:<key hash> */
     const char *reporter_prev;  /* yesterday's (or reporter again) */
