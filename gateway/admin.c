@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "global.h"
 #include "conf.h"
 #include "audit.h"
 #include "crypto.h"
@@ -94,7 +95,7 @@ static int cmd_init(const struct conf *c)
 
 static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
 {
-    char err[512], hash[CRYPTO_HEX_LEN], iso[32];
+    char err[512];
     if (!name_valid(name)) {
         fprintf(stderr, "jubao-admin: a name is 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return 2;
@@ -107,33 +108,7 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
         keys_free(keys);
         return 1;
     }
-    isotime_format(time(NULL), iso);
-    struct fcall_account_out out;
-    int rc = 1;
-    if (strcmp(verb, "create") == 0) {
-        char key[48];
-        crypto_random_apikey(key);
-        crypto_keyed_hash(keys, CRYPTO_APIKEY, key, strlen(key), hash);
-        struct fcall_apikey_create_in in = {name, hash, iso};
-        int got = fcall_apikey_create_run(st, &in, &out, err, sizeof err);
-        enum fcall_answer a = account_answer(c, got, &out, err);
-        if (a == FCALL_OK) {
-            printf("platform API key for %s (shown only now; keep it secret):\n%s\n", name, key);
-            rc = 0;
-        } else if (a == FCALL_EXISTS) {
-            fprintf(stderr, "jubao-admin: %s already has a key; revoke it first\n", name);
-        }
-    } else {
-        struct fcall_apikey_revoke_in in = {name, iso};
-        int got = fcall_apikey_revoke_run(st, &in, &out, err, sizeof err);
-        enum fcall_answer a = account_answer(c, got, &out, err);
-        if (a == FCALL_OK) {
-            printf("revoked the key of %s\n", name);
-            rc = 0;
-        } else if (a == FCALL_UNKNOWN) {
-            fprintf(stderr, "jubao-admin: %s has no key\n", name);
-        }
-    }
+    int rc = admin_apikey(c, st, keys, verb, name);
     store_free(st);
     keys_free(keys);
     return rc;
@@ -156,6 +131,19 @@ static long read_password(char *pw, size_t cap)
     return (long)n;
 }
 
+/* The prefix of reviewer name's keys in the layout of the data (lib/global.h). Returns 0,
+ * or -1 (why on stderr). */
+static int reviewer_prefix(const struct conf *c, struct store *st, const char *name,
+                           char out[GLOBAL_PREFIX_MAX])
+{
+    struct shards *sh = admin_layout(c, st);
+    if (!sh)
+        return -1;
+    global_prefix(sh, GLOBAL_REVIEWER, name, out);
+    shards_free(sh);
+    return 0;
+}
+
 static int cmd_reviewer(const struct conf *c, int argc, char **argv)
 {
     const char *verb = argv[0], *name = argv[1], *role = "reviewer";
@@ -167,13 +155,15 @@ static int cmd_reviewer(const struct conf *c, int argc, char **argv)
                         "reviewer disable NAME (NAME: 1 to 64 of A-Z a-z 0-9 . _ -)\n");
         return 2;
     }
-    char iso[32], err[256], pw[1100], hash[CRYPTO_PWHASH_LEN];
+    char iso[32], err[256], pw[1100], hash[CRYPTO_PWHASH_LEN], prefix[GLOBAL_PREFIX_MAX];
     struct fcall_account_out out;
     isotime_format(time(NULL), iso);
     if (strcmp(verb, "disable") == 0) {
-        struct fcall_reviewer_disable_in in = {name, iso};
         struct store *st = admin_store(c);
-        int got = st ? fcall_reviewer_disable_run(st, &in, &out, err, sizeof err) : -1;
+        int got = st ? reviewer_prefix(c, st, name, prefix) : -1;
+        struct fcall_reviewer_disable_in in = {prefix, name, iso};
+        if (got == 0)
+            got = fcall_reviewer_disable_run(st, &in, &out, err, sizeof err);
         store_free(st);
         enum fcall_answer a = st ? account_answer(c, got, &out, err) : FCALL_OTHER;
         if (a == FCALL_UNKNOWN)
@@ -188,9 +178,11 @@ static int cmd_reviewer(const struct conf *c, int argc, char **argv)
     crypto_wipe(pw, sizeof pw);
     if (rc)
         return rc;
-    struct fcall_reviewer_add_in in = {name, hash, role, iso};
     struct store *st = admin_store(c);
-    int got = st ? fcall_reviewer_add_run(st, &in, &out, err, sizeof err) : -1;
+    int got = st ? reviewer_prefix(c, st, name, prefix) : -1;
+    struct fcall_reviewer_add_in in = {prefix, name, hash, role, iso};
+    if (got == 0)
+        got = fcall_reviewer_add_run(st, &in, &out, err, sizeof err);
     store_free(st);
     enum fcall_answer a = st ? account_answer(c, got, &out, err) : FCALL_OTHER;
     if (a == FCALL_EXISTS)

@@ -3,14 +3,29 @@
  * exit status; usage errors return 2.
  *
  *   admin_model.c   model show | train | eval   the triage model in Redis (docs/RULES.md)
- *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md)
+ *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md),
+ *   admin_migrate_global.c                     and the global keys to their owners' slots
+ *   admin_accounts.c apikey create|revoke NAME  a platform's API key, in steps it can repeat
  */
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H
 
 #include "conf.h"
+#include "crypto.h"
+#include "shard.h"
+#include "store.h"
 
 int admin_model(const struct conf *c, int argc, char **argv);
 int admin_migrate(const struct conf *c, int argc, char **argv);
+/* admin_migrate_global.c: moves the global keys of the unsharded layout to their owners'
+ * slots in sh's layout (more than one shard), counting them in *moved. Returns 0 or -1. */
+int admin_migrate_global(struct store *st, const struct shards *sh, long *moved);
+/* verb "create" or "revoke", name valid; st connected. */
+int admin_apikey(const struct conf *c, struct store *st, const struct keys *keys,
+                 const char *verb, const char *name);
+
+/* The layout of the data in st: the number of shards kept in Redis, or c's redis_shards when
+ * none is kept yet. NULL (why on stderr) when Redis did not answer. */
+struct shards *admin_layout(const struct conf *c, struct store *st);
 
 #endif

@@ -15,9 +15,12 @@
  *      move by DUMP / RESTORE with the remaining PTTL (the case hash last, so a case still
  *      under {0} is one not finished); a report whose id names another shard gets the alias
  *      at:<id> in that shard.
- *   3. jb:meta's shards, last of all: programs with redis_shards = N start only then.
- * What is global stays under {0}: API keys, accounts, sessions, rate limits, idempotency,
- * the audit chain and its stats, the feeds. */
+ *   3. the global keys to their owners' slots (admin_migrate_global.c): API keys and names,
+ *      reviewers, platforms' buckets; sessions end. Also when jb:meta says N already (data
+ *      an earlier build moved, which left them under {0}).
+ *   4. jb:meta's shards, last of all: programs with redis_shards = N start only then.
+ * What stays under {0}: the audit chain and its stats, the feeds, the day keys, the model;
+ * anonymous clients' buckets and the idempotency records, to expire. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,8 +490,22 @@ static int migrate(struct mg *m)
         each_key(m, OLD "review:*", move_stream, NULL) < 0 ||
         each_key(m, OLD "leases:*", move_zset, NULL) < 0 ||
         each_key(m, OLD "audit_pending", move_zset, NULL) < 0 ||
-        each_key(m, OLD "case:*", move_case, NULL) < 0 || run0(m, set, 4) < 0)
+        each_key(m, OLD "case:*", move_case, NULL) < 0 ||
+        admin_migrate_global(m->st, m->sh, &m->moved) < 0 || run0(m, set, 4) < 0)
         return -1;
+    return 0;
+}
+
+/* Over data with n shards already: moves the global keys still under {0}. Returns the exit
+ * status. */
+static int moved_already(struct mg *m, long n)
+{
+    if (admin_migrate_global(m->st, m->sh, &m->moved) < 0)
+        return 1;
+    if (m->moved)
+        printf("moved %ld global keys to their slots\n", m->moved);
+    else
+        printf("the data in redis has %ld shards already; nothing changed\n", n);
     return 0;
 }
 
@@ -517,8 +534,8 @@ int admin_migrate(const struct conf *c, int argc, char **argv)
     if (kept > 1 && kept != n)
         fprintf(stderr, "jubao-admin: migrate: the data in redis has %ld shards already\n",
                 kept);
-    else if (kept == n)
-        printf("the data in redis has %ld shards already; nothing changed\n", n), rc = 0;
+    else if (kept == n)     /* the global keys an earlier build left under {0}, if any */
+        rc = moved_already(&m, n);
     else if (kept >= 0 && migrate(&m) == 0)   /* 0 or 1: the unsharded layout */
         printf("moved %ld keys and %ld stream entries to %ld shards\n", m.moved, m.entries, n),
             rc = 0;

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "global.h"
 #include "http.h"
 #include "jdoc.h"
 #include "path.h"
@@ -49,6 +50,8 @@ struct call {
     struct store_job *job;          /* the request's store job, when it has one */
     struct jdoc *doc;               /* the request's JSON object, when it has one */
     char key_hash[CRYPTO_HEX_LEN];  /* of the Bearer key or session token, when one was sent */
+    char key_prefix[GLOBAL_PREFIX_MAX]; /* the slot of its record: the key's, or the token's
+                                         * reviewer's (lib/global.h) */
     bool has_key;
     char path_id[PATH_ID_MAX];      /* the path's {id} or {case}; validated before use */
     char path_id2[PATH_ID_MAX];     /* a second {…} of the path */

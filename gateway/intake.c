@@ -92,7 +92,7 @@ int intake_command(struct store_job *j, const struct intake_scope *sc,
     if (sc->idem_key && !box)
         return -1;
     struct fcall_admit_in fin = {
-        .now_ms = call_wall_ms(), .reporter = sc->reporter, .reporter_prev = sc->reporter_prev,
+        .prefix = sc->prefix, .now_ms = call_wall_ms(), .reporter = sc->reporter, .reporter_prev = sc->reporter_prev,
         .key_hash = sc->platform ? sc->key_hash : NULL, .rate_cap = sc->rate_cap,
         .rate_window_ms = sc->rate_window_ms, .idem_hash = sc->idem_key ? idem : NULL,
         .idem_hash_prev = idem_prev, .body_hash = sc->body_hash,
@@ -152,7 +152,7 @@ int intake_report_command(struct store_job *j, const struct intake_scope *sc,
 }
 
 int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struct keys *k,
-                      const char *key_hash, const char *client, time_t now,
+                      const struct shards *sh, const char *key_hash, const char *client, time_t now,
                       const char *idem_key, const char *body, size_t len)
 {
     memset(sc, 0, sizeof *sc);
@@ -165,7 +165,9 @@ int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struc
         memcpy(sc->reporter_prev, sc->reporter, sizeof sc->reporter);
         sc->rate_cap = c->rate_platform;
         sc->rate_window_ms = c->rate_platform_window * 1000;
+        global_prefix(sh, GLOBAL_KEY, key_hash, sc->prefix);
     } else {
+        global_client_prefix(sh, k, client, sc->prefix);
         if (crypto_pseudonym(k, client, now, sc->reporter) < 0)
             return -1;
         if (crypto_pseudonym(k, client, now - 86400, sc->reporter_prev) < 0)
@@ -226,7 +228,7 @@ int intake_submit(struct call *call, struct http_req *req, struct intake *in,
         call_answer_error(req, 503, "overloaded", "out of memory", NULL);
         return -1;
     }
-    if (intake_scope_make(in->scope, call->api->conf, call->api->keys,
+    if (intake_scope_make(in->scope, call->api->conf, call->api->keys, call->api->shards,
                           call->has_key ? call->key_hash : NULL, http_client(req), time(NULL),
                           http_header(req, "Idempotency-Key"), body, len) < 0) {
         call_answer_unavailable(req);

@@ -25,6 +25,7 @@
 #include "call.h"
 #include "conf.h"
 #include "crypto.h"
+#include "global.h"
 #include "report.h"
 #include "shard.h"
 #include "store.h"
@@ -87,6 +88,7 @@ struct intake_scope {
     const struct keys *keys;
     bool platform;                          /* a platform key, not a pseudonym */
     char key_hash[CRYPTO_HEX_LEN];          /* the platform key's hash, or "none" */
+    char prefix[GLOBAL_PREFIX_MAX];         /* of jb_admit's keys: the reporter's (global.h) */
     char reporter[CRYPTO_HEX_LEN + 2];      /* pseudonym, or p:<key hash> */
     char reporter_prev[CRYPTO_HEX_LEN + 2]; /* yesterday's pseudonym (or reporter again), so
                                              * that limits and retries hold across midnight */
@@ -121,7 +123,7 @@ void intake_receipt(struct buf *b, const struct intake_item *it, bool batch);
  * at address client; idem_key (or NULL) scopes to the body's keyed hash. Returns 0, or -1
  * when today's pseudonym key is not there yet (Redis not reached since the start). */
 int intake_scope_make(struct intake_scope *sc, const struct conf *c, const struct keys *k,
-                      const char *key_hash, const char *client, time_t now,
+                      const struct shards *sh, const char *key_hash, const char *client, time_t now,
                       const char *idem_key, const char *body, size_t len);
 
 /* Triages the report (m may be NULL: the rules alone) and redacts the reviewers' copies of

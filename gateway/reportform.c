@@ -11,9 +11,9 @@
 
 #include "webpage.h"
 #include "category.h"
+#include "global.h"
 #include "image.h"
 #include "log.h"
-#include "schema.h"
 #include "text.h"
 
 const char *const report_fields[NFIELDS] = {"url", "category", "title", "description", "contact"};
@@ -446,9 +446,11 @@ void reportform_post(struct call *call, struct http_req *req)
         return;
     const struct form_field *pf = form_get(&w->form, "pow");
     if (pf && pf->len && (w->pow_solved = guard_pow_valid(call, w, pf->value)) > 0) {
-        /* step 1: spend the challenge (SET NX), so that one solution is good once */
-        char key[96];
-        schema_key(key, sizeof key, "pow", w->pow_nonce);
+        /* step 1: spend the challenge (SET NX), so that one solution is good once; in the
+         * client's slot (lib/global.h), so that spent challenges spread as the clients do */
+        char key[96], prefix[GLOBAL_PREFIX_MAX];
+        global_client_prefix(call->api->shards, call->api->keys, http_client(req), prefix);
+        snprintf(key, sizeof key, "%spow:%s", prefix, w->pow_nonce);
         const char *args[] = {"SET", key, "1", "NX", "EX"};
         if (call_job_begin(call, req, args, 5) < 0)
             return;

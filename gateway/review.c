@@ -490,7 +490,8 @@ int review_whoami_begin(struct call *call, struct http_req *req)
 {
     if (call_job_begin(call, req, NULL, 0) < 0)
         return -1;
-    fcall_whoami(call->job, call->key_hash);
+    /* the session sits beside its reviewer, in the slot its token names (lib/global.h) */
+    fcall_whoami(call->job, call->key_prefix, call->key_hash);
     return 0;
 }
 

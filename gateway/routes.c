@@ -9,6 +9,7 @@
 #include "api.h"
 #include "call.h"
 #include "feed.h"
+#include "global.h"
 #include "metrics.h"
 #include "ops.h"
 #include "path.h"
@@ -184,10 +185,12 @@ static int take_bearer(struct call *call, struct http_req *req, enum auth auth)
         if (n != CRYPTO_TOKEN_LEN - 1 || strspn(key, token_chars) != n)
             return -1;
         crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, key, n, call->key_hash);
+        global_prefix(call->api->shards, GLOBAL_TOKEN, key, call->key_prefix);
     } else {
         if (n != 47 || strncmp(key, "jbk_", 4) != 0)
             return -1;
         crypto_keyed_hash(call->api->keys, CRYPTO_APIKEY, key, n, call->key_hash);
+        global_prefix(call->api->shards, GLOBAL_KEY, call->key_hash, call->key_prefix);
     }
     call->has_key = true;
     return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fcall.h"
+#include "global.h"
 #include "isotime.h"
 #include "pwcheck.h"
 
@@ -15,9 +16,10 @@
 
 /* The steps of a login, each ended by the store or the password threads. */
 enum login_step {
-    LOGIN_COUNTED = 1,  /* 1: jb_login counted the attempt (or refused it) */
-    LOGIN_CHECKED,      /* 2: the password threads verified the password */
-    LOGIN_OPENED,       /* 3: jb_login_done stored the session */
+    LOGIN_CLIENT = 1,   /* 1: jb_login_client took the client's token (or refused it) */
+    LOGIN_COUNTED,      /* 2: jb_login counted the attempt (or refused it) */
+    LOGIN_CHECKED,      /* 3: the password threads verified the password */
+    LOGIN_OPENED,       /* 4: jb_login_done stored the session */
 };
 
 /* A login's own state (call->state). */
@@ -30,6 +32,7 @@ struct login {
     struct pwcheck_task check;  /* the password, while the pool verifies it */
     char token[CRYPTO_TOKEN_LEN];
     char expires[32];           /* the session's end (ISO 8601) */
+    char prefix[GLOBAL_PREFIX_MAX]; /* the reviewer's slot: its record, attempts, sessions */
 };
 
 /* Gives back the place with the password threads of a login that ended without the check
@@ -80,7 +83,8 @@ static int session_body(struct call *call, struct http_req *req, struct login *l
 }
 
 /* POST /api/v1/session: takes a place with the password threads (503 when none is free),
- * then counts the attempt with jb_login before any password is verified. */
+ * then a token of the client's login bucket (jb_login_client, the client's slot), then counts
+ * the attempt with jb_login (the name's slot) before any password is verified. */
 void session_login(struct call *call, struct http_req *req)
 {
     const struct conf *c = call->api->conf;
@@ -104,9 +108,36 @@ void session_login(struct call *call, struct http_req *req)
     if (crypto_pseudonym(call->api->keys, http_client(req), time(NULL), pseudo) < 0)
         snprintf(pseudo, sizeof pseudo, "-");
     crypto_random_hex(l->attempt, sizeof l->attempt - 1);
-    struct fcall_login_in in = {l->user, pseudo, l->attempt, LOGIN_MAX_ATTEMPTS,
-                                LOGIN_WINDOW * 1000L, c->rate_limit ? c->login_rate : 0,
-                                c->login_rate_window * 1000};
+    char client[GLOBAL_PREFIX_MAX];
+    global_client_prefix(call->api->shards, call->api->keys, http_client(req), client);
+    struct fcall_login_client_in in = {client, pseudo, c->rate_limit ? c->login_rate : 0,
+                                       c->login_rate_window * 1000};
+    if (call_job_begin(call, req, NULL, 0) < 0)
+        return;
+    fcall_login_client(call->job, &in);
+    l->step = LOGIN_CLIENT;
+    call_job_send(call, req);
+}
+
+/* After jb_login_client: 429 for a client past its limit, else jb_login counts the attempt. */
+static void session_count(struct call *call, struct http_req *req, struct login *l,
+                          const struct store_reply *r)
+{
+    struct fcall_login_out out;
+    char err[256];
+    if (fcall_login_reply(r, &out, err, sizeof err) < 0 || out.answer != FCALL_OK) {
+        login_leave(l);
+        if (out.answer == FCALL_RATELIMITED)
+            call_answer_error_retry(req, 429, "rate_limited",
+                                    "too many logins from this address; try again later", NULL,
+                                    out.retry_after);
+        else
+            call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+        return;
+    }
+    global_prefix(call->api->shards, GLOBAL_REVIEWER, l->user[0] ? l->user : "-", l->prefix);
+    struct fcall_login_in in = {l->prefix, l->user, l->attempt, LOGIN_MAX_ATTEMPTS,
+                                LOGIN_WINDOW * 1000L};
     if (call_job_begin(call, req, NULL, 0) < 0)
         return;
     fcall_login(call->job, &in);
@@ -120,7 +151,7 @@ static void password_checked(struct pwcheck_task *task, void *arg)
     http_resume(arg);
 }
 
-/* After jb_login: refuses a client or a name past its limit, else hands the password to the
+/* After jb_login: refuses a name past its limit, else hands the password to the
  * password threads. */
 static void session_verify(struct call *call, struct http_req *req, struct login *l,
                            const struct store_reply *r)
@@ -129,11 +160,7 @@ static void session_verify(struct call *call, struct http_req *req, struct login
     char err[256];
     if (fcall_login_reply(r, &out, err, sizeof err) < 0 || out.answer != FCALL_OK) {
         login_leave(l);
-        if (out.answer == FCALL_RATELIMITED)
-            call_answer_error_retry(req, 429, "rate_limited",
-                                    "too many logins from this address; try again later", NULL,
-                                    out.retry_after);
-        else if (out.answer == FCALL_LOCKED)
+        if (out.answer == FCALL_LOCKED)
             call_answer_error_retry(req, 429, "rate_limited",
                                     "too many failed logins; try again later", NULL,
                                     out.retry_after);
@@ -167,9 +194,11 @@ static void session_open(struct call *call, struct http_req *req, struct login *
     char role[16], hash[CRYPTO_HEX_LEN];
     snprintf(role, sizeof role, "%s", login.role);
     crypto_random_token(l->token);
+    global_token_mark(l->user, l->token);   /* the session's slot is its reviewer's */
     crypto_keyed_hash(call->api->keys, CRYPTO_TOKEN, l->token, strlen(l->token), hash);
     isotime_format(time(NULL) + SESSION_TTL, l->expires);
-    struct fcall_login_done_in in = {l->attempt, l->user, role, hash, SESSION_TTL, l->expires};
+    struct fcall_login_done_in in = {l->prefix, l->attempt, l->user, role, hash, SESSION_TTL,
+                                     l->expires};
     if (call_job_begin(call, req, NULL, 0) < 0)
         return;
     fcall_login_done(call->job, &in);
@@ -188,6 +217,10 @@ void session_login_done(struct call *call, struct http_req *req)
         return;
     }
     const struct store_reply *r = store_job_reply(call->job, 0);
+    if (l->step == LOGIN_CLIENT) {
+        session_count(call, req, l, r);
+        return;
+    }
     if (l->step == LOGIN_COUNTED) {
         session_verify(call, req, l, r);
         return;
@@ -209,7 +242,7 @@ void session_login_done(struct call *call, struct http_req *req)
 void session_signout(struct call *call, struct http_req *req)
 {
     if (call_job_begin(call, req, NULL, 0) == 0) {
-        fcall_logout(call->job, call->key_hash);
+        fcall_logout(call->job, call->key_prefix, call->key_hash);
         call_job_send(call, req);
     }
 }

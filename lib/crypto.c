@@ -46,7 +46,7 @@ struct keys {
     struct day_keys *days;    /* writable too */
     unsigned char master[crypto_kdf_KEYBYTES];
     unsigned char seal_pk[crypto_box_PUBLICKEYBYTES];
-    unsigned char purpose[CRYPTO_POW + 1][32]; /* derived at load; index: enum crypto_purpose */
+    unsigned char purpose[CRYPTO_PURPOSE_LAST + 1][32]; /* derived at load; index: enum crypto_purpose */
     unsigned char evidence[crypto_secretbox_KEYBYTES];
     unsigned char box[crypto_secretbox_KEYBYTES];
     unsigned char daywrap[crypto_secretbox_KEYBYTES]; /* the day keys as they sit in Redis */
@@ -158,7 +158,7 @@ struct keys *keys_load(const char *dir, char *err, size_t errlen)
         read_key(dir, "seal.pub", k->seal_pk, sizeof k->seal_pk, err, errlen) < 0)
         goto fail;
     static const char ctx[8] = {'j', 'b', 'p', 'u', 'r', 'p', 'o', 's'};
-    for (int i = 1; i <= CRYPTO_POW; i++)
+    for (int i = 1; i <= CRYPTO_PURPOSE_LAST; i++)
         crypto_kdf_derive_from_key(k->purpose[i], 32, (uint64_t)i, ctx, k->master);
     crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, "jbidembx", k->master);
     crypto_kdf_derive_from_key(k->evidence, sizeof k->evidence, 2, "jbevidnc", k->master);

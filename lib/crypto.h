@@ -26,7 +26,9 @@ enum crypto_purpose {
     CRYPTO_AUDIT = 6,       /* the audit chain of decisions */
     CRYPTO_CSRF = 7,        /* the web form's anti-forgery tokens */
     CRYPTO_POW = 8,         /* proof-of-work challenges */
+    CRYPTO_CLIENT_SLOT = 9, /* an anonymous client's slot bucket (shard.h, shards_client_tag) */
 };
+#define CRYPTO_PURPOSE_LAST CRYPTO_CLIENT_SLOT
 
 struct keys;
 

@@ -148,18 +148,17 @@ int fcall_ok_reply(const struct store_reply *r, char *err, size_t errlen)
 
 /* ---- reports ------------------------------------------------------------------------ */
 
-/* KEYS and ARGV: redis/reports.lua, jb_admit. Every key under the global prefix: one slot. */
+/* KEYS and ARGV: redis/reports.lua, jb_admit. Every key under the reporter's prefix
+ * (lib/global.h): one slot. */
 int fcall_admit(struct store_job *j, const struct fcall_admit_in *in)
 {
-    char rl[192], rl_prev[192];
-    snprintf(rl, sizeof rl, SCHEMA_PREFIX "rl:%s", in->reporter);
-    snprintf(rl_prev, sizeof rl_prev, SCHEMA_PREFIX "rl:%s", in->reporter_prev);
-    int rc = fc_begin(j, "jb_admit", 7) | store_job_argstr(j, rl);
-    rc |= fc_key(j, "idem", in->idem_hash ? in->idem_hash : "none");
-    rc |= fc_key(j, "apikey", in->key_hash ? in->key_hash : "none");
-    rc |= store_job_argstr(j, rl_prev);
-    rc |= fc_key(j, "idem", in->idem_hash_prev ? in->idem_hash_prev : "none");
-    rc |= fc_key(j, "powx", in->reporter) | fc_key(j, "evb", in->reporter);
+    const char *p = in->prefix;
+    int rc = fc_begin(j, "jb_admit", 7) | fc_pkey(j, p, "rl", in->reporter);
+    rc |= fc_pkey(j, p, "idem", in->idem_hash ? in->idem_hash : "none");
+    rc |= fc_pkey(j, p, "apikey", in->key_hash ? in->key_hash : "none");
+    rc |= fc_pkey(j, p, "rl", in->reporter_prev);
+    rc |= fc_pkey(j, p, "idem", in->idem_hash_prev ? in->idem_hash_prev : "none");
+    rc |= fc_pkey(j, p, "powx", in->reporter) | fc_pkey(j, p, "evb", in->reporter);
     rc |= store_job_argll(j, in->now_ms) | fc_str(j, in->key_hash ? "1" : "0");
     rc |= store_job_argll(j, in->rate_cap) | store_job_argll(j, in->rate_window_ms);
     rc |= fc_str(j, in->idem_hash ? in->body_hash : "") | store_job_argll(j, in->idem_ttl_s);
@@ -244,14 +243,11 @@ int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out
     return 0;
 }
 
-/* KEYS: report, apikey  ARGV: prefix, uses apikey. Without a key the unused apikey key is
- * named in the report's shard, so that the call stays in one slot. */
+/* KEYS: report  ARGV: prefix. */
 int fcall_status(struct store_job *j, const struct fcall_status_in *in)
 {
-    return fc_begin(j, "jb_status", 2) | fc_pkey(j, in->prefix, "report", in->id) |
-           (in->key_hash ? fc_key(j, "apikey", in->key_hash)
-                         : fc_pkey(j, in->prefix, "apikey", "none")) |
-           fc_shardkey(j, in->prefix, "") | fc_str(j, in->key_hash ? "1" : "0");
+    return fc_begin(j, "jb_status", 1) | fc_pkey(j, in->prefix, "report", in->id) |
+           fc_shardkey(j, in->prefix, "");
 }
 
 int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out, char *err,
@@ -261,41 +257,48 @@ int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out
     if (fc_check(r, err, errlen) < 0)
         return -1;
     if (store_reply_type(r) != STORE_ARRAY ||
-        (store_reply_count(r) != 0 && store_reply_count(r) < 12))
+        (store_reply_count(r) != 0 && store_reply_count(r) < 10))
         return fc_shape("jb_status", err, errlen);
     const char **f[] = {&out->secret_hash, &out->platform, &out->case_id, &out->category,
                         &out->received_at, &out->status, &out->updated_at, &out->verdict,
-                        &out->decision_category, &out->decided_at, &out->key_name};
+                        &out->decision_category, &out->decided_at};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         *f[i] = fc_at(r, i);
-    out->key_revoked = store_reply_is(store_reply_at(r, 11), "1");
     out->found = store_reply_count(r) != 0;
     return 0;
 }
 
-/* KEYS: rl:status:<client>, rl:status:p:<key>, apikey  ARGV: redis/reports.lua, jb_rate. */
+/* KEYS: the bucket (rl:status:p:<key> or rl:status:<client>), apikey (or the bucket again)
+ * ARGV: redis/reports.lua, jb_rate. */
 int fcall_rate(struct store_job *j, const struct fcall_rate_in *in)
 {
-    char anon[192], platform[192];
-    snprintf(anon, sizeof anon, SCHEMA_PREFIX "rl:status:%s", in->pseudonym);
-    snprintf(platform, sizeof platform, SCHEMA_PREFIX "rl:status:p:%.32s",
-             in->key_hash ? in->key_hash : "none");
-    return fc_begin(j, "jb_rate", 3) | store_job_argstr(j, anon) |
-           store_job_argstr(j, platform) |
-           fc_key(j, "apikey", in->key_hash ? in->key_hash : "none") |
-           store_job_argll(j, in->now_ms) | store_job_argll(j, in->anon_cap) |
-           store_job_argll(j, in->anon_window_ms) | store_job_argll(j, in->platform_cap) |
-           store_job_argll(j, in->platform_window_ms) | fc_str(j, in->key_hash ? "1" : "0");
+    char bucket[192];
+    if (in->key_hash)
+        snprintf(bucket, sizeof bucket, "%srl:status:p:%.32s",
+                 in->prefix ? in->prefix : SCHEMA_PREFIX, in->key_hash);
+    else
+        snprintf(bucket, sizeof bucket, "%srl:status:%s", in->prefix ? in->prefix : SCHEMA_PREFIX,
+                 in->pseudonym);
+    int rc = fc_begin(j, "jb_rate", 2) | store_job_argstr(j, bucket);
+    rc |= in->key_hash ? fc_pkey(j, in->prefix, "apikey", in->key_hash)
+                       : store_job_argstr(j, bucket);
+    return rc | store_job_argll(j, in->now_ms) | store_job_argll(j, in->cap) |
+           store_job_argll(j, in->window_ms) | fc_str(j, in->key_hash ? "1" : "0");
 }
 
 int fcall_rate_reply(const struct store_reply *r, struct fcall_rate_out *out, char *err,
                      size_t errlen)
 {
-    out->retry_after = 0;
-    if (fc_check(r, err, errlen) < 0)
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_OTHER};
+    static const size_t min[] = {3, 1};
+    memset(out, 0, sizeof *out);
+    out->key_name = "";
+    if (fc_answer(r, "jb_rate", want, min, &out->answer, err, errlen) < 0)
         return -1;
-    if (store_reply_type(r) != STORE_INT)
-        return fc_shape("jb_rate", err, errlen);
-    out->retry_after = store_reply_int(r) > 0 ? (long)store_reply_int(r) : 0;
+    if (out->answer == FCALL_OK) {
+        long long wait = fc_num(r, 1);
+        out->retry_after = wait > 0 ? (long)wait : 0;
+        out->key_name = fc_at(r, 2);
+    }
     return 0;
 }

@@ -57,6 +57,7 @@ int fcall_sync(struct store *st, struct store_job *job, char *err, size_t errlen
  * Idempotency-Key (recorded with the report's id and wrapped secret before the report
  * exists), the rate limit, the proof of work and the evidence budget (redis/reports.lua). */
 struct fcall_admit_in {
+    const char *prefix;         /* the reporter's keys' prefix (lib/global.h); NULL: "jb:{0}:" */
     long long now_ms;
     const char *reporter;       /* today's pseudonym, or p:<key hash> */
     const char *reporter_prev;  /* yesterday's (or reporter again) */
@@ -127,28 +128,29 @@ int fcall_report_reply(const struct store_reply *r, struct fcall_report_out *out
 struct fcall_status_in {
     const char *prefix;         /* the report's shard's key prefix (lib/shard.h); NULL: "jb:{0}:" */
     const char *id;             /* the report */
-    const char *key_hash;       /* the platform key's hash whose name to read, or NULL */
 };
 struct fcall_status_out {
     bool found;
     const char *secret_hash, *platform, *case_id, *category, *received_at;
     const char *status, *updated_at, *verdict, *decision_category, *decided_at;
-    const char *key_name;       /* "" when the key is unknown (or not asked for) */
-    bool key_revoked;
 };
 int fcall_status(struct store_job *job, const struct fcall_status_in *in);
 int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out, char *err,
                        size_t errlen);
 
-/* jb_rate: takes one status lookup from the platform's bucket (a live key) or the client's. */
+/* jb_rate: takes one status lookup from the platform's bucket (a live key) or the client's
+ * (then key_hash NULL). */
 struct fcall_rate_in {
+    const char *prefix;         /* the owner's key prefix (lib/global.h); NULL: "jb:{0}:" */
     long long now_ms;
-    const char *pseudonym;      /* the client's */
+    const char *pseudonym;      /* the client's (without a key) */
     const char *key_hash;       /* the platform key's hash, or NULL */
-    long long anon_cap, anon_window_ms, platform_cap, platform_window_ms; /* cap 0: off */
+    long long cap, window_ms;   /* the bucket's; cap 0: off */
 };
 struct fcall_rate_out {
-    long retry_after;           /* 0: a token was taken; else seconds until one is back */
+    enum fcall_answer answer;   /* OK, or UNAUTHORIZED: the key is not live, no token taken */
+    long retry_after;           /* OK: 0 a token was taken; else seconds until one is back */
+    const char *key_name;       /* OK: the key's platform ("" without a key) */
 };
 int fcall_rate(struct store_job *job, const struct fcall_rate_in *in);
 int fcall_rate_reply(const struct store_reply *r, struct fcall_rate_out *out, char *err,
@@ -156,46 +158,51 @@ int fcall_rate_reply(const struct store_reply *r, struct fcall_rate_out *out, ch
 
 /* ---- accounts (redis/accounts.lua) -------------------------------------------------- */
 
-/* jb_apikey_create, jb_apikey_revoke, jb_reviewer_add, jb_reviewer_disable: answer OK, or
- * EXISTS (create, add) or UNKNOWN (revoke, disable). */
+/* jb_apikey_check: whether a platform key is live, and its platform. */
+struct fcall_apikey_check_out {
+    enum fcall_answer answer;   /* OK, or UNAUTHORIZED (unknown or revoked) */
+    const char *platform;       /* OK */
+};
+/* prefix: the key's (lib/global.h); NULL: "jb:{0}:" */
+int fcall_apikey_check(struct store_job *job, const char *prefix, const char *key_hash);
+int fcall_apikey_check_reply(const struct store_reply *r, struct fcall_apikey_check_out *out,
+                             char *err, size_t errlen);
+
+/* jb_reviewer_add, jb_reviewer_disable: answer OK, or EXISTS (add) or UNKNOWN (disable).
+ * Each prefix below is the reviewer's or the client's (lib/global.h); NULL: "jb:{0}:". */
 struct fcall_account_out {
     enum fcall_answer answer;
 };
-struct fcall_apikey_create_in {
-    const char *name, *hash, *iso;  /* hash: the key's keyed hash */
-};
-int fcall_apikey_create(struct store_job *job, const struct fcall_apikey_create_in *in);
-struct fcall_apikey_revoke_in {
-    const char *name, *iso;
-};
-int fcall_apikey_revoke(struct store_job *job, const struct fcall_apikey_revoke_in *in);
 struct fcall_reviewer_add_in {
-    const char *name, *pwhash, *role, *iso;
+    const char *prefix, *name, *pwhash, *role, *iso;
 };
 int fcall_reviewer_add(struct store_job *job, const struct fcall_reviewer_add_in *in);
 struct fcall_reviewer_disable_in {
-    const char *name, *iso;
+    const char *prefix, *name, *iso;
 };
 int fcall_reviewer_disable(struct store_job *job, const struct fcall_reviewer_disable_in *in);
-/* The reply of any of the four. */
+/* The reply of either. */
 int fcall_account_reply(const struct store_reply *r, struct fcall_account_out *out, char *err,
                         size_t errlen);
-int fcall_apikey_create_run(struct store *st, const struct fcall_apikey_create_in *in,
-                            struct fcall_account_out *out, char *err, size_t errlen);
-int fcall_apikey_revoke_run(struct store *st, const struct fcall_apikey_revoke_in *in,
-                            struct fcall_account_out *out, char *err, size_t errlen);
 int fcall_reviewer_add_run(struct store *st, const struct fcall_reviewer_add_in *in,
                            struct fcall_account_out *out, char *err, size_t errlen);
 int fcall_reviewer_disable_run(struct store *st, const struct fcall_reviewer_disable_in *in,
                                struct fcall_account_out *out, char *err, size_t errlen);
 
+/* jb_login_client: takes a login from the client's bucket, before jb_login. */
+struct fcall_login_client_in {
+    const char *prefix;         /* the client's */
+    const char *pseudonym;
+    long long cap, window_ms;   /* cap 0: off */
+};
+int fcall_login_client(struct store_job *job, const struct fcall_login_client_in *in);
+
 /* jb_login: counts a login attempt before the password is checked. */
 struct fcall_login_in {
+    const char *prefix;         /* the reviewer's */
     const char *name;           /* "" or NULL: counted under "-" */
-    const char *pseudonym;      /* the client's */
     const char *attempt;        /* a random id for the attempt */
     long long max_attempts, window_ms;      /* per name */
-    long long client_cap, client_window_ms; /* per client; cap 0: off */
 };
 struct fcall_login_out {
     enum fcall_answer answer;   /* OK, RATELIMITED (the client), LOCKED (the name) */
@@ -204,11 +211,13 @@ struct fcall_login_out {
     long retry_after;           /* RATELIMITED, LOCKED */
 };
 int fcall_login(struct store_job *job, const struct fcall_login_in *in);
+/* The reply of jb_login_client (OK or RATELIMITED) or of jb_login. */
 int fcall_login_reply(const struct store_reply *r, struct fcall_login_out *out, char *err,
                       size_t errlen);
 
 /* jb_login_done: makes the session after the right password. Its reply is 'ok'. */
 struct fcall_login_done_in {
+    const char *prefix;         /* the reviewer's, which is the token's */
     const char *attempt, *name, *role;
     const char *token_hash;     /* the session's keyed token hash */
     long long ttl_s;
@@ -216,11 +225,11 @@ struct fcall_login_done_in {
 };
 int fcall_login_done(struct store_job *job, const struct fcall_login_done_in *in);
 
-/* jb_logout: answer OK, or UNAUTHORIZED when there was no such session. */
+/* jb_logout: answer OK, or UNAUTHORIZED when there was no such session. prefix: the token's. */
 struct fcall_logout_out {
     enum fcall_answer answer;
 };
-int fcall_logout(struct store_job *job, const char *token_hash);
+int fcall_logout(struct store_job *job, const char *prefix, const char *token_hash);
 int fcall_logout_reply(const struct store_reply *r, struct fcall_logout_out *out, char *err,
                        size_t errlen);
 

@@ -124,24 +124,23 @@ int fcall_evidence_reply(const struct store_reply *r, struct fcall_evidence_out 
     return 0;
 }
 
-/* KEYS: session, audit:last  ARGV: prefix. */
-int fcall_whoami(struct store_job *j, const char *token_hash)
+/* KEYS: session  ARGV: prefix. */
+int fcall_whoami(struct store_job *j, const char *prefix, const char *token_hash)
 {
-    return fc_begin(j, "jb_whoami", 2) | fc_key(j, "session", token_hash) |
-           store_job_argstr(j, SCHEMA_AUDIT ":last") | store_job_argstr(j, SCHEMA_PREFIX);
+    return fc_begin(j, "jb_whoami", 1) | fc_pkey(j, prefix, "session", token_hash) |
+           fc_shardkey(j, prefix, "");
 }
 
 int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out, char *err,
                        size_t errlen)
 {
     static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_OTHER};
-    static const size_t min[] = {4, 1};
+    static const size_t min[] = {3, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_whoami", want, min, &out->answer, err, errlen) < 0)
         return -1;
     out->name = fc_at(r, 1);
     out->role = fc_at(r, 2);
-    out->head = fc_at(r, 3);
     return 0;
 }
 
@@ -243,18 +242,17 @@ int fcall_audit_pending_reply(const struct store_reply *r, struct fcall_audit_re
     return (int)n;
 }
 
-/* KEYS: apikey  ARGV: prefix, start, count. */
+/* KEYS: decisions:<platform> (the audit chain's slot)  ARGV: start, count. */
 int fcall_feed(struct store_job *j, const struct fcall_feed_in *in)
 {
-    return fc_begin(j, "jb_feed", 1) | fc_key(j, "apikey", in->key_hash) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->start) |
-           store_job_argll(j, in->count);
+    return fc_begin(j, "jb_feed", 1) | fc_key(j, "decisions", in->platform) |
+           fc_str(j, in->start) | store_job_argll(j, in->count);
 }
 
 int fcall_feed_reply(const struct store_reply *r, struct fcall_feed_out *out, char *err,
                      size_t errlen)
 {
-    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_OTHER};
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_OTHER};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_feed", want, NULL, &out->answer, err, errlen) < 0)
         return -1;

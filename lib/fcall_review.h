@@ -3,8 +3,9 @@
  * as fcall.h (which says how): fcall_X(job, &in) appends the call, fcall_X_reply reads it,
  * and strings in a result point into the reply, living as long as its job.
  *
- * jb_whoami resolves a session, named by the keyed hash of its token (token_hash): it answers
- * UNAUTHORIZED when the session is unknown, over, or its reviewer disabled. The case's calls
+ * jb_whoami resolves a session, named by the keyed hash of its token (token_hash), in the
+ * token's slot (prefix, lib/global.h): it answers UNAUTHORIZED when the session is unknown,
+ * over, or its reviewer disabled. The case's calls
  * (claim, lease, evidence, decide) then act for the reviewer it named, on the case's shard
  * (prefix, lib/shard.h): the session's keys and the case's are in different slots on a Redis
  * Cluster, so they cannot be read in one call (docs/SCALING.md, review across shards).
@@ -86,9 +87,8 @@ int fcall_evidence_reply(const struct store_reply *r, struct fcall_evidence_out 
 struct fcall_whoami_out {
     enum fcall_answer answer;   /* OK, UNAUTHORIZED */
     const char *name, *role;
-    const char *head;           /* the last audit entry as "seq hash", or "" */
 };
-int fcall_whoami(struct store_job *job, const char *token_hash);
+int fcall_whoami(struct store_job *job, const char *prefix, const char *token_hash);
 int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out, char *err,
                        size_t errlen);
 
@@ -146,7 +146,7 @@ int fcall_audit_pending_reply(const struct store_reply *r, struct fcall_audit_re
 
 /* jb_feed: decisions on a platform's reports, from a stream id on. */
 struct fcall_feed_in {
-    const char *key_hash;       /* the platform's API key's */
+    const char *platform;       /* the live key's (jb_apikey_check) */
     const char *start;          /* the first stream id to read, or "" when none can follow */
     long long count;
 };

@@ -1,7 +1,10 @@
 /* schema — the names of jubao's Redis keys, in one place.
  *
- * Every key carries the hash tag {0}, so that all keys one Function call touches sit in one
- * slot (DESIGN.md). The Redis Functions (redis/) build case keys from the same prefix.
+ * SCHEMA_PREFIX, the hash tag {0}, is the prefix of the keys that are one sequence or few (the
+ * audit chain, its stats, the feeds, the day keys, the model) and, with one shard, of every
+ * key. With more, a case's keys carry its shard's tag (lib/shard.h) and the other global keys
+ * their owner's (lib/global.h), so that all keys one Function call touches sit in one slot
+ * (DESIGN.md). The Redis Functions (redis/) build keys from the prefix they are given.
  */
 #ifndef JUBAO_SCHEMA_H
 #define JUBAO_SCHEMA_H

@@ -113,8 +113,7 @@ static struct store_job *run1(struct store *st, const char *const *argv, size_t 
     return j;
 }
 
-/* The number of shards kept in Redis into *kept (0: none). Returns 0 or -1 with err set. */
-static int kept_shards(struct store *st, long *kept, char *err, size_t errlen)
+int shards_kept(struct store *st, long *kept, char *err, size_t errlen)
 {
     const char *get[] = {"HGET", SHARD_META, "shards"};
     struct store_job *j = run1(st, get, 3, err, errlen);
@@ -143,7 +142,7 @@ static int unsharded_data(struct store *st, char *err, size_t errlen)
 int shards_check(struct store *st, const struct shards *s, char *err, size_t errlen)
 {
     long kept;
-    if (kept_shards(st, &kept, err, errlen) < 0)
+    if (shards_kept(st, &kept, err, errlen) < 0)
         return -1;
     if (kept == 0) {
         int old = s->n > 1 ? unsharded_data(st, err, errlen) : 0;
@@ -159,7 +158,7 @@ int shards_check(struct store *st, const struct shards *s, char *err, size_t err
         const char *set[] = {"HSETNX", SHARD_META, "shards", n};
         struct store_job *j = run1(st, set, 4, err, errlen);
         store_job_free(j);
-        if (!j || kept_shards(st, &kept, err, errlen) < 0)
+        if (!j || shards_kept(st, &kept, err, errlen) < 0)
             return -1;
     }
     if (kept != (long)s->n) {

@@ -47,6 +47,9 @@ int shards_of_id(const struct shards *s, const char *id);
  * number's residue mod n replaced by i (so it keeps all but log2(n) of its 60 random bits). */
 void shards_id_new(const struct shards *s, char p, unsigned i, char out[SHARD_ID_LEN]);
 
+/* The number of shards kept in Redis into *kept (0: none). Returns 0 or -1 with err set. */
+int shards_kept(struct store *st, long *kept, char *err, size_t errlen);
+
 /* Compares the number of shards kept in Redis with s's: when none is kept, keeps s's if the
  * Redis holds no data of the unsharded layout (or s has one shard: that layout is one shard).
  * Returns 0; -1 with the reason in err when Redis did not answer or answered an error; -2 with

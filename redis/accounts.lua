@@ -1,31 +1,24 @@
---[[ jb_apikey_create  KEYS: 1 apikeyname:<name>  2 apikey:<hash>  ARGV: 1 name  2 hash  3 now iso
-Returns 'ok', or 'exists' when the name has a key that is not revoked. ]]
-local function jb_apikey_create(keys, args)
-  local old = redis.call('GET', keys[1])
-  if old then
-    local prefix = string.sub(keys[1], 1, #keys[1] - #('apikeyname:' .. args[1]))
-    if redis.call('HGET', prefix .. 'apikey:' .. old, 'revoked') == '0' then return 'exists' end
-  end
-  redis.call('HSET', keys[2], 'name', args[1], 'revoked', '0', 'created_at', args[3])
-  redis.call('SET', keys[1], args[2])
-  return 'ok'
+--[[ API keys. A key is apikey:<keyed hash of the key> {name, revoked, created_at, revoked_at}
+in the key's own slot; apikeyname:<name> holds the hash of the name's latest key, in the name's
+slot. jubao-admin writes them in steps it can repeat (gateway/admin.c), so no Function spans
+both. ]]
+
+--[[ jb_apikey_check  KEYS: 1 apikey:<hash>
+Returns {'ok', the key's platform} | {'unauthorized'} (unknown or revoked). ]]
+local function jb_apikey_check(keys, args)
+  local k = redis.call('HMGET', keys[1], 'name', 'revoked')
+  if not k[1] or k[2] == '1' then return {'unauthorized'} end
+  return {'ok', k[1]}
 end
 
---[[ jb_apikey_revoke  KEYS: 1 apikeyname:<name>  ARGV: 1 prefix  2 now iso
-Returns 'ok', or 'unknown' when the name has no key. Takes effect for the next request. ]]
-local function jb_apikey_revoke(keys, args)
-  local h = redis.call('GET', keys[1])
-  if not h then return 'unknown' end
-  redis.call('HSET', args[1] .. 'apikey:' .. h, 'revoked', '1', 'revoked_at', args[2])
-  return 'ok'
-end
-
-redis.register_function('jb_apikey_create', jb_apikey_create)
-redis.register_function('jb_apikey_revoke', jb_apikey_revoke)
+redis.register_function{function_name = 'jb_apikey_check', callback = jb_apikey_check,
+  flags = {'no-writes'}}
 
 --[[ Reviewers. A reviewer is reviewer:<name> {name, pwhash (Argon2id), role, disabled};
 a session is session:<keyed hash of the token> {name, role, expires_at}, expiring by itself;
-logins:<name> holds the recent login attempts of a name (jb_login). ]]
+logins:<name> holds the recent login attempts of a name (jb_login). The three share the
+reviewer's slot (lib/global.h: a token names its reviewer's bucket), so that the session and
+the reviewer's record are read together. ]]
 
 --[[ jb_reviewer_add  KEYS: 1 reviewer:<name>  ARGV: 1 name  2 pwhash  3 role  4 now iso
 Returns 'ok', or 'exists'. ]]
@@ -44,19 +37,28 @@ local function jb_reviewer_disable(keys, args)
   return 'ok'
 end
 
---[[ jb_login  KEYS: 1 reviewer:<name>  2 logins:<name>  3 rl:login:<client pseudonym>
-ARGV: 1 attempt id (random)  2 attempts per name  3 window ms  4 logins per client (0: off)
-      5 client window ms
+--[[ jb_login_client  KEYS: 1 rl:login:<client pseudonym> (the client's slot)
+ARGV: 1 logins per client (0: off)  2 window ms
+The first step of a login: the client's token bucket, before jb_login counts an attempt of the
+name, so that a client past its limit spends none of a name's attempts.
+Returns {'ok'} | {'ratelimited', seconds}. ]]
+local function jb_login_client(keys, args)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local wait = take_token(keys[1], tonumber(args[1]), tonumber(args[2]), now)
+  if wait > 0 then return {'ratelimited', tostring(wait)} end
+  return {'ok'}
+end
+
+--[[ jb_login  KEYS: 1 reviewer:<name>  2 logins:<name>
+ARGV: 1 attempt id (random)  2 attempts per name  3 window ms
 Counts the attempt before the password is verified, so that however many logins arrive
 together, at most ARGV[2] passwords per name are checked in any window: logins:<name> is a
-sorted set of attempts scored by Redis' clock, pruned to the window. The client's token bucket
-comes first, so that a client past its limit spends none of a name's attempts.
-Returns {'ok', pwhash or '', role, disabled} | {'ratelimited', seconds} | {'locked', seconds}. ]]
+sorted set of attempts scored by Redis' clock, pruned to the window.
+Returns {'ok', pwhash or '', role, disabled} | {'locked', seconds}. ]]
 local function jb_login(keys, args)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local wait = take_token(keys[3], tonumber(args[4]), tonumber(args[5]), now)
-  if wait > 0 then return {'ratelimited', tostring(wait)} end
   local window = tonumber(args[3])
   redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now - window)
   if redis.call('ZCARD', keys[2]) >= tonumber(args[2]) then
@@ -90,6 +92,7 @@ end
 
 redis.register_function('jb_reviewer_add', jb_reviewer_add)
 redis.register_function('jb_reviewer_disable', jb_reviewer_disable)
+redis.register_function('jb_login_client', jb_login_client)
 redis.register_function('jb_login', jb_login)
 redis.register_function('jb_login_done', jb_login_done)
 redis.register_function('jb_logout', jb_logout)

@@ -214,39 +214,38 @@ local function jb_report(keys, args)
 end
 
 --[[ jb_status
-KEYS: 1 report:<id>  2 apikey:<hash> (or any key when ARGV[2] is '0')
-ARGV: 1 prefix  2 uses apikey (0/1)
+KEYS: 1 report:<id>  ARGV: 1 prefix (the report's shard's)
 Returns {} when the report does not exist, else {secret hash, platform, case, category,
-received_at, case status, updated_at, verdict, decision category, decided_at, key name,
-key revoked}. The caller compares the secret, in constant time.
+received_at, case status, updated_at, verdict, decision category, decided_at}. The caller
+compares the secret, in constant time, or the platform with the key's name (jb_rate's answer:
+the key is in another slot).
 ]]
 local function jb_status(keys, args)
   local r = redis.call('HMGET', keys[1], 'secret', 'platform', 'case', 'category', 'received_at')
   if not r[1] then return {} end
   local c = redis.call('HMGET', args[1] .. 'case:' .. r[3], 'status', 'updated_at', 'verdict',
     'decision_category', 'decided_at')
-  local k = {false, false}
-  if args[2] == '1' then k = redis.call('HMGET', keys[2], 'name', 'revoked') end
   return {r[1], r[2], r[3], r[4], r[5], c[1] or 'received', c[2] or r[5], c[3] or '',
-    c[4] or '', c[5] or '', k[1] or '', k[2] or ''}
+    c[4] or '', c[5] or ''}
 end
 
 --[[ jb_rate
-KEYS: 1 rl:status:<pseudonym>  2 rl:status:p:<key hash>  3 apikey:<hash>
-ARGV: 1 now ms  2 anonymous capacity (0: off)  3 its window ms  4 platform capacity (0: off)
-      5 its window ms  6 uses apikey (0/1)
-Takes one token for a status lookup: from the platform's bucket when the request carries a
-live key, else from the client's, so that a made-up key buys no fresh bucket.
-Returns 0, or the seconds until a token is back. ]]
+KEYS: 1 the bucket: rl:status:p:<key hash> (the platform's) when ARGV[4] is '1', else
+      rl:status:<pseudonym> (the client's)  2 apikey:<hash> (the bucket again when ARGV[4] is '0')
+ARGV: 1 now ms  2 capacity (0: off)  3 window ms  4 uses apikey (0/1)
+Takes one token for a status lookup from the bucket. A key that is not live takes none: the
+gateway then takes the client's (another slot), so that a made-up key buys no fresh bucket.
+Returns {'ok', seconds until a token is back (0: taken), the key's name ('' without one)} |
+{'unauthorized'} (the key is unknown or revoked). ]]
 local function jb_rate(keys, args)
-  local now = tonumber(args[1])
-  if args[6] == '1' then
-    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
-    if k[1] and k[2] ~= '1' then
-      return take_token(keys[2], tonumber(args[4]), tonumber(args[5]), now)
-    end
+  local name = ''
+  if args[4] == '1' then
+    local k = redis.call('HMGET', keys[2], 'name', 'revoked')
+    if not k[1] or k[2] == '1' then return {'unauthorized'} end
+    name = k[1]
   end
-  return take_token(keys[1], tonumber(args[2]), tonumber(args[3]), now)
+  return {'ok', tostring(take_token(keys[1], tonumber(args[2]), tonumber(args[3]),
+    tonumber(args[1]))), name}
 end
 
 redis.register_function('jb_admit', jb_admit)

@@ -139,13 +139,13 @@ local function jb_evidence(keys, args)
   return {'ok', r[2], r[3]}
 end
 
---[[ jb_whoami  KEYS: 1 session:<token hash>  2 audit:last  ARGV: 1 prefix
-Returns {'ok', reviewer name, role, the audit head: last entry as "seq hash" or ''} |
-{'unauthorized'}. ]]
+--[[ jb_whoami  KEYS: 1 session:<token hash>  ARGV: 1 prefix (the session's: its reviewer's
+record is beside it, lib/global.h)
+Returns {'ok', reviewer name, role} | {'unauthorized'}. ]]
 local function jb_whoami(keys, args)
   local name, role = session_of(args[1], keys[1])
   if not name then return {'unauthorized'} end
-  return {'ok', name, role or '', redis.call('GET', keys[2]) or ''}
+  return {'ok', name, role or ''}
 end
 
 --[[ A decision takes two calls (docs/SCALING.md, "Decisions on several shards"): jb_decide
@@ -283,16 +283,12 @@ local function jb_audit_pending(keys, args)
   return out
 end
 
---[[ jb_feed  KEYS: 1 apikey:<hash>  ARGV: 1 prefix  2 start (the first stream id to read, or ''
-when no id can follow the cursor)  3 count
-Returns {'unauthorized'} | {'ok', id, fields, id, fields, ...} of the key's platform. ]]
+--[[ jb_feed  KEYS: 1 decisions:<platform>  ARGV: 1 start (the first stream id to read)  2 count
+The gateway checked the key first (jb_apikey_check: the key is in its own slot).
+Returns {'ok', id, fields, id, fields, ...} of the platform's feed. ]]
 local function jb_feed(keys, args)
-  local k = redis.call('HMGET', keys[1], 'name', 'revoked')
-  if not k[1] or k[2] == '1' then return {'unauthorized'} end
   local out = {'ok'}
-  if args[2] == '' then return out end
-  for _, e in ipairs(redis.call('XRANGE', args[1] .. 'decisions:' .. k[1], args[2], '+',
-      'COUNT', tonumber(args[3]))) do
+  for _, e in ipairs(redis.call('XRANGE', keys[1], args[1], '+', 'COUNT', tonumber(args[2]))) do
     out[#out + 1] = e[1]; out[#out + 1] = e[2]
   end
   return out

@@ -188,3 +188,44 @@ def test_a_move_killed_halfway_and_run_again_loses_nothing(redis_factory, gatewa
     assert sorted(queued()) == sorted(cases)
     assert all(c.xpending(pf + "intake", "workers")["pending"] == 0 for pf in prefixes
                if c.exists(pf + "intake"))
+
+
+def test_the_move_takes_api_keys_and_reviewers_to_their_own_slots(redis_factory, gateway):
+    """Global keys (lib/global.h): with more than one shard an API key, its name and a reviewer
+    live in slots of their own; the move takes them there (sessions end: their slot is named by
+    the token, which Redis never held), and a run over data that an earlier build moved, which
+    left them under {0}, takes them still."""
+    fx = json.loads((FIXTURE / "receipts.json").read_text())
+    r, g = migrated(redis_factory, gateway)
+    c = r.client()
+    assert c.keys(PREFIX + "session:*") and c.exists(PREFIX + "reviewer:" + fx["reviewer"])
+    g.admin("migrate", "--shards", str(SHARDS))
+    for kind in ("apikey:", "apikeyname:", "reviewer:", "session:", "logins:", "rl:p:"):
+        assert not c.keys(PREFIX + kind + "*"), kind
+    assert [k for k in c.keys("jb:{r:*}:reviewer:" + fx["reviewer"])]
+    records = c.keys("jb:{k:*}:apikey:*")
+    assert len(records) == 1 and records[0].startswith("jb:{k:%s}:" % records[0][-64:][:16])
+
+    g4 = gateway(redis=r, config="redis_shards = %d\n" % SHARDS, data_from=FIXTURE / "data")
+    d = fx["reports"]["d"]
+    assert g4.status(d["id"], key=fx["apikey"]).status_code == 200
+    Reviewer(g4, name=fx["reviewer"], password=fx["password"], add=False)
+
+    # as an earlier build left it: moved to 4 shards, the key's record still under {0}
+    c.rename(records[0], PREFIX + records[0].split("}:", 1)[1])
+    assert g4.status(d["id"], key=fx["apikey"]).status_code == 401
+    p = g4.admin("migrate", "--shards", str(SHARDS))
+    assert "moved 1 global keys" in p.stdout, p.stdout
+    assert g4.status(d["id"], key=fx["apikey"]).status_code == 200
+    assert "nothing changed" in g4.admin("migrate", "--shards", str(SHARDS)).stdout
+
+    # the name finds the moved record: a revoke takes effect
+    g4.admin("apikey", "revoke", apikey_name(c))
+    assert g4.status(d["id"], key=fx["apikey"]).status_code == 401
+
+
+def apikey_name(c):
+    """The one API key name in Redis (its key apikeyname:<name>)."""
+    names = c.keys("*apikeyname:*")
+    assert len(names) == 1, names
+    return names[0].split("apikeyname:", 1)[1]
