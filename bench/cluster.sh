@@ -1,0 +1,248 @@
+# bench/cluster.sh — the cluster case of `make bench` (JB_BENCH_ONLY=cluster; issue 12), sourced
+# by bench/run.sh, whose helpers it uses (free_port, wait_until, start_redis, proc_ticks,
+# cpu_sample, quiet, run_wrk, gateway_launch, the pids stopped on exit).
+#
+# The same load twice, each on fresh processes, so that the two compare:
+#   single   one Redis (deploy/redis.conf), one gateway and one jubao-worker, default settings
+#            (one shard, no WAIT): the setup of `make run`;
+#   cluster  six `redis-server --cluster-enabled yes` (deploy/redis.conf + the cluster settings
+#            of deploy/cluster/redis-cluster.conf) joined by `redis-cli --cluster create …
+#            --cluster-replicas 1` into 3 primaries with a replica each, one gateway on the seed
+#            list with `redis_shards = 16` and `redis_replica_acks = 1`, one jubao-worker;
+# then wrk as in step 2 of run.sh (a warm-up, then the measured run). The worker runs during the
+# load and is waited for: the CPU of every process (gateway, worker and its children, each Redis
+# primary and replica, wrk) is read from /proc/<pid>/stat once the worker has routed every case
+# of the warm-up and again once it has routed every case of the measured run, so that the
+# difference over the measured run's 202s is the CPU per report of each part, the worker's
+# triage and routing (and Redis's share of it) included. Results in R[cl_<case>_*] and the files
+# $tmp/cl-<case>-cpu.txt ("name role µs-per-report" per process).
+
+# shellcheck shell=bash disable=SC2154 # run.sh's variables: tmp, root, build, ticks, R, ...
+
+# cluster_conf: the configuration file of a bench cluster node (written once).
+cluster_conf() {
+  local conf=$tmp/cluster/redis-cluster.conf
+  if [ ! -f "$conf" ]; then
+    mkdir -p "$tmp/cluster"
+    { echo "include $root/deploy/redis.conf"
+      grep -v '^include' "$root/deploy/cluster/redis-cluster.conf"; } >"$conf"
+  fi
+  echo "$conf"
+}
+
+# cluster_start: six nodes on loopback, 3 primaries with a replica each, every node saying
+# cluster_state:ok and every replica linked. Sets cl_nodes (host:port list) and cl_node_pids.
+cluster_start() {
+  local conf i port bus dir
+  conf=$(cluster_conf)
+  cl_nodes=() cl_node_pids=()
+  for i in 0 1 2 3 4 5; do
+    port=$(free_port) bus=$(free_port) dir=$tmp/cluster/node$i
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086 # JB_BENCH_REDIS_ARGS: extra options, for diagnosis only
+    redis-server "$conf" --port "$port" --cluster-port "$bus" --dir "$dir" \
+      --logfile "$dir/redis.log" --daemonize no ${JB_BENCH_REDIS_ARGS:-} >/dev/null 2>&1 &
+    pids+=($!)
+    cl_node_pids+=($!)
+    cl_nodes+=("127.0.0.1:$port")
+  done
+  for i in 0 1 2 3 4 5; do
+    wait_until 10 "cluster node ${cl_nodes[i]}" redis-cli -p "${cl_nodes[i]##*:}" ping
+  done
+  redis-cli --cluster create "${cl_nodes[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$tmp/cluster/create.log" 2>&1 || { tail -n 20 "$tmp/cluster/create.log" >&2; die "redis-cli --cluster create failed"; }
+  for i in 0 1 2 3 4 5; do
+    wait_until 60 "cluster_state:ok on ${cl_nodes[i]}" cluster_node_ready "${cl_nodes[i]##*:}"
+  done
+  wait_until 30 "the nodes agreeing on the slots" redis-cli --cluster check "${cl_nodes[0]}"
+}
+
+cluster_node_ready() {  # cluster_node_ready PORT: state ok and, on a replica, its link up
+  local info
+  redis-cli -p "$1" cluster info | grep -q '^cluster_state:ok' || return 1
+  info=$(redis-cli -p "$1" info replication | tr -d '\r')
+  grep -q '^role:master' <<<"$info" || grep -q '^master_link_status:up' <<<"$info"
+}
+
+cluster_role() {  # cluster_role PORT: primary or replica
+  redis-cli -p "$1" role | head -n 1 | sed 's/master/primary/; s/slave/replica/'
+}
+
+# routed_total PORT...: the cases the workers routed, summed over every shard's stats hash on
+# the nodes at PORT... (the primaries).
+routed_total() {
+  local p k sum=0 n
+  for p in "$@"; do
+    while read -r k; do
+      [ -n "$k" ] || continue
+      n=$(redis-cli -p "$p" hget "$k" routed | tr -d '\r')
+      sum=$((sum + ${n:-0}))
+    done < <(redis-cli -p "$p" --scan --pattern 'jb:*stats' | tr -d '\r')
+  done
+  echo "$sum"
+}
+
+# wait_routed WANT PORT...: until the workers routed WANT cases (at most 300 s: a worker slower
+# than the load drains its backlog after the run).
+wait_routed() {
+  local want=$1 i got
+  shift
+  for i in $(seq 3000); do
+    got=$(routed_total "$@")
+    [ "$got" -ge "$want" ] && return 0
+    sleep 0.1
+  done
+  die "the worker routed $got of $want cases in 300 s"
+}
+
+worker_launch() {  # worker_launch DIR REDIS: jubao-worker with the gateway's config; sets wk_pid
+  local dir=$1 i
+  JUBAO_REDIS=$2 JUBAO_DATA_DIR=$dir/data JUBAO_RATE_LIMIT=0 \
+    "$build/jubao-worker" -c "$dir/gateway.conf" >"$dir/worker.log" 2>&1 &
+  wk_pid=$!
+  pids+=("$wk_pid")
+  for i in $(seq 150); do  # its consumers (2 by default), the reaper and the trainer
+    [ "$(pgrep -c -P "$wk_pid" 2>/dev/null || echo 0)" -ge 4 ] && return 0
+    alive "$wk_pid" jubao-worker "$dir/worker.log"
+    sleep 0.1
+  done
+  die "jubao-worker did not start its children (see $dir/worker.log)"
+}
+
+# tree_ticks PID: CPU of a process and of its live children (the worker's consumers)
+tree_ticks() {
+  local sum c
+  sum=$(proc_ticks "$1")
+  for c in $(pgrep -P "$1" 2>/dev/null); do sum=$((sum + $(proc_ticks "$c"))); done
+  echo "$sum"
+}
+
+# cluster_case NAME: one measured case (single or cluster), results in R[cl_NAME_*].
+cluster_case() {
+  local name=$1 redis conf="" i
+  local dir=$tmp/cl-$name
+  local -a names roles procs primaries=()
+  mkdir -p "$dir"
+  if [ "$name" = single ]; then
+    local rport
+    rport=$(free_port)
+    start_redis "$rport" "$dir/redis"
+    redis=127.0.0.1:$rport
+    names=(redis) roles=(primary) procs=("$redis_pid") primaries=("$rport")
+  else
+    cluster_start
+    redis=$(IFS=,; echo "${cl_nodes[*]}")
+    conf=$(printf '%s\n' "redis_shards = 16" "redis_replica_acks = 1")
+    names=() roles=() procs=()
+    for i in 0 1 2 3 4 5; do
+      names+=("redis:${cl_nodes[i]##*:}")
+      roles+=("$(cluster_role "${cl_nodes[i]##*:}")")
+      procs+=("${cl_node_pids[i]}")
+      [ "${roles[i]}" = primary ] && primaries+=("${cl_nodes[i]##*:}")
+    done
+    [ "${#primaries[@]}" = 3 ] || die "the cluster has ${#primaries[@]} primaries, not 3"
+  fi
+  gateway_launch "$dir" "$redis" "$conf"
+  R[cl_${name}_conf]=$gw_conf
+  worker_launch "$dir" "$redis"
+  say "cluster case $name: gateway on 127.0.0.1:$gport ($gw_conf), worker, redis $redis"
+
+  say "cluster case $name: warm-up $warmup"
+  run_wrk "cl-$name-warmup" "http://127.0.0.1:$gport" "$warmup" warmup
+  local done_before
+  done_before=$(field "cl-$name-warmup" requests)
+  wait_routed "$done_before" "${primaries[@]}"
+  quiet "the $name case"
+  cluster_idle "$name" 3 "${procs[@]}"
+  local -a t0 t1
+  for i in "${!procs[@]}"; do t0+=("$(proc_ticks "${procs[i]}")"); done
+  local g0 w0 g1 w1 wrk_job wrk_pid w=0 secs=${duration%s}
+  g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
+  say "cluster case $name: wrk -t$wrk_threads -c$conns -d$duration --latency"
+  run_wrk "cl-$name" "http://127.0.0.1:$gport" "$duration" main &
+  wrk_job=$!
+  sleep 1
+  wrk_pid=$(pgrep -n -x wrk -P "$wrk_job" 2>/dev/null || true)
+  [ -n "$wrk_pid" ] && w=$(proc_ticks "$wrk_pid")
+  # The gateway, Redis and every process besides (the warning when others took the cores).
+  # shellcheck disable=SC2046 # the worker's children
+  cpu_sample "the $name case" $((secs > 4 ? secs - 3 : 1)) "$gw_pid" "${procs[@]}" "$wk_pid" \
+    $(pgrep -P "$wk_pid" 2>/dev/null) ${wrk_pid:+"$wrk_pid"} >"$tmp/cpu-cl-$name.txt" 2>/dev/null || true
+  [ -n "$wrk_pid" ] && w=$(($(proc_ticks "$wrk_pid") - w))
+  wait "$wrk_job" || die "wrk ($name case) failed"
+  alive "$gw_pid" jubao-gateway "$dir/gateway.log"
+  cat "$tmp/wrk-cl-$name.txt" "$tmp/cpu-cl-$name.txt"
+  local n non202 errs
+  n=$(field "cl-$name" requests)
+  non202=$(field "cl-$name" non202)
+  errs=$(($(field "cl-$name" connect_err) + $(field "cl-$name" read_err) + $(field "cl-$name" write_err) + $(field "cl-$name" timeout_err)))
+  if [ "$non202" != 0 ] || [ "$errs" != 0 ]; then
+    grep '^JB_FIRST_BAD' "$tmp/wrk-cl-$name.txt" >&2 || true
+    tail -n 20 "$dir/gateway.log" >&2
+    die "$name case: $non202 answers other than 202, $errs socket errors"
+  fi
+  # Every 202 a case, and every case routed by the worker: its CPU for them is in the count.
+  wait_routed $((done_before + n)) "${primaries[@]}"
+  alive "$wk_pid" jubao-worker "$dir/worker.log"
+  g1=$(proc_ticks "$gw_pid") w1=$(tree_ticks "$wk_pid")
+  for i in "${!procs[@]}"; do t1+=("$(proc_ticks "${procs[i]}")"); done
+  per_report() { awk -v d="$1" -v t="$ticks" -v n="$n" 'BEGIN{ printf "%.1f", d / t * 1e6 / n }'; }
+  {
+    echo "gateway gateway $(per_report $((g1 - g0)))"
+    echo "worker worker $(per_report $((w1 - w0)))"
+    for i in "${!procs[@]}"; do echo "${names[i]} ${roles[i]} $(per_report $((t1[i] - t0[i])))"; done
+    # wrk's CPU was read over the sampled middle of the run only: scaled to the whole run.
+    [ "$w" -gt 0 ] && awk -v d="$w" -v t="$ticks" -v s=$((secs > 4 ? secs - 3 : 1)) \
+      -v r="$(field "cl-$name" rps)" 'BEGIN{ printf "wrk load %.1f\n", d / t / s * 1e6 / r }'
+  } >"$tmp/cl-$name-cpu.txt"
+  R[cl_${name}_rps]=$(field "cl-$name" rps)
+  R[cl_${name}_p50]=$(field "cl-$name" p50_us)
+  R[cl_${name}_p99]=$(field "cl-$name" p99_us)
+  say "cluster case $name: $n reports, every one routed; CPU µs per report: $(awk '{ printf "%s=%s ", $1, $3 }' "$tmp/cl-$name-cpu.txt")"
+  stop_pid "$wk_pid"
+  stop_pid "$gw_pid"
+  for i in "${!procs[@]}"; do stop_pid "${procs[i]}"; done
+}
+
+# cluster_idle NAME SECONDS PID...: the CPU the gateway, the worker and the Redis PIDs use
+# with no load (cluster bus, replication pings, the worker's blocking reads over every shard):
+# a cost per second, not per report, printed and kept in R[cl_NAME_idle].
+cluster_idle() {
+  local name=$1 secs=$2 p g0 w0 r0=0 r1=0
+  shift 2
+  g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
+  for p in "$@"; do r0=$((r0 + $(proc_ticks "$p"))); done
+  sleep "$secs"
+  for p in "$@"; do r1=$((r1 + $(proc_ticks "$p"))); done
+  R[cl_${name}_idle]=$(awk -v g=$(($(proc_ticks "$gw_pid") - g0)) -v w=$(($(tree_ticks "$wk_pid") - w0)) \
+    -v r=$((r1 - r0)) -v t="$ticks" -v s="$secs" \
+    'BEGIN{ printf "gateway %.1f%%, worker %.1f%%, Redis (all nodes) %.1f%% of a core", g / t / s * 100, w / t / s * 100, r / t / s * 100 }')
+  say "cluster case $name: CPU with no load: ${R[cl_${name}_idle]}"
+}
+
+cluster_run() {
+  cluster_case single
+  cluster_case cluster
+}
+
+# cluster_table: reports/s, p50/p99 and CPU µs per report by part, single against cluster.
+cluster_table() {
+  local c
+  echo
+  echo "== the cluster case: one gateway and one worker, the same wrk load, on one Redis and on 3 primaries + 3 replicas"
+  echo "   single: ${R[cl_single_conf]:-(not run)}; cluster: ${R[cl_cluster_conf]:-(not run)}"
+  printf '%-10s %12s %10s %10s  %s\n' "" "reports/s" "p50 ms" "p99 ms" "CPU µs per report"
+  for c in single cluster; do
+    [ -n "${R[cl_${c}_rps]:-}" ] || continue
+    printf '%-10s %12s %10s %10s  %s\n' "$c" "$(num "${R[cl_${c}_rps]}")" "$(ms "${R[cl_${c}_p50]}")" \
+      "$(ms "${R[cl_${c}_p99]}")" "$(awk '
+        $2 == "primary" { p += $3; np++; pl = pl sprintf(" %s", $3) }
+        $2 == "replica" { r += $3; nr++; rl = rl sprintf(" %s", $3) }
+        $2 == "gateway" || $2 == "worker" || $2 == "load" { o = o sprintf("%s %s, ", $1, $3) }
+        END { printf "%sRedis primaries %.1f", o, p; if (np > 1) printf " (%s)", substr(pl, 2);
+              if (nr) printf ", replicas %.1f (%s)", r, substr(rl, 2) }' "$tmp/cl-$c-cpu.txt")"
+  done
+  for c in single cluster; do
+    [ -n "${R[cl_${c}_idle]:-}" ] && echo "   $c with no load: ${R[cl_${c}_idle]}"
+  done
+}
