@@ -30,14 +30,14 @@ cluster_conf() {
   echo "$conf"
 }
 
-# cluster_start: six nodes on loopback, 3 primaries with a replica each, every node saying
+# cluster_start DIR: six nodes on loopback (their directories in DIR), 3 primaries with a replica each, every node saying
 # cluster_state:ok and every replica linked. Sets cl_nodes (host:port list) and cl_node_pids.
 cluster_start() {
-  local conf i port bus dir
+  local conf i port bus dir top=$1
   conf=$(cluster_conf)
   cl_nodes=() cl_node_pids=()
   for i in 0 1 2 3 4 5; do
-    port=$(free_port) bus=$(free_port) dir=$tmp/cluster/node$i
+    port=$(free_port) bus=$(free_port) dir=$top/node$i
     mkdir -p "$dir"
     # shellcheck disable=SC2086 # JB_BENCH_REDIS_ARGS: extra options, for diagnosis only
     redis-server "$conf" --port "$port" --cluster-port "$bus" --dir "$dir" \
@@ -50,7 +50,7 @@ cluster_start() {
     wait_until 10 "cluster node ${cl_nodes[i]}" redis-cli -p "${cl_nodes[i]##*:}" ping
   done
   redis-cli --cluster create "${cl_nodes[@]}" --cluster-replicas 1 --cluster-yes \
-    >"$tmp/cluster/create.log" 2>&1 || { tail -n 20 "$tmp/cluster/create.log" >&2; die "redis-cli --cluster create failed"; }
+    >"$top/create.log" 2>&1 || { tail -n 20 "$top/create.log" >&2; die "redis-cli --cluster create failed"; }
   for i in 0 1 2 3 4 5; do
     wait_until 60 "cluster_state:ok on ${cl_nodes[i]}" cluster_node_ready "${cl_nodes[i]##*:}"
   done
@@ -102,7 +102,7 @@ worker_launch() {  # worker_launch DIR REDIS: jubao-worker with the gateway's co
   wk_pid=$!
   pids+=("$wk_pid")
   for i in $(seq 150); do  # its consumers (2 by default), the reaper and the trainer
-    [ "$(pgrep -c -P "$wk_pid" 2>/dev/null || echo 0)" -ge 4 ] && return 0
+    [ "$(pgrep -c -P "$wk_pid" 2>/dev/null)" -ge 4 ] 2>/dev/null && return 0
     alive "$wk_pid" jubao-worker "$dir/worker.log"
     sleep 0.1
   done
@@ -117,10 +117,12 @@ tree_ticks() {
   echo "$sum"
 }
 
-# cluster_case NAME: one measured case (single or cluster), results in R[cl_NAME_*].
+# cluster_case NAME ROUND: one measured case (single or cluster); its results go to
+# R[cl_NAME_*] and $tmp/cl-NAME-cpu.txt when its reports/s are the best of the rounds so far.
 cluster_case() {
   local name=$1 redis conf="" i
-  local dir=$tmp/cl-$name
+  local run=$name-$2
+  local dir=$tmp/cl-$run
   local -a names roles procs primaries=()
   mkdir -p "$dir"
   if [ "$name" = single ]; then
@@ -130,7 +132,7 @@ cluster_case() {
     redis=127.0.0.1:$rport
     names=(redis) roles=(primary) procs=("$redis_pid") primaries=("$rport")
   else
-    cluster_start
+    cluster_start "$dir"
     redis=$(IFS=,; echo "${cl_nodes[*]}")
     conf=$(printf '%s\n' "redis_shards = 16" "redis_replica_acks = 1")
     names=() roles=() procs=()
@@ -143,23 +145,24 @@ cluster_case() {
     [ "${#primaries[@]}" = 3 ] || die "the cluster has ${#primaries[@]} primaries, not 3"
   fi
   gateway_launch "$dir" "$redis" "$conf"
-  R[cl_${name}_conf]=$gw_conf
   worker_launch "$dir" "$redis"
   say "cluster case $name: gateway on 127.0.0.1:$gport ($gw_conf), worker, redis $redis"
 
   say "cluster case $name: warm-up $warmup"
-  run_wrk "cl-$name-warmup" "http://127.0.0.1:$gport" "$warmup" warmup
+  run_wrk "cl-$run-warmup" "http://127.0.0.1:$gport" "$warmup" warmup
   local done_before
-  done_before=$(field "cl-$name-warmup" requests)
+  done_before=$(field "cl-$run-warmup" requests)
   wait_routed "$done_before" "${primaries[@]}"
   quiet "the $name case"
-  cluster_idle "$name" 3 "${procs[@]}"
+  local idle
+  idle=$(cluster_idle 3 "${procs[@]}")
+  say "cluster case $name: CPU with no load: $idle"
   local -a t0 t1
   for i in "${!procs[@]}"; do t0+=("$(proc_ticks "${procs[i]}")"); done
   local g0 w0 g1 w1 wrk_job wrk_pid w=0 secs=${duration%s}
   g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
   say "cluster case $name: wrk -t$wrk_threads -c$conns -d$duration --latency"
-  run_wrk "cl-$name" "http://127.0.0.1:$gport" "$duration" main &
+  run_wrk "cl-$run" "http://127.0.0.1:$gport" "$duration" main &
   wrk_job=$!
   sleep 1
   wrk_pid=$(pgrep -n -x wrk -P "$wrk_job" 2>/dev/null || true)
@@ -167,17 +170,17 @@ cluster_case() {
   # The gateway, Redis and every process besides (the warning when others took the cores).
   # shellcheck disable=SC2046 # the worker's children
   cpu_sample "the $name case" $((secs > 4 ? secs - 3 : 1)) "$gw_pid" "${procs[@]}" "$wk_pid" \
-    $(pgrep -P "$wk_pid" 2>/dev/null) ${wrk_pid:+"$wrk_pid"} >"$tmp/cpu-cl-$name.txt" 2>/dev/null || true
+    $(pgrep -P "$wk_pid" 2>/dev/null) ${wrk_pid:+"$wrk_pid"} >"$tmp/cpu-cl-$run.txt" 2>/dev/null || true
   [ -n "$wrk_pid" ] && w=$(($(proc_ticks "$wrk_pid") - w))
   wait "$wrk_job" || die "wrk ($name case) failed"
   alive "$gw_pid" jubao-gateway "$dir/gateway.log"
-  cat "$tmp/wrk-cl-$name.txt" "$tmp/cpu-cl-$name.txt"
+  cat "$tmp/wrk-cl-$run.txt" "$tmp/cpu-cl-$run.txt"
   local n non202 errs
-  n=$(field "cl-$name" requests)
-  non202=$(field "cl-$name" non202)
-  errs=$(($(field "cl-$name" connect_err) + $(field "cl-$name" read_err) + $(field "cl-$name" write_err) + $(field "cl-$name" timeout_err)))
+  n=$(field "cl-$run" requests)
+  non202=$(field "cl-$run" non202)
+  errs=$(($(field "cl-$run" connect_err) + $(field "cl-$run" read_err) + $(field "cl-$run" write_err) + $(field "cl-$run" timeout_err)))
   if [ "$non202" != 0 ] || [ "$errs" != 0 ]; then
-    grep '^JB_FIRST_BAD' "$tmp/wrk-cl-$name.txt" >&2 || true
+    grep '^JB_FIRST_BAD' "$tmp/wrk-cl-$run.txt" >&2 || true
     tail -n 20 "$dir/gateway.log" >&2
     die "$name case: $non202 answers other than 202, $errs socket errors"
   fi
@@ -193,36 +196,46 @@ cluster_case() {
     for i in "${!procs[@]}"; do echo "${names[i]} ${roles[i]} $(per_report $((t1[i] - t0[i])))"; done
     # wrk's CPU was read over the sampled middle of the run only: scaled to the whole run.
     [ "$w" -gt 0 ] && awk -v d="$w" -v t="$ticks" -v s=$((secs > 4 ? secs - 3 : 1)) \
-      -v r="$(field "cl-$name" rps)" 'BEGIN{ printf "wrk load %.1f\n", d / t / s * 1e6 / r }'
-  } >"$tmp/cl-$name-cpu.txt"
-  R[cl_${name}_rps]=$(field "cl-$name" rps)
-  R[cl_${name}_p50]=$(field "cl-$name" p50_us)
-  R[cl_${name}_p99]=$(field "cl-$name" p99_us)
-  say "cluster case $name: $n reports, every one routed; CPU µs per report: $(awk '{ printf "%s=%s ", $1, $3 }' "$tmp/cl-$name-cpu.txt")"
+      -v r="$(field "cl-$run" rps)" 'BEGIN{ printf "wrk load %.1f\n", d / t / s * 1e6 / r }'
+  } >"$tmp/cl-$run-cpu.txt"
+  if awk -v a="$(field "cl-$run" rps)" -v b="${R[cl_${name}_rps]:-0}" 'BEGIN{ exit !(a > b) }'; then
+    R[cl_${name}_rps]=$(field "cl-$run" rps)
+    R[cl_${name}_p50]=$(field "cl-$run" p50_us)
+    R[cl_${name}_p99]=$(field "cl-$run" p99_us)
+    R[cl_${name}_idle]=$idle
+    R[cl_${name}_conf]=$gw_conf
+    R[cl_${name}_round]=$2
+    cp "$tmp/cl-$run-cpu.txt" "$tmp/cl-$name-cpu.txt"
+  fi
+  say "cluster case $name: $n reports, every one routed; CPU µs per report: $(awk '{ printf "%s=%s ", $1, $3 }' "$tmp/cl-$run-cpu.txt")"
   stop_pid "$wk_pid"
   stop_pid "$gw_pid"
   for i in "${!procs[@]}"; do stop_pid "${procs[i]}"; done
 }
 
-# cluster_idle NAME SECONDS PID...: the CPU the gateway, the worker and the Redis PIDs use
-# with no load (cluster bus, replication pings, the worker's blocking reads over every shard):
-# a cost per second, not per report, printed and kept in R[cl_NAME_idle].
+# cluster_idle SECONDS PID...: the CPU the gateway, the worker and the Redis PIDs use with no
+# load (cluster bus, replication pings, the worker's blocking reads over every shard): a cost
+# per second, not per report.
 cluster_idle() {
-  local name=$1 secs=$2 p g0 w0 r0=0 r1=0
-  shift 2
+  local secs=$1 p g0 w0 r0=0 r1=0
+  shift
   g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
   for p in "$@"; do r0=$((r0 + $(proc_ticks "$p"))); done
   sleep "$secs"
   for p in "$@"; do r1=$((r1 + $(proc_ticks "$p"))); done
-  R[cl_${name}_idle]=$(awk -v g=$(($(proc_ticks "$gw_pid") - g0)) -v w=$(($(tree_ticks "$wk_pid") - w0)) \
+  awk -v g=$(($(proc_ticks "$gw_pid") - g0)) -v w=$(($(tree_ticks "$wk_pid") - w0)) \
     -v r=$((r1 - r0)) -v t="$ticks" -v s="$secs" \
-    'BEGIN{ printf "gateway %.1f%%, worker %.1f%%, Redis (all nodes) %.1f%% of a core", g / t / s * 100, w / t / s * 100, r / t / s * 100 }')
-  say "cluster case $name: CPU with no load: ${R[cl_${name}_idle]}"
+    'BEGIN{ printf "gateway %.1f%%, worker %.1f%%, Redis (all nodes) %.1f%% of a core\n", g / t / s * 100, w / t / s * 100, r / t / s * 100 }'
 }
 
+# cluster_run: JB_BENCH_CLUSTER_ROUNDS (default 2) rounds, single and cluster in turns; the
+# best round of each is kept (the other work on a shared machine only ever slows a run down).
 cluster_run() {
-  cluster_case single
-  cluster_case cluster
+  local r
+  for r in $(seq "${JB_BENCH_CLUSTER_ROUNDS:-2}"); do
+    cluster_case single "$r"
+    cluster_case cluster "$r"
+  done
 }
 
 # cluster_table: reports/s, p50/p99 and CPU µs per report by part, single against cluster.
@@ -231,6 +244,7 @@ cluster_table() {
   echo
   echo "== the cluster case: one gateway and one worker, the same wrk load, on one Redis and on 3 primaries + 3 replicas"
   echo "   single: ${R[cl_single_conf]:-(not run)}; cluster: ${R[cl_cluster_conf]:-(not run)}"
+  echo "   the best of ${JB_BENCH_CLUSTER_ROUNDS:-2} rounds in turns (single: round ${R[cl_single_round]:-}, cluster: round ${R[cl_cluster_round]:-})"
   printf '%-10s %12s %10s %10s  %s\n' "" "reports/s" "p50 ms" "p99 ms" "CPU µs per report"
   for c in single cluster; do
     [ -n "${R[cl_${c}_rps]:-}" ] || continue
