@@ -109,6 +109,10 @@ worker_launch() {  # worker_launch DIR REDIS: jubao-worker with the gateway's co
   die "jubao-worker did not start its children (see $dir/worker.log)"
 }
 
+kernel_ticks() {  # kernel_ticks PID: the system part of proc_ticks (fsync, sockets)
+  awk '{ sub(/^.*\) /, ""); print $13 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # tree_ticks PID: CPU of a process and of its live children (the worker's consumers)
 tree_ticks() {
   local sum c
@@ -157,8 +161,9 @@ cluster_case() {
   local idle
   idle=$(cluster_idle 3 "${procs[@]}")
   say "cluster case $name: CPU with no load: $idle"
-  local -a t0 t1
-  for i in "${!procs[@]}"; do t0+=("$(proc_ticks "${procs[i]}")"); done
+  for i in "${primaries[@]}"; do redis-cli -p "$i" config resetstat >/dev/null; done
+  local -a t0 t1 k0 k1
+  for i in "${!procs[@]}"; do t0+=("$(proc_ticks "${procs[i]}")") k0+=("$(kernel_ticks "${procs[i]}")"); done
   local g0 w0 g1 w1 wrk_job wrk_pid w=0 secs=${duration%s}
   g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
   say "cluster case $name: wrk -t$wrk_threads -c$conns -d$duration --latency"
@@ -188,16 +193,20 @@ cluster_case() {
   wait_routed $((done_before + n)) "${primaries[@]}"
   alive "$wk_pid" jubao-worker "$dir/worker.log"
   g1=$(proc_ticks "$gw_pid") w1=$(tree_ticks "$wk_pid")
-  for i in "${!procs[@]}"; do t1+=("$(proc_ticks "${procs[i]}")"); done
+  for i in "${!procs[@]}"; do t1+=("$(proc_ticks "${procs[i]}")") k1+=("$(kernel_ticks "${procs[i]}")"); done
   per_report() { awk -v d="$1" -v t="$ticks" -v n="$n" 'BEGIN{ printf "%.1f", d / t * 1e6 / n }'; }
   {
     echo "gateway gateway $(per_report $((g1 - g0)))"
     echo "worker worker $(per_report $((w1 - w0)))"
-    for i in "${!procs[@]}"; do echo "${names[i]} ${roles[i]} $(per_report $((t1[i] - t0[i])))"; done
+    for i in "${!procs[@]}"; do
+      echo "${names[i]} ${roles[i]} $(per_report $((t1[i] - t0[i]))) $(per_report $((k1[i] - k0[i])))"
+    done
     # wrk's CPU was read over the sampled middle of the run only: scaled to the whole run.
     [ "$w" -gt 0 ] && awk -v d="$w" -v t="$ticks" -v s=$((secs > 4 ? secs - 3 : 1)) \
       -v r="$(field "cl-$run" rps)" 'BEGIN{ printf "wrk load %.1f\n", d / t / s * 1e6 / r }'
   } >"$tmp/cl-$run-cpu.txt"
+  cluster_cmdstats "$n" "${primaries[@]}" >"$tmp/cl-$run-cmds.txt"
+  echo "  redis commands per report, all primaries ($name case): $(cluster_cmdline "$tmp/cl-$run-cmds.txt")"
   if awk -v a="$(field "cl-$run" rps)" -v b="${R[cl_${name}_rps]:-0}" 'BEGIN{ exit !(a > b) }'; then
     R[cl_${name}_rps]=$(field "cl-$run" rps)
     R[cl_${name}_p50]=$(field "cl-$run" p50_us)
@@ -206,11 +215,28 @@ cluster_case() {
     R[cl_${name}_conf]=$gw_conf
     R[cl_${name}_round]=$2
     cp "$tmp/cl-$run-cpu.txt" "$tmp/cl-$name-cpu.txt"
+    cp "$tmp/cl-$run-cmds.txt" "$tmp/cl-$name-cmds.txt"
   fi
   say "cluster case $name: $n reports, every one routed; CPU µs per report: $(awk '{ printf "%s=%s ", $1, $3 }' "$tmp/cl-$run-cpu.txt")"
   stop_pid "$wk_pid"
   stop_pid "$gw_pid"
   for i in "${!procs[@]}"; do stop_pid "${procs[i]}"; done
+}
+
+# cluster_cmdstats N PORT...: "command calls usec" per report (N reports), INFO commandstats
+# summed over the primaries at PORT..., most time first: where the Redis CPU of a report goes
+# (the time inside commands; reading, writing and replicating them are the rest).
+cluster_cmdstats() {
+  local n=$1 p
+  shift
+  for p in "$@"; do redis-cli -p "$p" info commandstats | tr -d '\r'; done |
+    sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2 \3/p' |
+    awk -v n="$n" '{ c[$1] += $2; u[$1] += $3 }
+      END { for (k in c) printf "%s %.2f %.1f\n", k, c[k] / n, u[k] / n }' | sort -k3,3 -gr
+}
+
+cluster_cmdline() {  # cluster_cmdline FILE: its first 6 lines on one line
+  head -n 6 "$1" | awk '{ printf "%s%s %s calls %s µs", (NR > 1 ? ", " : ""), $1, $2, $3 }'
 }
 
 # cluster_idle SECONDS PID...: the CPU the gateway, the worker and the Redis PIDs use with no
@@ -250,13 +276,16 @@ cluster_table() {
     [ -n "${R[cl_${c}_rps]:-}" ] || continue
     printf '%-10s %12s %10s %10s  %s\n' "$c" "$(num "${R[cl_${c}_rps]}")" "$(ms "${R[cl_${c}_p50]}")" \
       "$(ms "${R[cl_${c}_p99]}")" "$(awk '
-        $2 == "primary" { p += $3; np++; pl = pl sprintf(" %s", $3) }
+        $2 == "primary" { p += $3; pk += $4; np++; pl = pl sprintf(" %s", $3) }
         $2 == "replica" { r += $3; nr++; rl = rl sprintf(" %s", $3) }
         $2 == "gateway" || $2 == "worker" || $2 == "load" { o = o sprintf("%s %s, ", $1, $3) }
         END { printf "%sRedis primaries %.1f", o, p; if (np > 1) printf " (%s)", substr(pl, 2);
+              printf " of which kernel %.1f", pk;
               if (nr) printf ", replicas %.1f (%s)", r, substr(rl, 2) }' "$tmp/cl-$c-cpu.txt")"
   done
   for c in single cluster; do
-    [ -n "${R[cl_${c}_idle]:-}" ] && echo "   $c with no load: ${R[cl_${c}_idle]}"
+    [ -n "${R[cl_${c}_idle]:-}" ] || continue
+    echo "   $c, Redis commands per report (all primaries): $(cluster_cmdline "$tmp/cl-$c-cmds.txt")"
+    echo "   $c with no load: ${R[cl_${c}_idle]}"
   done
 }
