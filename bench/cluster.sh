@@ -69,27 +69,42 @@ cluster_role() {  # cluster_role PORT: primary or replica
 }
 
 # routed_total PORT...: the cases the workers routed, summed over every shard's stats hash on
-# the nodes at PORT... (the primaries).
+# the nodes at PORT... (the primaries). The hashes are found by SCAN when none is known yet or
+# when wait_routed saw no progress for a while (a shard routed its first case): a SCAN walks
+# every key ten at a time, Redis work that would be counted as the reports' if done at each poll.
+cl_stats_keys=()  # "port key" of every stats hash found
 routed_total() {
   local p k sum=0 n
-  for p in "$@"; do
-    while read -r k; do
-      [ -n "$k" ] || continue
-      n=$(redis-cli -p "$p" hget "$k" routed | tr -d '\r')
-      sum=$((sum + ${n:-0}))
-    done < <(redis-cli -p "$p" --scan --pattern 'jb:*stats' | tr -d '\r')
+  if [ "${#cl_stats_keys[@]}" = 0 ]; then
+    for p in "$@"; do
+      while read -r k; do
+        [ -n "$k" ] && cl_stats_keys+=("$p $k")
+      done < <(redis-cli -p "$p" --scan --pattern 'jb:*stats' | tr -d '\r')
+    done
+  fi
+  for k in "${cl_stats_keys[@]}"; do
+    n=$(redis-cli -p "${k%% *}" hget "${k#* }" routed | tr -d '\r')
+    sum=$((sum + ${n:-0}))
   done
   echo "$sum"
 }
 
 # wait_routed WANT PORT...: until the workers routed WANT cases (at most 300 s: a worker slower
-# than the load drains its backlog after the run).
+# than the load drains its backlog after the run). The stats hashes are looked for again after
+# 5 s without progress.
 wait_routed() {
-  local want=$1 i got
+  local want=$1 i got last=-1 still=0
   shift
   for i in $(seq 3000); do
-    got=$(routed_total "$@")
+    routed_total "$@" >"$tmp/routed"
+    got=$(cat "$tmp/routed")
     [ "$got" -ge "$want" ] && return 0
+    if [ "$got" = "$last" ] && [ $((++still)) -ge 50 ]; then
+      cl_stats_keys=() still=0
+    elif [ "$got" != "$last" ]; then
+      still=0
+    fi
+    last=$got
     sleep 0.1
   done
   die "the worker routed $got of $want cases in 300 s"
@@ -129,6 +144,7 @@ cluster_case() {
   local dir=$tmp/cl-$run
   local -a names roles procs primaries=()
   mkdir -p "$dir"
+  cl_stats_keys=()
   if [ "$name" = single ]; then
     local rport
     rport=$(free_port)
