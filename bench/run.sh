@@ -30,6 +30,7 @@
 #   JB_BENCH_DURATION=20s  JB_BENCH_WARMUP=5s  JB_BENCH_CONNECTIONS=50  JB_BENCH_WRK_THREADS=2
 #   JB_BENCH_ONLY=all|gateway|nginx|redis|cluster  run only some of the measurements
 #   JB_BENCH_TRIES=3       measure again when other processes took >50% of a core meanwhile
+#   JB_BENCH_QUIET_WAIT=120   seconds to wait for the machine to be 90% idle before a measurement
 #   JB_BENCH_CLUSTER_ROUNDS=2   rounds of the cluster case (single and cluster in turns; best kept)
 #   JB_BENCH_PROFILE=1     after the measured gateway run, another run under perf record -g
 #   JB_BENCH_STAGES=0      skip bench/stages.c (the gateway's CPU per report, stage by stage)
