@@ -15,7 +15,7 @@
 # of the warm-up and again once it has routed every case of the measured run, so that the
 # difference over the measured run's 202s is the CPU per report of each part, the worker's
 # triage and routing (and Redis's share of it) included. Results in R[cl_<case>_*] and the files
-# $tmp/cl-<case>-cpu.txt ("name role µs-per-report" per process).
+# $tmp/cl-<case>-cpu.txt ("name role µs kernel-µs" per report, a line per process).
 
 # shellcheck shell=bash disable=SC2154 # run.sh's variables: tmp, root, build, ticks, R, ...
 
@@ -136,107 +136,129 @@ tree_ticks() {
   echo "$sum"
 }
 
-# cluster_case NAME ROUND: one measured case (single or cluster); its results go to
-# R[cl_NAME_*] and $tmp/cl-NAME-cpu.txt when its reports/s are the best of the rounds so far.
-cluster_case() {
-  local name=$1 redis conf="" i
-  local run=$name-$2
-  local dir=$tmp/cl-$run
-  local -a names roles procs primaries=()
-  mkdir -p "$dir"
-  cl_stats_keys=()
+# cluster_up NAME DIR: the Redis of case NAME (one, or the six cluster nodes), a gateway and a
+# worker on it. Sets cl_procs, cl_names, cl_roles (its Redis processes: pid, name, primary or
+# replica) and cl_primaries (their ports).
+cluster_up() {
+  local name=$1 dir=$2 redis conf="" i
+  cl_stats_keys=() cl_procs=() cl_names=() cl_roles=() cl_primaries=()
   if [ "$name" = single ]; then
     local rport
     rport=$(free_port)
     start_redis "$rport" "$dir/redis"
     redis=127.0.0.1:$rport
-    names=(redis) roles=(primary) procs=("$redis_pid") primaries=("$rport")
+    cl_names=(redis) cl_roles=(primary) cl_procs=("$redis_pid") cl_primaries=("$rport")
   else
     cluster_start "$dir"
     redis=$(IFS=,; echo "${cl_nodes[*]}")
     conf=$(printf '%s\n' "redis_shards = 16" "redis_replica_acks = 1")
-    names=() roles=() procs=()
     for i in 0 1 2 3 4 5; do
-      names+=("redis:${cl_nodes[i]##*:}")
-      roles+=("$(cluster_role "${cl_nodes[i]##*:}")")
-      procs+=("${cl_node_pids[i]}")
-      [ "${roles[i]}" = primary ] && primaries+=("${cl_nodes[i]##*:}")
+      cl_names+=("redis:${cl_nodes[i]##*:}")
+      cl_roles+=("$(cluster_role "${cl_nodes[i]##*:}")")
+      cl_procs+=("${cl_node_pids[i]}")
+      [ "${cl_roles[i]}" = primary ] && cl_primaries+=("${cl_nodes[i]##*:}")
     done
-    [ "${#primaries[@]}" = 3 ] || die "the cluster has ${#primaries[@]} primaries, not 3"
+    [ "${#cl_primaries[@]}" = 3 ] || die "the cluster has ${#cl_primaries[@]} primaries, not 3"
   fi
   gateway_launch "$dir" "$redis" "$conf"
   worker_launch "$dir" "$redis"
   say "cluster case $name: gateway on 127.0.0.1:$gport ($gw_conf), worker, redis $redis"
+}
 
+# cluster_ticks: "name role ticks kernel-ticks" of the gateway, the worker (its children
+# added) and every Redis process of the case.
+cluster_ticks() {
+  local i
+  echo "gateway gateway $(proc_ticks "$gw_pid") $(kernel_ticks "$gw_pid")"
+  echo "worker worker $(tree_ticks "$wk_pid") 0"
+  for i in "${!cl_procs[@]}"; do
+    echo "${cl_names[i]} ${cl_roles[i]} $(proc_ticks "${cl_procs[i]}") $(kernel_ticks "${cl_procs[i]}")"
+  done
+}
+
+# cluster_per_report BEFORE AFTER N: "name role µs kernel-µs" per report from two cluster_ticks.
+cluster_per_report() {
+  awk -v t="$ticks" -v n="$3" 'NR == FNR { a[FNR] = $3; k[FNR] = $4; next }
+    { printf "%s %s %.1f %.1f\n", $1, $2, ($3 - a[FNR]) / t * 1e6 / n, ($4 - k[FNR]) / t * 1e6 / n }' "$1" "$2"
+}
+
+# cluster_wrk_ok RUN DIR: dies when wrk-RUN saw an answer other than 202 or a socket error.
+cluster_wrk_ok() {
+  local non202 errs
+  non202=$(field "$1" non202)
+  errs=$(($(field "$1" connect_err) + $(field "$1" read_err) + $(field "$1" write_err) + $(field "$1" timeout_err)))
+  [ "$non202" = 0 ] && [ "$errs" = 0 ] && return 0
+  grep '^JB_FIRST_BAD' "$tmp/wrk-$1.txt" >&2 || true
+  tail -n 20 "$2/gateway.log" >&2
+  die "$1: $non202 answers other than 202, $errs socket errors"
+}
+
+# cluster_case NAME ROUND: one measured case (single or cluster): 1. up, 2. warm-up until the
+# worker routed it, 3. CPU at rest, 4. the measured run, 5. until the worker routed it, 6. CPU
+# per report; its results go to R[cl_NAME_*] and $tmp/cl-NAME-*.txt when its reports/s are
+# the best of the rounds so far.
+cluster_case() {
+  local name=$1 run=$1-$2 i before n idle wrk_job wrk_pid w=0 secs=${duration%s}
+  local dir=$tmp/cl-$run
+  mkdir -p "$dir"
+  cluster_up "$name" "$dir"                                                        # 1
   say "cluster case $name: warm-up $warmup"
-  run_wrk "cl-$run-warmup" "http://127.0.0.1:$gport" "$warmup" warmup
-  local done_before
-  done_before=$(field "cl-$run-warmup" requests)
-  wait_routed "$done_before" "${primaries[@]}"
+  run_wrk "cl-$run-warmup" "http://127.0.0.1:$gport" "$warmup" warmup              # 2
+  before=$(field "cl-$run-warmup" requests)
+  wait_routed "$before" "${cl_primaries[@]}"
   quiet "the $name case"
-  local idle
-  idle=$(cluster_idle 3 "${procs[@]}")
+  idle=$(cluster_idle 3 "${cl_procs[@]}")                                          # 3
   say "cluster case $name: CPU with no load: $idle"
-  for i in "${primaries[@]}"; do redis-cli -p "$i" config resetstat >/dev/null; done
-  local -a t0 t1 k0 k1
-  for i in "${!procs[@]}"; do t0+=("$(proc_ticks "${procs[i]}")") k0+=("$(kernel_ticks "${procs[i]}")"); done
-  local g0 w0 g1 w1 wrk_job wrk_pid w=0 secs=${duration%s}
-  g0=$(proc_ticks "$gw_pid") w0=$(tree_ticks "$wk_pid")
-  say "cluster case $name: wrk -t$wrk_threads -c$conns -d$duration --latency"
+  for i in "${cl_primaries[@]}"; do redis-cli -p "$i" config resetstat >/dev/null; done
+  cluster_ticks >"$tmp/cl-$run-ticks0"
+  say "cluster case $name: wrk -t$wrk_threads -c$conns -d$duration --latency"      # 4
   run_wrk "cl-$run" "http://127.0.0.1:$gport" "$duration" main &
   wrk_job=$!
   sleep 1
   wrk_pid=$(pgrep -n -x wrk -P "$wrk_job" 2>/dev/null || true)
   [ -n "$wrk_pid" ] && w=$(proc_ticks "$wrk_pid")
-  # The gateway, Redis and every process besides (the warning when others took the cores).
+  # Every process of the case, and the warning when other work took the cores meanwhile.
   # shellcheck disable=SC2046 # the worker's children
-  cpu_sample "the $name case" $((secs > 4 ? secs - 3 : 1)) "$gw_pid" "${procs[@]}" "$wk_pid" \
+  cpu_sample "the $name case" $((secs > 4 ? secs - 3 : 1)) "$gw_pid" "${cl_procs[@]}" "$wk_pid" \
     $(pgrep -P "$wk_pid" 2>/dev/null) ${wrk_pid:+"$wrk_pid"} >"$tmp/cpu-cl-$run.txt" 2>/dev/null || true
   [ -n "$wrk_pid" ] && w=$(($(proc_ticks "$wrk_pid") - w))
   wait "$wrk_job" || die "wrk ($name case) failed"
   alive "$gw_pid" jubao-gateway "$dir/gateway.log"
   cat "$tmp/wrk-cl-$run.txt" "$tmp/cpu-cl-$run.txt"
-  local n non202 errs
+  cluster_wrk_ok "cl-$run" "$dir"
   n=$(field "cl-$run" requests)
-  non202=$(field "cl-$run" non202)
-  errs=$(($(field "cl-$run" connect_err) + $(field "cl-$run" read_err) + $(field "cl-$run" write_err) + $(field "cl-$run" timeout_err)))
-  if [ "$non202" != 0 ] || [ "$errs" != 0 ]; then
-    grep '^JB_FIRST_BAD' "$tmp/wrk-cl-$run.txt" >&2 || true
-    tail -n 20 "$dir/gateway.log" >&2
-    die "$name case: $non202 answers other than 202, $errs socket errors"
-  fi
   # Every 202 a case, and every case routed by the worker: its CPU for them is in the count.
-  wait_routed $((done_before + n)) "${primaries[@]}"
+  wait_routed $((before + n)) "${cl_primaries[@]}"                                # 5
   alive "$wk_pid" jubao-worker "$dir/worker.log"
-  g1=$(proc_ticks "$gw_pid") w1=$(tree_ticks "$wk_pid")
-  for i in "${!procs[@]}"; do t1+=("$(proc_ticks "${procs[i]}")") k1+=("$(kernel_ticks "${procs[i]}")"); done
-  per_report() { awk -v d="$1" -v t="$ticks" -v n="$n" 'BEGIN{ printf "%.1f", d / t * 1e6 / n }'; }
+  cluster_ticks >"$tmp/cl-$run-ticks1"                                             # 6
   {
-    echo "gateway gateway $(per_report $((g1 - g0)))"
-    echo "worker worker $(per_report $((w1 - w0)))"
-    for i in "${!procs[@]}"; do
-      echo "${names[i]} ${roles[i]} $(per_report $((t1[i] - t0[i]))) $(per_report $((k1[i] - k0[i])))"
-    done
+    cluster_per_report "$tmp/cl-$run-ticks0" "$tmp/cl-$run-ticks1" "$n"
     # wrk's CPU was read over the sampled middle of the run only: scaled to the whole run.
     [ "$w" -gt 0 ] && awk -v d="$w" -v t="$ticks" -v s=$((secs > 4 ? secs - 3 : 1)) \
       -v r="$(field "cl-$run" rps)" 'BEGIN{ printf "wrk load %.1f\n", d / t / s * 1e6 / r }'
   } >"$tmp/cl-$run-cpu.txt"
-  cluster_cmdstats "$n" "${primaries[@]}" >"$tmp/cl-$run-cmds.txt"
+  cluster_cmdstats "$n" "${cl_primaries[@]}" >"$tmp/cl-$run-cmds.txt"
   echo "  redis commands per report, all primaries ($name case): $(cluster_cmdline "$tmp/cl-$run-cmds.txt")"
-  if awk -v a="$(field "cl-$run" rps)" -v b="${R[cl_${name}_rps]:-0}" 'BEGIN{ exit !(a > b) }'; then
-    R[cl_${name}_rps]=$(field "cl-$run" rps)
-    R[cl_${name}_p50]=$(field "cl-$run" p50_us)
-    R[cl_${name}_p99]=$(field "cl-$run" p99_us)
-    R[cl_${name}_idle]=$idle
-    R[cl_${name}_conf]=$gw_conf
-    R[cl_${name}_round]=$2
-    cp "$tmp/cl-$run-cpu.txt" "$tmp/cl-$name-cpu.txt"
-    cp "$tmp/cl-$run-cmds.txt" "$tmp/cl-$name-cmds.txt"
-  fi
   say "cluster case $name: $n reports, every one routed; CPU µs per report: $(awk '{ printf "%s=%s ", $1, $3 }' "$tmp/cl-$run-cpu.txt")"
+  cluster_keep "$name" "$2" "$idle"
   stop_pid "$wk_pid"
   stop_pid "$gw_pid"
-  for i in "${!procs[@]}"; do stop_pid "${procs[i]}"; done
+  for i in "${cl_procs[@]}"; do stop_pid "$i"; done
+}
+
+# cluster_keep NAME ROUND IDLE: round ROUND's results become case NAME's when its reports/s
+# are the best so far.
+cluster_keep() {
+  local run=$1-$2
+  awk -v a="$(field "cl-$run" rps)" -v b="${R[cl_$1_rps]:-0}" 'BEGIN{ exit !(a > b) }' || return 0
+  R[cl_$1_rps]=$(field "cl-$run" rps)
+  R[cl_$1_p50]=$(field "cl-$run" p50_us)
+  R[cl_$1_p99]=$(field "cl-$run" p99_us)
+  R[cl_$1_idle]=$3
+  R[cl_$1_conf]=$gw_conf
+  R[cl_$1_round]=$2
+  cp "$tmp/cl-$run-cpu.txt" "$tmp/cl-$1-cpu.txt"
+  cp "$tmp/cl-$run-cmds.txt" "$tmp/cl-$1-cmds.txt"
 }
 
 # cluster_cmdstats N PORT...: "command calls usec" per report (N reports), INFO commandstats
