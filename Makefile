@@ -5,8 +5,8 @@
 #                   (unit + integration + browser)
 #   make check-arch the includes against docs/ARCHITECTURE.md's tables (deploy/check-arch.py)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
-#   make bench      the load benchmark against nginx and redis-benchmark, then the worker
-#                   and review benchmark (docs/BENCHMARKS.md)
+#   make bench      the load benchmark against nginx and redis-benchmark, one Redis against
+#                   a 3-primary cluster, then the worker and review benchmark (docs/BENCHMARKS.md)
 #   make bench-rules  the rule engine against the naive PCRE2 loop and Vectorscan
 #   make fuzz       the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, build-fuzz/),
 #                   FUZZ_TIME seconds each (300); `make test` runs them 12 s each

@@ -1,17 +1,18 @@
 #!/usr/bin/python3
-"""bench/fcall_ab.py BUILD_A BUILD_B — Redis's CPU per `FCALL jb_report`, two builds in turns.
+"""bench/fcall_ab.py BUILD_A BUILD_B — Redis's CPU per report's two calls (`FCALL jb_admit`, then
+`FCALL jb_report`: docs/SCALING.md "The intake in two calls"), two builds in turns.
 
 For each build: its gateway (rate limits off) sends one report of bench/report.lua's shape to a
-private Redis under `redis-cli MONITOR`; bench/fcall.py turns the FCALL it caught into a call
+private Redis under `redis-cli MONITOR`; bench/fcall.py turns the two calls it caught into calls
 whose ids are fresh each time. Then, ROUNDS times and alternating A, B, A, B, ...: a fresh
 redis-server (deploy/redis.conf: AOF, appendfsync always) with that build's Function library,
-N such calls pipelined DEPTH deep (every call opens a new case), INFO commandstats'
-usec_per_call of fcall and Redis's user-space CPU time per call (/proc). Prints one line per
-round and the medians per build.
+N jb_admit calls, then N jb_report calls (every one opens a new case), each pipelined DEPTH
+deep; for each Function INFO commandstats' usec_per_call of fcall and Redis's user-space CPU
+time per call (/proc). Prints one line per round and the medians per build.
 
 Knobs (environment): JB_AB_N=15000  JB_AB_DEPTH=50  JB_AB_ROUNDS=3
-  JB_AB_JOIN=1   every call about the same URL, so that all but the first join one case (the
-                 reporter is the same each time: what a flood of duplicates costs)
+  JB_AB_JOIN=1   every jb_report about the same URL, so that all but the first join one case
+                 (the reporter is the same each time: what a flood of duplicates costs)
   JB_AB_REDIS_ARGS="--opt value"   more redis-server options
 The machine's other work moves single numbers by 20% and more: compare medians of turns.
 """
@@ -39,6 +40,7 @@ import fcall  # noqa: E402  (bench/fcall.py: MONITOR line -> arguments)
 N = int(os.environ.get("JB_AB_N", "15000"))
 DEPTH = int(os.environ.get("JB_AB_DEPTH", "50"))
 ROUNDS = int(os.environ.get("JB_AB_ROUNDS", "3"))
+FUNCTIONS = ("jb_admit", "jb_report")  # a report's two calls, in their order
 JOIN = os.environ.get("JB_AB_JOIN") == "1"  # every call about the same URL: joins one case
 DESCRIPTION = (
     "本人于2024年3月在某社交平台看到一则投资理财广告，声称每日收益百分之五，保本无风险。"
@@ -79,7 +81,8 @@ def stop(p):
 
 
 def capture(build, workdir):
-    """The arguments of the FCALL jb_report that build's gateway sends for one report."""
+    """{name: arguments} of the FCALL jb_admit and FCALL jb_report that build's gateway sends
+    for one report."""
     workdir.mkdir(parents=True)
     rp, rport, _ = start_redis(workdir)
     gport = free_port()
@@ -92,10 +95,14 @@ def capture(build, workdir):
     gw = subprocess.Popen([str(build / "jubao-gateway")], env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     mon = None
+    out = open(workdir / "monitor.txt", "wb")
     try:
         url = "http://127.0.0.1:%d" % gport
         wait_until(lambda: requests.get(url + "/readyz", timeout=2).ok, 15, "gateway ready")
-        mon = subprocess.Popen(["redis-cli", "-p", str(rport), "monitor"], stdout=subprocess.PIPE)
+        # To a file, not a pipe: each store connection's FUNCTION LOAD is echoed whole, and a
+        # pipe read only at the end would fill (64 KB) and stall MONITOR before the calls.
+        mon = subprocess.Popen(["redis-cli", "-p", str(rport), "monitor"],
+                               stdout=out)
         time.sleep(0.5)
         body = {"url": "https://example.com/post/capture-t1-0", "category": "fraud",
                 "title": "虚假投资理财平台诈骗 fake investment app", "description": DESCRIPTION,
@@ -106,10 +113,12 @@ def capture(build, workdir):
     finally:
         if mon:
             mon.terminate()
+            mon.wait()
+        out.close()
         stop(gw)
         stop(rp)
-    lines = mon.stdout.read().decode("utf-8", "replace").splitlines(True)
-    return fcall.parse(lines)
+    lines = (workdir / "monitor.txt").read_bytes().decode("utf-8", "replace").splitlines(True)
+    return {name: fcall.parse(lines, name) for name in FUNCTIONS}
 
 
 def user_cpu_us(pid):
@@ -119,32 +128,39 @@ def user_cpu_us(pid):
     return int(fields[11]) * 1e6 / os.sysconf("SC_CLK_TCK")
 
 
+def calls(c, pid, args):
+    """Redis's usec_per_call of N calls of args (ids made new in each), pipelined DEPTH deep,
+    and the user-space CPU time Redis spent per call meanwhile (which, unlike usec_per_call,
+    does not count the time Redis was preempted by other processes mid-call)."""
+    c.config_resetstat()
+    slots = [i for i, a in enumerate(args) if b"__rand_int__" in a]
+    sent = 0
+    cpu0 = user_cpu_us(pid)
+    while sent < N:
+        p = c.pipeline(transaction=False)
+        for _ in range(min(DEPTH, N - sent)):
+            sent += 1
+            tag = b"%012d" % sent
+            call = list(args)
+            for i in slots:
+                call[i] = call[i].replace(b"__rand_int__", tag)
+            p.execute_command(*call)
+        for reply in p.execute(raise_on_error=True):
+            assert reply[0] == b"ok", reply
+    cpu = (user_cpu_us(pid) - cpu0) / N
+    st = c.info("commandstats")["cmdstat_fcall"]
+    assert st["calls"] >= N, st
+    return st["usec_per_call"], cpu
+
+
 def one_round(build, args, workdir):
-    """Redis's usec_per_call of N new-case calls of args, pipelined DEPTH deep, and the
-    user-space CPU time Redis spent per call meanwhile (which, unlike usec_per_call, does not
-    count the time Redis was preempted by other processes mid-call)."""
+    """{name: (usec_per_call, user CPU per call)} of N calls of each of a report's two calls,
+    in their order, on a fresh Redis with build's Functions."""
     workdir.mkdir(parents=True)
     rp, _, c = start_redis(workdir)
     try:
         c.execute_command("FUNCTION", "LOAD", "REPLACE", (build / "gen/functions.lua").read_bytes())
-        slots = [i for i, a in enumerate(args) if b"__rand_int__" in a]
-        sent = 0
-        cpu0 = user_cpu_us(rp.pid)
-        while sent < N:
-            p = c.pipeline(transaction=False)
-            for _ in range(min(DEPTH, N - sent)):
-                sent += 1
-                tag = b"%012d" % sent
-                call = list(args)
-                for i in slots:
-                    call[i] = call[i].replace(b"__rand_int__", tag)
-                p.execute_command(*call)
-            for reply in p.execute(raise_on_error=True):
-                assert reply[0] == b"ok", reply
-        cpu = (user_cpu_us(rp.pid) - cpu0) / N
-        st = c.info("commandstats")["cmdstat_fcall"]
-        assert st["calls"] >= N, st
-        return st["usec_per_call"], cpu
+        return {name: calls(c, rp.pid, args[name]) for name in FUNCTIONS}
     finally:
         stop(rp)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -156,26 +172,35 @@ def main():
         raise SystemExit(__doc__)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="fcall-ab."))
     try:
-        calls = [capture(b, tmp / ("capture%d" % i)) for i, b in enumerate(builds)]
-        if JOIN:  # the case-URL key (KEYS[1]) the same for every call
-            for a in calls:
-                a[3] = a[3].replace(b"__rand_int__", b"000000000000")
-        for name, b, a in zip("AB", builds, calls):
-            print("%s: %s: %d arguments after FCALL's name, %d bytes" % (
-                name, b, len(a) - 2, sum(len(x) for x in a)), flush=True)
-        got = {0: [], 1: []}
-        cpu = {0: [], 1: []}
+        args = [capture(b, tmp / ("capture%d" % i)) for i, b in enumerate(builds)]
+        if JOIN:  # the case-URL key (KEYS[1]) the same for every jb_report
+            for a in args:
+                a["jb_report"][3] = a["jb_report"][3].replace(b"__rand_int__", b"000000000000")
+        for name, b, a in zip("AB", builds, args):
+            print("%s: %s: %s" % (name, b, "; ".join(
+                "%s %d arguments after FCALL's name, %d bytes" % (f, len(a[f]) - 2,
+                                                                    sum(len(x) for x in a[f]))
+                for f in FUNCTIONS)), flush=True)
+        got = {(i, f): [] for i in (0, 1) for f in FUNCTIONS}
+        cpu = {(i, f): [] for i in (0, 1) for f in FUNCTIONS}
         for r in range(ROUNDS):
             for i in (0, 1):
-                us, user = one_round(builds[i], calls[i], tmp / ("round%d-%d" % (r, i)))
-                got[i].append(us)
-                cpu[i].append(user)
-                print("round %d %s: %.2f us per FCALL jb_report (usec_per_call), Redis user CPU "
-                      "%.2f us per call" % (r + 1, "AB"[i], us, user), flush=True)
+                res = one_round(builds[i], args[i], tmp / ("round%d-%d" % (r, i)))
+                for f in FUNCTIONS:
+                    got[i, f].append(res[f][0])
+                    cpu[i, f].append(res[f][1])
+                print("round %d %s: %s" % (r + 1, "AB"[i], "; ".join(
+                    "%s %.2f us (usec_per_call), Redis user CPU %.2f us per call"
+                    % (f, res[f][0], res[f][1]) for f in FUNCTIONS)), flush=True)
         for i in (0, 1):
-            print("%s median: usec_per_call %.2f (%s); user CPU per call %.2f (%s)" % (
-                "AB"[i], statistics.median(got[i]), " ".join("%.2f" % x for x in got[i]),
-                statistics.median(cpu[i]), " ".join("%.2f" % x for x in cpu[i])))
+            for f in FUNCTIONS:
+                print("%s median %s: usec_per_call %.2f (%s); user CPU per call %.2f (%s)" % (
+                    "AB"[i], f, statistics.median(got[i, f]),
+                    " ".join("%.2f" % x for x in got[i, f]),
+                    statistics.median(cpu[i, f]), " ".join("%.2f" % x for x in cpu[i, f])))
+            print("%s median per report (both calls): usec_per_call %.2f; user CPU %.2f" % (
+                "AB"[i], sum(statistics.median(got[i, f]) for f in FUNCTIONS),
+                sum(statistics.median(cpu[i, f]) for f in FUNCTIONS)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -8,18 +8,30 @@
 #   2. wrk -t2 -c50 -d20s --latency with bench/report.lua (~1 KB reports, every URL new) on
 #      the gateway, then on nginx, each after a short warm-up; any non-202 of the gateway fails
 #      the run;
-#   3. redis-benchmark calling the same Function with the gateway's own call (one FCALL
-#      jb_report caught with MONITOR, ids randomized by bench/fcall.py), on a second fresh Redis
-#      with the same settings, at the same concurrency;
-#   4. a table of requests/s and p50/p99, the ratios, and PASS/MISS against the targets.
+#   3. redis-benchmark on the gateway's own two calls of a report (one report sent through the
+#      gateway under redis-cli MONITOR: its FCALL jb_admit and FCALL jb_report, with what makes
+#      a report and a case new randomized by bench/fcall.py), on a second fresh Redis with the
+#      same settings, at the same concurrency: each call on its own, one after the other
+#      (redis-benchmark sends one command; two of them at once would not keep the calls one to
+#      one). Redis runs one command at a time, so a report costs it the time of both calls and
+#      the pair's rate is 1/(1/a + 1/b): the gateway's target is >= 80% of that. Redis's time
+#      per call (INFO commandstats' usec_per_call, issue 11's target <= 25 us for jb_report) and
+#      the Redis process's CPU per call (/proc, its fsync thread and the kernel included);
+#   4. the cluster case (bench/cluster.sh): one gateway and one jubao-worker on one Redis, then
+#      on a 3-primary, 3-replica Redis Cluster on loopback (redis_shards = 16,
+#      redis_replica_acks = 1), wrk as in 2: reports/s, p50/p99, and CPU per report of every
+#      process (gateway, worker, each primary and replica) from /proc/<pid>/stat;
+#   5. a table of requests/s and p50/p99, the ratios, and PASS/MISS against the targets.
 # Exit status: 0 whether targets are met or not; non-zero when something broke.
 #
 # Knobs (environment):
 #   JB_BENCH_GATEWAY="threads=4 store_threads=2"   gateway settings (name=value, spaces)
 #   JB_BENCH_GATEWAY_CONF=FILE    a gateway config file (-c); JB_BENCH_GATEWAY adds to it
 #   JB_BENCH_DURATION=20s  JB_BENCH_WARMUP=5s  JB_BENCH_CONNECTIONS=50  JB_BENCH_WRK_THREADS=2
-#   JB_BENCH_ONLY=all|gateway|nginx|redis          run only some of the measurements
+#   JB_BENCH_ONLY=all|gateway|nginx|redis|cluster  run only some of the measurements
 #   JB_BENCH_TRIES=3       measure again when other processes took >50% of a core meanwhile
+#   JB_BENCH_QUIET_WAIT=120   seconds to wait for the machine to be 90% idle before a measurement
+#   JB_BENCH_CLUSTER_ROUNDS=2   rounds of the cluster case (single and cluster in turns; best kept)
 #   JB_BENCH_PROFILE=1     after the measured gateway run, another run under perf record -g
 #   JB_BENCH_STAGES=0      skip bench/stages.c (the gateway's CPU per report, stage by stage)
 #   JB_BENCH_KEEP=1        keep the temp dir (logs, wrk outputs, perf data)
@@ -42,7 +54,8 @@ profile=${JB_BENCH_PROFILE:-0}
 # Targets (from the issue).
 target_vs_nginx=50      # gateway requests/s, % of nginx's
 target_p99_ms=10        # gateway p99 at $conns connections
-target_vs_redis=80      # gateway requests/s, % of redis-benchmark's on the same Function
+target_vs_redis=80      # gateway requests/s, % of redis-benchmark's on the same two calls
+target_redis_us=25      # Redis usec_per_call of jb_report under redis-benchmark (issue 11)
 
 say() { printf '%s\n' "bench: $*" >&2; }
 warn() { say "WARNING: $*"; printf '%s\n' "WARNING: $*" >>"$tmp/warnings"; }
@@ -54,7 +67,7 @@ done
 if [ ! -x "$build/jubao-gateway" ] || [ ! -x "$build/jubao-admin" ]; then
   die "no programs in $build (make all)"
 fi
-case $only in all|gateway|nginx|redis) ;; *) die "JB_BENCH_ONLY=$only: all, gateway, nginx or redis" ;; esac
+case $only in all|gateway|nginx|redis|cluster) ;; *) die "JB_BENCH_ONLY=$only: all, gateway, nginx, redis or cluster" ;; esac
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-jubao.XXXXXX")
@@ -236,40 +249,50 @@ field() {  # field NAME KEY: a value of the JB_RESULT line of wrk-NAME.txt
 # ---- the gateway -------------------------------------------------------------------------
 
 declare -A R  # results
-rb_cmd=()     # redis-benchmark's command: the gateway's FCALL (capture_fcall)
+rb_admit=()   # redis-benchmark's commands: the gateway's two calls of a report (capture_fcall)
+rb_report=()
 
 # start_gateway: a fresh Redis and the gateway (rate limits off; JB_BENCH_GATEWAY settings).
 # Sets gw_pid, gw_redis_pid, gw_redis_port, gport, gdir.
 start_gateway() {
-  local rport conf
+  local rport
   rport=$(free_port)
-  gport=$(free_port)
   gdir=$tmp/gateway
   start_redis "$rport" "$gdir/redis"
   gw_redis_pid=$redis_pid
   gw_redis_port=$rport
-  mkdir -p "$gdir/data"
-  JUBAO_DATA_DIR=$gdir/data "$build/jubao-admin" init >/dev/null
-  conf=$gdir/gateway.conf
+  gateway_launch "$gdir" "127.0.0.1:$rport" ""
+  R[gw_conf]=$gw_conf
+  say "gateway on 127.0.0.1:$gport ($gw_conf), redis on 127.0.0.1:$rport"
+}
+
+# gateway_launch DIR REDIS CONF: a gateway in DIR (its data and config: JB_BENCH_GATEWAY_CONF,
+# then the lines of CONF, then JB_BENCH_GATEWAY) on JUBAO_REDIS=REDIS, rate limits off.
+# Sets gw_pid, gport and gw_conf (the settings, comma-separated).
+gateway_launch() {
+  local dir=$1 redis=$2 conf=$1/gateway.conf kv
+  gport=$(free_port)
+  mkdir -p "$dir/data"
+  JUBAO_DATA_DIR=$dir/data "$build/jubao-admin" init >/dev/null
   : >"$conf"
   [ -n "${JB_BENCH_GATEWAY_CONF:-}" ] && cat "$JB_BENCH_GATEWAY_CONF" >>"$conf"
-  local kv
+  [ -n "$3" ] && printf '%s\n' "$3" >>"$conf"
   for kv in ${JB_BENCH_GATEWAY:-}; do
     printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$conf"
   done
-  R[gw_conf]=$(grep -v '^\s*\(#\|$\)' "$conf" | tr -s ' ' | paste -sd, - || true)
-  [ -n "${R[gw_conf]}" ] || R[gw_conf]="defaults"
+  gw_conf=$(grep -v '^\s*\(#\|$\)' "$conf" | tr -s ' ' | paste -sd, - || true)
+  [ -n "$gw_conf" ] || gw_conf="defaults"
   JUBAO_LISTEN=127.0.0.1:$gport JUBAO_METRICS_LISTEN=127.0.0.1:$(free_port) \
-    JUBAO_REDIS=127.0.0.1:$rport JUBAO_DATA_DIR=$gdir/data \
-    JUBAO_RATE_LIMIT=0 "$build/jubao-gateway" -c "$conf" >"$gdir/gateway.log" 2>&1 &
+    JUBAO_REDIS=$redis JUBAO_DATA_DIR=$dir/data \
+    JUBAO_RATE_LIMIT=0 "$build/jubao-gateway" -c "$conf" >"$dir/gateway.log" 2>&1 &
   gw_pid=$!
   pids+=("$gw_pid")
-  wait_until 10 "jubao-gateway on port $gport" curl -sf "http://127.0.0.1:$gport/readyz"
-  say "gateway on 127.0.0.1:$gport (${R[gw_conf]}), redis on 127.0.0.1:$rport"
+  wait_until 30 "jubao-gateway on port $gport" curl -sf "http://127.0.0.1:$gport/readyz"
 }
 
 # capture_fcall: one more report through the gateway, with redis-cli MONITOR on its Redis;
-# bench/fcall.py turns the FCALL jb_report it sent into redis-benchmark's arguments (rb_cmd).
+# bench/fcall.py turns the two calls it sent (FCALL jb_admit, then FCALL jb_report) into
+# redis-benchmark's arguments (rb_admit, rb_report).
 capture_fcall() {
   [ -f "$tmp/body.json" ] || die "no request body to send (bench/report.lua writes it)"
   redis-cli -p "$gw_redis_port" monitor >"$tmp/monitor.txt" 2>&1 &
@@ -280,9 +303,13 @@ capture_fcall() {
     "http://127.0.0.1:$gport/api/v1/reports" || die "the capture request was not answered 202"
   sleep 0.5
   stop_pid "$mon"
-  mapfile -d '' rb_cmd < <(python3 "$root/bench/fcall.py" <"$tmp/monitor.txt") ||
+  mapfile -d '' rb_admit < <(python3 "$root/bench/fcall.py" jb_admit <"$tmp/monitor.txt") ||
+    die "no FCALL jb_admit captured"
+  mapfile -d '' rb_report < <(python3 "$root/bench/fcall.py" jb_report <"$tmp/monitor.txt") ||
     die "no FCALL jb_report captured"
-  [ "${#rb_cmd[@]}" -gt 10 ] || die "no FCALL jb_report captured (see $tmp/monitor.txt)"
+  if [ "${#rb_admit[@]}" -le 10 ] || [ "${#rb_report[@]}" -le 10 ]; then
+    die "the gateway's two calls were not captured (see $tmp/monitor.txt)"
+  fi
 }
 
 gateway_run() {
@@ -312,6 +339,11 @@ gateway_run() {
   done
   redis-cli -p "$gw_redis_port" info commandstats | grep -E '^cmdstat_(fcall|hset|xadd)' | tr -d '\r' |
     sed 's/^/  redis (gateway run) /'
+  # Both calls of a report are FCALLs: INFO commandstats' usec of fcall over the 202s of the
+  # run is Redis's time per report (the capture request below comes after).
+  R[gw_redis_us]=$(redis-cli -p "$gw_redis_port" info commandstats | tr -d '\r' |
+    sed -n 's/^cmdstat_fcall:.*usec=\([0-9]*\),.*/\1/p' |
+    awk -v n="$(field gateway requests)" '{ if (n > 0) printf "%.1f", $1 / n }')
   redis-cli -p "$gw_redis_port" info persistence | grep -E '^aof_(rewrites|last_rewrite_time_sec|current_size):' |
     tr -d '\r' | paste -sd' ' - | sed 's/^/  redis (gateway run) /'
 
@@ -450,64 +482,10 @@ EOF
   stop_pid "$ng_pid"
 }
 
-# ---- redis-benchmark on the same Function --------------------------------------------------
+# ---- redis-benchmark on the same two calls (bench/rbench.sh) --------------------------------
 
-redis_run() {
-  local rport rdir
-  rport=$(free_port)
-  rdir=$tmp/redis-bench
-  start_redis "$rport" "$rdir"
-  local rb_redis_pid=$redis_pid
-  redis-cli -p "$rport" -x FUNCTION LOAD REPLACE <"$build/gen/functions.lua" >/dev/null ||
-    die "FUNCTION LOAD failed"
-  # The gateway's own FCALL jb_report (6 keys, every ARGV as add_report_call sends it: an
-  # anonymous reporter, no API key, no Idempotency-Key, rate limit off, the rule engine's
-  # verdict), with __rand_int__ in the ids so that every call opens a new case.
-  if [ "${#rb_cmd[@]}" -eq 0 ]; then
-    start_gateway
-    run_wrk capture "http://127.0.0.1:$gport" 1s capture
-    capture_fcall
-    stop_pid "$gw_pid"
-    stop_pid "$gw_redis_pid"
-  fi
-  local reply
-  reply=$(redis-cli -p "$rport" "${rb_cmd[@]//__rand_int__/000000000001}" | head -n 1)
-  [ "$reply" = ok ] || die "jb_report with the benchmark's arguments answered: $reply"
-  say "redis-benchmark: FCALL jb_report with the gateway's $((${#rb_cmd[@]} - 3)) keys and arguments ($(printf '%s' "${rb_cmd[@]}" | wc -c) bytes); probe run"
-  redis-benchmark -p "$rport" -c "$conns" -n 20000 -r 100000000 --csv "${rb_cmd[@]}" \
-    >"$tmp/rb-probe.csv" 2>&1 || { cat "$tmp/rb-probe.csv" >&2; die "redis-benchmark failed"; }
-  local probe secs n
-  probe=$(tail -n 1 "$tmp/rb-probe.csv" | awk -F'","' '{ print $2 }')
-  secs=${duration%s}
-  n=$(awk -v r="$probe" -v s="$secs" 'BEGIN{ n = int(r * s / 1000) * 1000; print (n < 20000 ? 20000 : n) }')
-  quiet "the redis-benchmark run"
-  redis-cli -p "$rport" config resetstat >/dev/null
-  say "redis-benchmark -c $conns -n $n -r 100000000 FCALL jb_report 6 … (about $duration)"
-  redis-benchmark -p "$rport" -c "$conns" -n "$n" -r 100000000 --csv "${rb_cmd[@]}" \
-    >"$tmp/rb.csv" 2>&1 &
-  local rb_job=$!
-  sleep 2
-  local rb_pid
-  rb_pid=$(pgrep -n -x redis-benchmark -P "$$" 2>/dev/null || true)
-  cpu_sample "the redis-benchmark run" $((secs > 8 ? secs - 6 : 2)) "$rb_redis_pid" ${rb_pid:+"$rb_pid"} \
-    >"$tmp/cpu-redis.txt" 2>/dev/null || true
-  wait "$rb_job" || { cat "$tmp/rb.csv" >&2; die "redis-benchmark failed"; }
-  local line
-  line=$(tail -n 1 "$tmp/rb.csv")
-  echo "redis-benchmark: $n calls: rps, avg, min, p50, p95, p99, max (ms):"
-  awk -F'","' '{ print "  " $2, $3, $4, $5, $6, $7, $8 }' <<<"$line" | tr -d '"'
-  cat "$tmp/cpu-redis.txt"
-  redis-cli -p "$rport" info commandstats | grep -E '^cmdstat_(fcall|hset|xadd)' | tr -d '\r' |
-    sed 's/^/  redis (redis-benchmark run) /'
-  redis-cli -p "$rport" info persistence | grep -E '^aof_(rewrites|last_rewrite_time_sec|current_size):' |
-    tr -d '\r' | paste -sd' ' - | sed 's/^/  redis (redis-benchmark run) /'
-  R[rb_rps]=$(awk -F'","' '{ print $2 }' <<<"$line")
-  R[rb_p50]=$(awk -F'","' '{ print $5 * 1000 }' <<<"$line")
-  R[rb_p99]=$(awk -F'","' '{ print $7 * 1000 }' <<<"$line")
-  local calls
-  calls=$(redis-cli -p "$rport" xlen 'jb:{0}:intake' | tr -d '\r')
-  [ "$calls" -ge $((n * 99 / 100)) ] || die "redis-benchmark: only $calls cases stored of $n calls"
-}
+# shellcheck source=bench/rbench.sh
+. "$root/bench/rbench.sh"
 
 # ---- the gateway's CPU per report, stage by stage (bench/stages.c) --------------------------
 
@@ -522,6 +500,11 @@ stages_run() {
     warn "bench/stages failed"
 }
 
+# ---- the cluster case (bench/cluster.sh) ---------------------------------------------------
+
+# shellcheck source=bench/cluster.sh
+. "$root/bench/cluster.sh"
+
 # ---- run ---------------------------------------------------------------------------------
 
 say "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, kernel $(uname -r)"
@@ -529,6 +512,7 @@ say "temp dir $tmp"
 if want gateway; then gateway_run; fi
 if want nginx; then nginx_run; fi
 if want redis; then redis_run; fi
+if want cluster; then cluster_run; fi
 if [ "${JB_BENCH_STAGES:-1}" = 1 ] && want gateway; then stages_run; fi
 
 # ---- the table -----------------------------------------------------------------------------
@@ -538,35 +522,56 @@ num() { [ -n "${1:-}" ] && awk -v r="$1" 'BEGIN{ printf "%.0f", r }' || echo "-"
 pct() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.1f", a / b * 100 }'; }
 verdict() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN{ ok = (op == ">=") ? (a >= b) : (a <= b); print (ok ? "PASS" : "MISS") }'; }
 
-echo
-echo "== jubao load benchmark: $conns connections, $wrk_threads wrk threads, $duration, ~1 KB reports, every URL new"
-echo "   gateway settings: ${R[gw_conf]:-(not run)}"
-printf '%-40s %12s %10s %10s\n' "" "requests/s" "p50 ms" "p99 ms"
-[ -n "${R[ng_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "nginx (return 202, body discarded)" \
-  "$(num "${R[ng_rps]}")" "$(ms "${R[ng_p50]}")" "$(ms "${R[ng_p99]}")"
-[ -n "${R[gw_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "jubao-gateway (POST /api/v1/reports)" \
-  "$(num "${R[gw_rps]}")" "$(ms "${R[gw_p50]}")" "$(ms "${R[gw_p99]}")"
-[ -n "${R[rb_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "redis-benchmark (FCALL jb_report)" \
-  "$(num "${R[rb_rps]}")" "$(ms "${R[rb_p50]}")" "$(ms "${R[rb_p99]}")"
-echo
-if [ -n "${R[gw_rps]:-}" ]; then
-  if [ -n "${R[ng_rps]:-}" ]; then
-    printf 'gateway/nginx           %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" \
-      "$target_vs_nginx" "$(verdict "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" "$target_vs_nginx" '>=')"
-  fi
-  if [ -n "${R[rb_rps]:-}" ] && [ -n "${R[ng_rps]:-}" ]; then
-    printf 'redis-benchmark/nginx   %6s%%   (Redis alone, same Function and fsync: %s)\n' \
-      "$(pct "${R[rb_rps]}" "${R[ng_rps]}")" \
-      "$(awk -v a="${R[rb_rps]}" -v b="${R[ng_rps]}" -v t="$target_vs_nginx" 'BEGIN{
-        print (a / b * 100 < t ? "Redis binds below the nginx target, so the redis-benchmark target applies" : "Redis alone could reach the nginx target") }')"
-  fi
-  printf 'gateway p99             %6s ms  target <= %s ms   %s\n' "$(ms "${R[gw_p99]}")" \
-    "$target_p99_ms" "$(verdict "$(ms "${R[gw_p99]}")" "$target_p99_ms" '<=')"
+# load_table: steps 1-3 (gateway, nginx, redis-benchmark) and their targets.
+load_table() {
+  echo
+  echo "== jubao load benchmark: $conns connections, $wrk_threads wrk threads, $duration, ~1 KB reports, every URL new"
+  echo "   gateway settings: ${R[gw_conf]:-(not run)}"
+  printf '%-40s %12s %10s %10s\n' "" "requests/s" "p50 ms" "p99 ms"
+  [ -n "${R[ng_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "nginx (return 202, body discarded)" \
+    "$(num "${R[ng_rps]}")" "$(ms "${R[ng_p50]}")" "$(ms "${R[ng_p99]}")"
+  [ -n "${R[gw_rps]:-}" ] && printf '%-40s %12s %10s %10s\n' "jubao-gateway (POST /api/v1/reports)" \
+    "$(num "${R[gw_rps]}")" "$(ms "${R[gw_p50]}")" "$(ms "${R[gw_p99]}")"
   if [ -n "${R[rb_rps]:-}" ]; then
-    printf 'gateway/redis-benchmark %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" \
-      "$target_vs_redis" "$(verdict "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" "$target_vs_redis" '>=')"
+    printf '%-40s %12s %10s %10s\n' "redis-benchmark, FCALL jb_admit" \
+      "$(num "${R[rb_admit_rps]}")" "$(ms "${R[rb_admit_p50]}")" "$(ms "${R[rb_admit_p99]}")"
+    printf '%-40s %12s %10s %10s\n' "redis-benchmark, FCALL jb_report" \
+      "$(num "${R[rb_report_rps]}")" "$(ms "${R[rb_report_p50]}")" "$(ms "${R[rb_report_p99]}")"
+    printf '%-40s %12s %10s %10s\n' "redis-benchmark, the pair 1/(1/a+1/b)" "$(num "${R[rb_rps]}")" - -
   fi
-fi
+  echo
+  if [ -n "${R[gw_rps]:-}" ]; then
+    if [ -n "${R[ng_rps]:-}" ]; then
+      printf 'gateway/nginx           %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" \
+        "$target_vs_nginx" "$(verdict "$(pct "${R[gw_rps]}" "${R[ng_rps]}")" "$target_vs_nginx" '>=')"
+    fi
+    if [ -n "${R[rb_rps]:-}" ] && [ -n "${R[ng_rps]:-}" ]; then
+      printf 'redis-benchmark/nginx   %6s%%   (Redis alone, same two calls and fsync: %s)\n' \
+        "$(pct "${R[rb_rps]}" "${R[ng_rps]}")" \
+        "$(awk -v a="${R[rb_rps]}" -v b="${R[ng_rps]}" -v t="$target_vs_nginx" 'BEGIN{
+          print (a / b * 100 < t ? "Redis binds below the nginx target, so the redis-benchmark target applies" : "Redis alone could reach the nginx target") }')"
+    fi
+    printf 'gateway p99             %6s ms  target <= %s ms   %s\n' "$(ms "${R[gw_p99]}")" \
+      "$target_p99_ms" "$(verdict "$(ms "${R[gw_p99]}")" "$target_p99_ms" '<=')"
+    if [ -n "${R[rb_rps]:-}" ]; then
+      printf 'gateway/redis-benchmark %6s%%   target >= %s%%   %s\n' "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" \
+        "$target_vs_redis" "$(verdict "$(pct "${R[gw_rps]}" "${R[rb_rps]}")" "$target_vs_redis" '>=')"
+    fi
+  fi
+  if [ -n "${R[rb_rps]:-}" ]; then
+    printf 'Redis us per jb_report   %6s us  target <= %s us   %s   (usec_per_call; the Redis process: %s us of CPU per call)\n' \
+      "${R[rb_report_us]}" "$target_redis_us" "$(verdict "${R[rb_report_us]}" "$target_redis_us" '<=')" "${R[rb_report_cpu]}"
+    printf 'Redis us per report      %6s us  (jb_admit %s + jb_report %s, usec_per_call; the Redis process: %s us of CPU)\n' \
+      "$(awk -v a="${R[rb_admit_us]}" -v b="${R[rb_report_us]}" 'BEGIN{ printf "%.1f", a + b }')" \
+      "${R[rb_admit_us]}" "${R[rb_report_us]}" \
+      "$(awk -v a="${R[rb_admit_cpu]}" -v b="${R[rb_report_cpu]}" 'BEGIN{ printf "%.1f", a + b }')"
+  fi
+  [ -n "${R[gw_redis_us]:-}" ] &&
+    printf 'Redis us per report      %6s us  in the gateway run (both FCALLs, usec of INFO commandstats / 202s)\n' "${R[gw_redis_us]}"
+  return 0
+}
+if [ -n "${R[gw_rps]:-}${R[ng_rps]:-}${R[rb_rps]:-}" ]; then load_table; fi
+if [ -n "${R[cl_single_rps]:-}" ] || [ -n "${R[cl_cluster_rps]:-}" ]; then cluster_table; fi
 cat "$tmp"/cpu-*.txt 2>/dev/null | grep '^WARNING' >>"$tmp/warnings" || true
 if [ -s "$tmp/warnings" ]; then
   echo
