@@ -119,22 +119,30 @@ void session_login(struct call *call, struct http_req *req)
     call_job_send(call, req);
 }
 
+/* Reads a login step's reply r into out. When it is not ok, answers (429 with the reason why
+ * when it is the answer limited, else 503), leaves the login and returns true. */
+static bool login_refused(struct http_req *req, struct login *l, const struct store_reply *r,
+                          struct fcall_login_out *out, enum fcall_answer limited, const char *why)
+{
+    char err[256];
+    if (fcall_login_reply(r, out, err, sizeof err) == 0 && out->answer == FCALL_OK)
+        return false;
+    login_leave(l);
+    if (out->answer == limited)
+        call_answer_error_retry(req, 429, "rate_limited", why, NULL, out->retry_after);
+    else
+        call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+    return true;
+}
+
 /* After jb_login_client: 429 for a client past its limit, else jb_login counts the attempt. */
 static void session_count(struct call *call, struct http_req *req, struct login *l,
                           const struct store_reply *r)
 {
     struct fcall_login_out out;
-    char err[256];
-    if (fcall_login_reply(r, &out, err, sizeof err) < 0 || out.answer != FCALL_OK) {
-        login_leave(l);
-        if (out.answer == FCALL_RATELIMITED)
-            call_answer_error_retry(req, 429, "rate_limited",
-                                    "too many logins from this address; try again later", NULL,
-                                    out.retry_after);
-        else
-            call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+    if (login_refused(req, l, r, &out, FCALL_RATELIMITED,
+                      "too many logins from this address; try again later"))
         return;
-    }
     global_prefix(call->api->shards, GLOBAL_REVIEWER, l->user[0] ? l->user : "-", l->prefix);
     struct fcall_login_in in = {l->prefix, l->user, l->attempt, LOGIN_MAX_ATTEMPTS,
                                 LOGIN_WINDOW * 1000L};
@@ -157,17 +165,8 @@ static void session_verify(struct call *call, struct http_req *req, struct login
                            const struct store_reply *r)
 {
     struct fcall_login_out out;
-    char err[256];
-    if (fcall_login_reply(r, &out, err, sizeof err) < 0 || out.answer != FCALL_OK) {
-        login_leave(l);
-        if (out.answer == FCALL_LOCKED)
-            call_answer_error_retry(req, 429, "rate_limited",
-                                    "too many failed logins; try again later", NULL,
-                                    out.retry_after);
-        else
-            call_answer_error(req, 503, "unavailable", "the reviewer store is unavailable", NULL);
+    if (login_refused(req, l, r, &out, FCALL_LOCKED, "too many failed logins; try again later"))
         return;
-    }
     size_t pwlen;
     l->check.password = jdoc_string(jdoc_get(call->doc, "password"), &pwlen);
     l->check.len = pwlen;
