@@ -61,7 +61,7 @@ def test_nothing_personal_in_redis_or_log(gateway, redis_factory):
         assert g.status(rec["id"], secret=rec["secret"]).status_code == 200
 
     # the reviewers' copy of the first report: the content, with phone and e-mail redacted
-    first = r.client().hgetall("jb:{0}:report:" + receipts[0]["id"])
+    first = r.report(receipts[0]["id"])
     desc = first["description_redacted"]
     assert "[PHONE]" in desc and "[EMAIL]" in desc and NAME_ZH in desc, desc
     assert first["title_redacted"] == "%s 的电话 [PHONE]" % NAME_ZH, first
@@ -96,7 +96,7 @@ def test_nothing_personal_in_redis_or_log(gateway, redis_factory):
     # privacy by sealing, not by loss
     c = r.client()
     for rec, (body, _, _) in zip(receipts, reports):
-        sealed = c.hget("jb:{0}:report:" + rec["id"], "sealed")
+        sealed = c.hget(r.report_key(rec["id"]), "sealed")
         assert sealed, rec
         opened = json.loads(g.admin("unseal", stdin=sealed + "\n").stdout)
         assert opened["report"] == rec["id"]

@@ -359,7 +359,7 @@ def test_claim_carries_no_reporter_and_no_personal_data(redis_factory, gateway, 
     body = claimed(x)
     assert body["case"] == case
     assert body["report_count"] == 2 and body["reporter_count"] == 2, body
-    pseudonyms = r.client().smembers(PREFIX + "case:" + case + ":reporters")
+    pseudonyms = r.client().smembers(r.case_key(case, ":reporters"))
     assert len(pseudonyms) == 2, pseudonyms
     texts = [x.text, json.dumps(body, ensure_ascii=False)]
     forbidden = PII + [contact_mail, contact_phone, platform, "ref-" + platform] + \
@@ -565,9 +565,10 @@ def test_a_case_that_expired_under_its_lease_does_not_block_the_queue(redis_fact
     held = claimed(a.claim())["case"]
     assert a.release(held).status_code == 204
     c = r.client()
-    for k in list(c.scan_iter(PREFIX + "case:" + held + "*")):
+    for k in list(c.scan_iter(r.case_key(held, "*"))):
         c.delete(k)
     other = ({first["case"], second["case"]} - {held}).pop()
     assert claimed(a.claim())["case"] == other
     assert a.claim().status_code == 204
-    assert c.zrange(PREFIX + "leases:default", 0, -1) == [other]
+    assert [m for p in r.shard_prefixes() for m in c.zrange(p + "leases:default", 0, -1)] \
+        == [other]
