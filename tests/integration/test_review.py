@@ -28,15 +28,17 @@ def iso_seconds(s):
 
 def file_reports(g, r, n, tag, category="fraud", key=None, wait=True, **fields):
     """Files n reports about n new URLs, in order, and (wait) waits until the worker queued
-    them; returns the 202 bodies."""
+    each before filing the next, so that the queue holds them in that order (the workers read
+    the shards in turn: cases filed within one round of each other may be queued in another
+    order, docs/SCALING.md); returns the 202 bodies."""
     out = []
     for _ in range(n):
         body = dict(fields, url=unique_url(tag), category=category)
         x = g.report(body, key=key)
         assert x.status_code == 202, x.text
         out.append(x.json())
-    if wait:
-        wait_queued(r, {x["case"] for x in out})
+        if wait:
+            wait_queued(r, {x.json()["case"]})
     return out
 
 
