@@ -135,7 +135,7 @@ def migrate_killed(g, c, moved_enough):
 
 def test_a_move_killed_halfway_and_run_again_loses_nothing(redis_factory, gateway, worker):
     r = redis_factory()
-    g = gateway(redis=r)
+    g = gateway(redis=r, config="redis_shards = 1\n")      # the unsharded layout, to move
     filed = []
     for _ in range(200):
         x = g.report({"url": unique_url("mg"), "category": "fraud"})
