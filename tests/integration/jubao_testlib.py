@@ -185,6 +185,34 @@ class ShardedKeys:
         return [k for p in self.shard_prefixes() for k in c.scan_iter(match=p + suffix,
                                                                        count=1000)]
 
+    def dump_everything(self):
+        """Every key and every value of every type, as bytes: (key, type, [bytes...])."""
+        c = self.client(decode_responses=False)
+        out = []
+        for key in c.scan_iter(count=1000):
+            t = c.type(key).decode()
+            vals = []
+            if t == "string":
+                vals = [c.get(key)]
+            elif t == "hash":
+                for k, v in c.hgetall(key).items():
+                    vals += [k, v]
+            elif t == "list":
+                vals = c.lrange(key, 0, -1)
+            elif t == "set":
+                vals = list(c.smembers(key))
+            elif t == "zset":
+                vals = [m for m, _ in c.zrange(key, 0, -1, withscores=True)]
+            elif t == "stream":
+                for eid, fields in c.xrange(key):
+                    vals.append(eid)
+                    for k, v in fields.items():
+                        vals += [k, v]
+            else:
+                raise AssertionError("key %r has a type the scan does not know: %s" % (key, t))
+            out.append((key, t, [v for v in vals if v is not None]))
+        return out
+
 
 # ---- Redis ----------------------------------------------------------------------------------
 
@@ -274,35 +302,6 @@ class RedisServer(ShardedKeys):
             self.proc.wait(10)
 
     # Redis inspection helpers shared by the tests (and ShardedKeys').
-
-    def dump_everything(self):
-        """Every key and every value of every type, as bytes: (key, type, [bytes...])."""
-        c = self.client(decode_responses=False)
-        out = []
-        for key in c.scan_iter(count=1000):
-            t = c.type(key).decode()
-            vals = []
-            if t == "string":
-                vals = [c.get(key)]
-            elif t == "hash":
-                for k, v in c.hgetall(key).items():
-                    vals += [k, v]
-            elif t == "list":
-                vals = c.lrange(key, 0, -1)
-            elif t == "set":
-                vals = list(c.smembers(key))
-            elif t == "zset":
-                vals = [m for m, _ in c.zrange(key, 0, -1, withscores=True)]
-            elif t == "stream":
-                for eid, fields in c.xrange(key):
-                    vals.append(eid)
-                    for k, v in fields.items():
-                        vals += [k, v]
-            else:
-                raise AssertionError("key %r has a type the scan does not know: %s" % (key, t))
-            out.append((key, t, [v for v in vals if v is not None]))
-        return out
-
 
     def save_json(self, path):
         """Writes every key (type, PTTL, value; streams with their consumer groups, last
