@@ -61,6 +61,7 @@ class RedisCluster(ShardedKeys):
         self.dir = workdir
         self.node_timeout_ms = node_timeout_ms
         self.nodes = []
+        self._clients = {}
         try:
             for i in range(primaries * (1 + replicas)):
                 self.nodes.append(self._start_node(i))
@@ -99,9 +100,14 @@ class RedisCluster(ShardedKeys):
         return self.seeds
 
     def client(self, decode_responses=True, **kw):
-        n = self.alive()[0]
-        return ClusterClient(host="127.0.0.1", port=n.port, decode_responses=decode_responses,
-                             **kw)
+        # one per kind, kept: a new one reads the slot map first (tens of ms), and the tests'
+        # helpers ask for a client per key they read; it follows MOVED after a failover
+        k = (decode_responses, tuple(sorted(kw.items())))
+        if k not in self._clients:
+            n = self.alive()[0]
+            self._clients[k] = ClusterClient(host="127.0.0.1", port=n.port,
+                                             decode_responses=decode_responses, **kw)
+        return self._clients[k]
 
     def flush(self):
         for p in self.primaries():
@@ -111,6 +117,8 @@ class RedisCluster(ShardedKeys):
         return [n for n in self.nodes if n.alive()]
 
     def close(self):
+        for c in self._clients.values():
+            c.close()
         for n in self.nodes:
             n.close()
 
