@@ -18,8 +18,9 @@ struct api;
 int layout_start(struct api *api, long n);
 
 /* True when the table is there (asking Redis for the number first when it is not); false
- * when Redis did not answer (the caller answers 503). Only the first requests after a start without Redis wait for
- * that round trip; one asks at a time, the others are answered 503 meanwhile. */
+ * when Redis did not answer (the caller answers 503). Only the first requests after a start
+ * without Redis wait for that round trip; one asks at a time, the others are answered 503
+ * meanwhile. */
 bool layout_ready(struct api *api);
 
 /* Stops the auditor and frees the table. */
