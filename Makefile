@@ -2,7 +2,8 @@
 #   make            build the programs into build/
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
 #   make test       bootstrap, build, check the boundaries (check-arch), run every test
-#                   (unit + integration + browser)
+#                   (unit + integration + integration-cluster + browser)
+#   make integration-cluster  the API, web and review tests on a real test Redis Cluster
 #   make check-arch the includes against docs/ARCHITECTURE.md's tables (deploy/check-arch.py)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark, one Redis against
@@ -62,7 +63,7 @@ FUZZ_MAKE := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test check-arch unit integration browser asan fuzz fuzz-build fuzz-run bench \
+.PHONY: all run test check-arch unit integration integration-cluster browser asan fuzz fuzz-build fuzz-run bench \
         bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
@@ -144,6 +145,22 @@ unit: $(UNIT_BIN)
 integration: $(PROGS) $(BUILD)/tests/test_cluster
 	JUBAO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
 
+# The same API, web-form and review tests on a real 3-primary, 3-replica test cluster
+# (JUBAO_TEST_REDIS=cluster: conftest.py's redis and redis_factory give one per module). Every
+# file here exercises the API, the pages or review: reports, batches, idempotency, rate limits,
+# status, limits, framing, the web form, review and decisions, sessions and logins,
+# duplicates, privacy, pseudonyms, the worker's routing, triage, the gateway's rules and the
+# hostile inputs. Not here: tests of one Redis's faults (test_resilience), of processes and
+# configuration (test_process, test_run, test_shards, test_harness), of the cluster itself and
+# of migrations (test_cluster*, test_shard_*, test_migrate, test_compat; they make their own).
+CLUSTER_SUITE := test_intake test_batch test_idempotency test_ratelimit test_status \
+                 test_limits test_framing test_web test_review test_decisions test_session \
+                 test_login test_duplicates test_privacy test_pseudonyms test_worker \
+                 test_triage test_rules_gateway test_naughty test_jsontestsuite
+integration-cluster: $(PROGS)
+	JUBAO_BUILD=$(abspath $(BUILD)) JUBAO_TEST_REDIS=cluster /usr/bin/python3 -m pytest -q \
+	  $(patsubst %,tests/integration/%.py,$(CLUSTER_SUITE))
+
 # Debian's Chromium driven by playwright-core (tests/browser; bootstrap installs both);
 # screenshots of every page go to $(BUILD)/screenshots.
 browser: $(PROGS)
@@ -152,7 +169,7 @@ browser: $(PROGS)
 
 test: bootstrap
 	@$(MAKE) --no-print-directory check-arch
-	@$(MAKE) --no-print-directory unit integration browser
+	@$(MAKE) --no-print-directory unit integration integration-cluster browser
 	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=12
 
 fuzz-build: $(FUZZ_BIN)

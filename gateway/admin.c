@@ -44,8 +44,8 @@ static void usage(FILE *out)
             "                        model (default: those in force) over the last N decided\n"
             "                        cases\n"
             "  migrate [--shards N]  move the data of one Redis from the unsharded layout to\n"
-            "                        N shards (default redis_shards), gateways and workers\n"
-            "                        stopped; safe to run again, also after a crash\n",
+            "                        N shards (default redis_shards, 16 when not set), gateways\n"
+            "                        and workers stopped; safe to run again, also after a crash\n",
             LEARN_LAST_DEFAULT);
 }
 

@@ -511,7 +511,7 @@ static int moved_already(struct mg *m, long n)
 
 int admin_migrate(const struct conf *c, int argc, char **argv)
 {
-    long n = c->redis_shards;
+    long n = c->redis_shards != SHARDS_UNSET ? c->redis_shards : SHARDS_DEFAULT;
     if (argc == 2 && strcmp(argv[0], "--shards") == 0)
         n = atol(argv[1]);
     else if (argc != 0)

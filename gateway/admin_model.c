@@ -13,6 +13,7 @@
 #include "modelstore.h"
 #include "triage.h"
 #include "schema.h"
+#include "shard.h"
 #include "store.h"
 
 static int usage(void)
@@ -52,12 +53,26 @@ static int show_model(struct store *st)
     return 0;
 }
 
-static int train(const struct conf *c, struct store *st, long last, bool force)
+/* The table of the data's shards (where the decided cases are), or NULL having said why. */
+static struct shards *data_shards(const struct conf *c, struct store *st)
+{
+    char err[256];
+    long n = 0;
+    struct shards *sh = NULL;
+    if (shards_start_check(st, c->redis_shards, &n, err, sizeof err) < 0)
+        fprintf(stderr, "jubao-admin: %s\n", err);
+    else if (!(sh = shards_new((unsigned)n)))
+        fprintf(stderr, "jubao-admin: out of memory\n");
+    return sh;
+}
+
+static int train(const struct conf *c, struct store *st, const struct shards *sh, long last,
+                 bool force)
 {
     struct ruleset *rs = rules_load_logged(c->rules);
     if (!rs)
         return 1;
-    struct learn_opts o = {last, force, NULL, c->model_max_bytes, 0};
+    struct learn_opts o = {last, force, NULL, c->model_max_bytes, 0, sh};
     struct learn_report rep;
     char err[512] = "";
     enum learn_result res = learn_run(st, rs, &o, &rep, err, sizeof err);
@@ -107,8 +122,8 @@ static int eval_print(const struct ruleset *rs, const struct model *m, const str
 }
 
 /* model eval: a candidate rule set or model (default: those in force) over the decided cases. */
-static int eval(const struct conf *c, struct store *st, const char *rules, const char *file,
-                long last, long show)
+static int eval(const struct conf *c, struct store *st, const struct shards *sh,
+                const char *rules, const char *file, long last, long show)
 {
     char err[512];
     struct ruleset *rs = rules_load_logged(rules ? rules : c->rules);
@@ -121,7 +136,8 @@ static int eval(const struct conf *c, struct store *st, const char *rules, const
     if (file ? !(m = model_read_file(file, err, sizeof err))
              : modelstore_fetch(st, c->model_max_bytes, &m, &v, err, sizeof err) < 0)
         fprintf(stderr, "jubao-admin: the model: %s\n", err);
-    else if (learn_collect(st, last > 0 ? last : LEARN_LAST_DEFAULT, &s, err, sizeof err) < 0)
+    else if (learn_collect(st, sh, last > 0 ? last : LEARN_LAST_DEFAULT, &s, err,
+                           sizeof err) < 0)
         fprintf(stderr, "jubao-admin: %s\n", err);
     else if (s.n == 0)
         fprintf(stderr, "jubao-admin: no decided cases to evaluate on\n");
@@ -164,9 +180,12 @@ int admin_model(const struct conf *c, int argc, char **argv)
     struct store *st = open_store(c);
     if (!st)
         return 1;
-    int rc = is_train  ? train(c, st, last, force)
-             : is_eval ? eval(c, st, rules, file, last, show)
-                       : show_model(st);
+    struct shards *sh = is_train || is_eval ? data_shards(c, st) : NULL;
+    int rc = (is_train || is_eval) && !sh ? 1
+             : is_train                   ? train(c, st, sh, last, force)
+             : is_eval                    ? eval(c, st, sh, rules, file, last, show)
+                                          : show_model(st);
+    shards_free(sh);
     store_free(st);
     return rc;
 }

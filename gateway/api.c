@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auditor.h"
 #include "category.h"
 #include "intake.h"
+#include "layout.h"
 #include "metrics.h"
 #include "pwcheck.h"
 #include "report.h"
@@ -279,7 +279,7 @@ void api_categories(struct call *call, struct http_req *req)
 /* ---- the shared context -------------------------------------------------------------- */
 
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
-                    struct rules_live *rules, struct model_live *model)
+                    struct rules_live *rules, struct model_live *model, long shards)
 {
     struct api *api = calloc(1, sizeof *api);
     if (!api)
@@ -290,10 +290,9 @@ struct api *api_new(const struct conf *conf, const struct keys *keys, struct sto
     api->rules = rules;
     api->model = model;
     render_categories(&api->categories);
-    api->shards = shards_new((unsigned)conf->redis_shards);
-    api->auditor = api->shards ? auditor_new(store, keys, api->shards) : NULL;
+    pthread_mutex_init(&api->layout_lock, NULL);
     api->pwcheck = pwcheck_new((int)conf->login_threads, (int)conf->login_queue);
-    if (api->categories.oom || !api->auditor || !api->pwcheck || !api->shards) {
+    if (api->categories.oom || !api->pwcheck || layout_start(api, shards) < 0) {
         api_free(api);
         return NULL;
     }
@@ -304,9 +303,9 @@ void api_free(struct api *api)
 {
     if (!api)
         return;
-    auditor_free(api->auditor);
+    layout_stop(api);
     pwcheck_free(api->pwcheck);
-    shards_free(api->shards);
+    pthread_mutex_destroy(&api->layout_lock);
     buf_free(&api->categories);
     free(api);
 }

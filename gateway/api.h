@@ -12,9 +12,10 @@ struct rules_live;
 struct model_live;
 
 /* Returns NULL when out of memory. The api borrows conf, keys, store, the rule holder and the
- * model holder (rules/modelstore.h keeps it up to date). */
+ * model holder (rules/modelstore.h keeps it up to date). shards: the number of shards of the
+ * data, or 0 when Redis has not told it yet (layout.h). */
 struct api *api_new(const struct conf *conf, const struct keys *keys, struct store *store,
-                    struct rules_live *rules, struct model_live *model);
+                    struct rules_live *rules, struct model_live *model, long shards);
 void api_free(struct api *api);
 
 void api_report(struct call *call, struct http_req *req);       /* POST /api/v1/reports */

@@ -9,6 +9,8 @@
 #ifndef JUBAO_CALL_H
 #define JUBAO_CALL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -40,7 +42,9 @@ struct api {
     struct auditor *auditor;    /* writes decisions one at a time (auditor.c) */
     struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
-    struct shards *shards;      /* redis_shards' table (lib/shard.h) */
+    struct shards *shards;      /* redis_shards' table (lib/shard.h), once layout_known */
+    atomic_bool layout_known;   /* shards and auditor are there (layout.c) */
+    pthread_mutex_t layout_lock; /* one request at a time asks Redis for them */
 };
 
 /* The per-request state: made in begin, freed in done. */

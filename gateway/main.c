@@ -133,10 +133,14 @@ int main(int argc, char **argv)
     }
     store_wait_replicas(store, (int)conf.redis_replica_acks, (int)conf.redis_replica_timeout,
                         durable_functions, sizeof durable_functions / sizeof *durable_functions);
-    if (shards_start_check(store, conf.redis_shards, err, sizeof err) < 0) {
+    long shards = 0;
+    int sc = shards_start_check(store, conf.redis_shards, &shards, err, sizeof err);
+    if (sc == -2 || (sc == -1 && conf.redis_shards != SHARDS_UNSET)) {
         log_error("%s", err);
         goto out;
     }
+    if (sc == -1)   /* learned at the first request once Redis answers (layout.h) */
+        log_warn("%s: the number of shards is read when redis answers", err);
     if (!(daykeys = daykeys_start(store, keys, err, sizeof err))) {
         log_error("%s", err);
         goto out;
@@ -144,7 +148,8 @@ int main(int argc, char **argv)
     struct ruleset *rs = rules_load_logged(conf.rules);
     if (!rs || !(rules = rules_live_new(rs)))
         goto out;
-    if (!(model = model_live_new(NULL)) || !(api = api_new(&conf, keys, store, rules, model))) {
+    if (!(model = model_live_new(NULL)) ||
+        !(api = api_new(&conf, keys, store, rules, model, shards))) {
         log_error("out of memory");
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "call.h"
 #include "feed.h"
 #include "global.h"
+#include "layout.h"
 #include "metrics.h"
 #include "ops.h"
 #include "path.h"
@@ -277,6 +278,14 @@ static long on_begin(struct http_req *req, void *arg)
     if (json_only && !call_content_type_json(http_header(req, "Content-Type"))) {
         call_answer_error(req, 415, "unsupported_media_type",
                           "send Content-Type: application/json (UTF-8)", NULL);
+        return -1;
+    }
+    if (d->resume && !layout_ready(s->api)) {   /* it talks to Redis, which has not answered */
+        if (d->error_page)
+            d->error_page(req, 503, "the store is unavailable; try again");
+        else
+            call_answer_error(req, 503, "unavailable", "the store is unavailable; try again",
+                              NULL);
         return -1;
     }
     if (d->begin && d->begin(call, req) < 0)

@@ -27,7 +27,7 @@ struct conf {
     long body_budget;          /* bytes of request bodies held at once, in all */
     long upload_per_addr;      /* large bodies in flight per client address */
     long redis_timeout_ms;
-    long redis_shards;         /* shards of the data (lib/shard.h), fixed at creation */
+    long redis_shards;         /* shards of the data (lib/shard.h); 0: not set (learned) */
     long redis_replica_acks;   /* replicas that must have a write a client is told about */
     long redis_replica_timeout; /* ms to wait for them */
     long body_max;

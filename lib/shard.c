@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 #include "crypto.h"
+#include "log.h"
 
 struct shards {
     unsigned n;
@@ -169,16 +170,49 @@ int shards_check(struct store *st, const struct shards *s, char *err, size_t err
     return 0;
 }
 
-int shards_start_check(struct store *st, long n, char *err, size_t errlen)
+/* redis_shards not set: the number the data in Redis was made with, 1 for data of the
+ * unsharded layout (kept so, with a hint), SHARDS_DEFAULT for a Redis without data. */
+static int shards_learn(struct store *st, long *out, char *err, size_t errlen)
 {
-    struct shards *s = shards_new((unsigned)n);
-    if (!s) {
-        snprintf(err, errlen, "redis_shards %ld: out of range or out of memory", n);
+    long kept;
+    if (shards_kept(st, &kept, err, errlen) < 0)
         return -1;
+    if (kept == 0) {
+        int old = unsharded_data(st, err, errlen);
+        if (old < 0)
+            return -1;
+        kept = old ? 1 : SHARDS_DEFAULT;
+    }
+    if (kept < 1 || kept > CLUSTER_SHARDS_MAX) {
+        snprintf(err, errlen, "jb:meta says %ld shards: out of range", kept);
+        return -2;
+    }
+    *out = kept;
+    return 0;
+}
+
+int shards_start_check(struct store *st, long n, long *out, char *err, size_t errlen)
+{
+    long want = n;
+    if (n == SHARDS_UNSET) {
+        int rc = shards_learn(st, &want, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    struct shards *s = shards_new((unsigned)want);
+    if (!s) {
+        snprintf(err, errlen, "redis_shards %ld: out of range or out of memory", want);
+        return -2;
     }
     int rc = shards_check(st, s, err, errlen);
     if (rc == -1 && n == 1)
         rc = 0;
     shards_free(s);
-    return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return rc;
+    if (n == SHARDS_UNSET && want == 1)
+        log_info("the data in redis has one shard (the unsharded layout): jubao-admin migrate "
+                 "spreads it over %d (docs/SCALING.md)", SHARDS_DEFAULT);
+    *out = want;
+    return 0;
 }

@@ -22,6 +22,8 @@
 
 #define SHARD_META "jb:meta"        /* hash: shards, the layout's number of shards */
 #define SHARD_PREFIX_MAX 24         /* "jb:{s12345}:" with its NUL, and room */
+#define SHARDS_DEFAULT 16           /* of new data, when redis_shards is not set */
+#define SHARDS_UNSET 0              /* redis_shards not set (lib/conf.c's default) */
 #define SHARD_ID_LEN 17             /* "R-XXXX-XXXX-XXXX", NUL included (crypto.h) */
 
 struct shards;
@@ -56,9 +58,14 @@ int shards_kept(struct store *st, long *kept, char *err, size_t errlen);
  * the reason when the data refuses s (another number kept, or unsharded data to migrate first). */
 int shards_check(struct store *st, const struct shards *s, char *err, size_t errlen);
 
-/* What a program does at its start with redis_shards = n: shards_check. With one shard (the
- * layout every program used before) a Redis that does not answer yet is no reason to stop, as
- * before (nor a Redis still loading): only another number kept in Redis is. Returns 0, or -1 with the reason in err. */
-int shards_start_check(struct store *st, long n, char *err, size_t errlen);
+/* What a program does at its start with redis_shards = n. n set (1..): shards_check; with
+ * one shard (the layout every program used before) a Redis that does not answer yet (or is
+ * still loading) is no reason to stop, as before: only another number kept in Redis is.
+ * n = SHARDS_UNSET (redis_shards not set, lib/conf.h): the data's own number (jb:meta's), or 1
+ * for data of the unsharded layout without jb:meta (logged once, with the hint to migrate), or
+ * SHARDS_DEFAULT for a Redis without data, then kept as with a set n. Returns 0 with the number
+ * to run with in *out; -1 with the reason in err when Redis did not answer (only the caller
+ * knows whether to wait); -2 with the reason when the data refuses n. */
+int shards_start_check(struct store *st, long n, long *out, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* learn — see learn.h. */
 #include "learn.h"
+#include "learn_int.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #include "isotime.h"
 #include "modelstore.h"
 #include "triage.h"
-
-#define PAGE 200    /* audit entries per jb_decided call */
 
 /* FNV-1a: which cases are held back must not change between trainings or builds. */
 static uint64_t case_hash(const char *s)
@@ -54,49 +53,32 @@ static int add_example(struct learn_set *s, const char *cid, const char *cat, co
     return 0;
 }
 
-/* Reads one page of jb_decided from *start into s, counting new cases up to last. Returns 1
- * when there is more to read, 0 at the end, -1 with err set. */
-static int read_page(struct store *st, char *start, size_t startlen, long last,
-                     struct learn_set *s, size_t *bytes, char *err, size_t errlen)
+int learn_add_row(struct learn_set *s, const char *cid, const char *cat, const char *title,
+                  const char *desc, long last, size_t *bytes, char *err, size_t errlen)
 {
-    struct fcall_decided_in in = {start, PAGE, LEARN_REPORTS_PER_CASE};
-    struct fcall_decided_out page;
-    char why[256];
-    struct store_job *j = store_job_new(NULL, NULL);
-    if (fcall_sync(st, j && fcall_decided(j, &in) == 0 ? j : NULL, why, sizeof why) < 0 ||
-        fcall_decided_reply(store_job_reply(j, 0), &page, why, sizeof why) < 0) {
-        snprintf(err, errlen, "reading the decisions: %s", why);
-        store_job_free(j);
+    bool new_case = s->n == 0 || strcmp(s->ex[s->n - 1].case_id, cid) != 0;
+    if (new_case && (long)s->cases >= last)
+        return 1;
+    s->cases += new_case;
+    *bytes += strlen(title) + strlen(desc);
+    if (*bytes > LEARN_MAX_BYTES)
+        return 1;
+    if (add_example(s, cid, cat, title, desc) < 0) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < page.nrows; i++) {
-        struct fcall_decided_row row = fcall_decided_row(&page, i);
-        bool new_case = s->n == 0 || strcmp(s->ex[s->n - 1].case_id, row.case_id) != 0;
-        if (new_case && (long)s->cases >= last)
-            break;
-        s->cases += new_case;
-        *bytes += strlen(row.title) + strlen(row.description);
-        if (*bytes > LEARN_MAX_BYTES)
-            break;
-        if (add_example(s, row.case_id, row.category, row.title, row.description) < 0) {
-            snprintf(err, errlen, "out of memory");
-            rc = -1;
-        }
-    }
-    snprintf(start, startlen, "%s", page.next);
-    bool more = rc == 0 && *start && (long)s->cases < last && *bytes <= LEARN_MAX_BYTES;
-    store_job_free(j);
-    return rc < 0 ? -1 : more;
+    return 0;
 }
 
-int learn_collect(struct store *st, long last, struct learn_set *out, char *err, size_t errlen)
+int learn_collect(struct store *st, const struct shards *sh, long last, struct learn_set *out,
+                  char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     char start[64] = "+";
     size_t bytes = 0;
     int more;
-    while ((more = read_page(st, start, sizeof start, last, out, &bytes, err, errlen)) > 0)
+    while ((more = learn_read_page(st, sh, start, sizeof start, last, out, &bytes, err,
+                                   errlen)) > 0)
         ;
     if (more < 0) {
         learn_set_free(out);
@@ -197,7 +179,8 @@ enum learn_result learn_run(struct store *st, const struct ruleset *rs,
     memset(rep, 0, sizeof *rep);
     rep->old_score = -1;
     struct learn_set s;
-    if (learn_collect(st, o->last > 0 ? o->last : LEARN_LAST_DEFAULT, &s, err, errlen) < 0)
+    if (learn_collect(st, o->shards, o->last > 0 ? o->last : LEARN_LAST_DEFAULT, &s, err,
+                      errlen) < 0)
         return LEARN_FAILED;
     rep->cases = s.cases, rep->examples = s.n, rep->held = s.held;
     enum learn_result res = LEARN_FAILED;

@@ -1,7 +1,7 @@
 /* learn — a triage model from the reviewers' own decisions (docs/RULES.md, "The retraining
  * loop"), for jubao-worker (on its own) and jubao-admin model train. It sits in rules/ because
  * jubao-admin (gateway/) may not include workers/ (docs/ARCHITECTURE.md); it reaches Redis
- * only through lib/store.h and rules/modelstore.h.
+ * only through lib/store.h and rules/modelstore.h; learn_read.c reads the examples.
  *
  * The examples are the reports of the last N cases decided actioned (with the decided
  * category) or no_violation (as "none"): the reviewers' redacted title and description, never
@@ -21,6 +21,8 @@
 #include "rules.h"
 #include "store.h"
 
+struct shards;
+
 #define LEARN_HOLD_EVERY 5          /* one case in 5 is held back */
 #define LEARN_REPORTS_PER_CASE 5    /* a case's reports read as examples at most */
 #define LEARN_LAST_DEFAULT 50000    /* decided cases read when no --last is given */
@@ -38,9 +40,11 @@ struct learn_set {
     size_t cases, held;         /* cases read; examples held back */
 };
 
-/* Reads the examples of the last `last` decided cases, newest first. Returns 0 (out may be
- * empty), or -1 with err set (Redis, memory); out is freed then. */
-int learn_collect(struct store *st, long last, struct learn_set *out, char *err, size_t errlen);
+/* Reads the examples of the last `last` decided cases, newest first, each case in its shard
+ * of sh (learn_read.c). Returns 0 (out may be empty), or -1 with err set (Redis, memory); out
+ * is freed then. */
+int learn_collect(struct store *st, const struct shards *sh, long last, struct learn_set *out,
+                  char *err, size_t errlen);
 void learn_set_free(struct learn_set *s);
 
 /* The score of triage with rs and m (NULL: the rules alone) on the examples whose held is
@@ -59,6 +63,7 @@ struct learn_opts {
     const char *lock;           /* the training lock's token held, or NULL */
     long max_bytes;             /* model_max_bytes */
     long long decisions_at;     /* decisions counted now, stored with the model */
+    const struct shards *shards; /* of the data (lib/shard.h): where the cases are */
 };
 
 struct learn_report {

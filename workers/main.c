@@ -236,16 +236,32 @@ static void supervise(struct slot *slots, size_t n, const struct conf *conf, str
 }
 
 /* Refuses to supervise anything when the data in Redis was made with another redis_shards
- * (lib/shard.h). Returns 0 or -1 (logged). */
-static int shards_verify(const struct conf *conf)
+ * (lib/shard.h), and sets conf's to the number to run with. When redis_shards is not set, that
+ * number is Redis's to tell: waits for Redis (or a stop signal of set). Returns 0, 1 when
+ * stopped meanwhile, or -1 (logged). */
+static int shards_verify(struct conf *conf, const sigset_t *set)
 {
     char err[512];
     struct store *st = store_new(conf->redis, (int)conf->redis_timeout_ms, 1, err, sizeof err);
-    int rc = st ? shards_start_check(st, conf->redis_shards, err, sizeof err) : -1;
+    int rc = st ? -1 : -2, waited = 0;
+    long n = 0;
+    while (st && (rc = shards_start_check(st, conf->redis_shards, &n, err, sizeof err)) == -1 &&
+           conf->redis_shards == SHARDS_UNSET) {
+        if (!waited++)
+            log_warn("%s: waiting for redis to tell the number of shards", err);
+        struct timespec second = {1, 0};
+        int sig = sigtimedwait(set, NULL, &second);
+        if (sig == SIGTERM || sig == SIGINT) {
+            store_free(st);
+            return 1;
+        }
+    }
     if (rc < 0)
         log_error("%s", err);
+    else
+        conf->redis_shards = n;
     store_free(st);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -274,8 +290,9 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (shards_verify(&conf) < 0)
-        return 1;
+    int verified = shards_verify(&conf, &set);
+    if (verified != 0)
+        return verified < 0 ? 1 : 0;
     struct ruleset *rs = rules_load_logged(conf.rules);
     if (!rs)
         return 1;

@@ -78,7 +78,7 @@ static int done(struct worker *w, const char *token, enum learn_result res)
 /* One retraining, lock held. */
 static enum learn_result retrain(struct worker *w, const char *token, long long decisions)
 {
-    struct learn_opts o = {0, false, token, w->conf->model_max_bytes, decisions};
+    struct learn_opts o = {0, false, token, w->conf->model_max_bytes, decisions, w->shards};
     struct learn_report rep;
     char err[512] = "";
     enum learn_result res = learn_run(w->store, w->rules, &o, &rep, err, sizeof err);

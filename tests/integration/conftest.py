@@ -18,9 +18,18 @@
   redis_cluster_factory  redis_cluster_factory(primaries=3, replicas=1) -> a fresh cluster for
                    one test (use it when a test kills a node or moves slots)
 
+With JUBAO_TEST_REDIS=cluster (make integration-cluster) `redis` and `redis_factory` give a
+real test cluster (redis_cluster.RedisCluster: the same addr, client(), case(), report(), ...)
+instead: one per module, emptied (FLUSHALL) for each test that asks redis_factory for a fresh
+Redis (a second one in the same test is a cluster of its own). A test that cannot mean anything
+there (it kills or restarts the one Redis, reads its AOF, sets its memory limit) is marked
+@pytest.mark.single_redis("why") and skipped with that reason.
+
 At teardown every gateway gets SIGTERM; the test fails if the process died before teardown or
 if its log holds a sanitizer report (AddressSanitizer, runtime error:, LeakSanitizer).
 """
+
+import os
 
 import pytest
 
@@ -28,29 +37,68 @@ from jubao_testlib import ADMIN_BIN, GATEWAY_BIN, WORKER_BIN, Gateway, RedisServ
 from redis_cluster import RedisCluster
 
 
+ON_CLUSTER = os.environ.get("JUBAO_TEST_REDIS") == "cluster"
+
+
 def pytest_configure(config):
     for b in (GATEWAY_BIN, ADMIN_BIN, WORKER_BIN):
         if not b.exists():
             raise pytest.UsageError("%s is missing: run make (or set JUBAO_BUILD)" % b)
+    config.addinivalue_line("markers", "single_redis(why): means nothing on a cluster; skipped "
+                                       "there (JUBAO_TEST_REDIS=cluster)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_CLUSTER:
+        return
+    for item in items:
+        m = item.get_closest_marker("single_redis")
+        if m:
+            item.add_marker(pytest.mark.skip(reason="on one Redis only: " + m.args[0]))
+
+
+def _new_redis(tmp_path_factory):
+    if ON_CLUSTER:
+        return RedisCluster(tmp_path_factory.mktemp("cluster"))
+    return RedisServer(tmp_path_factory.mktemp("redis"))
 
 
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory):
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
+    r = _new_redis(tmp_path_factory)
     yield r
     r.close()
 
 
-@pytest.fixture
-def redis_factory(tmp_path_factory):
+@pytest.fixture(scope="module")
+def _module_cluster(tmp_path_factory):
+    """The cluster redis_factory hands out first in each test, started at its first use."""
     made = []
 
+    def get():
+        if not made:
+            made.append(_new_redis(tmp_path_factory))
+        return made[0]
+    yield get
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def redis_factory(tmp_path_factory, _module_cluster):
+    made, fresh = [], []
+
     def make():
-        r = RedisServer(tmp_path_factory.mktemp("redis"))
+        if ON_CLUSTER and not made:
+            r = _module_cluster()
+            r.flush()
+        else:
+            r = _new_redis(tmp_path_factory)
+            fresh.append(r)
         made.append(r)
         return r
     yield make
-    for r in made:
+    for r in fresh:
         r.close()
 
 

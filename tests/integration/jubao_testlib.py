@@ -23,6 +23,9 @@ import uuid
 import redis as redislib
 import requests
 
+from jubao_keys import (CROCKFORD, PREFIX, QUEUES, ShardedKeys, id_of_shard,  # noqa: F401
+                        shard_of_id, shard_prefix)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("JUBAO_BUILD") or (REPO / "build")).resolve()
 GATEWAY_BIN = BUILD / "jubao-gateway"
@@ -30,13 +33,11 @@ ADMIN_BIN = BUILD / "jubao-admin"
 REDIS_CONF = REPO / "deploy" / "redis.conf"
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
 
-PREFIX = "jb:{0}:"
-INTAKE = PREFIX + "intake"
+INTAKE = PREFIX + "intake"    # the unsharded layout's intake stream
 
 # What a sanitizer prints when it finds something; any of these in a log fails the test.
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_RE = re.compile(r"^R-[%s]{4}-[%s]{4}-[%s]{4}$" % ((CROCKFORD,) * 3))
 CASE_RE = re.compile(r"^C-[%s]{4}-[%s]{4}-[%s]{4}$" % ((CROCKFORD,) * 3))
 SECRET_RE = re.compile(r"^[%s]{26}$" % CROCKFORD.lower())
@@ -87,7 +88,7 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 # ---- Redis ----------------------------------------------------------------------------------
 
 
-class RedisServer:
+class RedisServer(ShardedKeys):
     """A private redis-server (deploy/redis.conf: AOF, appendfsync always) in its own dir;
     args are more options for its command line (redis_cluster.py: --cluster-enabled yes)."""
 
@@ -171,45 +172,7 @@ class RedisServer:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    # Redis inspection helpers shared by the tests.
-
-    def case(self, case_id):
-        return self.client().hgetall(PREFIX + "case:" + case_id)
-
-    def report(self, report_id):
-        return self.client().hgetall(PREFIX + "report:" + report_id)
-
-    def intake_entries_for_case(self, case_id):
-        return [(eid, f) for eid, f in self.client().xrange(INTAKE) if f.get("case") == case_id]
-
-    def dump_everything(self):
-        """Every key and every value of every type, as bytes: (key, type, [bytes...])."""
-        c = self.client(decode_responses=False)
-        out = []
-        for key in c.scan_iter(count=1000):
-            t = c.type(key).decode()
-            vals = []
-            if t == "string":
-                vals = [c.get(key)]
-            elif t == "hash":
-                for k, v in c.hgetall(key).items():
-                    vals += [k, v]
-            elif t == "list":
-                vals = c.lrange(key, 0, -1)
-            elif t == "set":
-                vals = list(c.smembers(key))
-            elif t == "zset":
-                vals = [m for m, _ in c.zrange(key, 0, -1, withscores=True)]
-            elif t == "stream":
-                for eid, fields in c.xrange(key):
-                    vals.append(eid)
-                    for k, v in fields.items():
-                        vals += [k, v]
-            else:
-                raise AssertionError("key %r has a type the scan does not know: %s" % (key, t))
-            out.append((key, t, [v for v in vals if v is not None]))
-        return out
-
+    # Redis inspection helpers shared by the tests (and ShardedKeys').
 
     def save_json(self, path):
         """Writes every key (type, PTTL, value; streams with their consumer groups, last
@@ -657,9 +620,6 @@ def assert_error(r, status, code, field="__absent__"):
 
 WORKER_BIN = BUILD / "jubao-worker"
 
-QUEUES = ("default", "escalated")
-REVIEW_STREAMS = tuple(PREFIX + "review:%s:%d" % (q, b) for q in QUEUES for b in range(4))
-DEADLETTER = PREFIX + "deadletter"
 AUDIT = PREFIX + "audit"
 
 
@@ -836,11 +796,11 @@ class Worker(Daemon):
         return problems
 
 
-def review_entries(r, streams=REVIEW_STREAMS):
-    """Every entry of the review queue streams: [(stream, entry id, case)]."""
+def review_entries(r, streams=None):
+    """Every entry of the review queue streams (every shard's): [(stream, entry id, case)]."""
     c = r.client()
     out = []
-    for s in streams:
+    for s in streams or r.review_streams():
         for eid, f in c.xrange(s):
             out.append((s, eid, f.get("case")))
     return out
@@ -862,15 +822,20 @@ def wait_queued(r, cases, timeout=30):
 
 
 def intake_pending(r):
-    """XPENDING count of the intake stream's group `workers` (0 when there is no group)."""
-    try:
-        return r.client().xpending(INTAKE, "workers")["pending"]
-    except redislib.exceptions.ResponseError:
-        return 0
+    """XPENDING count of the intake streams' group `workers` (a stream without the group: 0),
+    summed over the shards."""
+    n = 0
+    for s in r.intake_streams():
+        try:
+            n += r.client().xpending(s, "workers")["pending"]
+        except redislib.exceptions.ResponseError:
+            pass
+    return n
 
 
 def deadletters(r):
-    return [dict(f, id=eid) for eid, f in r.client().xrange(DEADLETTER)]
+    """The dead letters of every shard."""
+    return [dict(f, id=eid) for s in r.deadletter_streams() for eid, f in r.client().xrange(s)]
 
 
 def metric_sum(metrics, name):

@@ -11,8 +11,11 @@ slots. A short cluster-node-timeout (NODE_TIMEOUT_MS) makes a failover take seco
     c = RedisCluster(tmpdir)       c.seeds           "127.0.0.1:p1,...": a JUBAO_REDIS value
                                    c.addr            the same: Gateway and Worker take a cluster
                                                      where they take a RedisServer
-    c.client()                     a client of the primary that holds jubao's keys now (all
-                                   carry the tag {0}): for the RedisServer helpers of the tests
+    c.client()                     a client for any key (redis-py's RedisCluster: each command
+                                   to its slot's primary; keys() and scan_iter() over every
+                                   primary), so that the RedisServer helpers of the tests
+                                   (jubao_testlib.ShardedKeys: case(), report(), ...) work here
+    c.flush()                      FLUSHALL on every primary (a fresh cluster for the next test)
     c.primaries()                  c.replicas_of(p)  c.primary_of(node)
     c.node_for_slot(slot)          c.node_for_key(key)               c.keyslot(key)
     c.kill_primary(p)              SIGKILL, wait until a replica took its slots; the new primary
@@ -24,7 +27,7 @@ import subprocess
 
 import redis as redislib
 
-from jubao_testlib import PREFIX, RedisServer, spare_port, wait_until
+from jubao_testlib import RedisServer, ShardedKeys, spare_port, wait_until
 
 SLOTS = 16384
 # Long enough not to fail a node that a loaded 2-core machine makes answer slowly, short
@@ -43,7 +46,14 @@ def _cli(*args, timeout=120):
     return r.stdout
 
 
-class RedisCluster:
+class ClusterClient(redislib.RedisCluster):
+    """redis-py's cluster client, whose KEYS (sent to one node) goes to every primary."""
+
+    def keys(self, pattern="*", **kw):
+        return list(self.scan_iter(match=pattern, count=1000))
+
+
+class RedisCluster(ShardedKeys):
     """primaries x (1 + replicas) cluster nodes, joined and ready; close() kills them all."""
 
     def __init__(self, workdir, primaries=3, replicas=1, node_timeout_ms=NODE_TIMEOUT_MS,
@@ -51,6 +61,7 @@ class RedisCluster:
         self.dir = workdir
         self.node_timeout_ms = node_timeout_ms
         self.nodes = []
+        self._clients = {}
         try:
             for i in range(primaries * (1 + replicas)):
                 self.nodes.append(self._start_node(i))
@@ -89,12 +100,25 @@ class RedisCluster:
         return self.seeds
 
     def client(self, decode_responses=True, **kw):
-        return self.node_for_key(PREFIX).client(decode_responses=decode_responses, **kw)
+        # one per kind, kept: a new one reads the slot map first (tens of ms), and the tests'
+        # helpers ask for a client per key they read; it follows MOVED after a failover
+        k = (decode_responses, tuple(sorted(kw.items())))
+        if k not in self._clients:
+            n = self.alive()[0]
+            self._clients[k] = ClusterClient(host="127.0.0.1", port=n.port,
+                                             decode_responses=decode_responses, **kw)
+        return self._clients[k]
+
+    def flush(self):
+        for p in self.primaries():
+            p.client().flushall()
 
     def alive(self):
         return [n for n in self.nodes if n.alive()]
 
     def close(self):
+        for c in self._clients.values():
+            c.close()
         for n in self.nodes:
             n.close()
 

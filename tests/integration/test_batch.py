@@ -75,7 +75,7 @@ def test_batch_of_100(gw, redis, key):
     assert [x["status"] for x in results] == [202] * 100
     assert len({x["id"] for x in results}) == 100
     c = redis.client()
-    assert all(c.exists("jb:{0}:report:" + x["id"]) for x in results)
+    assert all(c.exists(redis.report_key(x["id"])) for x in results)
 
 
 def test_batch_of_101_is_too_large(gw, key):

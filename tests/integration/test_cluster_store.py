@@ -6,8 +6,9 @@ with redis_replica_acks = 1 the loss of the primary that holds the data answers 
 replica: a write its replica did not acknowledge is a 503, and the retry with the same
 Idempotency-Key returns the report.
 
-Every key still carries the tag {0} (lib/schema.h): on the cluster all of jubao's data sits on
-one primary, the one a test moves or kills (sharding the keys is a later step of issue 12)."""
+The gateways here keep the one-shard layout (ONE: redis_shards = 1), every key under the tag
+{0}: on the cluster all of jubao's data sits on one slot of one primary, the one a test moves or
+kills. The sharded layout on the cluster: test_shard_*.py and `make integration-cluster`."""
 
 import re
 import threading
@@ -21,6 +22,8 @@ from jubao_testlib import (INTAKE, PREFIX, Reviewer, RedisServer, assert_error, 
 from test_decisions import feed_ok
 from test_web import Browser, receipt
 
+ONE = "redis_shards = 1\n"   # the data on one slot
+
 
 def functions_loaded(node):
     """FUNCTION LIST names the library "jubao" (RESP2: [name, value, ...] per library)."""
@@ -30,7 +33,7 @@ def functions_loaded(node):
 
 def test_the_whole_path_runs_on_the_cluster(redis_cluster, gateway, worker):
     c = redis_cluster
-    g = gateway(redis=c)
+    g = gateway(redis=c, config=ONE)
     assert g.env["JUBAO_REDIS"] == c.seeds and "," in c.seeds
     worker(g)
     key = g.apikey()
@@ -165,7 +168,7 @@ def test_the_data_slot_moves_under_load(redis_cluster_factory, gateway):
     every key of the slot has moved: with 8000 keys that outlasts redis_timeout_ms, and the
     store keeps trying (lib/store_pipe.c, STORE_MIGRATE_WAIT_MS) instead of answering 503."""
     c = redis_cluster_factory()
-    g = gateway(redis=c, config="redis_timeout_ms = 2000\n")
+    g = gateway(redis=c, config=ONE + "redis_timeout_ms = 2000\n")
     slot = c.keyslot(PREFIX)
     src = c.node_for_slot(slot)
     dst = next(p for p in c.primaries() if p is not src)
@@ -200,8 +203,8 @@ def test_the_data_slot_moves_under_load(redis_cluster_factory, gateway):
 def test_losing_the_data_primary_answers_503_and_loses_no_202(redis_cluster_factory, gateway,
                                                               worker):
     c = redis_cluster_factory()
-    g = gateway(redis=c, config="redis_replica_acks = 1\nredis_replica_timeout = 1000\n")
-    g2 = gateway(redis=c, config="redis_replica_acks = 1\nredis_replica_timeout = 1000\n",
+    g = gateway(redis=c, config=ONE + "redis_replica_acks = 1\nredis_replica_timeout = 1000\n")
+    g2 = gateway(redis=c, config=ONE + "redis_replica_acks = 1\nredis_replica_timeout = 1000\n",
                  data_from=g.data_dir)
     worker(g)
     holder = c.node_for_key(PREFIX)
@@ -244,7 +247,7 @@ def test_a_write_no_replica_acknowledged_is_503_and_the_retry_returns_it(redis_f
     try:
         wait_until(lambda: replica.client().info("replication").get("master_link_status")
                    == "up", 20, what="the replica linked")
-        g = gateway(redis=r, config="redis_replica_acks = 1\nredis_replica_timeout = 300\n")
+        g = gateway(redis=r, config=ONE + "redis_replica_acks = 1\nredis_replica_timeout = 300\n")
         ok = g.report()
         assert ok.status_code == 202, ok.text       # the replica acknowledges: stored
         body = {"url": unique_url("wait"), "category": "fraud"}
@@ -271,7 +274,7 @@ def test_a_failed_store_job_is_logged_with_why(redis_factory, gateway):
     """A 503 because the store job failed leaves a warning saying why in the gateway's log (the
     slot move's 503s left none): here Redis stops answering and the deadline passes."""
     r = redis_factory()
-    g = gateway(redis=r, config="redis_timeout_ms = 300\n")
+    g = gateway(redis=r, config=ONE + "redis_timeout_ms = 300\n")
     assert g.report().status_code == 202
     r.stop_process()
     try:

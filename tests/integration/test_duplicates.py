@@ -105,14 +105,16 @@ def test_a_new_case_writes_only_its_own_keys(gateway, redis):
     jb_report): a new case is its URL key, the case, its list of reports and the report. Its
     one reporter waits in the case; the set of reporters comes with the second one."""
     g = gateway()
-    post(g, "https://example.com/keys/" + uuid.uuid4().hex)    # the stream, the client's bucket
     c = redis.client()
+    post(g, "https://example.com/keys/" + uuid.uuid4().hex)    # the stream, the client's bucket
+    while not all(c.exists(s) for s in redis.intake_streams()):   # every shard's stream
+        post(g, "https://example.com/keys/" + uuid.uuid4().hex)
     before = set(c.keys("*"))
     cid = post(g, "https://example.com/keys/" + uuid.uuid4().hex)["case"]
     new = sorted(k for k in set(c.keys("*")) - before)
     rid = [k for k in new if ":report:" in k]
     assert len(new) == 4 and len(rid) == 1, new
-    assert set(new) - set(rid) == {"jb:{0}:case:" + cid, "jb:{0}:case:%s:reports" % cid,
+    assert set(new) - set(rid) == {redis.case_key(cid), redis.case_key(cid, ":reports"),
                                    [k for k in new if ":caseurl:" in k][0]}, new
     assert all(0 < c.ttl(k) for k in new), [(k, c.ttl(k)) for k in new]
 
@@ -140,7 +142,7 @@ def test_stream_one_entry_per_case(gateway, redis):
         for spelling in ("https://example.com/s/%s/%d", "HTTPS://example.COM/s/%s/%d#f"):
             cases.add(post(g, spelling % (t, i))["case"])
     assert len(cases) == 5
-    xlen_cases = [f["case"] for _, f in redis.client().xrange("jb:{0}:intake")
+    xlen_cases = [f["case"] for s in redis.intake_streams() for _, f in redis.client().xrange(s)
                   if f["case"] in cases]
     assert sorted(xlen_cases) == sorted(cases)
 
@@ -170,4 +172,4 @@ def test_concurrent_reports_of_one_target_make_one_case(gw, redis):
     c = redis.case(cid)
     assert (c["reports"], c["reporters"]) == ("20", "1"), c
     assert len(redis.intake_entries_for_case(cid)) == 1
-    assert redis.client().llen("jb:{0}:case:%s:reports" % cid) == 20
+    assert redis.client().llen(redis.case_key(cid, ":reports")) == 20

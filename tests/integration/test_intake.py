@@ -434,6 +434,7 @@ def test_metrics_listen_empty_means_none(gateway):
         g.metrics_get(timeout=2)
 
 
+@pytest.mark.single_redis("it kills the one Redis")
 def test_redis_errors_metric_moves(gateway, redis_factory):
     r = redis_factory()
     g = gateway(redis=r)

@@ -244,6 +244,7 @@ def test_uploads_past_the_budget_get_503_and_small_requests_go_on(gateway):
             s.close()
 
 
+@pytest.mark.single_redis("it sets the one Redis's maxmemory")
 def test_a_full_redis_gets_503_and_loses_nothing_acknowledged(redis_factory, gateway):
     """Redis at maxmemory (noeviction, as deploy/redis.conf sets it) refuses writes: the
     gateway answers 503 with Retry-After, counts it, and every report it took before is still

@@ -13,19 +13,12 @@ import time
 
 from jubao_testlib import (ADMIN_BIN, PREFIX, QUEUES, Reviewer, unique_url, wait_queued,
                            wait_until)
-from test_shard_workers import SHARDS, shard_prefix
+from test_shard_workers import SHARDS, shard_of_id, shard_prefix
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "data" / "redis-compat"
 GLOBAL = ("apikey:", "apikeyname:", "audit", "daykey:", "decisions:", "reviewer:", "session:",
           "stats")
 
-
-def shard_of_id(i):
-    """lib/shard.c, shards_of_id: the id's twelve Crockford base32 characters mod SHARDS."""
-    v = 0
-    for ch in i[2:].replace("-", ""):
-        v = v * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(ch)
-    return v % SHARDS
 
 
 def migrated(redis_factory, gateway):
@@ -142,7 +135,7 @@ def migrate_killed(g, c, moved_enough):
 
 def test_a_move_killed_halfway_and_run_again_loses_nothing(redis_factory, gateway, worker):
     r = redis_factory()
-    g = gateway(redis=r)
+    g = gateway(redis=r, config="redis_shards = 1\n")      # the unsharded layout, to move
     filed = []
     for _ in range(200):
         x = g.report({"url": unique_url("mg"), "category": "fraud"})

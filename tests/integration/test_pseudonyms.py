@@ -25,7 +25,7 @@ def test_day_keys_are_shared_random_and_expire(gateway, redis):
     for g in (g1, g2):
         assert g.report({"url": url, "category": "fraud"}).status_code == 202
     r = g1.report({"url": url, "category": "fraud"}).json()
-    ck = PREFIX + "case:" + r["case"]
+    ck = redis.case_key(r["case"])
     assert c.hget(ck, "reporters") == "1"      # one address through two gateways: one reporter
 
     keys = day_keys(c)

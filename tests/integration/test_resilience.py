@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from jubao_testlib import PREFIX, assert_error, unique_url, wait_until
+from jubao_testlib import assert_error, unique_url, wait_until
 
 ANSWER_WITHIN = 2.5     # seconds: no request may take longer, Redis up or down
 
@@ -146,7 +146,7 @@ def test_durability_redis_killed_mid_load(gateway, redis_factory):
     acked = [rid for _, _, s, _, rid, _ in results if s == 202]
     pipe = c.pipeline(transaction=False)
     for rid in acked:
-        pipe.exists(PREFIX + "report:" + rid)
+        pipe.exists(r.report_key(rid))
     missing = [rid for rid, e in zip(acked, pipe.execute()) if not e]
     assert missing == [], "%d of %d acknowledged reports are not in Redis: %s" % (
         len(missing), len(acked), missing[:10])
@@ -177,7 +177,7 @@ def test_full_redis_is_503_and_nothing_half_written(gateway, redis_factory):
     url = unique_url("full")
     assert g.report({"url": url, "category": "fraud"}).status_code == 202
     keys_before = sorted(c.keys("*"))
-    xlen = c.xlen("jb:{0}:intake")
+    xlen = sum(c.xlen(s) for s in r.intake_streams())
     c.config_set("maxmemory", "1")      # noeviction: every write is refused
     try:
         for body in ({"url": url, "category": "fraud"},
@@ -186,5 +186,5 @@ def test_full_redis_is_503_and_nothing_half_written(gateway, redis_factory):
     finally:
         c.config_set("maxmemory", "0")
     assert sorted(c.keys("*")) == keys_before
-    assert c.xlen("jb:{0}:intake") == xlen
+    assert sum(c.xlen(s) for s in r.intake_streams()) == xlen
     assert g.report({"url": url, "category": "fraud"}).status_code == 202

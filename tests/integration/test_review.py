@@ -28,15 +28,17 @@ def iso_seconds(s):
 
 def file_reports(g, r, n, tag, category="fraud", key=None, wait=True, **fields):
     """Files n reports about n new URLs, in order, and (wait) waits until the worker queued
-    them; returns the 202 bodies."""
+    each before filing the next, so that the queue holds them in that order (the workers read
+    the shards in turn: cases filed within one round of each other may be queued in another
+    order, docs/SCALING.md); returns the 202 bodies."""
     out = []
     for _ in range(n):
         body = dict(fields, url=unique_url(tag), category=category)
         x = g.report(body, key=key)
         assert x.status_code == 202, x.text
         out.append(x.json())
-    if wait:
-        wait_queued(r, {x["case"] for x in out})
+        if wait:
+            wait_queued(r, {x.json()["case"]})
     return out
 
 
@@ -359,7 +361,7 @@ def test_claim_carries_no_reporter_and_no_personal_data(redis_factory, gateway, 
     body = claimed(x)
     assert body["case"] == case
     assert body["report_count"] == 2 and body["reporter_count"] == 2, body
-    pseudonyms = r.client().smembers(PREFIX + "case:" + case + ":reporters")
+    pseudonyms = r.client().smembers(r.case_key(case, ":reporters"))
     assert len(pseudonyms) == 2, pseudonyms
     texts = [x.text, json.dumps(body, ensure_ascii=False)]
     forbidden = PII + [contact_mail, contact_phone, platform, "ref-" + platform] + \
@@ -565,9 +567,10 @@ def test_a_case_that_expired_under_its_lease_does_not_block_the_queue(redis_fact
     held = claimed(a.claim())["case"]
     assert a.release(held).status_code == 204
     c = r.client()
-    for k in list(c.scan_iter(PREFIX + "case:" + held + "*")):
+    for k in list(c.scan_iter(r.case_key(held, "*"))):
         c.delete(k)
     other = ({first["case"], second["case"]} - {held}).pop()
     assert claimed(a.claim())["case"] == other
     assert a.claim().status_code == 204
-    assert c.zrange(PREFIX + "leases:default", 0, -1) == [other]
+    assert [m for p in r.shard_prefixes() for m in c.zrange(p + "leases:default", 0, -1)] \
+        == [other]

@@ -27,9 +27,8 @@ def rule(name, category, pattern, match):
 
 
 def case_of(g, r, report_id):
-    c = r.client()
-    rep = c.hgetall("jb:{0}:report:" + report_id)
-    return rep, c.hgetall("jb:{0}:case:" + rep["case"])
+    rep = r.report(report_id)
+    return rep, r.case(rep["case"])
 
 
 def test_rule_results_stored_with_case_and_merged(gateway, redis):

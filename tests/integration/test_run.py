@@ -10,7 +10,8 @@ import time
 import redis as redislib
 import requests
 
-from jubao_testlib import GATEWAY_BIN, JSON, spare_port, unique_url, wait_until
+from jubao_testlib import (GATEWAY_BIN, JSON, shard_of_id, shard_prefix, spare_port, unique_url,
+                           wait_until)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -49,7 +50,8 @@ def test_run_script_serves_and_stops(tmp_path):
         assert r.status_code == 202, r.text
         # the worker runs too: it puts the new case in the review queue
         c = redislib.Redis(host="127.0.0.1", port=rport, decode_responses=True)
-        case_key = "jb:{0}:case:" + r.json()["case"]
+        n = int(c.hget("jb:meta", "shards") or 1)     # the case in the shard its id names
+        case_key = shard_prefix(shard_of_id(r.json()["case"], n), n) + "case:" + r.json()["case"]
         wait_until(lambda: c.hget(case_key, "queue") == "default", 20,
                    what="the worker to queue the case")
         # /metrics on its own listener only

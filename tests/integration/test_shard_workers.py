@@ -10,39 +10,22 @@ will write them: the Function called with the shard's prefix and ids that name t
 import random
 import time
 
-from redis.crc import key_slot
-
-from jubao_testlib import CROCKFORD, PREFIX, wait_until
+import jubao_testlib as lib
+from jubao_testlib import wait_until
 
 SHARDS = 4
 
 
 def shard_prefix(i, n=SHARDS):
-    """lib/cluster.c, cluster_shard_tag: "s<k>", k the smallest whose slot starts i's share."""
-    want = i * 16384 // n
-    k = 0
-    while key_slot(b"{s%d}" % k) != want:
-        k += 1
-    return "jb:{s%d}:" % k
+    return lib.shard_prefix(i, n)
 
 
 def id_of_shard(letter, i, n=SHARDS):
-    """A random id whose 60-bit number names shard i (lib/shard.c, shards_of_id)."""
-    while True:
-        d = "".join(random.choice(CROCKFORD) for _ in range(12))
-        v = 0
-        for ch in d:
-            v = v * 32 + CROCKFORD.index(ch)
-        if v % n == i:
-            return "%s-%s-%s-%s" % (letter, d[:4], d[4:8], d[8:])
+    return lib.id_of_shard(letter, i, n)
 
 
 def shard_of_id(i, n=SHARDS):
-    """The shard an id names (lib/shard.c, shards_of_id): its 60-bit number mod n."""
-    v = 0
-    for ch in i[2:].replace("-", ""):
-        v = v * 32 + CROCKFORD.index(ch)
-    return v % n
+    return lib.shard_of_id(i, n)
 
 
 def report_secret_hash(r, rid):

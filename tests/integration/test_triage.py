@@ -159,7 +159,7 @@ def test_worker_retrains_and_new_reports_come_out_suggested(stack):
             right[cat] += 1
             # stored with its score and source; from the gateway at intake too
             assert re.match(r"^%s:(0\.\d\d|1\.00):model(,|$)" % cat, scores), scores
-            first = r.client().lindex(PREFIX + "case:" + case + ":reports", 0)
+            first = r.client().lindex(r.case_key(case, ":reports"), 0)
             assert r.report(first).get("suggested_scores", "").startswith(cat + ":")
             assert band >= 1, (case, band)     # before the model: band 0
     fresh_n = {c: sum(1 for x, _ in fresh if x == c) for c in right}

@@ -11,7 +11,7 @@ import zlib
 import requests
 from PIL import Image, ImageSequence, PngImagePlugin
 
-from jubao_testlib import (ID_RE, PREFIX, Reviewer, start_stack, unique_url, wait_queued,
+from jubao_testlib import (ID_RE, Reviewer, start_stack, unique_url, wait_queued,
                            wait_until)
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -128,12 +128,12 @@ def test_forged_and_stale_forms_are_refused(gw, redis):
     assert b.post(fields, headers={"Origin": "https://evil.example"}).status_code == 403
     assert b.post(fields, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     c = redis.client()
-    assert not [k for k in c.scan_iter(PREFIX + "report:*") if c.hget(k, "url") == url]
+    assert not [k for k in redis.keys_of_shards("report:*") if c.hget(k, "url") == url]
     # the right token from a page of ours is taken (a page without a referrer sends Origin: null)
     receipt(b.post(fields, headers={"Origin": gw.url, "Sec-Fetch-Site": "same-origin"}))
     receipt(b.post(dict(fields, url=url + "/null"),
                    headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}))
-    assert [k for k in c.scan_iter(PREFIX + "report:*") if c.hget(k, "url") == url]
+    assert [k for k in redis.keys_of_shards("report:*") if c.hget(k, "url") == url]
 
 
 def test_evidence_is_sniffed_encrypted_and_only_for_the_lease_holder(redis_factory, gateway,
@@ -146,10 +146,10 @@ def test_evidence_is_sniffed_encrypted_and_only_for_the_lease_holder(redis_facto
     assert html_as_jpg.status_code == 422 and "evidence" in field_errors(html_as_jpg.text)
     rid, _ = receipt(b.post({"url": unique_url("png"), "category": "minors"},
                             files={"evidence": ("shot.png", PNG, "image/png")}))
-    stored = r.client(decode_responses=False).hgetall((PREFIX + "report:" + rid).encode())
+    stored = r.client(decode_responses=False).hgetall(r.report_key(rid).encode())
     assert stored[b"evidence_type"] == b"image/png"
     assert PNG not in stored[b"evidence"] and PNG[8:30] not in stored[b"evidence"]
-    case = r.client().hget(PREFIX + "report:" + rid, "case")
+    case = r.client().hget(r.report_key(rid), "case")
     wait_queued(r, {case})
     a, other = Reviewer(g), Reviewer(g)
     got = a.claim().json()
@@ -279,7 +279,7 @@ def test_evidence_loses_its_metadata_and_keeps_its_pixels(redis_factory, gateway
         rid, _ = receipt(b.post({"url": url, "category": "fraud"},
                                 files={"evidence": (name, data, ctype)}))
         sent[rid] = data
-    case = r.client().hget(PREFIX + "report:" + rid, "case")
+    case = r.client().hget(r.report_key(rid), "case")
     wait_queued(r, {case})
     assert not [k for k, _, vals in r.dump_everything() if any(b"SECRET" in v for v in vals)]
     a = Reviewer(g)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis as redislib
 import requests
 
-from jubao_testlib import (DEADLETTER, INTAKE, JSON, PREFIX, WORKER_BIN, Reviewer, deadletters,
+from jubao_testlib import (JSON, WORKER_BIN, Reviewer, deadletters,
                            intake_pending, metric_sum, pid_gone, queued_cases, start_stack,
                            unique_url, wait_queued, wait_until)
 
@@ -44,9 +44,13 @@ def post_batches(g, key, n, tag, threads=2):
 def holding(r, w, pids):
     """{pid: intake entries it has read and not acknowledged} for the consumers pids."""
     roles = w.roles()
-    # a consumer's name in the group ends with its role: <host>/<supervisor pid>/consumer-1
-    held = {c["name"].rsplit("/", 1)[-1]: c["pending"]
-            for c in r.client().xpending(INTAKE, "workers")["consumers"]}
+    held = {}
+    for s in r.intake_streams():
+        if r.client().exists(s):
+            for c in r.client().xpending(s, "workers")["consumers"]:
+                # a consumer's name in the group ends with its role: <host>/<pid>/consumer-1
+                role = c["name"].rsplit("/", 1)[-1]
+                held[role] = held.get(role, 0) + c["pending"]
     return {p: held.get(roles.get(p), 0) for p in pids}
 
 
@@ -110,10 +114,11 @@ def check_every_case_queued_once(r, results):
     c = r.client()
     pipe = c.pipeline(transaction=False)
     for case in sorted(cases):
-        pipe.hmget(PREFIX + "case:" + case, "queue", "band")
+        pipe.hmget(r.case_key(case), "queue", "band")
     for case, (queue, band) in zip(sorted(cases), pipe.execute()):
-        assert q[case] == [PREFIX + "review:%s:%s" % (queue, band)], (case, queue, band, q[case])
-    assert c.xpending(INTAKE, "workers")["pending"] == 0
+        assert q[case] == [r.prefix_of(case) + "review:%s:%s" % (queue, band)], (
+            case, queue, band, q[case])
+    assert intake_pending(r) == 0
 
 
 def test_consumer_killed_while_reports_arrive_loses_nothing(redis_factory, gateway, worker):
@@ -165,7 +170,7 @@ def test_report_whose_case_is_gone_goes_to_dead_letter(redis_factory, gateway, w
     doomed = g.report({"url": unique_url("dl-gone"), "category": "fraud"}).json()
     after = g.report({"url": unique_url("dl-after"), "category": "fraud"}).json()
     [(entry, _)] = r.intake_entries_for_case(doomed["case"])
-    assert r.client().delete(PREFIX + "case:" + doomed["case"]) == 1
+    assert r.client().delete(r.case_key(doomed["case"])) == 1
     assert metric_sum(g.metrics(), "jubao_dead_letters_total") == 0
     worker(g)
     wait_until(lambda: [d for d in deadletters(r) if d.get("case") == doomed["case"]], 15,
@@ -192,16 +197,17 @@ def test_entry_delivered_too_often_goes_to_dead_letter(redis_factory, gateway, w
     rep = g.report({"url": unique_url("dl-poison"), "category": "gambling"}).json()
     [(entry, _)] = r.intake_entries_for_case(rep["case"])
     c = r.client()
+    intake = r.intake_of(rep["case"])
     try:
-        c.xgroup_create(INTAKE, "workers", id="0", mkstream=True)
+        c.xgroup_create(intake, "workers", id="0", mkstream=True)
     except redislib.exceptions.ResponseError as e:
         assert "BUSYGROUP" in str(e)
     # a consumer that takes the entry and never comes back, delivered again and again
-    got = c.xreadgroup("workers", "ghost", {INTAKE: ">"}, count=100)
+    got = c.xreadgroup("workers", "ghost", {intake: ">"}, count=100)
     assert [eid for eid, _ in got[0][1]] == [entry], got
     for _ in range(3):
-        assert c.xclaim(INTAKE, "workers", "ghost", 0, [entry])
-    [p] = c.xpending_range(INTAKE, "workers", "-", "+", 10)
+        assert c.xclaim(intake, "workers", "ghost", 0, [entry])
+    [p] = c.xpending_range(intake, "workers", "-", "+", 10)
     assert p["times_delivered"] == 4, p
     worker(g)
     wait_until(lambda: deadletters(r), 15, what="a dead letter for the poison entry")
@@ -215,7 +221,7 @@ def test_entry_delivered_too_often_goes_to_dead_letter(redis_factory, gateway, w
     wait_until(lambda: metric_sum(g.metrics(), "jubao_dead_letters_total") == 1, 10,
                what="jubao_dead_letters_total 1")
     # a supervisor sees it too
-    assert c.xlen(DEADLETTER) == 1
+    assert sum(c.xlen(s) for s in r.deadletter_streams()) == 1
 
 
 def test_priority_bands(redis_factory, gateway, worker):
@@ -237,7 +243,7 @@ def test_priority_bands(redis_factory, gateway, worker):
     wait_queued(r, cases)
     q = queued_cases(r)
     got = {name: q[c] for c, (name, _) in cases.items()}
-    want = {name: [PREFIX + "review:default:%d" % band] for name, band in cases.values()}
+    want = {name: [r.prefix_of(c) + "review:default:%d" % band] for c, (name, band) in cases.items()}
     assert got == want
     for c, (name, band) in cases.items():
         h = r.case(c)
@@ -290,13 +296,15 @@ def test_reaper_trims_the_intake_stream_below_what_is_acknowledged(redis_factory
     wait_queued(r, {x["case"] for x in results})
     # every entry is acknowledged: all but the last delivered one go (XTRIM MINID keeps it)
     c = r.client()
-    wait_until(lambda: c.xlen(INTAKE) <= 1, 10, what="the intake stream to be trimmed")
+    wait_until(lambda: all(c.xlen(s) <= 1 for s in r.intake_streams()), 10,
+               what="the intake streams to be trimmed")
     # a second consumer group that has read nothing yet: what it has not read stays
-    c.xgroup_create(INTAKE, "mirror", id="$")
+    for s in r.intake_streams():
+        c.xgroup_create(s, "mirror", id="$", mkstream=True)
     more = post_batch(g, key, "trim-kept", n=3)
     wait_queued(r, {x["case"] for x in more})
     time.sleep(1.5)    # the reaper trims about every second
-    kept = {f["case"] for _, f in c.xrange(INTAKE)}
+    kept = {f["case"] for s in r.intake_streams() for _, f in c.xrange(s)}
     assert {x["case"] for x in more} <= kept, kept
 
 
@@ -310,14 +318,14 @@ def test_a_queued_case_moves_up_when_later_reports_raise_its_band(redis_factory,
     first = g.report({"url": url, "category": "other"}).json()
     case = first["case"]
     wait_queued(r, {case})
-    assert queued_cases(r)[case] == [PREFIX + "review:default:0"]
+    assert queued_cases(r)[case] == [r.prefix_of(case) + "review:default:0"]
     keys = [g.apikey() for _ in range(2)]
     for k in keys:      # a second and third reporter: three reports
         assert g.report({"url": url, "category": "other"}, key=k).json()["case"] == case
-    wait_until(lambda: queued_cases(r).get(case) == [PREFIX + "review:default:1"], 15,
+    wait_until(lambda: queued_cases(r).get(case) == [r.prefix_of(case) + "review:default:1"], 15,
                what="the case to move to band 1")
     g.report({"url": url, "category": "other", "description": "出售萝莉福利视频合集，网盘发货，私聊"})
-    wait_until(lambda: queued_cases(r).get(case) == [PREFIX + "review:default:3"], 15,
+    wait_until(lambda: queued_cases(r).get(case) == [r.prefix_of(case) + "review:default:3"], 15,
                what="the case to move to band 3")
     assert "minors" in r.case(case)["suggested"]
     wait_until(lambda: intake_pending(r) == 0, 10, what="XPENDING intake 0")
@@ -337,5 +345,5 @@ def test_a_case_a_reviewer_has_seen_stays_where_it_is(redis_factory, gateway, wo
     wait_until(lambda: "minors" in r.case(case).get("suggested", ""), 15,
                what="the new suggestion on the case")
     # released, not moved: the next claim gets it from where it was
-    assert queued_cases(r)[case] == [PREFIX + "review:default:0"]
+    assert queued_cases(r)[case] == [r.prefix_of(case) + "review:default:0"]
     assert a.claim().json()["case"] == case

@@ -55,7 +55,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->connection_timeout, 15);
     assert_int_equal(c->request_deadline, 30);
     assert_int_equal(c->redis_timeout_ms, 1000);
-    assert_int_equal(c->redis_shards, 1);
+    assert_int_equal(c->redis_shards, 0);
     assert_int_equal(c->redis_replica_acks, 0);
     assert_int_equal(c->redis_replica_timeout, 1000);
     assert_int_equal(c->body_max, 65536);
