@@ -187,7 +187,8 @@ fuzz: bootstrap
 
 asan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration browser
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration \
+	  integration-cluster browser
 
 bench: bootstrap
 	@deploy/bootstrap.sh bench

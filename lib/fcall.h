@@ -310,25 +310,6 @@ struct fcall_model_due_out {
 int fcall_model_due_run(struct store *st, const struct fcall_model_due_in *in,
                         struct fcall_model_due_out *out, char *err, size_t errlen);
 
-/* jb_decided: one page of learning examples, newest first. */
-struct fcall_decided_in {
-    const char *start;          /* "+" the newest, or a previous page's next */
-    long long count, per_case;  /* audit entries to read; reports per case */
-};
-struct fcall_decided_row {
-    const char *case_id, *category, *title, *description;
-};
-struct fcall_decided_out {
-    const char *next;           /* "" at the oldest entry */
-    size_t nrows;
-    const struct store_reply *rows_; /* read with fcall_decided_row */
-};
-int fcall_decided(struct store_job *job, const struct fcall_decided_in *in);
-int fcall_decided_reply(const struct store_reply *r, struct fcall_decided_out *out, char *err,
-                        size_t errlen);
-/* Row i (< out->nrows) of a page. */
-struct fcall_decided_row fcall_decided_row(const struct fcall_decided_out *out, size_t i);
-
 /* jb_model_stats: the model version in Redis (0: none) and the workers' retrainings. */
 struct fcall_model_stats_out {
     long long version, installed, worse, failed;

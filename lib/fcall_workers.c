@@ -158,37 +158,6 @@ int fcall_model_due_run(struct store *st, const struct fcall_model_due_in *in,
     return rc;
 }
 
-/* KEYS: audit  ARGV: prefix, start, entries, reports per case. */
-int fcall_decided(struct store_job *j, const struct fcall_decided_in *in)
-{
-    return fc_begin(j, "jb_decided", 1) | store_job_argstr(j, SCHEMA_AUDIT) |
-           store_job_argstr(j, SCHEMA_PREFIX) | fc_str(j, in->start) |
-           store_job_argll(j, in->count) | store_job_argll(j, in->per_case);
-}
-
-int fcall_decided_reply(const struct store_reply *r, struct fcall_decided_out *out, char *err,
-                        size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    out->next = "";
-    if (fc_check(r, err, errlen) < 0)
-        return -1;
-    if (store_reply_count(r) < 1)
-        return fc_shape("jb_decided", err, errlen);
-    out->next = fc_at(r, 0);
-    out->nrows = (store_reply_count(r) - 1) / 4;
-    out->rows_ = r;
-    return 0;
-}
-
-struct fcall_decided_row fcall_decided_row(const struct fcall_decided_out *out, size_t i)
-{
-    size_t at = 1 + 4 * i;
-    const struct store_reply *r = out->rows_;
-    return (struct fcall_decided_row){fc_at(r, at), fc_at(r, at + 1), fc_at(r, at + 2),
-                                      fc_at(r, at + 3)};
-}
-
 /* KEYS: model, stats. */
 int fcall_model_stats(struct store_job *j)
 {

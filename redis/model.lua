@@ -46,40 +46,6 @@ local function jb_model_due(keys, args)
   return {due and 1 or 0, total}
 end
 
---[[ jb_decided  KEYS: 1 audit
-ARGV: 1 prefix  2 start: the audit entry to read back from ('+': the newest; '(id': before
-      id)  3 audit entries to read at most  4 reports per case at most
-The learning examples of the cases decided actioned or no_violation, newest first: for each
-report of such a case still kept, its case, the decided category ('none' for no_violation) and
-the reviewers' redacted title and description (never the sealed originals). Returns {next
-start ('' at the oldest entry), then case, category, title, description for each report}. ]]
-local function jb_decided(keys, args)
-  local prefix, per_case = args[1], tonumber(args[4])
-  local entries = redis.call('XREVRANGE', keys[1], args[2], '-', 'COUNT', tonumber(args[3]))
-  local out = {''}
-  if #entries == tonumber(args[3]) then out[1] = '(' .. entries[#entries][1] end
-  for _, e in ipairs(entries) do
-    local f = {}
-    for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-    if f['verdict'] == 'actioned' or f['verdict'] == 'no_violation' then
-      local ck = prefix .. 'case:' .. f['case']
-      local c = redis.call('HMGET', ck, 'status', 'decision_category')
-      if c[1] == f['verdict'] then
-        local cat = c[1] == 'no_violation' and 'none' or c[2]
-        for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', 0, per_case - 1)) do
-          local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'title_redacted',
-            'description_redacted')
-          if (r[1] and r[1] ~= '') or (r[2] and r[2] ~= '') then
-            out[#out + 1] = f['case']; out[#out + 1] = cat
-            out[#out + 1] = r[1] or ''; out[#out + 1] = r[2] or ''
-          end
-        end
-      end
-    end
-  end
-  return out
-end
-
 --[[ jb_model_stats  KEYS: 1 model  2 stats
 Returns {version in Redis ('0': none), retrainings installed, worse, failed}. ]]
 local function jb_model_stats(keys, args)
@@ -91,8 +57,6 @@ end
 redis.register_function('jb_model_install', jb_model_install)
 redis.register_function('jb_model_unlock', jb_model_unlock)
 redis.register_function{function_name = 'jb_model_due', callback = jb_model_due,
-  flags = {'no-writes'}}
-redis.register_function{function_name = 'jb_decided', callback = jb_decided,
   flags = {'no-writes'}}
 redis.register_function{function_name = 'jb_model_stats', callback = jb_model_stats,
   flags = {'no-writes'}}
