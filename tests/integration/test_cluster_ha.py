@@ -30,7 +30,7 @@ import time
 import pytest
 from redis.crc import key_slot
 
-from jubao_testlib import PREFIX, REVIEW_STREAMS, pid_gone, wait_until
+from jubao_testlib import PREFIX, QUEUES, pid_gone, wait_until
 from test_cluster_store import Flow
 from test_shard_workers import shard_of_id, shard_prefix
 
@@ -95,8 +95,8 @@ def review_counts(c):
     counts = {}
     for i, p in enumerate(PREFIXES):
         r = shard_client(c, i)
-        for s in REVIEW_STREAMS:
-            for _, f in r.xrange(p + s[len(PREFIX):]):
+        for s in ["review:%s:%d" % (q, b) for q in QUEUES for b in range(4)]:
+            for _, f in r.xrange(p + s):
                 counts[f.get("case")] = counts.get(f.get("case"), 0) + 1
     return counts
 
@@ -171,9 +171,9 @@ def test_reports_spread_over_the_primaries_as_their_shards_predict(redis_cluster
 @pytest.mark.parametrize("global_keys", [False, True], ids=["shards-only", "global-keys"])
 def test_a_primary_killed_under_load_answers_503_and_loses_no_202(redis_cluster_factory,
                                                                   gateway, worker, global_keys):
-    """global_keys: kill the primary that also holds the global tag {0} (API keys, rate
-    limits, idempotency records: every report's jb_admit), else another one, whose loss only
-    its shards feel."""
+    """global_keys: kill the primary that also holds the global tag {0} (the audit chain, the
+    feeds, the day keys of the pseudonyms; jb_admit runs on the reporter's own slot), else
+    another one, whose loss only its shards feel."""
     c = redis_cluster_factory()
     gs, _ = ha_stack(c, gateway, worker)
     holder = c.node_for_key(PREFIX)
