@@ -68,9 +68,20 @@ static void record_key(const struct shards *sh, const char *hash, char out[160])
     snprintf(out, 160, "%sapikey:%s", p, hash);
 }
 
-/* Writes a new key for name: 0 done, 1 the name has a live key, -1 redis failed. */
-static int apikey_create(struct store *st, const struct shards *sh, const char *name,
-                         const char *hash, const char *iso)
+int admin_apikey_put(struct store *st, const struct shards *sh, const char *name,
+                     const char *hash, const char *iso, const char *handler)
+{
+    char rec[160];
+    record_key(sh, hash, rec);
+    const char *put[] = {"HSET", rec, "name", name, "revoked", "0", "created_at", iso,
+                         "handler", handler ? handler : "", "report", handler ? "0" : "1"};
+    struct store_job *k = run(st, put, handler ? 12 : 8);
+    store_job_free(k);
+    return k ? 0 : -1;
+}
+
+int admin_apikey_create(struct store *st, const struct shards *sh, const char *name,
+                        const char *hash, const char *iso, const char *handler)
 {
     char p[GLOBAL_PREFIX_MAX], name_key[160], rec[160], old[CRYPTO_HEX_LEN], revoked[8];
     global_prefix(sh, GLOBAL_KEYNAME, name, p);
@@ -86,13 +97,18 @@ static int apikey_create(struct store *st, const struct shards *sh, const char *
         if (strcmp(revoked, "0") == 0)
             return 1;
     }
-    record_key(sh, hash, rec);
     const char *set[] = {"SET", name_key, hash};
-    const char *put[] = {"HSET", rec, "name", name, "revoked", "0", "created_at", iso};
-    struct store_job *j = run(st, set, 3), *k = j ? run(st, put, 8) : NULL;
+    struct store_job *j = run(st, set, 3);
     store_job_free(j);
-    store_job_free(k);
-    return k ? 0 : -1;
+    if (!j || admin_apikey_put(st, sh, name, hash, iso, NULL) < 0)
+        return -1;
+    if (handler) {      /* also the handler's: the record says it may do both */
+        record_key(sh, hash, rec);
+        const char *both[] = {"HSET", rec, "handler", handler};
+        j = run(st, both, 4);
+        store_job_free(j);
+    }
+    return j ? 0 : -1;
 }
 
 /* Revokes name's key: 0 done, 1 the name has none, -1 redis failed. */
@@ -127,7 +143,7 @@ int admin_apikey(const struct conf *c, struct store *st, const struct keys *keys
         char key[48], hash[CRYPTO_HEX_LEN];
         crypto_random_apikey(key);
         crypto_keyed_hash(keys, CRYPTO_APIKEY, key, strlen(key), hash);
-        int got = apikey_create(st, sh, name, hash, iso);
+        int got = admin_apikey_create(st, sh, name, hash, iso, NULL);
         if (got == 0) {
             printf("platform API key for %s (shown only now; keep it secret):\n%s\n", name, key);
             rc = 0;
