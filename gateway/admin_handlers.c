@@ -22,27 +22,33 @@
 
 #define LIST_MAX 1024       /* bytes of a --domains or --categories list */
 
-/* Checks one registrable domain d and writes its canonical form (lower case, punycode) into
- * out: the URL code's own reading of http://d/ must give d as its registrable domain. Returns 0
- * or -1 (printed). */
-static int domain_canonical(const char *d, char *out, size_t outlen)
+/* The registrable domain the URL code reads in http://<prefix>d/ into out. Returns 0, or -1
+ * when that is no URL. */
+static int domain_of(const char *prefix, const char *d, char *out, size_t outlen)
 {
     char url[300];
     struct url_parts p;
-    int n = snprintf(url, sizeof url, "http://%s/", d);
-    if (n < 0 || (size_t)n >= sizeof url || strpbrk(d, "/:@?#") ||
-        url_canonicalize(url, strlen(url), &p, NULL, 0) < 0) {
-        fprintf(stderr, "jubao-admin: %s is not a domain\n", d);
+    int n = snprintf(url, sizeof url, "http://%s%s/", prefix, d);
+    if (n < 0 || (size_t)n >= sizeof url || strpbrk(d, "/:@?#\\") ||
+        url_canonicalize(url, strlen(url), &p, NULL, 0) < 0)
+        return -1;
+    snprintf(out, outlen, "%s", strcmp(p.host, p.domain) == 0 || *prefix ? p.domain : "");
+    url_parts_free(&p);
+    return 0;
+}
+
+/* Checks one registrable domain d and writes its canonical form (lower case, punycode) into
+ * out: the URL code must read d as a registrable domain (not a subdomain: its host is its
+ * domain) and a name under it as under d (not a public suffix). Returns 0 or -1 (printed). */
+static int domain_canonical(const char *d, char *out, size_t outlen)
+{
+    char under[300];
+    if (domain_of("", d, out, outlen) < 0 || !*out || domain_of("x.", out, under, sizeof under) < 0 ||
+        strcmp(under, out) != 0) {
+        fprintf(stderr, "jubao-admin: %s is not a registrable domain\n", d);
         return -1;
     }
-    int rc = strcmp(p.host, p.domain) == 0 && strlen(p.domain) < outlen ? 0 : -1;
-    if (rc == 0)
-        snprintf(out, outlen, "%s", p.domain);
-    else
-        fprintf(stderr, "jubao-admin: %s is not a registrable domain (that would be %s)\n", d,
-                p.domain);
-    url_parts_free(&p);
-    return rc;
+    return 0;
 }
 
 /* Checks the comma-separated list in (domains, or category codes) and writes it canonical

@@ -73,10 +73,11 @@ static int refer(struct referrer *r, const char *prefix, const struct fcall_audi
             rc = 0;         /* the case expired (retention_days): nothing to refer */
             goto done;
         }
-        time_t now = time(NULL);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
         char iso[ISOTIME_LEN];
-        isotime_format(now, iso);
-        long long now_ms = (long long)now * 1000;
+        isotime_format(ts.tv_sec, iso);
+        long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         struct fcall_refer_in in = {r->hp, prefix, rec, &brief, now_ms,
                                     now_ms + 1000LL * deadline_s(r->conf, brief.severity), iso};
         rj = store_job_new(NULL, NULL);
