@@ -43,8 +43,8 @@ static int domain_of(const char *prefix, const char *d, char *out, size_t outlen
 static int domain_canonical(const char *d, char *out, size_t outlen)
 {
     char under[300];
-    if (domain_of("", d, out, outlen) < 0 || !*out || domain_of("x.", out, under, sizeof under) < 0 ||
-        strcmp(under, out) != 0) {
+    if (domain_of("", d, out, outlen) < 0 || !*out ||
+        domain_of("x.", out, under, sizeof under) < 0 || strcmp(under, out) != 0) {
         fprintf(stderr, "jubao-admin: %s is not a registrable domain\n", d);
         return -1;
     }

@@ -43,7 +43,7 @@ int fcall_case_brief_reply(const struct store_reply *r, struct fcall_brief_out *
                            size_t errlen)
 {
     static const enum fcall_answer want[] = {FCALL_OK, FCALL_NOT_FOUND, FCALL_OTHER};
-    static const size_t min[] = {5, 1};
+    static const size_t min[] = {6, 1};
     memset(out, 0, sizeof *out);
     if (fc_answer(r, "jb_case_brief", want, min, &out->answer, err, errlen) < 0)
         return -1;
@@ -51,14 +51,15 @@ int fcall_case_brief_reply(const struct store_reply *r, struct fcall_brief_out *
     out->domain = fc_at(r, 2);
     out->category = fc_at(r, 3);
     out->severity = fc_at(r, 4);
-    out->ndesc = out->answer == FCALL_OK ? store_reply_count(r) - 5 : 0;
+    out->keep_s = fc_num(r, 5);
+    out->ndesc = out->answer == FCALL_OK ? store_reply_count(r) - 6 : 0;
     out->reply_ = r;
     return 0;
 }
 
 const char *fcall_brief_desc(const struct fcall_brief_out *out, size_t i)
 {
-    return fc_at(out->reply_, 5 + i);
+    return fc_at(out->reply_, 6 + i);
 }
 
 int fcall_refer(struct store_job *j, const struct fcall_refer_in *in)
@@ -69,7 +70,8 @@ int fcall_refer(struct store_job *j, const struct fcall_refer_in *in)
              fc_str(j, rec->case_id) | fc_str(j, in->prefix) | fc_str(j, b->url) |
              fc_str(j, b->domain) | fc_str(j, rec->decided) | fc_str(j, b->severity) |
              fc_str(j, rec->note) | store_job_argll(j, in->now_ms) | fc_str(j, in->iso) |
-             store_job_argll(j, in->deadline_ms) | store_job_argll(j, (long long)b->ndesc);
+             store_job_argll(j, in->deadline_ms) | store_job_argll(j, b->keep_s) |
+             store_job_argll(j, (long long)b->ndesc);
     for (size_t i = 0; i < b->ndesc; i++)
         rc |= fc_str(j, fcall_brief_desc(b, i));
     rc |= store_job_argll(j, (long long)rec->nfeeds);

@@ -27,7 +27,8 @@ int fcall_handler_list(struct store_job *job, const char *hp);
 struct fcall_brief_out {
     enum fcall_answer answer;   /* OK, NOT_FOUND */
     const char *url, *domain, *category, *severity;
-    size_t ndesc;               /* descriptions: fc reply positions 5.. */
+    long long keep_s;           /* seconds the case has left (retention_days); -1 none */
+    size_t ndesc;               /* read with fcall_brief_desc */
     const struct store_reply *reply_;
 };
 int fcall_case_brief(struct store_job *job, const char *prefix, const char *case_id,

@@ -19,6 +19,8 @@ the case (jb_case_outcome); jb_ref_done then clears it. A gateway that stopped b
 leaves the event, which any gateway's auditor completes (jb_ref_events). ]]
 
 local REF_DID_TTL = 30 * 86400
+local KEEP_MS = 400 * 86400 * 1000     -- a handler's feed: above the longest retention_days
+local LIST_SCAN = 10000                -- overdue referrals counted for /metrics, at most
 
 local function csv(s)
   local out = {}
@@ -46,6 +48,7 @@ end
 local function route(H, cid, now, iso)
   local rk = H .. 'rcase:' .. cid
   local c = redis.call('HMGET', rk, 'domain', 'category', 'deadline_ms')
+  local keep = redis.call('TTL', rk)
   local names = redis.call('SUNION', H .. 'hdomain:' .. (c[1] or ''), H .. 'hcat:' .. (c[2] or ''))
   table.sort(names)
   local made = 0
@@ -55,10 +58,18 @@ local function route(H, cid, now, iso)
       local rid = tostring(redis.call('INCR', H .. 'referral_seq'))
       redis.call('HSET', H .. 'referral:' .. rid, 'handler', name, 'case', cid,
         'deadline_ms', c[3], 'created_at', iso)
-      redis.call('XADD', H .. 'referrals:' .. name, '*', 'referral', rid)
+      if keep > 0 then redis.call('EXPIRE', H .. 'referral:' .. rid, keep) end
+      -- the feed keeps what the retention keeps: entries older than it go as new ones come
+      redis.call('XADD', H .. 'referrals:' .. name, 'MINID', '~', tostring(now - KEEP_MS), '*',
+        'referral', rid)
+      redis.call('HINCRBY', H .. 'handler:' .. name, 'open', 1)
       redis.call('ZADD', H .. 'ref_open', tonumber(c[3]), rid)
       redis.call('SADD', rk .. ':tried', name)
       redis.call('SADD', rk .. ':open', rid)
+      if keep > 0 then
+        redis.call('EXPIRE', rk .. ':tried', keep)
+        redis.call('EXPIRE', rk .. ':open', keep)
+      end
       redis.call('ZADD', H .. 'ref_events', now, 'r:' .. rid)
       made = made + 1
     end
@@ -103,26 +114,24 @@ local function jb_handler_list(keys, args)
   table.sort(names)
   local out = {'ok'}
   for _, name in ipairs(names) do
-    local h = redis.call('HMGET', H .. 'handler:' .. name, 'domains', 'categories', 'disabled')
-    local open = 0
-    for _, e in ipairs(redis.call('XRANGE', H .. 'referrals:' .. name, '-', '+')) do
-      if not redis.call('HGET', H .. 'referral:' .. e[2][2], 'outcome') then open = open + 1 end
-    end
+    local h = redis.call('HMGET', H .. 'handler:' .. name, 'domains', 'categories', 'disabled',
+      'open')
     out[#out + 1] = name
-    for i = 1, 3 do out[#out + 1] = h[i] or '' end
-    out[#out + 1] = tostring(open)
+    for i = 1, 4 do out[#out + 1] = h[i] or '0' end
   end
   return out
 end
 
 --[[ jb_case_brief  ARGV: 1 prefix (the case's shard's)  2 case  3 descriptions at most
-What a referral shows of an actioned case: {'ok', url, domain, category decided, severity, then
-the redacted descriptions of its latest reports (those not empty)} | {'not_found'}. ]]
+What a referral shows of an actioned case: {'ok', url, domain, category decided, severity,
+seconds the case has left (retention_days), then the redacted descriptions of its latest
+reports (those not empty)} | {'not_found'}. ]]
 local function jb_case_brief(keys, args)
   local ck = args[1] .. 'case:' .. args[2]
   local c = redis.call('HMGET', ck, 'url', 'domain', 'decision_category', 'category', 'severity')
   if not c[1] then return {'not_found'} end
-  local out = {'ok', c[1], c[2] or '', c[3] or c[4] or '', c[5] or '0'}
+  local out = {'ok', c[1], c[2] or '', c[3] or c[4] or '', c[5] or '0',
+    tostring(redis.call('TTL', ck))}
   for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[3]), -1)) do
     local d = redis.call('HGET', args[1] .. 'report:' .. rid, 'description_redacted')
     if d and d ~= '' then out[#out + 1] = d end
@@ -132,9 +141,10 @@ end
 
 --[[ jb_refer  ARGV: 1 H  2 decision id  3 case  4 the case's shard prefix  5 url  6 domain
       7 category  8 severity  9 the decision's note  10 now ms  11 now iso  12 deadline ms
-      13 number of descriptions, then them  then the number of feed entries, then platform,
-      report, platform_ref of each
-Refers an actioned case, once per decision id (a second call answers 'already').
+      13 seconds to keep (the case's time left; -1 none)  14 number of descriptions, then them
+      then the number of feed entries, then platform, report, platform_ref of each
+Refers an actioned case, once per decision id (a second call answers 'already'). What it
+keeps of the case, and its referrals, expire with the case.
 Returns {'ok', referrals made} | {'already'}. ]]
 local function jb_refer(keys, args)
   local H, did, cid = args[1], args[2], args[3]
@@ -145,10 +155,14 @@ local function jb_refer(keys, args)
   redis.call('DEL', rk, rk .. ':desc', rk .. ':feeds', rk .. ':tried', rk .. ':open')
   redis.call('HSET', rk, 'url', args[5], 'domain', args[6], 'category', args[7],
     'severity', args[8], 'note', args[9], 'prefix', args[4], 'deadline_ms', args[12])
-  local n = tonumber(args[13])
-  for i = 14, 13 + n do redis.call('RPUSH', rk .. ':desc', args[i]) end
-  local at = 14 + n
+  local n = tonumber(args[14])
+  for i = 15, 14 + n do redis.call('RPUSH', rk .. ':desc', args[i]) end
+  local at = 15 + n
   for i = at + 1, at + 3 * tonumber(args[at]) do redis.call('RPUSH', rk .. ':feeds', args[i]) end
+  local keep = tonumber(args[13])
+  if keep > 0 then
+    for _, k in ipairs({rk, rk .. ':desc', rk .. ':feeds'}) do redis.call('EXPIRE', k, keep) end
+  end
   return {'ok', tostring(route(H, cid, tonumber(args[10]), args[11]))}
 end
 
@@ -163,14 +177,16 @@ local function jb_referrals(keys, args)
   for _, e in ipairs(redis.call('XRANGE', H .. 'referrals:' .. name, args[3], '+', 'COUNT',
       tonumber(args[4]))) do
     local rid = e[2][2]
-    local cid = redis.call('HGET', H .. 'referral:' .. rid, 'case') or ''
-    local rk = H .. 'rcase:' .. cid
-    local c = redis.call('HMGET', rk, 'url', 'category', 'severity', 'note', 'deadline_ms')
-    local desc = redis.call('LRANGE', rk .. ':desc', 0, -1)
-    out[#out + 1] = e[1]; out[#out + 1] = rid; out[#out + 1] = cid
-    for i = 1, 5 do out[#out + 1] = c[i] or '' end
-    out[#out + 1] = tostring(#desc)
-    for _, d in ipairs(desc) do out[#out + 1] = d end
+    local cid = redis.call('HGET', H .. 'referral:' .. rid, 'case')
+    if cid then     -- else it expired with its case (retention_days)
+      local rk = H .. 'rcase:' .. cid
+      local c = redis.call('HMGET', rk, 'url', 'category', 'severity', 'note', 'deadline_ms')
+      local desc = redis.call('LRANGE', rk .. ':desc', 0, -1)
+      out[#out + 1] = e[1]; out[#out + 1] = rid; out[#out + 1] = cid
+      for i = 1, 5 do out[#out + 1] = c[i] or '' end
+      out[#out + 1] = tostring(#desc)
+      for _, d in ipairs(desc) do out[#out + 1] = d end
+    end
   end
   return out
 end
@@ -189,6 +205,7 @@ local function jb_outcome(keys, args)
   if r[3] then return {'conflict'} end
   redis.call('HSET', fk, 'outcome', args[4], 'outcome_at', args[7], 'outcome_note', args[5])
   redis.call('ZREM', H .. 'ref_open', rid)
+  redis.call('HINCRBY', H .. 'handler:' .. name, 'open', -1)
   redis.call('SREM', H .. 'rcase:' .. r[2] .. ':open', rid)
   redis.call('ZADD', H .. 'ref_events', tonumber(args[6]), 'o:' .. rid)
   if args[4] == 'not_ours' then route(H, r[2], tonumber(args[6]), args[7]) end
@@ -278,8 +295,10 @@ local function jb_referral_lists(keys, args)
     for _, rid in ipairs(redis.call('ZRANGEBYSCORE', H .. 'ref_open', '-inf', now,
         'LIMIT', 0, tonumber(args[4]))) do
       local r = redis.call('HMGET', H .. 'referral:' .. rid, 'handler', 'case', 'deadline_ms')
-      out[#out + 1] = rid
-      for i = 1, 3 do out[#out + 1] = r[i] or '' end
+      if r[1] then
+        out[#out + 1] = rid
+        for i = 1, 3 do out[#out + 1] = r[i] end
+      end
     end
     return out
   end
@@ -294,11 +313,13 @@ local function jb_referral_lists(keys, args)
 end
 
 --[[ jb_referral_stats  ARGV: 1 H  2 now ms
-Returns {'ok', then for each handler with overdue referrals: name, how many}. ]]
+Returns {'ok', then for each handler with overdue referrals: name, how many} (of the first
+LIST_SCAN overdue referrals: the count is a bound when more are overdue). ]]
 local function jb_referral_stats(keys, args)
   local H = args[1]
   local count, order = {}, {}
-  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', H .. 'ref_open', '-inf', tonumber(args[2]))) do
+  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', H .. 'ref_open', '-inf', tonumber(args[2]),
+      'LIMIT', 0, LIST_SCAN)) do
     local name = redis.call('HGET', H .. 'referral:' .. rid, 'handler')
     if name then
       if not count[name] then count[name] = 0; order[#order + 1] = name end

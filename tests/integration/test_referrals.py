@@ -113,6 +113,8 @@ def test_referral_outcome_reaches_reporter_page_and_feed(redis_factory, gateway,
         time.gmtime())
     assert abs(left - DEADLINES[ref["severity"]]) < 120, (ref, left)
     assert referrals(g, host_key, after=page["next"])["referrals"] == []
+    # what the handlers' slot keeps of the case goes with the case (retention_days)
+    assert 0 < r.client().ttl("jb:{0}:rcase:" + case) <= r.client().ttl("jb:{0}:case:" + case)
     # bad input, another's referral, a key that is no handler's
     x = g.post("%s/%s/outcome" % (REFERRALS, ref["referral"]), {"outcome": "deleted"},
                key=host_key)
