@@ -137,36 +137,44 @@ static void render_referral(struct buf *b, const struct fcall_referral *f,
     buf_puts(b, "}");
 }
 
+/* After jb_apikey_check: sends jb_referrals for the key's handler. Returns true when the
+ * request was answered or suspended again, false for an empty page (nothing can follow the
+ * cursor). */
+static bool list_checked(struct call *call, struct http_req *req, struct referral_req *q,
+                         const struct store_reply *r)
+{
+    char handler[72], hp[GLOBAL_PREFIX_MAX];
+    if (!key_handler(req, r, handler))
+        return true;
+    q->checked = true;
+    if (!q->start[0])
+        return false;
+    handlers_prefix(call, hp);
+    if (call_job_begin(call, req, NULL, 0) == 0) {
+        fcall_referrals(call->job, hp, handler, q->start, q->n);
+        call_job_send(call, req);
+    }
+    return true;
+}
+
 void referral_list_done(struct call *call, struct http_req *req)
 {
     struct referral_req *q = call->state;
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
         return;
+    bool first = !q->checked;
+    if (first && list_checked(call, req, q, r))
+        return;
     struct fcall_referrals_out out = {.answer = FCALL_OK};
     char err[256] = "";
-    struct fcall_referral *list = NULL;
-    if (!q->checked) {
-        char handler[72], hp[GLOBAL_PREFIX_MAX];
-        if (!key_handler(req, r, handler))
-            return;
-        q->checked = true;
-        if (q->start[0]) {
-            handlers_prefix(call, hp);
-            if (call_job_begin(call, req, NULL, 0) == 0) {
-                fcall_referrals(call->job, hp, handler, q->start, q->n);
-                call_job_send(call, req);
-            }
-            return;
-        }
-    } else {
-        list = calloc((size_t)q->n, sizeof *list);
-        if (!list) {
-            call_answer_error(req, 503, "overloaded", "out of memory", NULL);
-            return;
-        }
-        fcall_referrals_reply(r, &out, list, (size_t)q->n, err, sizeof err);
+    struct fcall_referral *list = first ? NULL : calloc((size_t)q->n, sizeof *list);
+    if (!first && !list) {
+        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
+        return;
     }
+    if (!first && fcall_referrals_reply(r, &out, list, (size_t)q->n, err, sizeof err) < 0)
+        out.answer = FCALL_OTHER;
     if (handler_refusal(req, out.answer, err)) {
         free(list);
         return;

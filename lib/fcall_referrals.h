@@ -61,7 +61,6 @@ struct fcall_referrals_out {
     size_t n;
     const struct store_reply *reply_;
 };
-#define FCALL_REFERRALS_MAX 1000
 int fcall_referrals(struct store_job *job, const char *hp, const char *handler,
                     const char *start, long long count);
 /* Reads up to max entries into refs. -1 with err set. */
