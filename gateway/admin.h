@@ -11,6 +11,8 @@
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H
 
+#include <stdbool.h>
+
 #include "conf.h"
 #include "crypto.h"
 #include "shard.h"
@@ -25,10 +27,13 @@ int admin_migrate_global(struct store *st, const struct shards *sh, long *moved)
 int admin_apikey(const struct conf *c, struct store *st, const struct keys *keys,
                  const char *verb, const char *name);
 
-/* Writes the key record of hash (a new key of name): a platform's key when handler is NULL,
- * else a key that only pulls handler's referrals (report '0'). Returns 0, or -1 (printed). */
+/* Writes the key record of hash (a new key of name): a platform's key when report, a key that
+ * pulls handler's referrals when handler is not NULL (both: both). Returns 0, or -1
+ * (printed). */
 int admin_apikey_put(struct store *st, const struct shards *sh, const char *name,
-                     const char *hash, const char *iso, const char *handler);
+                     const char *hash, const char *iso, const char *handler, bool report);
+/* Whether name has a live platform key: 1, 0, or -1 (redis failed, printed). */
+int admin_apikey_live(struct store *st, const struct shards *sh, const char *name);
 /* Makes hash name's platform key (and handler's too, when not NULL): 0 done, 1 the name has a
  * live key, -1 redis failed (printed). */
 int admin_apikey_create(struct store *st, const struct shards *sh, const char *name,

@@ -69,55 +69,61 @@ static void record_key(const struct shards *sh, const char *hash, char out[160])
 }
 
 int admin_apikey_put(struct store *st, const struct shards *sh, const char *name,
-                     const char *hash, const char *iso, const char *handler)
+                     const char *hash, const char *iso, const char *handler, bool report)
 {
     char rec[160];
     record_key(sh, hash, rec);
     const char *put[] = {"HSET", rec, "name", name, "revoked", "0", "created_at", iso,
-                         "handler", handler ? handler : "", "report", handler ? "0" : "1"};
-    struct store_job *k = run(st, put, handler ? 12 : 8);
+                         "report", report ? "1" : "0", "handler", handler ? handler : ""};
+    struct store_job *k = run(st, put, handler ? 12 : 10);
     store_job_free(k);
     return k ? 0 : -1;
+}
+
+/* The key apikeyname:<name> into out. */
+static void name_key_of(const struct shards *sh, const char *name, char out[160])
+{
+    char p[GLOBAL_PREFIX_MAX];
+    global_prefix(sh, GLOBAL_KEYNAME, name, p);
+    snprintf(out, 160, "%sapikeyname:%s", p, name);
+}
+
+int admin_apikey_live(struct store *st, const struct shards *sh, const char *name)
+{
+    char name_key[160], rec[160], old[CRYPTO_HEX_LEN], revoked[8];
+    name_key_of(sh, name, name_key);
+    const char *get[] = {"GET", name_key};
+    if (run_str(st, get, 2, old, sizeof old) < 0)
+        return -1;
+    if (!old[0])
+        return 0;
+    record_key(sh, old, rec);
+    const char *live[] = {"HGET", rec, "revoked"};
+    if (run_str(st, live, 3, revoked, sizeof revoked) < 0)
+        return -1;
+    return strcmp(revoked, "0") == 0;
 }
 
 int admin_apikey_create(struct store *st, const struct shards *sh, const char *name,
                         const char *hash, const char *iso, const char *handler)
 {
-    char p[GLOBAL_PREFIX_MAX], name_key[160], rec[160], old[CRYPTO_HEX_LEN], revoked[8];
-    global_prefix(sh, GLOBAL_KEYNAME, name, p);
-    snprintf(name_key, sizeof name_key, "%sapikeyname:%s", p, name);
-    const char *get[] = {"GET", name_key};
-    if (run_str(st, get, 2, old, sizeof old) < 0)
-        return -1;
-    if (old[0]) {
-        record_key(sh, old, rec);
-        const char *live[] = {"HGET", rec, "revoked"};
-        if (run_str(st, live, 3, revoked, sizeof revoked) < 0)
-            return -1;
-        if (strcmp(revoked, "0") == 0)
-            return 1;
-    }
+    char name_key[160];
+    int live = admin_apikey_live(st, sh, name);
+    if (live != 0)
+        return live;
+    name_key_of(sh, name, name_key);
     const char *set[] = {"SET", name_key, hash};
     struct store_job *j = run(st, set, 3);
     store_job_free(j);
-    if (!j || admin_apikey_put(st, sh, name, hash, iso, NULL) < 0)
-        return -1;
-    if (handler) {      /* also the handler's: the record says it may do both */
-        record_key(sh, hash, rec);
-        const char *both[] = {"HSET", rec, "handler", handler};
-        j = run(st, both, 4);
-        store_job_free(j);
-    }
-    return j ? 0 : -1;
+    return j ? admin_apikey_put(st, sh, name, hash, iso, handler, true) : -1;
 }
 
 /* Revokes name's key: 0 done, 1 the name has none, -1 redis failed. */
 static int apikey_revoke(struct store *st, const struct shards *sh, const char *name,
                          const char *iso)
 {
-    char p[GLOBAL_PREFIX_MAX], name_key[160], rec[160], hash[CRYPTO_HEX_LEN];
-    global_prefix(sh, GLOBAL_KEYNAME, name, p);
-    snprintf(name_key, sizeof name_key, "%sapikeyname:%s", p, name);
+    char name_key[160], rec[160], hash[CRYPTO_HEX_LEN];
+    name_key_of(sh, name, name_key);
     const char *get[] = {"GET", name_key};
     if (run_str(st, get, 2, hash, sizeof hash) < 0)
         return -1;

@@ -100,6 +100,12 @@ static int handler_add(struct store *st, const struct shards *sh, const struct k
                        const char *name, const char *domains, const char *cats, bool platform)
 {
     char iso[ISOTIME_LEN], hp[GLOBAL_PREFIX_MAX], key[48], hash[CRYPTO_HEX_LEN];
+    int live = platform ? admin_apikey_live(st, sh, name) : 0;
+    if (live == 1)
+        fprintf(stderr, "jubao-admin: %s already has a platform key; revoke it first (the "
+                        "handler's key will serve both)\n", name);
+    if (live != 0)
+        return 1;
     isotime_format(time(NULL), iso);
     global_prefix(sh, GLOBAL_HANDLERS, "", hp);
     crypto_random_apikey(key);
@@ -112,13 +118,14 @@ static int handler_add(struct store *st, const struct shards *sh, const struct k
         fprintf(stderr, "jubao-admin: a handler %s exists already\n", name);
     if (a != FCALL_OK)
         return 1;
+    /* a platform key made since the check above: the handler stays without a key (disable) */
     int got = platform ? admin_apikey_create(st, sh, name, hash, iso, name)
-                       : admin_apikey_put(st, sh, name, hash, iso, name);
-    if (got == 1)
-        fprintf(stderr, "jubao-admin: %s already has a platform key; revoke it, then "
-                        "`handler disable` and add again\n", name);
-    if (got != 0)
+                       : admin_apikey_put(st, sh, name, hash, iso, name, false);
+    if (got != 0) {
+        fprintf(stderr, "jubao-admin: the handler %s is added without a key; `handler disable "
+                        "%s`\n", name, name);
         return 1;
+    }
     printf("handler %s added (domains: %s; categories: %s)\n", name, *domains ? domains : "-",
            *cats ? cats : "-");
     printf("handler API key for %s (shown only now; keep it secret):\n%s\n", name, key);

@@ -174,9 +174,21 @@ def test_handler_add_checks_its_lists(redis_factory, gateway, worker):
     assert "xn--9krt00a.cn,example.org" in g.admin("handler", "list").stdout
     p = add_handler(g, "idn", domains="x.com", check=False)
     assert p.returncode == 1 and "exists" in p.stderr
-    # a handler's key files no report
+    # a handler's key files no report and reads no feed
     x = g.report({"url": "https://x.com/a", "category": "fraud"}, key=key)
     assert x.status_code == 401, x.text
+    assert g.get("/api/v1/decisions", headers=auth(key)).status_code == 401
+    # --platform: one key for both
+    both = g.admin("handler", "add", "weibo", "--domains", "weibo.com", "--platform")
+    both = both.stdout.strip().splitlines()[-1]
+    assert g.report({"url": "https://x.com/b", "category": "fraud"}, key=both).status_code == 202
+    assert g.get("/api/v1/decisions", headers=auth(both)).status_code == 200
+    assert referrals(g, both)["referrals"] == []
+    # a platform that has a key already: refused before anything is written
+    g.apikey("busy")
+    p = g.admin("handler", "add", "busy", "--domains", "busy.com", "--platform", check=False)
+    assert p.returncode == 1 and "revoke" in p.stderr, p.stderr
+    assert "busy" not in g.admin("handler", "list").stdout
 
 
 def test_not_ours_routes_again_then_to_unrouted(redis_factory, gateway, worker):
