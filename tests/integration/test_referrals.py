@@ -264,9 +264,8 @@ def test_a_decision_whose_gateway_stopped_is_referred_once(redis_factory, gatewa
     g.admin("audit", "verify")
 
 
-def test_referrals_on_the_cluster_with_four_shards(redis_cluster_factory, gateway, worker):
-    c = redis_cluster_factory()
-    g = gateway(redis=c, config="redis_shards = 4\n")
+def test_referrals_on_the_cluster_with_four_shards(redis_cluster, gateway, worker):
+    g = gateway(redis=redis_cluster, config="redis_shards = 4\n")
     worker(g)
     dom = domain()
     key = add_handler(g, "clustered", domains=dom)
