@@ -22,7 +22,8 @@ struct feed {
     bool checked;               /* the key was live: the job is jb_feed's */
 };
 
-int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n)
+int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n,
+              long def, long max)
 {
     const char *a = http_query(req, "after"), *limit = http_query(req, "limit");
     if (!a || !*a)
@@ -33,13 +34,14 @@ int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LE
                           "after");
         return -1;
     }
-    *n = 100;
+    *n = def;
     if (limit) {
         size_t digits = strspn(limit, "0123456789");
         *n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
-        if (*n < 1 || *n > FEED_LIMIT_MAX) {
-            call_answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000",
-                              "limit");
+        if (*n < 1 || *n > max) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "limit is a number from 1 to %ld", max);
+            call_answer_error(req, 400, "invalid_limit", msg, "limit");
             return -1;
         }
     }
@@ -52,7 +54,7 @@ void feed_list(struct call *call, struct http_req *req)
 {
     char after[CURSOR_LEN], start[CURSOR_LEN];
     long n;
-    if (feed_page(req, after, start, &n) < 0)
+    if (feed_page(req, after, start, &n, 100, FEED_LIMIT_MAX) < 0)
         return;
     struct feed *f = calloc(1, sizeof *f);
     if (!f) {

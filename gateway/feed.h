@@ -14,7 +14,9 @@ void feed_list_done(struct call *call, struct http_req *req);
 
 /* Reads the page a feed request asks for (after=CURSOR&limit=N, here and in the handlers'
  * referrals, referral.c): the cursor as given into after, the first stream id to read into
- * start ("" when nothing can follow), the count into *n. Returns 0, or -1 having answered 400. */
-int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n);
+ * start ("" when nothing can follow), the count (def without limit, at most max) into *n.
+ * Returns 0, or -1 having answered 400. */
+int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n,
+              long def, long max);
 
 #endif

@@ -14,6 +14,10 @@
 
 #define OUTCOME_NOTE_MAX 2000      /* characters of an outcome's note */
 #define LIST_MAX 200               /* entries of a supervisors' list */
+/* Referrals per page: each carries up to REFER_DESCRIPTIONS (referrer.c) descriptions of up to
+ * description_max characters, so a page is kept to a few megabytes at most. */
+#define REFERRALS_DEFAULT 20
+#define REFERRALS_MAX 100
 
 /* A handler's request's own state (call->state). */
 struct referral_req {
@@ -101,7 +105,7 @@ void referral_list(struct call *call, struct http_req *req)
 {
     char after[CURSOR_LEN], start[CURSOR_LEN];
     long n;
-    if (feed_page(req, after, start, &n) < 0)
+    if (feed_page(req, after, start, &n, REFERRALS_DEFAULT, REFERRALS_MAX) < 0)
         return;
     struct referral_req *q = begin_checked(call, req);
     if (!q)

@@ -11,7 +11,7 @@
 #include "isotime.h"
 #include "log.h"
 
-#define REFER_DESCRIPTIONS 10      /* the latest reports' descriptions a referral shows */
+#define REFER_DESCRIPTIONS 5       /* the latest reports' descriptions a referral shows */
 #define EVENT_ROUNDS 20            /* rounds of FCALL_EVENTS_MAX events per call */
 
 struct referrer {

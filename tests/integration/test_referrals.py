@@ -123,6 +123,7 @@ def test_referral_outcome_reaches_reporter_page_and_feed(redis_factory, gateway,
                key=host_key)
     assert x.status_code == 400 and x.json()["error"]["code"] == "unknown_field", x.text
     assert_error(referrals_raw(g, host_key, after="junk"), 400, "invalid_cursor", "after")
+    assert_error(referrals_raw(g, host_key, limit="101"), 400, "invalid_limit", "limit")
     assert_error(outcome(g, agency_key, ref["referral"], "removed"), 404, "not_found")
     assert_error(outcome(g, host_key, "999999", "removed"), 404, "not_found")
     assert g.get(REFERRALS, headers=auth(platform)).status_code == 403
