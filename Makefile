@@ -76,7 +76,7 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 # connect): the prelude that redis/prelude.c prints (the constants C and Lua share, from
 # lib/schema.h), then redis/*.lua in this order (each file uses what the ones before define).
 LUA_SRC  := redis/common.lua redis/reports.lua redis/accounts.lua redis/workers.lua \
-            redis/review.lua redis/model.lua
+            redis/review.lua redis/referrals.lua redis/model.lua
 $(BUILD)/gen/prelude: redis/prelude.c lib/schema.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_redis) $< -o $@ $(LDFLAGS)

@@ -1,4 +1,4 @@
-/* jubao-admin — the operator's tool: keys, platform API keys, reviewers, opening sealed
+/* jubao-admin — the operator's tool: keys, platform API keys, handlers, reviewers, opening sealed
  * reports, checking the audit chain, the triage model (admin_model.c) and moving the data to
  * the sharded layout (admin_migrate.c). */
 #include <stdio.h>
@@ -25,6 +25,13 @@ static void usage(FILE *out)
             "  init                  create the keys in the data directory (again: no change)\n"
             "  apikey create NAME    make a platform API key; prints it once, as the last line\n"
             "  apikey revoke NAME    revoke NAME's key at once\n"
+            "  handler add NAME [--domains a.com,b.cn] [--categories fraud,..] [--platform]\n"
+            "                        add a handler referrals go to (at least one list; with\n"
+            "                        both, cases of those categories on those domains); prints\n"
+            "                        its API key once, as the last line (--platform: the key\n"
+            "                        is the platform NAME's too)\n"
+            "  handler list          the handlers, their lists and open referrals\n"
+            "  handler disable NAME  stop NAME's referrals and its key's access at once\n"
             "  reviewer add NAME [--role reviewer|supervisor]\n"
             "                        add a reviewer; the password (10 to 1024 bytes) is read\n"
             "                        from standard input, and stored only as an Argon2id hash\n"
@@ -111,6 +118,30 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
     int rc = admin_apikey(c, st, keys, verb, name);
     store_free(st);
     keys_free(keys);
+    return rc;
+}
+
+/* handler add|list|disable: argv after "handler". */
+static int cmd_handler(const struct conf *c, int argc, char **argv)
+{
+    char err[512];
+    if (argc >= 2 && !name_valid(argv[1])) {
+        fprintf(stderr, "jubao-admin: a name is 1 to 64 of A-Z a-z 0-9 . _ -\n");
+        return 2;
+    }
+    struct keys *keys = keys_load(c->data_dir, err, sizeof err);
+    struct store *st = keys ? admin_store(c) : NULL;
+    if (!st) {
+        if (!keys)
+            fprintf(stderr, "jubao-admin: %s\n", err);
+        keys_free(keys);
+        return 1;
+    }
+    int rc = admin_handler(c, st, keys, argc, argv);
+    store_free(st);
+    keys_free(keys);
+    if (rc == 2)
+        usage(stderr);
     return rc;
 }
 
@@ -343,6 +374,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "apikey") == 0 && argc == i + 3 &&
         (strcmp(argv[i + 1], "create") == 0 || strcmp(argv[i + 1], "revoke") == 0))
         return cmd_apikey(&conf, argv[i + 1], argv[i + 2]);
+    if (strcmp(cmd, "handler") == 0 && argc >= i + 2)
+        return cmd_handler(&conf, argc - i - 1, argv + i + 1);
     if (strcmp(cmd, "migrate") == 0) {
         int rc = admin_migrate(&conf, argc - i - 1, argv + i + 1);
         if (rc == 2)

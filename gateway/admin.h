@@ -6,9 +6,12 @@
  *   admin_migrate.c migrate [--shards N]       the unsharded layout to N shards (SCALING.md),
  *   admin_migrate_global.c                     and the global keys to their owners' slots
  *   admin_accounts.c apikey create|revoke NAME  a platform's API key, in steps it can repeat
+ *   admin_handlers.c handler add|list|disable   the handlers referrals go to (API.md)
  */
 #ifndef JUBAO_ADMIN_H
 #define JUBAO_ADMIN_H
+
+#include <stdbool.h>
 
 #include "conf.h"
 #include "crypto.h"
@@ -24,8 +27,24 @@ int admin_migrate_global(struct store *st, const struct shards *sh, long *moved)
 int admin_apikey(const struct conf *c, struct store *st, const struct keys *keys,
                  const char *verb, const char *name);
 
-/* The layout of the data in st: the number of shards kept in Redis, or c's redis_shards when
- * none is kept yet. NULL (why on stderr) when Redis did not answer. */
+/* Writes the key record of hash (a new key of name): a platform's key when report, a key that
+ * pulls handler's referrals when handler is not NULL (both: both). Returns 0, or -1
+ * (printed). */
+int admin_apikey_put(struct store *st, const struct shards *sh, const char *name,
+                     const char *hash, const char *iso, const char *handler, bool report);
+/* Whether name has a live platform key: 1, 0, or -1 (redis failed, printed). */
+int admin_apikey_live(struct store *st, const struct shards *sh, const char *name);
+/* Makes hash name's platform key (and handler's too, when not NULL): 0 done, 1 the name has a
+ * live key, -1 redis failed (printed). */
+int admin_apikey_create(struct store *st, const struct shards *sh, const char *name,
+                        const char *hash, const char *iso, const char *handler);
+/* admin_handlers.c: handler add|list|disable (argv after "handler"); st connected. */
+int admin_handler(const struct conf *c, struct store *st, const struct keys *keys, int argc,
+                  char **argv);
+/* The layout of the data in st, as a gateway would start with it (shards_start_check): the
+ * number kept in Redis, else c's redis_shards when set, else 1 for data of the unsharded
+ * layout or the default for a Redis without data (then kept). NULL (why on stderr) when Redis
+ * did not answer or the data refuses c's redis_shards. */
 struct shards *admin_layout(const struct conf *c, struct store *st);
 
 #endif

@@ -48,15 +48,14 @@ static int run_str(struct store *st, const char *const *argv, size_t argc, char 
 struct shards *admin_layout(const struct conf *c, struct store *st)
 {
     char err[256];
-    long kept;
-    if (shards_kept(st, &kept, err, sizeof err) < 0) {
+    long n = 0;
+    struct shards *sh = NULL;
+    /* as a gateway or worker would start: the data's number, or redis_shards when set, or
+     * (a Redis without data) the default, kept in jb:meta from now on */
+    if (shards_start_check(st, c->redis_shards, &n, err, sizeof err) < 0)
         fprintf(stderr, "jubao-admin: %s\n", err);
-        return NULL;
-    }
-    /* none kept yet: the first gateway or worker will keep its own redis_shards */
-    struct shards *sh = shards_new((unsigned)(kept > 0 ? kept : c->redis_shards));
-    if (!sh)
-        fprintf(stderr, "jubao-admin: redis_shards out of range\n");
+    else if (!(sh = shards_new((unsigned)n)))
+        fprintf(stderr, "jubao-admin: out of memory\n");
     return sh;
 }
 
@@ -68,40 +67,62 @@ static void record_key(const struct shards *sh, const char *hash, char out[160])
     snprintf(out, 160, "%sapikey:%s", p, hash);
 }
 
-/* Writes a new key for name: 0 done, 1 the name has a live key, -1 redis failed. */
-static int apikey_create(struct store *st, const struct shards *sh, const char *name,
-                         const char *hash, const char *iso)
+int admin_apikey_put(struct store *st, const struct shards *sh, const char *name,
+                     const char *hash, const char *iso, const char *handler, bool report)
 {
-    char p[GLOBAL_PREFIX_MAX], name_key[160], rec[160], old[CRYPTO_HEX_LEN], revoked[8];
+    char rec[160];
+    record_key(sh, hash, rec);
+    const char *put[] = {"HSET", rec, "name", name, "revoked", "0", "created_at", iso,
+                         "report", report ? "1" : "0", "handler", handler ? handler : ""};
+    struct store_job *k = run(st, put, handler ? 12 : 10);
+    store_job_free(k);
+    return k ? 0 : -1;
+}
+
+/* The key apikeyname:<name> into out. */
+static void name_key_of(const struct shards *sh, const char *name, char out[160])
+{
+    char p[GLOBAL_PREFIX_MAX];
     global_prefix(sh, GLOBAL_KEYNAME, name, p);
-    snprintf(name_key, sizeof name_key, "%sapikeyname:%s", p, name);
+    snprintf(out, 160, "%sapikeyname:%s", p, name);
+}
+
+int admin_apikey_live(struct store *st, const struct shards *sh, const char *name)
+{
+    char name_key[160], rec[160], old[CRYPTO_HEX_LEN], revoked[8];
+    name_key_of(sh, name, name_key);
     const char *get[] = {"GET", name_key};
     if (run_str(st, get, 2, old, sizeof old) < 0)
         return -1;
-    if (old[0]) {
-        record_key(sh, old, rec);
-        const char *live[] = {"HGET", rec, "revoked"};
-        if (run_str(st, live, 3, revoked, sizeof revoked) < 0)
-            return -1;
-        if (strcmp(revoked, "0") == 0)
-            return 1;
-    }
-    record_key(sh, hash, rec);
+    if (!old[0])
+        return 0;
+    record_key(sh, old, rec);
+    const char *live[] = {"HGET", rec, "revoked"};
+    if (run_str(st, live, 3, revoked, sizeof revoked) < 0)
+        return -1;
+    return strcmp(revoked, "0") == 0;
+}
+
+int admin_apikey_create(struct store *st, const struct shards *sh, const char *name,
+                        const char *hash, const char *iso, const char *handler)
+{
+    char name_key[160];
+    int live = admin_apikey_live(st, sh, name);
+    if (live != 0)
+        return live;
+    name_key_of(sh, name, name_key);
     const char *set[] = {"SET", name_key, hash};
-    const char *put[] = {"HSET", rec, "name", name, "revoked", "0", "created_at", iso};
-    struct store_job *j = run(st, set, 3), *k = j ? run(st, put, 8) : NULL;
+    struct store_job *j = run(st, set, 3);
     store_job_free(j);
-    store_job_free(k);
-    return k ? 0 : -1;
+    return j ? admin_apikey_put(st, sh, name, hash, iso, handler, true) : -1;
 }
 
 /* Revokes name's key: 0 done, 1 the name has none, -1 redis failed. */
 static int apikey_revoke(struct store *st, const struct shards *sh, const char *name,
                          const char *iso)
 {
-    char p[GLOBAL_PREFIX_MAX], name_key[160], rec[160], hash[CRYPTO_HEX_LEN];
-    global_prefix(sh, GLOBAL_KEYNAME, name, p);
-    snprintf(name_key, sizeof name_key, "%sapikeyname:%s", p, name);
+    char name_key[160], rec[160], hash[CRYPTO_HEX_LEN];
+    name_key_of(sh, name, name_key);
     const char *get[] = {"GET", name_key};
     if (run_str(st, get, 2, hash, sizeof hash) < 0)
         return -1;
@@ -127,7 +148,7 @@ int admin_apikey(const struct conf *c, struct store *st, const struct keys *keys
         char key[48], hash[CRYPTO_HEX_LEN];
         crypto_random_apikey(key);
         crypto_keyed_hash(keys, CRYPTO_APIKEY, key, strlen(key), hash);
-        int got = apikey_create(st, sh, name, hash, iso);
+        int got = admin_apikey_create(st, sh, name, hash, iso, NULL);
         if (got == 0) {
             printf("platform API key for %s (shown only now; keep it secret):\n%s\n", name, key);
             rc = 0;

@@ -4,7 +4,9 @@
  *
  * Moved: API keys (apikey:<hash>) and their names (apikeyname:<name>), reviewers
  * (reviewer:<name>) and their recent attempts (logins:<name>), and a platform's buckets and
- * counters (rl:p:, rl:status:p:, powx:p:, evb:p: with its key hash): each to its owner's slot.
+ * counters (rl:p:, rl:status:p:, powx:p:, evb:p: with its key hash): each to its owner's slot;
+ * the handlers and referrals (handler*, hdomain:, hcat:, referral*, ref_*, rcase:, unrouted,
+ * referdid:) to the handlers' slot.
  * Ended: sessions (session:<token hash>): a session's slot is named by its token, which Redis
  * never held; reviewers log in again. Left to expire under {0}, never read again: anonymous
  * clients' buckets and counters and every idempotency record (their names are keyed hashes
@@ -103,6 +105,11 @@ static const struct kind kinds[] = {
     {"rl:p:", GLOBAL_KEY},         {"rl:status:p:", GLOBAL_KEY},
     {"powx:p:", GLOBAL_KEY},       {"evb:p:", GLOBAL_KEY},
     {"session:", -1},
+    /* the handlers and their referrals (redis/referrals.lua): all to the handlers' slot */
+    {"handler", GLOBAL_HANDLERS},  {"hdomain:", GLOBAL_HANDLERS},
+    {"hcat:", GLOBAL_HANDLERS},    {"referral", GLOBAL_HANDLERS},
+    {"ref_", GLOBAL_HANDLERS},     {"rcase:", GLOBAL_HANDLERS},
+    {"unrouted", GLOBAL_HANDLERS}, {"referdid:", GLOBAL_HANDLERS},
 };
 
 int admin_migrate_global(struct store *st, const struct shards *sh, long *moved)

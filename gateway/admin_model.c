@@ -53,19 +53,6 @@ static int show_model(struct store *st)
     return 0;
 }
 
-/* The table of the data's shards (where the decided cases are), or NULL having said why. */
-static struct shards *data_shards(const struct conf *c, struct store *st)
-{
-    char err[256];
-    long n = 0;
-    struct shards *sh = NULL;
-    if (shards_start_check(st, c->redis_shards, &n, err, sizeof err) < 0)
-        fprintf(stderr, "jubao-admin: %s\n", err);
-    else if (!(sh = shards_new((unsigned)n)))
-        fprintf(stderr, "jubao-admin: out of memory\n");
-    return sh;
-}
-
 static int train(const struct conf *c, struct store *st, const struct shards *sh, long last,
                  bool force)
 {
@@ -180,7 +167,7 @@ int admin_model(const struct conf *c, int argc, char **argv)
     struct store *st = open_store(c);
     if (!st)
         return 1;
-    struct shards *sh = is_train || is_eval ? data_shards(c, st) : NULL;
+    struct shards *sh = is_train || is_eval ? admin_layout(c, st) : NULL;
     int rc = (is_train || is_eval) && !sh ? 1
              : is_train                   ? train(c, st, sh, last, force)
              : is_eval                    ? eval(c, st, sh, rules, file, last, show)

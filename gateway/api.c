@@ -246,6 +246,18 @@ void api_status_done(struct call *call, struct http_req *req)
         buf_json_kv(&b, "decided_at", st.decided_at);
         buf_puts(&b, "}");
     }
+    if (st.noutcomes) {
+        buf_puts(&b, ",\"outcomes\":[");
+        for (size_t i = 0; i < st.noutcomes; i++) {
+            struct fcall_status_outcome o = fcall_status_outcome(&st, i);
+            buf_puts(&b, i ? ",{" : "{");
+            buf_json_kv(&b, "outcome", o.outcome);
+            buf_json_kv(&b, "by", o.by);
+            buf_json_kv(&b, "at", o.at);
+            buf_puts(&b, "}");
+        }
+        buf_puts(&b, "]");
+    }
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     call_answer_json(req, 200, &b);

@@ -13,6 +13,7 @@
 #include "fcall_review.h"
 #include "isotime.h"
 #include "metrics.h"
+#include "referrer.h"
 #include "shard.h"
 
 #define AUDIT_TRIES 20             /* hashing again when other decisions got in first */
@@ -25,10 +26,12 @@ struct auditor {
     pthread_cond_t more;
     struct audit_task *first, *last;  /* decisions waiting, oldest first */
     bool stop;
+    bool kicked;                /* outcomes recorded: complete their events now */
     char head[96];              /* the chain's head as last seen: "seq hash", "" at first */
     struct store *store;
     const struct keys *keys;
     const struct shards *shards;
+    struct referrer *referrer;
 };
 
 /* Runs job's one command (built: 0 or -1). Returns its reply, or NULL (the job failed). */
@@ -40,10 +43,11 @@ static const struct store_reply *audit_run(struct auditor *a, struct store_job *
 }
 
 /* Appends rec's audit entry to the chain, hashed on a->head and again on the new head when
- * another decision got in first, then clears the record on the case (prefix: its shard's).
- * Returns 0 once the entry is in the chain (written now or before), or -1. */
-static int audit_append(struct auditor *a, const char *prefix, const struct fcall_audit_rec *rec)
+ * another decision got in first. Returns 0 once the entry is in the chain (written now or
+ * before), or -1. ctx: the auditor (referrer.h's append). */
+static int chain_append(void *ctx, const struct fcall_audit_rec *rec)
 {
+    struct auditor *a = ctx;
     int rc = -1;
     char err[256];
     for (int tries = 0; tries < AUDIT_TRIES && rc < 0; tries++) {
@@ -75,8 +79,18 @@ static int audit_append(struct auditor *a, const char *prefix, const struct fcal
         if (!r)
             return -1;
     }
-    /* The entry is in: a failed clearing leaves the record for the sweep, which finds the
-     * entry written (ALREADY) and clears it then. */
+    return rc;
+}
+
+/* Appends rec's audit entry (chain_append), refers an actioned case (referrer.h), then clears
+ * the record on the case (prefix: its shard's). Returns 0 once the entry is in, or -1. */
+static int audit_append(struct auditor *a, const char *prefix, const struct fcall_audit_rec *rec)
+{
+    int rc = chain_append(a, rec);
+    /* The entry is in: a failed referral or clearing leaves the record for the sweep, which
+     * finds the entry written (ALREADY), the referrals made, and clears it then. */
+    if (rc == 0 && referrer_refer(a->referrer, prefix, rec) < 0)
+        return rc;
     struct store_job *job = store_job_new(NULL, NULL);
     if (rc == 0)
         audit_run(a, job, job ? fcall_audited(job, prefix, rec->case_id, rec->did) : -1);
@@ -132,6 +146,7 @@ static void audit_sweep(struct auditor *a)
             audit_append(a, prefix, &recs[k]);
         store_job_free(job);
     }
+    referrer_events(a->referrer, AUDIT_STALE_MS);
 }
 
 static void *auditor_main(void *arg)
@@ -140,7 +155,7 @@ static void *auditor_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&a->lock);
         bool idle = false;
-        while (!a->first && !a->stop && !idle) {
+        while (!a->first && !a->stop && !idle && !a->kicked) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += AUDIT_SWEEP_S;
@@ -149,8 +164,11 @@ static void *auditor_main(void *arg)
         struct audit_task *t = a->first;
         if (t && !(a->first = t->next))
             a->last = NULL;
-        bool stop = a->stop;
+        bool stop = a->stop, kicked = a->kicked;
+        a->kicked = false;
         pthread_mutex_unlock(&a->lock);
+        if (kicked)
+            referrer_events(a->referrer, 0);
         if (t) {
             audit_commit(a, t);
             t->done(t->arg);
@@ -162,8 +180,8 @@ static void *auditor_main(void *arg)
     }
 }
 
-struct auditor *auditor_new(struct store *store, const struct keys *keys,
-                            const struct shards *shards)
+struct auditor *auditor_new(struct store *store, const struct conf *conf,
+                            const struct keys *keys, const struct shards *shards)
 {
     struct auditor *a = calloc(1, sizeof *a);
     if (!a)
@@ -171,11 +189,17 @@ struct auditor *auditor_new(struct store *store, const struct keys *keys,
     a->store = store;
     a->keys = keys;
     a->shards = shards;
+    a->referrer = referrer_new(store, conf, shards, chain_append, a);
+    if (!a->referrer) {
+        free(a);
+        return NULL;
+    }
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->more, NULL);
     if (pthread_create(&a->thread, NULL, auditor_main, a) != 0) {
         pthread_cond_destroy(&a->more);
         pthread_mutex_destroy(&a->lock);
+        referrer_free(a->referrer);
         free(a);
         return NULL;
     }
@@ -193,7 +217,16 @@ void auditor_free(struct auditor *a)
     pthread_join(a->thread, NULL);
     pthread_cond_destroy(&a->more);
     pthread_mutex_destroy(&a->lock);
+    referrer_free(a->referrer);
     free(a);
+}
+
+void auditor_kick(struct auditor *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->kicked = true;
+    pthread_cond_signal(&a->more);
+    pthread_mutex_unlock(&a->lock);
 }
 
 void auditor_push(struct auditor *a, struct audit_task *t)

@@ -8,13 +8,15 @@
  * is 200 only once the entry is in. When idle, the auditor completes the pending records that
  * a stopped gateway left (older than a few seconds), on every shard, so a decision written
  * in its case never lacks its entry. One writer per gateway keeps head retries to the few
- * that several gateways cause.
+ * that several gateways cause. The same thread refers actioned cases to their handlers and
+ * appends referrals and outcomes to the chain (referrer.h).
  */
 #ifndef JUBAO_AUDITOR_H
 #define JUBAO_AUDITOR_H
 
 #include <stdbool.h>
 
+#include "conf.h"
 #include "fcall.h"
 #include "store.h"
 
@@ -42,11 +44,14 @@ struct audit_task {
 
 /* Starts the thread. Returns NULL when out of memory or threads; free stops it after the
  * decisions queued. Accepts NULL. */
-struct auditor *auditor_new(struct store *store, const struct keys *keys,
-                            const struct shards *shards);
+struct auditor *auditor_new(struct store *store, const struct conf *conf,
+                            const struct keys *keys, const struct shards *shards);
 void auditor_free(struct auditor *a);
 
 /* Queues t for the thread. */
 void auditor_push(struct auditor *a, struct audit_task *t);
+
+/* Asks the thread to complete the referrals' events now (an outcome was recorded). */
+void auditor_kick(struct auditor *a);
 
 #endif

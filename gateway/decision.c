@@ -39,9 +39,7 @@ struct decision {
     bool alias_asked;
 };
 
-/* A decision body's string member: NULL when absent; answers 400 and sets *bad when it is
- * not a string, too long or holds control characters. */
-static const char *decision_string(struct call *call, struct http_req *req, const char *name,
+const char *review_body_string(struct call *call, struct http_req *req, const char *name,
                                    size_t max_chars, bool *bad)
 {
     const struct jdoc *v = jdoc_get(call->doc, name);
@@ -73,9 +71,9 @@ static int decision_body(struct call *call, struct http_req *req)
     if (review_case_request(call, req, names, 3) < 0)
         return -1;
     bool bad = false;
-    const char *verdict = decision_string(call, req, "verdict", 32, &bad);
-    const char *category = decision_string(call, req, "category", 64, &bad);
-    decision_string(call, req, "note", NOTE_MAX, &bad);
+    const char *verdict = review_body_string(call, req, "verdict", 32, &bad);
+    const char *category = review_body_string(call, req, "category", 64, &bad);
+    review_body_string(call, req, "note", NOTE_MAX, &bad);
     if (bad)
         return -1;
     if (!verdict) {

@@ -22,27 +22,40 @@ struct feed {
     bool checked;               /* the key was live: the job is jb_feed's */
 };
 
-void feed_list(struct call *call, struct http_req *req)
+int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n,
+              long def, long max)
 {
-    const char *after = http_query(req, "after"), *limit = http_query(req, "limit");
-    if (!after || !*after)
-        after = "0";
+    const char *a = http_query(req, "after"), *limit = http_query(req, "limit");
+    if (!a || !*a)
+        a = "0";
     struct cursor cur;
-    if (!cursor_parse(after, &cur)) {
+    if (!cursor_parse(a, &cur)) {
         call_answer_error(req, 400, "invalid_cursor", "after takes the next of an earlier answer",
                           "after");
-        return;
+        return -1;
     }
-    long n = 100;
+    *n = def;
     if (limit) {
         size_t digits = strspn(limit, "0123456789");
-        n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
-        if (n < 1 || n > FEED_LIMIT_MAX) {
-            call_answer_error(req, 400, "invalid_limit", "limit is a number from 1 to 1000",
-                              "limit");
-            return;
+        *n = digits && digits < 6 && !limit[digits] ? atol(limit) : 0;
+        if (*n < 1 || *n > max) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "limit is a number from 1 to %ld", max);
+            call_answer_error(req, 400, "invalid_limit", msg, "limit");
+            return -1;
         }
     }
+    snprintf(after, CURSOR_LEN, "%s", a);
+    cursor_successor(&cur, start);
+    return 0;
+}
+
+void feed_list(struct call *call, struct http_req *req)
+{
+    char after[CURSOR_LEN], start[CURSOR_LEN];
+    long n;
+    if (feed_page(req, after, start, &n, 100, FEED_LIMIT_MAX) < 0)
+        return;
     struct feed *f = calloc(1, sizeof *f);
     if (!f) {
         call_answer_error(req, 503, "overloaded", "out of memory", NULL);
@@ -50,7 +63,7 @@ void feed_list(struct call *call, struct http_req *req)
     }
     call_set_state(call, f, free);
     snprintf(f->after, sizeof f->after, "%s", after);
-    cursor_successor(&cur, f->start);
+    snprintf(f->start, sizeof f->start, "%s", start);
     f->n = n;
     if (call_job_begin(call, req, NULL, 0) < 0)
         return;
@@ -67,7 +80,7 @@ static bool feed_checked(struct call *call, struct http_req *req, struct feed *f
     char err[256] = "";
     if (fcall_apikey_check_reply(r, &key, err, sizeof err) < 0)
         return review_refusal(req, FCALL_OTHER, err, "lease_not_held");
-    if (key.answer != FCALL_OK) {
+    if (key.answer != FCALL_OK || !key.report) {
         http_add_header(req, "WWW-Authenticate", "Bearer");
         call_answer_error(req, 401, "unauthorized", "unknown or revoked API key", NULL);
         return true;
@@ -103,6 +116,8 @@ void feed_list_done(struct call *call, struct http_req *req)
     static const char *const names[][2] = {{"report", "id"}, {"case", "case"},
                                            {"verdict", "verdict"}, {"category", "category"},
                                            {"decided_at", "decided_at"},
+                                           {"outcome", "outcome"},
+                                           {"outcome_at", "outcome_at"},
                                            {"platform_ref", "platform_ref"}};
     struct buf b = {0};
     const char *next = f->after;

@@ -7,8 +7,16 @@
 #define JUBAO_FEED_H
 
 #include "call.h"
+#include "cursor.h"
 
 void feed_list(struct call *call, struct http_req *req);
 void feed_list_done(struct call *call, struct http_req *req);
+
+/* Reads the page a feed request asks for (after=CURSOR&limit=N, here and in the handlers'
+ * referrals, referral.c): the cursor as given into after, the first stream id to read into
+ * start ("" when nothing can follow), the count (def without limit, at most max) into *n.
+ * Returns 0, or -1 having answered 400. */
+int feed_page(struct http_req *req, char after[CURSOR_LEN], char start[CURSOR_LEN], long *n,
+              long def, long max);
 
 #endif

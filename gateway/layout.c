@@ -11,7 +11,7 @@ int layout_start(struct api *api, long n)
     if (n == 0)
         return 0;
     api->shards = shards_new((unsigned)n);
-    api->auditor = api->shards ? auditor_new(api->store, api->keys, api->shards) : NULL;
+    api->auditor = api->shards ? auditor_new(api->store, api->conf, api->keys, api->shards) : NULL;
     if (!api->auditor)
         return -1;
     atomic_store_explicit(&api->layout_known, true, memory_order_release);

@@ -5,6 +5,7 @@
 
 #include "fcall_review.h"
 #include "metrics.h"
+#include "referral.h"
 #include "modelstore.h"
 #include "review.h"
 #include "rules.h"
@@ -66,6 +67,7 @@ void ops_metrics(struct call *call, struct http_req *req)
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_model_stats(call->job);
         review_stats_begin(call);
+        referral_stats_begin(call);
         call_job_send(call, req);
     }
 }
@@ -80,6 +82,8 @@ void ops_metrics_done(struct call *call, struct http_req *req)
     modelstore_metrics(&b);
     if (store_job_ok(call->job) == 0) {
         review_render_stats(&b, call, 1);
+        size_t at = 1 + (size_t)review_stats_calls(call);
+        referral_render_stats(&b, store_job_reply(call->job, at));
         render_model_stats(&b, store_job_reply(call->job, 0));
     }
     if (b.oom)

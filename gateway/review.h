@@ -47,6 +47,11 @@ bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
 int review_case_request(struct call *call, struct http_req *req, const char *const *fields,
                         size_t nfields);
 
+/* A JSON body's string member name (decision.c): NULL when absent; answers 400 and sets *bad
+ * when it is not a string, longer than max_chars or holds control characters. Does nothing
+ * once *bad is set. */
+const char *review_body_string(struct call *call, struct http_req *req, const char *name,
+                               size_t max_chars, bool *bad);
 /* Starts the request's job with jb_whoami (the session's reviewer and role). Returns 0, or
  * -1 having answered. */
 int review_whoami_begin(struct call *call, struct http_req *req);

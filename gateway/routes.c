@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "ops.h"
 #include "path.h"
+#include "referral.h"
 #include "review.h"
 #include "session.h"
 #include "web.h"
@@ -96,6 +97,12 @@ static const struct route public_routes[] = {
      .handle = review_queues, .resume = review_queues_done, .label = "/api/v1/review/queues"},
     {"GET", "/api/v1/decisions", AUTH_KEY, BODY_NONE,
      .handle = feed_list, .resume = feed_list_done, .label = "/api/v1/decisions"},
+    {"GET", "/api/v1/referrals", AUTH_KEY, BODY_NONE,
+     .handle = referral_list, .resume = referral_list_done, .label = "/api/v1/referrals"},
+    {"POST", "/api/v1/referrals/*/outcome", AUTH_KEY, BODY_JSON, .handle = referral_outcome,
+     .resume = referral_outcome_done, .label = "/api/v1/referrals/{referral}/outcome"},
+    {"GET", "/api/v1/review/referrals/*", AUTH_SESSION, BODY_NONE, .handle = referral_lists,
+     .resume = referral_lists_done, .label = "/api/v1/review/referrals/{list}"},
     {"GET", "/", AUTH_ANY, BODY_NONE, PAGE, .handle = reportform_page, .label = "/"},
     {"POST", "/report", AUTH_ANY, BODY_EVIDENCE, .begin = reportform_begin,
      .error_page = web_error_page, .handle = reportform_post, .resume = reportform_resume,

@@ -35,6 +35,31 @@ static void status_form(struct buf *b, enum lang l, const char *id)
     buf_puts(b, "</button></form>");
 }
 
+/* The handlers' outcomes of the case (API.md, "Handlers"): "removed by the platform on ...". */
+static void status_outcomes(struct buf *b, enum lang l, const struct fcall_status_out *r)
+{
+    static const char *const codes[] = {"removed", "restricted", "no_action"};
+    static const enum msg platform[] = {M_OC_REMOVED_P, M_OC_RESTRICTED_P, M_OC_NO_ACTION_P};
+    static const enum msg agency[] = {M_OC_REMOVED_A, M_OC_RESTRICTED_A, M_OC_NO_ACTION_A};
+    if (!r->noutcomes)
+        return;
+    buf_puts(b, "<section id=\"outcomes\"><h2>");
+    page_html(b, T(l, M_OUTCOMES));
+    buf_puts(b, "</h2><dl>");
+    for (size_t i = 0; i < r->noutcomes; i++) {
+        struct fcall_status_outcome o = fcall_status_outcome(r, i);
+        bool by_agency = strcmp(o.by, "agency") == 0;
+        for (size_t k = 0; k < 3; k++) {
+            char attrs[80];
+            snprintf(attrs, sizeof attrs, " data-outcome=\"%s\" data-outcome-by=\"%s\"",
+                     codes[k], by_agency ? "agency" : "platform");
+            if (strcmp(o.outcome, codes[k]) == 0)
+                page_row(b, T(l, by_agency ? agency[k] : platform[k]), attrs, NULL, o.at);
+        }
+    }
+    buf_puts(b, "</dl></section>");
+}
+
 /* The card of report id, as jb_status read it into r. */
 static void status_card(struct buf *b, enum lang l, const char *id,
                         const struct fcall_status_out *r)
@@ -64,6 +89,7 @@ static void status_card(struct buf *b, enum lang l, const char *id,
         page_row(b, T(l, M_DECIDED_AT), "", NULL, r->decided_at);
         buf_puts(b, "</dl></section>");
     }
+    status_outcomes(b, l, r);
     buf_puts(b, "</section>");
 }
 

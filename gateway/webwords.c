@@ -101,6 +101,13 @@ static const char *const words[M_COUNT][2] = {
     [M_CONSOLE_TITLE] = {"审核台", "Review console"},
     [M_ERROR_TITLE] = {"无法受理", "This could not be taken"},
     [M_BACK] = {"返回举报表单", "Back to the form"},
+    [M_OUTCOMES] = {"后续处置", "What was done"},
+    [M_OC_REMOVED_P] = {"平台已删除该内容，时间：", "Removed by the platform on"},
+    [M_OC_RESTRICTED_P] = {"平台已限制该内容，时间：", "Restricted by the platform on"},
+    [M_OC_NO_ACTION_P] = {"平台未采取措施，时间：", "No action by the platform, on"},
+    [M_OC_REMOVED_A] = {"主管部门已删除该内容，时间：", "Removed by the competent agency on"},
+    [M_OC_RESTRICTED_A] = {"主管部门已限制该内容，时间：", "Restricted by the competent agency on"},
+    [M_OC_NO_ACTION_A] = {"主管部门未采取措施，时间：", "No action by the competent agency, on"},
 };
 
 const char *web_word(enum lang l, enum msg m)

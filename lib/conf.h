@@ -60,6 +60,8 @@ struct conf {
     long evidence_budget_daily; /* bytes of evidence per anonymous client per day */
     long review_lease;         /* seconds */
     long no_violation_window;  /* days */
+    long referral_deadline_critical, referral_deadline_high;    /* seconds, by the case's */
+    long referral_deadline_medium, referral_deadline_low;       /* severity (4, 3, 2, 1-0) */
     long worker_consumers;
     long worker_idle_ms;
     long worker_max_deliveries;

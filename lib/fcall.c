@@ -265,7 +265,16 @@ int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         *f[i] = fc_at(r, i);
     out->found = store_reply_count(r) != 0;
+    out->noutcomes = out->found ? (store_reply_count(r) - 10) / 3 : 0;
+    out->reply_ = r;
     return 0;
+}
+
+struct fcall_status_outcome fcall_status_outcome(const struct fcall_status_out *out, size_t i)
+{
+    size_t at = 10 + 3 * i;
+    return (struct fcall_status_outcome){fc_at(out->reply_, at), fc_at(out->reply_, at + 1),
+                                         fc_at(out->reply_, at + 2)};
 }
 
 /* KEYS: the bucket (rl:status:p:<key> or rl:status:<client>), apikey (or the bucket again)

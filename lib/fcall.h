@@ -133,8 +133,18 @@ struct fcall_status_out {
     bool found;
     const char *secret_hash, *platform, *case_id, *category, *received_at;
     const char *status, *updated_at, *verdict, *decision_category, *decided_at;
+    size_t noutcomes;           /* the handlers' outcomes: read with fcall_status_outcome */
+    const struct store_reply *reply_;
+};
+/* A handler's outcome of the report's case (API.md, "Handlers"). */
+struct fcall_status_outcome {
+    const char *outcome;        /* removed, restricted, no_action */
+    const char *by;             /* platform, agency */
+    const char *at;
 };
 int fcall_status(struct store_job *job, const struct fcall_status_in *in);
+/* Outcome i (< out->noutcomes), oldest first. */
+struct fcall_status_outcome fcall_status_outcome(const struct fcall_status_out *out, size_t i);
 int fcall_status_reply(const struct store_reply *r, struct fcall_status_out *out, char *err,
                        size_t errlen);
 
@@ -162,6 +172,8 @@ int fcall_rate_reply(const struct store_reply *r, struct fcall_rate_out *out, ch
 struct fcall_apikey_check_out {
     enum fcall_answer answer;   /* OK, or UNAUTHORIZED (unknown or revoked) */
     const char *platform;       /* OK */
+    const char *handler;        /* OK: the handler whose referrals it pulls, "" none */
+    bool report;                /* OK: it may file reports and read the platform's feed */
 };
 /* prefix: the key's (lib/global.h); NULL: "jb:{0}:" */
 int fcall_apikey_check(struct store_job *job, const char *prefix, const char *key_hash);

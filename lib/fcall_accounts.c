@@ -17,11 +17,15 @@ int fcall_apikey_check_reply(const struct store_reply *r, struct fcall_apikey_ch
 {
     static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNAUTHORIZED, FCALL_OTHER};
     static const size_t min[] = {2, 1};
-    out->platform = "";
+    out->platform = out->handler = "";
+    out->report = false;
     if (fc_answer(r, "jb_apikey_check", want, min, &out->answer, err, errlen) < 0)
         return -1;
-    if (out->answer == FCALL_OK)
+    if (out->answer == FCALL_OK) {
         out->platform = fc_at(r, 1);
+        out->handler = fc_at(r, 2);
+        out->report = strcmp(fc_at(r, 3), "0") != 0;
+    }
     return 0;
 }
 

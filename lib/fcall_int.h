@@ -41,4 +41,9 @@ int fc_answer(const struct store_reply *r, const char *fn, const enum fcall_answ
 const struct store_reply *fc_run1(struct store *st, struct store_job *job, int built,
                                   char *err, size_t errlen);
 
+struct fcall_audit_rec;
+/* Reads the audit record (redis/review.lua, audit_record) at position i of r into rec.
+ * Returns the position after it, or 0 when r is too short for it. */
+size_t fc_audit_rec_at(const struct store_reply *r, size_t i, struct fcall_audit_rec *rec);
+
 #endif

@@ -144,9 +144,7 @@ int fcall_whoami_reply(const struct store_reply *r, struct fcall_whoami_out *out
     return 0;
 }
 
-/* Reads the record at position i of r into rec. Returns the position after it, or 0 when r
- * is too short for it. */
-static size_t audit_rec_at(const struct store_reply *r, size_t i, struct fcall_audit_rec *rec)
+size_t fc_audit_rec_at(const struct store_reply *r, size_t i, struct fcall_audit_rec *rec)
 {
     size_t n = store_reply_count(r);
     if (i + 9 > n)
@@ -177,7 +175,7 @@ int fcall_decide_reply(const struct store_reply *r, struct fcall_decide_out *out
     if (fc_answer(r, "jb_decide", want, NULL, &out->answer, err, errlen) < 0)
         return -1;
     if ((out->answer == FCALL_OK || out->answer == FCALL_QUEUED) &&
-        audit_rec_at(r, 1, &out->rec) == 0) {
+        fc_audit_rec_at(r, 1, &out->rec) == 0) {
         out->answer = FCALL_OTHER;
         return fc_shape("jb_decide", err, errlen);
     }
@@ -237,7 +235,7 @@ int fcall_audit_pending_reply(const struct store_reply *r, struct fcall_audit_re
         return -1;
     size_t n = 0;
     for (size_t i = 1; i < store_reply_count(r) && n < max; n++)
-        if ((i = audit_rec_at(r, i, &recs[n])) == 0)
+        if ((i = fc_audit_rec_at(r, i, &recs[n])) == 0)
             return fc_shape("jb_audit_pending", err, errlen);
     return (int)n;
 }

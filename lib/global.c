@@ -57,6 +57,9 @@ void global_prefix(const struct shards *s, enum global_owner owner, const char *
     case GLOBAL_TOKEN:
         snprintf(out, GLOBAL_PREFIX_MAX, "jb:{r:%u}:", bucket_of_token(id));
         break;
+    case GLOBAL_HANDLERS:
+        snprintf(out, GLOBAL_PREFIX_MAX, "jb:{h}:");
+        break;
     }
 }
 

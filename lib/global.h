@@ -20,6 +20,9 @@
  *                first two characters (global_token_mark), so that the one call that
  *                resolves a token (jb_whoami) reads the session and the reviewer's record
  *                together, and a disabled reviewer's sessions stop at once.
+ *   {h}          the handlers (handler:<name>) and every referral (redis/referrals.lua): one
+ *                slot, because routing a case reads every handler that may take it in one
+ *                call; referrals are few (one per actioned case and handler).
  *
  * The audit chain, the decisions' feeds, the day keys and the model stay under "jb:{0}:".
  * Pure functions, safe to share between threads.
@@ -40,6 +43,7 @@ enum global_owner {
     GLOBAL_KEYNAME,     /* id: an API key's name */
     GLOBAL_REVIEWER,    /* id: a reviewer's name */
     GLOBAL_TOKEN,       /* id: a session token (its reviewer's bucket in its first two chars) */
+    GLOBAL_HANDLERS,    /* id: unused (all handlers and referrals share one slot) */
 };
 
 /* The prefix of the keys of owner id in the layout of s. */

@@ -1,14 +1,17 @@
---[[ API keys. A key is apikey:<keyed hash of the key> {name, revoked, created_at, revoked_at}
-in the key's own slot; apikeyname:<name> holds the hash of the name's latest key, in the name's
+--[[ API keys. A key is apikey:<keyed hash of the key> {name, revoked, created_at, revoked_at,
+handler, report} in the key's own slot: handler names the handler whose referrals it may pull
+(jubao-admin handler add), report '0' says that it may not file reports nor read a platform's
+feed (a handler's key that is not also its platform's; absent: it may); apikeyname:<name> holds the hash of the name's latest key, in the name's
 slot. jubao-admin writes them in steps it can repeat (gateway/admin.c), so no Function spans
 both. ]]
 
 --[[ jb_apikey_check  KEYS: 1 apikey:<hash>
-Returns {'ok', the key's platform} | {'unauthorized'} (unknown or revoked). ]]
+Returns {'ok', the key's platform, its handler ('' none), may report ('0' or '1')} |
+{'unauthorized'} (unknown or revoked). ]]
 local function jb_apikey_check(keys, args)
-  local k = redis.call('HMGET', keys[1], 'name', 'revoked')
+  local k = redis.call('HMGET', keys[1], 'name', 'revoked', 'handler', 'report')
   if not k[1] or k[2] == '1' then return {'unauthorized'} end
-  return {'ok', k[1]}
+  return {'ok', k[1], k[3] or '', k[4] == '0' and '0' or '1'}
 end
 
 redis.register_function{function_name = 'jb_apikey_check', callback = jb_apikey_check,

@@ -111,8 +111,8 @@ local function jb_admit(keys, args)
   local now = tonumber(args[1])
   local platform = ''
   if args[2] == '1' then
-    local k = redis.call('HMGET', keys[3], 'name', 'revoked')
-    if not k[1] or k[2] == '1' then return {'unauthorized'} end
+    local k = redis.call('HMGET', keys[3], 'name', 'revoked', 'report')
+    if not k[1] or k[2] == '1' or k[3] == '0' then return {'unauthorized'} end
     platform = k[1]
   end
   if args[5] ~= '' then
@@ -216,7 +216,9 @@ end
 --[[ jb_status
 KEYS: 1 report:<id>  ARGV: 1 prefix (the report's shard's)
 Returns {} when the report does not exist, else {secret hash, platform, case, category,
-received_at, case status, updated_at, verdict, decision category, decided_at}. The caller
+received_at, case status, updated_at, verdict, decision category, decided_at, then outcome,
+by ('platform' or 'agency'), at for each handler's outcome (redis/referrals.lua,
+jb_case_outcome)}. The caller
 compares the secret, in constant time, or the platform with the key's name (jb_rate's answer:
 the key is in another slot).
 ]]
@@ -225,8 +227,13 @@ local function jb_status(keys, args)
   if not r[1] then return {} end
   local c = redis.call('HMGET', args[1] .. 'case:' .. r[3], 'status', 'updated_at', 'verdict',
     'decision_category', 'decided_at')
-  return {r[1], r[2], r[3], r[4], r[5], c[1] or 'received', c[2] or r[5], c[3] or '',
+  local out = {r[1], r[2], r[3], r[4], r[5], c[1] or 'received', c[2] or r[5], c[3] or '',
     c[4] or '', c[5] or ''}
+  for _, o in ipairs(redis.call('LRANGE', args[1] .. 'case:' .. r[3] .. ':outcomes', 0, 19)) do
+    local word, by, at = string.match(o, '^(%S+) (%S+) (%S+)$')
+    if word then out[#out + 1] = word; out[#out + 1] = by; out[#out + 1] = at end
+  end
+  return out
 end
 
 --[[ jb_rate
@@ -240,8 +247,8 @@ Returns {'ok', seconds until a token is back (0: taken), the key's name ('' with
 local function jb_rate(keys, args)
   local name = ''
   if args[4] == '1' then
-    local k = redis.call('HMGET', keys[2], 'name', 'revoked')
-    if not k[1] or k[2] == '1' then return {'unauthorized'} end
+    local k = redis.call('HMGET', keys[2], 'name', 'revoked', 'report')
+    if not k[1] or k[2] == '1' or k[3] == '0' then return {'unauthorized'} end
     name = k[1]
   end
   return {'ok', tostring(take_token(keys[1], tonumber(args[2]), tonumber(args[3]),

@@ -229,7 +229,8 @@ end
 ARGV: 1 the audit head the hash was made on  2 seq  3 hash  4 the global prefix (the feeds)
       5.. the pending record (jb_decide's)
 Appends the decision's audit entry, its platforms' feed entries and its count, once per
-decision id (KEYS[4] remembers it for AUDIT_DID_TTL seconds). When another decision got in
+decision id; or a referral's or an outcome's entry (verdict 'referred' or 'outcome:<outcome>':
+redis/referrals.lua, jb_ref_events), an outcome's feed entries, and no count (KEYS[4] remembers it for AUDIT_DID_TTL seconds). When another decision got in
 first the head has moved: {'retry', new head}, to hash again on it.
 Returns {'ok'} | {'already'} (written before) | {'retry', head}. ]]
 local AUDIT_DID_TTL = 7 * 86400
@@ -239,17 +240,25 @@ local function jb_audit(keys, args)
   if head ~= args[1] then return {'retry', head} end
   local did, cid, at, verdict, category, decided, name, note =
     args[5], args[6], args[7], args[8], args[9], args[10], args[11], args[12]
+  local outcome = string.match(verdict, '^outcome:(.+)$')
   for i = 14, 13 + 3 * tonumber(args[13]), 3 do
-    redis.call('XADD', args[4] .. 'decisions:' .. args[i], '*', 'report', args[i + 1],
-      'case', cid, 'verdict', verdict, 'category', decided, 'decided_at', at,
-      'platform_ref', args[i + 2])
+    if outcome then       -- a handler's outcome (redis/referrals.lua, jb_ref_events)
+      redis.call('XADD', args[4] .. 'decisions:' .. args[i], '*', 'report', args[i + 1],
+        'case', cid, 'outcome', outcome, 'outcome_at', at, 'platform_ref', args[i + 2])
+    else
+      redis.call('XADD', args[4] .. 'decisions:' .. args[i], '*', 'report', args[i + 1],
+        'case', cid, 'verdict', verdict, 'category', decided, 'decided_at', at,
+        'platform_ref', args[i + 2])
+    end
   end
   local prev = string.match(args[1], ' (%x+)$') or ''
   redis.call('XADD', keys[2], '*', 'seq', args[2], 'prev', prev, 'hash', args[3], 'at', at,
     'case', cid, 'verdict', verdict, 'category', category, 'reviewer', name, 'note', note)
   redis.call('SET', keys[3], args[2] .. ' ' .. args[3])
   redis.call('SET', keys[4], args[2], 'EX', AUDIT_DID_TTL)
-  redis.call('HINCRBY', keys[1], 'decisions:' .. verdict, 1)
+  if not outcome and verdict ~= 'referred' then
+    redis.call('HINCRBY', keys[1], 'decisions:' .. verdict, 1)
+  end
   return {'ok'}
 end
 

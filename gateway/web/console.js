@@ -39,6 +39,17 @@
       colLeased: '处理中',
       colAge: '最久等待',
       deadLetters: '死信条目：{0}',
+      overdueTitle: '逾期未处置的转办',
+      unroutedTitle: '无人承办的案件',
+      colReferral: '转办',
+      colHandler: '承办方',
+      colCase: '案件',
+      colOverdue: '逾期',
+      colUrl: '链接',
+      colCategory: '类别',
+      colSince: '起始时间',
+      noneOverdue: '没有逾期的转办。',
+      noneUnrouted: '没有无人承办的案件。',
       refresh: '刷新',
       caseTitle: '案件',
       lease: '租约到期',
@@ -125,6 +136,17 @@
       colLeased: 'Leased',
       colAge: 'Oldest waiting',
       deadLetters: 'Dead letters: {0}',
+      overdueTitle: 'Overdue referrals',
+      unroutedTitle: 'Cases no handler took',
+      colReferral: 'Referral',
+      colHandler: 'Handler',
+      colCase: 'Case',
+      colOverdue: 'Overdue by',
+      colUrl: 'URL',
+      colCategory: 'Category',
+      colSince: 'Since',
+      noneOverdue: 'No referral is overdue.',
+      noneUnrouted: 'Every actioned case has a handler.',
       refresh: 'Refresh',
       caseTitle: 'Case',
       lease: 'Lease ends',
@@ -520,10 +542,54 @@
     ui.deadLetters = el('p', { id: 'dead-letters', class: 'hint' });
     ui.queuesRefresh = el('button', { id: 'queues-refresh', type: 'button', class: 'secondary', text: t('refresh') });
     ui.queuesRefresh.addEventListener('click', () => refreshQueues());
+    ui.overdue = referralTable('overdue-referrals', 'overdueTitle',
+      ['colReferral', 'colHandler', 'colCase', 'colOverdue']);
+    ui.unrouted = referralTable('unrouted', 'unroutedTitle',
+      ['colCase', 'colUrl', 'colCategory', 'colSince']);
     ui.queuesPanel = el('section', { id: 'queues-panel', class: 'panel queues-panel' },
       el('div', { class: 'table-wrap' }, ui.queues), ui.deadLetters,
+      el('div', { class: 'table-wrap' }, ui.overdue.table), ui.overdue.none,
+      el('div', { class: 'table-wrap' }, ui.unrouted.table), ui.unrouted.none,
       el('div', { class: 'actions' }, ui.queuesRefresh));
     ui.queuesSlot.appendChild(ui.queuesPanel);
+  }
+
+  /* A supervisors' table of the referrals (API.md, "Handlers and referrals"): {table, body,
+     none (the line shown when it is empty)}. */
+  function referralTable(id, title, cols) {
+    const body = el('tbody');
+    const table = el('table', { id: id, class: 'queues referrals' },
+      el('caption', { text: t(title) }),
+      el('thead', null, el('tr', null, ...cols.map((c) => el('th', { scope: 'col', text: t(c) })))),
+      body);
+    return { table: table, body: body, none: el('p', { class: 'hint', id: id + '-none' }) };
+  }
+
+  /* Fills a referral table from rows ([attrs, cells]); says so when there are none. */
+  function fillReferrals(tbl, rows, noneKey) {
+    clear(tbl.body);
+    for (const [attrs, cells] of rows)
+      tbl.body.appendChild(el('tr', attrs, ...cells.map((c) => el('td', { text: c }))));
+    tbl.none.textContent = rows.length ? '' : t(noneKey);
+    show(tbl.table, rows.length > 0);
+  }
+
+  async function refreshReferrals() {
+    const [over, unrouted] = await Promise.all([
+      api('GET', '/api/v1/review/referrals/overdue'),
+      api('GET', '/api/v1/review/referrals/unrouted')]);
+    if (!ui.overdue) return;
+    if (over.status === 200 && over.data && Array.isArray(over.data.referrals))
+      fillReferrals(ui.overdue, over.data.referrals.map((r) => [
+        { 'data-referral': String(r.referral), 'data-case': String(r.case) },
+        [String(r.referral), String(r.handler), String(r.case), formatDuration(r.overdue_seconds)]]),
+      'noneOverdue');
+    if (unrouted.status === 200 && unrouted.data && Array.isArray(unrouted.data.cases))
+      fillReferrals(ui.unrouted, unrouted.data.cases.map((c) => [
+        { 'data-case': String(c.case) },
+        [String(c.case), list(c.urls).map(defang).join(t('listSep')),
+         categoryLabel(String(c.category)), String(c.since)]]),
+      'noneUnrouted');
   }
 
   function dropQueues() {
@@ -531,6 +597,7 @@
     queuesTimer = null;
     if (ui.queuesPanel) ui.queuesPanel.remove();
     ui.queues = ui.queuesBody = ui.deadLetters = ui.queuesRefresh = ui.queuesPanel = null;
+    ui.overdue = ui.unrouted = null;
   }
 
   function fillCategorySelect() {
@@ -679,6 +746,7 @@
         el('td', { class: 'age num', 'data-seconds': String(age), text: formatDuration(age) })));
     }
     ui.deadLetters.textContent = t('deadLetters', Number(r.data.dead_letters) || 0);
+    await refreshReferrals();
   }
 
   /* ---- claim and the case -------------------------------------------------------------- */

@@ -198,8 +198,14 @@ function baseEnv(extra) {
 
 /** A redis-server, the gateway and the worker on a fresh data dir. */
 export class Stack {
-  static async start({ rateLimit = false, worker = true } = {}) {
+  /** config: the text of a configuration file that the gateway, the worker and jubao-admin
+   *  read (-c), when given. */
+  static async start({ rateLimit = false, worker = true, config = null } = {}) {
     const s = new Stack();
+    if (config !== null) {
+      s.configPath = path.join(s.dir, 'jubao.conf');
+      fs.writeFileSync(s.configPath, config);
+    }
     try {
       await s._start({ rateLimit, worker });
     } catch (e) {
@@ -214,6 +220,12 @@ export class Stack {
     this.dataDir = path.join(this.dir, 'data');
     this.procs = [];
     this.adminLogs = [];
+    this.configPath = null;
+  }
+
+  /** The -c arguments of the programs (none without a configuration file). */
+  configArgs() {
+    return this.configPath ? ['-c', this.configPath] : [];
   }
 
   async _start({ rateLimit, worker }) {
@@ -233,7 +245,7 @@ export class Stack {
     this.admin('init');
     await this._startGateway();
     if (worker) {
-      this.worker = new Proc('jubao-worker', path.join(BUILD, 'jubao-worker'), [],
+      this.worker = new Proc('jubao-worker', path.join(BUILD, 'jubao-worker'), this.configArgs(),
                              { env: this.env, cwd: this.dir,
                                log: path.join(this.dir, 'worker.log') });
       this.procs.push(this.worker);
@@ -283,7 +295,7 @@ export class Stack {
       // /metrics has a listener of its own (metrics_listen): a spare port, so that parallel
       // gateways do not fight over the default
       this.env.JUBAO_METRICS_LISTEN = `127.0.0.1:${await sparePort()}`;
-      const g = new Proc('jubao-gateway', path.join(BUILD, 'jubao-gateway'), [],
+      const g = new Proc('jubao-gateway', path.join(BUILD, 'jubao-gateway'), this.configArgs(),
                          { env: this.env, cwd: this.dir, log: path.join(this.dir, 'gateway.log') });
       const r = await waitUntil(async () => {
         if (!g.alive()) return 'dead';
@@ -311,7 +323,7 @@ export class Stack {
   admin(...args) {
     let input;
     if (args.length && typeof args[args.length - 1] === 'object') input = args.pop().input;
-    const p = spawnSync(path.join(BUILD, 'jubao-admin'), args, {
+    const p = spawnSync(path.join(BUILD, 'jubao-admin'), [...this.configArgs(), ...args], {
       env: this.env, cwd: this.dir, input, encoding: 'utf8', timeout: 30000,
     });
     this.adminLogs.push(p.stderr || '');

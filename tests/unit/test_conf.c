@@ -29,7 +29,9 @@ static const char *const option_names[] = {
     "rate_status_anon_window", "rate_status_platform", "rate_status_platform_window",
     "login_threads", "login_queue", "login_rate", "login_rate_window", "idempotency_ttl",
     "retention_days", "evidence_max", "evidence_max_pixels", "pow_bits", "pow_extra",
-    "evidence_budget_daily", "review_lease", "no_violation_window", "worker_consumers", "worker_idle_ms",
+    "evidence_budget_daily", "review_lease", "no_violation_window",
+    "referral_deadline_critical", "referral_deadline_high", "referral_deadline_medium",
+    "referral_deadline_low", "worker_consumers", "worker_idle_ms",
     "worker_max_deliveries", "model_poll", "model_max_bytes", "model_retrain_decisions",
     "model_retrain_interval",
 };
@@ -86,6 +88,10 @@ static void test_defaults(void **state)
     assert_int_equal(c->pow_bits, 16);
     assert_int_equal(c->review_lease, 900);
     assert_int_equal(c->no_violation_window, 30);
+    assert_int_equal(c->referral_deadline_critical, 2 * 3600);
+    assert_int_equal(c->referral_deadline_high, 24 * 3600);
+    assert_int_equal(c->referral_deadline_medium, 72 * 3600);
+    assert_int_equal(c->referral_deadline_low, 7 * 86400);
     assert_int_equal(c->worker_consumers, 2);
     assert_int_equal(c->worker_idle_ms, 30000);
     assert_int_equal(c->worker_max_deliveries, 5);
