@@ -5,8 +5,8 @@ layout (which `jubao-admin migrate` must move first). Not set (the default), it 
 16 for a Redis without data, jb:meta's, or 1 for data of the unsharded layout."""
 import subprocess
 
-from jubao_testlib import (GATEWAY_BIN, WORKER_BIN, shard_of_id, shard_prefix, spare_port,
-                           wait_until)
+from jubao_testlib import (GATEWAY_BIN, WORKER_BIN, add_reviewer, login, shard_of_id,
+                           shard_prefix, spare_port, wait_until)
 
 
 def run_with_shards(g, binary, shards, tmp_path):
@@ -52,6 +52,21 @@ def test_not_set_the_data_keeps_its_number(redis_factory, gateway, worker):
     assert g.status(rid, secret=res.json()["secret"]).status_code == 200
     assert r.client().hget("jb:meta", "shards") == "4"
     assert w.alive()
+
+
+def test_jubao_admin_first_on_a_fresh_redis_keeps_the_default(redis_factory, gateway):
+    """An operator may make API keys and reviewers before any gateway or worker ran: jubao-admin
+    then fixes the data's number as they would (16), and they find the key where it put it."""
+    r = redis_factory()
+    g = gateway(redis=r)
+    r.client().flushall()                           # as if no program had run yet
+    key = g.apikey("p-first")
+    name = add_reviewer(g)
+    assert r.client().hget("jb:meta", "shards") == "16"
+    g2 = gateway(redis=r, data_from=g.data_dir)
+    res = g2.report({"url": "https://shards.example/first", "category": "fraud"}, key=key)
+    assert res.status_code == 202, res.text
+    assert login(g2, name)
 
 
 def test_not_set_unsharded_data_keeps_one_shard_and_says_to_migrate(redis_factory, gateway,
