@@ -1,6 +1,6 @@
 """A real Redis Cluster on loopback (redis_cluster.py), and lib/cluster.c's rules against it.
 
-The cluster is what jubao's sharded layout (issue 12, docs/SCALING.md) will run on: three
+The cluster is what jubao's sharded layout (issue 12, docs/SCALING.md) runs on: three
 primaries with a replica each; keys with the same hash tag share one slot and one primary, so
 one Function call may touch them all; a killed primary's replica takes over with the data it
 acknowledged; a reshard moves slots with their keys. lib/cluster.c's slot and redirection

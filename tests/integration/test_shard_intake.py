@@ -1,4 +1,4 @@
-"""The intake writes into the shards (issue 12; docs/SCALING.md, step 2): with redis_shards = 4
+"""The intake writes into the shards (issue 12; docs/SCALING.md, "The intake in two calls"): with redis_shards = 4
 on the real test cluster, reports posted through the API (with a platform key and an
 Idempotency-Key) and through the web form are stored in their case's shard, the one their ids
 name (jb_admit on the reporter's slot, then jb_report on the case's: each call in one slot, or

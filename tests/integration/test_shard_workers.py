@@ -3,9 +3,8 @@ worker reads every shard's intake stream and routes each case in its own shard, 
 stay in their shard, and a report's status is found from its id, which names its shard — on
 one Redis and on a real Redis Cluster.
 
-The gateway's intake still writes the unsharded layout's keys (its split into jb_admit and
-jb_report on the case's shard is a later step), so the cases here are written as that jb_report
-will write them: the Function called with the shard's prefix and ids that name the shard."""
+The cases here are written by calling jb_report directly, with the shard's prefix and ids that
+name the shard (as the gateway's intake does), so that each shard gets a case of its own."""
 
 import random
 import time
