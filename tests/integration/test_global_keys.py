@@ -1,4 +1,5 @@
-"""Global keys spread by their own names (issue 12; docs/SCALING.md, "What is global, spread by its own key"; lib/global.h):
+"""Global keys spread by their own names (issue 12; lib/global.h; docs/SCALING.md, "What is
+global, spread by its own key"):
 with redis_shards = 4 on the real test cluster, the API keys, reviewers' sessions, rate-limit
 buckets and idempotency records of several platforms and clients sit in their owners' slots,
 which land on more than one primary, none under the old tag {0}; and with two gateways on the
