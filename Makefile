@@ -2,8 +2,9 @@
 #   make            build the programs into build/
 #   make run        bootstrap, build, start a private redis-server under var/ and the gateway
 #   make test       bootstrap, build, check the boundaries (check-arch), run every test
-#                   (unit + integration + integration-cluster + browser)
+#                   (unit + integration + integration-cluster + browser + browser-cluster)
 #   make integration-cluster  the API, web and review tests on a real test Redis Cluster
+#   make browser-cluster      the browser tests on a real test Redis Cluster
 #   make check-arch the includes against docs/ARCHITECTURE.md's tables (deploy/check-arch.py)
 #   make asan       the same tests against an AddressSanitizer + UBSan build (build-asan/)
 #   make bench      the load benchmark against nginx and redis-benchmark, one Redis against
@@ -63,7 +64,7 @@ FUZZ_MAKE := $(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 
 PREFIX   ?= /usr/local
 
-.PHONY: all run test check-arch unit integration integration-cluster browser asan fuzz fuzz-build fuzz-run bench \
+.PHONY: all run test check-arch unit integration integration-cluster browser browser-cluster asan fuzz fuzz-build fuzz-run bench \
         bench-rules bootstrap clean check-config install
 all: $(PROGS)
 
@@ -167,9 +168,14 @@ browser: $(PROGS)
 	JUBAO_BUILD=$(abspath $(BUILD)) JUBAO_ARTIFACTS=$(abspath $(BUILD))/screenshots \
 	  node --test tests/browser/
 
+# The same browser tests with the gateway and worker on a real test Redis Cluster.
+browser-cluster: $(PROGS)
+	JUBAO_BUILD=$(abspath $(BUILD)) JUBAO_TEST_REDIS=cluster \
+	  JUBAO_ARTIFACTS=$(abspath $(BUILD))/screenshots-cluster node --test tests/browser/
+
 test: bootstrap
 	@$(MAKE) --no-print-directory check-arch
-	@$(MAKE) --no-print-directory unit integration integration-cluster browser
+	@$(MAKE) --no-print-directory unit integration integration-cluster browser browser-cluster
 	@$(FUZZ_MAKE) fuzz-run FUZZ_TIME=12
 
 fuzz-build: $(FUZZ_BIN)
@@ -188,7 +194,7 @@ fuzz: bootstrap
 asan: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration \
-	  integration-cluster browser
+	  integration-cluster browser browser-cluster
 
 bench: bootstrap
 	@deploy/bootstrap.sh bench

@@ -1,4 +1,5 @@
-// The browser tests' harness: a private redis-server, jubao-admin init, the gateway and the
+// The browser tests' harness: a private redis-server (with JUBAO_TEST_REDIS=cluster a six-node
+// Redis Cluster instead: cluster.mjs), jubao-admin init, the gateway and the
 // worker from $JUBAO_BUILD (default <repo>/build), Debian's Chromium driven by playwright-core,
 // and small helpers (HTTP, reviewers, screenshots, a PNG). Node 18 compatible, no dependencies
 // beyond playwright-core.
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { onCluster, startCluster } from './cluster.mjs';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -236,7 +238,7 @@ export class Stack {
     }
     await this._startRedis();
     this.env = baseEnv({
-      JUBAO_REDIS: `127.0.0.1:${this.redisPort}`,
+      JUBAO_REDIS: this.redisAddr,
       JUBAO_DATA_DIR: this.dataDir,
       JUBAO_RULES: path.join(REPO, 'rules', 'packs'),
     });
@@ -257,14 +259,28 @@ export class Stack {
     }
   }
 
+  /** One redis-server in this.dir, or (JUBAO_TEST_REDIS=cluster) a six-node cluster. */
   async _startRedis() {
+    if (!onCluster()) {
+      this.redisPort = await this._startRedisNode([], this.dir);
+      this.redisAddr = `127.0.0.1:${this.redisPort}`;
+      return;
+    }
+    this.redisAddr = await startCluster(this.dir, {
+      sparePort, waitUntil, redisCommand,
+      startNode: (args, dir) => this._startRedisNode(args, dir),
+    });
+  }
+
+  /** A redis-server in dir with the extra arguments args; resolves with its port. */
+  async _startRedisNode(args, dir) {
     for (let attempt = 0; ; attempt++) {
       const port = await sparePort();
       const p = new Proc('redis-server', 'redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir,
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
         '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-        '--logfile', path.join(this.dir, 'redis.log'),
-      ], { env: baseEnv({}), cwd: this.dir, log: path.join(this.dir, 'redis.out') });
+        '--logfile', path.join(dir, 'redis.log'), ...args,
+      ], { env: baseEnv({}), cwd: dir, log: path.join(dir, 'redis.out') });
       const ok = await waitUntil(async () => {
         if (!p.alive()) return 'dead';
         try {
@@ -275,14 +291,12 @@ export class Stack {
         } catch { return false; }
       }, { timeout: 10000, what: `redis-server on port ${port}` });
       if (ok === 'ok') {
-        this.redis = p;
-        this.redisPort = port;
         this.procs.push(p);
-        return;
+        return port;
       }
       if (attempt === 2) {
         throw new Error(`redis-server would not start: ${JSON.stringify(p.exit)}\n` +
-                        fs.readFileSync(path.join(this.dir, 'redis.log'), 'utf8').slice(-2000));
+                        fs.readFileSync(path.join(dir, 'redis.log'), 'utf8').slice(-2000));
       }
     }
   }
