@@ -14,6 +14,7 @@ import uuid
 import requests
 
 from jubao_testlib import (ISO_RE, Reviewer, assert_error, start_stack, wait_until)
+from test_shard_workers import node_client
 
 REFERRALS = "/api/v1/referrals"
 REFERRAL_FIELDS = {"cursor", "referral", "case", "urls", "category", "severity", "note",
@@ -114,7 +115,8 @@ def test_referral_outcome_reaches_reporter_page_and_feed(redis_factory, gateway,
     assert abs(left - DEADLINES[ref["severity"]]) < 120, (ref, left)
     assert referrals(g, host_key, after=page["next"])["referrals"] == []
     # what the handlers' slot keeps of the case goes with the case (retention_days)
-    assert 0 < r.client().ttl("jb:{0}:rcase:" + case) <= r.client().ttl("jb:{0}:case:" + case)
+    hp = "jb:{0}:" if r.shards() == 1 else "jb:{h}:"      # the handlers' slot (lib/global.h)
+    assert 0 < r.client().ttl(hp + "rcase:" + case) <= r.client().ttl(r.case_key(case))
     # bad input, another's referral, a key that is no handler's
     x = g.post("%s/%s/outcome" % (REFERRALS, ref["referral"]), {"outcome": "deleted"},
                key=host_key)
@@ -254,8 +256,9 @@ def test_a_decision_whose_gateway_stopped_is_referred_once(redis_factory, gatewa
     rev = Reviewer(g)
     wait_until(lambda: rev.claim().status_code == 200, 30, interval=0.2, what="a claim")
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    out = r.client().execute_command("FCALL", "jb_decide", 0, "jb:{0}:", case, "actioned",
-                                     "fraud", "", iso, rev.name)
+    p = r.prefix_of(case)
+    out = node_client(r, p).execute_command("FCALL", "jb_decide", 0, p, case, "actioned",
+                                            "fraud", "", iso, rev.name)
     assert out[0] == "ok", out
     wait_until(lambda: referrals(g, key)["referrals"], 30, interval=0.2,
                what="the sweep refers the case")
