@@ -2,6 +2,7 @@
 #include "hookpost.h"
 
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int hookpost_init(void)
@@ -19,8 +20,15 @@ static size_t drop(char *p, size_t size, size_t n, void *arg)
     return *got > HOOKPOST_READ_MAX ? 0 : size * n;
 }
 
+/* libcurl asks about once a second, and at every transfer: non-zero aborts the POST. */
+static int cancelled(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load((const atomic_bool *)arg) ? 1 : 0;
+}
+
 int hookpost_send(const char *url, const char *const *headers, size_t n, const char *body,
-                  size_t len, char *err, size_t errlen)
+                  size_t len, const atomic_bool *cancel, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -49,6 +57,9 @@ int hookpost_send(const char *url, const char *const *headers, size_t n, const c
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, drop);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "jubao-webhook/1");
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, cancelled);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)cancel);
     CURLcode rc = curl_easy_perform(c);
     long status = -1;
     if (rc == CURLE_OK)

@@ -8,6 +8,7 @@
 #ifndef JUBAO_HOOKPOST_H
 #define JUBAO_HOOKPOST_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define HOOKPOST_CONNECT_MS 3000L       /* to connect (TLS included) */
@@ -19,8 +20,9 @@ int hookpost_init(void);
 
 /* POSTs the len bytes of body (application/json) to url with headers (each "Name: value";
  * n of them). Returns the HTTP status, or -1 with a reason in err (no connection, timeout, an
- * answer over HOOKPOST_READ_MAX, out of memory). */
+ * answer over HOOKPOST_READ_MAX, out of memory, or cancel became true: within about a second,
+ * so that a stopping gateway does not wait for a slow receiver). */
 int hookpost_send(const char *url, const char *const *headers, size_t n, const char *body,
-                  size_t len, char *err, size_t errlen);
+                  size_t len, const atomic_bool *cancel, char *err, size_t errlen);
 
 #endif

@@ -2,6 +2,7 @@
 #include "webhook.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct webhook {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool stop;
+    atomic_bool stop;               /* also read by hookpost_send, to cancel a POST */
     struct store *store;
     const struct keys *keys;
     char hp[GLOBAL_PREFIX_MAX];     /* the handlers' prefix */
@@ -84,7 +85,8 @@ static bool post(struct webhook *w, const struct fcall_hook_out *h, const struct
     } else {
         snprintf(ev_h, sizeof ev_h, "X-Jubao-Event: %s", event);
         const char *headers[] = {ts_h, sig_h, ev_h};
-        status = hookpost_send(h->webhook, headers, 3, body.p, body.len, err, sizeof err);
+        status = hookpost_send(h->webhook, headers, 3, body.p, body.len, &w->stop, err,
+                               sizeof err);
     }
     buf_free(&body);
     bool sent = status >= 200 && status < 300;
@@ -129,7 +131,7 @@ static void *webhook_main(void *arg)
     for (;;) {
         bool more = deliver_one(w);
         pthread_mutex_lock(&w->lock);
-        if (!more && !w->stop) {
+        if (!more && !atomic_load(&w->stop)) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += WEBHOOK_POLL_MS * 1000000L;
@@ -137,7 +139,7 @@ static void *webhook_main(void *arg)
             until.tv_nsec %= 1000000000L;
             pthread_cond_timedwait(&w->wake, &w->lock, &until);
         }
-        bool stop = w->stop;
+        bool stop = atomic_load(&w->stop);
         pthread_mutex_unlock(&w->lock);
         if (stop)
             return NULL;
@@ -171,7 +173,7 @@ void webhook_free(struct webhook *w)
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
-    w->stop = true;
+    atomic_store(&w->stop, true);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);

@@ -19,7 +19,8 @@ struct webhook;
 struct keys;
 
 /* Starts the thread. Returns NULL when out of memory or threads (or libcurl failed). Free
- * stops it after the delivery in flight; accepts NULL. */
+ * stops it within about a second, cancelling a POST in flight (a failed try: it is sent again
+ * later, by any gateway); accepts NULL. */
 struct webhook *webhook_new(struct store *store, const struct keys *keys,
                             const struct shards *shards);
 void webhook_free(struct webhook *w);

@@ -23,22 +23,26 @@ REPLAY_WINDOW_S = 300       # docs/API.md: a receiver refuses older timestamps
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1: answers 500 to the first `fail` POSTs, then 204, each
-    after `delay` seconds; keeps every POST as (headers, raw body)."""
+    """A webhook receiver on 127.0.0.1: answers `status` (with `headers`) to the first `fail`
+    POSTs, then 204, each after `delay` seconds; keeps every POST as (headers, raw body)."""
 
-    def __init__(self, fail=0, delay=0.0):
-        self.fail, self.delay, self.got = fail, delay, []
+    def __init__(self, fail=0, delay=0.0, status=500, headers=None):
+        self.fail, self.delay, self.got, self.arrived = fail, delay, [], 0
+        self.status, self.headers = status, headers or {}
         self.lock = threading.Lock()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.arrived += 1
                 time.sleep(outer.delay)
                 with outer.lock:
                     outer.got.append((dict(self.headers), body))
-                    status = 500 if len(outer.got) <= outer.fail else 204
-                self.send_response(status)
+                    failing = len(outer.got) <= outer.fail
+                self.send_response(outer.status if failing else 204)
+                for k, v in (outer.headers if failing else {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -203,3 +207,49 @@ def test_webhook_urls_are_checked_and_can_be_set_and_cleared(redis_factory, gate
     assert len(rec.posts()) == 1
     p = g.admin("handler", "webhook", "nobody", rec.url, check=False)
     assert p.returncode == 1 and "no handler nobody" in p.stderr
+
+
+def test_a_redirect_is_a_failure_and_not_followed(redis_factory, gateway, worker, receiver):
+    _, g, _ = start_stack(redis_factory, gateway, worker)
+    elsewhere = receiver()
+    rec = receiver(fail=1, status=307, headers={"Location": elsewhere.url})
+    dom = domain()
+    add_hooked(g, "moved", dom, rec.url)
+    actioned_case(g, "https://%s/r" % dom)
+    delivered(rec, 2)
+    wait_until(lambda: hook_metric(g, "moved", "sent") == 1, 10, what="the retry counted")
+    assert hook_metric(g, "moved", "failed") == 1 and elsewhere.posts() == []
+
+
+def test_a_hanging_receiver_holds_up_no_decision(redis_factory, gateway, worker, receiver):
+    """The POST times out (10 s in all) on the webhook's own thread; reports and decisions
+    meanwhile are answered as ever."""
+    _, g, _ = start_stack(redis_factory, gateway, worker)
+    rec = receiver(fail=1, delay=14)
+    dom = domain()
+    add_hooked(g, "stuck", dom, rec.url)
+    actioned_case(g, "https://%s/first" % dom)
+    wait_until(lambda: rec.arrived, 30, interval=0.1, what="the POST that hangs")
+    t0 = time.monotonic()
+    actioned_case(g, "https://%s/second" % dom)
+    assert time.monotonic() - t0 < 8, "a decision waited for the webhook"
+    wait_until(lambda: (hook_metric(g, "stuck", "failed") or 0) >= 1, 30, interval=0.5,
+               what="the timed-out POST counted as failed")
+
+
+def test_a_stopped_gateway_leaves_its_deliveries_to_another(redis_factory, gateway, worker,
+                                                            receiver):
+    r, g, _ = start_stack(redis_factory, gateway, worker)
+    rec = receiver(fail=10 ** 6)
+    dom = domain()
+    secret, key = add_hooked(g, "kept", dom, rec.url)
+    actioned_case(g, "https://%s/k" % dom)
+    delivered(rec, 1)
+    g.stop()
+    rec.fail = 0        # the receiver is back; the first gateway is gone
+    g2 = gateway(redis=r, data_from=g.data_dir)
+    headers, body = wait_until(lambda: len(rec.posts()) >= 2 and rec.posts()[-1], 30,
+                               interval=0.1, what="the delivery by the other gateway")
+    assert verify(secret, headers, body)
+    assert json.loads(body)["referral"] == referrals(g2, key)["referrals"][0]["referral"]
+    assert hook_metric(g2, "kept", "sent") == 1
