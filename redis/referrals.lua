@@ -7,9 +7,10 @@ may match it in one call, and a referral is made once per actioned decision and 
 
 A referral is referral:<rid> {handler, case, deadline_ms, created_at, cursor (its feed entry's
 id), outcome, outcome_at, outcome_note, hook_n_tries, hook_d_tries}, an entry of its
-handler's stream referrals:<handler> (the handler's feed), and, while it has no outcome, a member of ref_open scored by its deadline. What a handler sees of the
-case is copied once into rcase:<case> {url, domain, category, severity, note, prefix (the case's
-shard's), deadline_ms}, rcase:<case>:desc (the reviewers' redacted descriptions) and
+handler's stream referrals:<handler> (the handler's feed), and, while it has no outcome, a
+member of ref_open scored by its deadline. What a handler sees of the case is copied once
+into rcase:<case> {url, domain, category, severity, note, prefix (the case's shard's),
+deadline_ms}, rcase:<case>:desc (the reviewers' redacted descriptions) and
 rcase:<case>:feeds (platform, report, platform_ref of the platforms that filed it);
 rcase:<case>:tried holds the handlers the case was referred to, rcase:<case>:open its referrals
 without an outcome. A case no handler takes waits in unrouted (scored by the time).
