@@ -14,8 +14,8 @@
 
 struct api;
 
-/* Makes the table of n shards and starts the auditor and the webhook thread (n = 0: not known yet; later, at the
- * first layout_ready). Returns 0, or -1 when memory ran out. */
+/* Makes the table of n shards and starts the auditor and the webhook thread (n = 0: not known
+ * yet; later, at the first layout_ready). Returns 0, or -1 when memory ran out (or threads). */
 int layout_start(struct api *api, long n);
 
 /* True when the table is there (asking Redis for the number first when it is not); false
