@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from test_referrals import DEADLINES, actioned_case, domain, referrals
+from test_referrals import DEADLINES, actioned_case, domain, outcome, referrals
 from jubao_testlib import start_stack, wait_until
 
 REPLAY_WINDOW_S = 300       # docs/API.md: a receiver refuses older timestamps
@@ -151,11 +151,11 @@ def test_a_failing_receiver_gets_it_on_a_retry(redis_factory, gateway, worker, r
 
 
 def test_an_overdue_referral_is_sent_again_once(redis_factory, gateway, worker, receiver):
-    conf = "".join("referral_deadline_%s = 2\n" % s for s in DEADLINES)
+    conf = "".join("referral_deadline_%s = 4\n" % s for s in DEADLINES)
     _, g, _ = start_stack(redis_factory, gateway, worker, config=conf)
     rec = receiver()
     dom = domain()
-    secret, _ = add_hooked(g, "late", dom, rec.url)
+    secret, key = add_hooked(g, "late", dom, rec.url)
     actioned_case(g, "https://%s/late" % dom)
     posts = delivered(rec, 2)
     events = [h["X-Jubao-Event"] for h, _ in posts]
@@ -163,8 +163,13 @@ def test_an_overdue_referral_is_sent_again_once(redis_factory, gateway, worker, 
     first, again = (json.loads(b) for _, b in posts)
     assert again.pop("event") == "overdue" and first.pop("event") == "referral"
     assert again == first and verify(secret, *posts[1])
-    time.sleep(3)
-    assert len(rec.posts()) == 2        # once overdue, not on every sweep
+    # one answered in time is not pushed again
+    actioned_case(g, "https://%s/answered" % dom)
+    done = json.loads(delivered(rec, 3)[2][1])
+    assert done["event"] == "referral" and done["referral"] != first["referral"]
+    assert outcome(g, key, done["referral"], "removed").status_code == 200
+    time.sleep(5.5)     # past its deadline
+    assert len(rec.posts()) == 3        # once overdue, not on every sweep; none after an outcome
 
 
 def test_two_gateways_send_each_referral_once(redis_factory, gateway, worker, receiver):
