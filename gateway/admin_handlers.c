@@ -195,12 +195,14 @@ static int handler_list(struct store *st, const struct shards *sh)
     if (!j)
         return 1;
     const struct store_reply *r = store_job_reply(j, 0);
-    printf("%-24s %-8s %-6s %-30s %s\n", "NAME", "STATE", "OPEN", "DOMAINS", "CATEGORIES");
-    for (size_t i = 1; i + 5 <= store_reply_count(r); i += 5) {
+    printf("%-24s %-8s %-6s %-30s %-24s %s\n", "NAME", "STATE", "OPEN", "DOMAINS", "CATEGORIES",
+           "WEBHOOK");
+    for (size_t i = 1; i + 6 <= store_reply_count(r); i += 6) {
         const char *dom = store_reply_str_at(r, i + 1), *cat = store_reply_str_at(r, i + 2);
-        printf("%-24s %-8s %-6s %-30s %s\n", store_reply_str_at(r, i),
+        printf("%-24s %-8s %-6s %-30s %-24s %s\n", store_reply_str_at(r, i),
                strcmp(store_reply_str_at(r, i + 3), "0") ? "disabled" : "enabled",
-               store_reply_str_at(r, i + 4), *dom ? dom : "-", *cat ? cat : "-");
+               store_reply_str_at(r, i + 4), *dom ? dom : "-", *cat ? cat : "-",
+               strcmp(store_reply_str_at(r, i + 5), "1") ? "-" : "yes");
     }
     store_job_free(j);
     return 0;

@@ -26,7 +26,8 @@ int fcall_handler_disable(struct store_job *job, const char *hp, const char *nam
 /* The answer word of either. */
 enum fcall_answer fcall_handler_reply(const struct store_reply *r);
 
-/* jb_handler_list: {'ok', then name, domains, categories, disabled, open} per handler. */
+/* jb_handler_list: {'ok', then name, domains, categories, disabled, open, webhook ('1' or
+ * '0')} per handler. */
 int fcall_handler_list(struct store_job *job, const char *hp);
 
 /* jb_case_brief: what a referral shows of an actioned case. */

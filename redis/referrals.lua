@@ -123,7 +123,7 @@ end
 
 --[[ jb_handler_list  ARGV: 1 H
 Returns {'ok', then for each handler by name: name, domains, categories, disabled, referrals
-without an outcome}. ]]
+without an outcome, '1' when it has a webhook else '0'}. ]]
 local function jb_handler_list(keys, args)
   local H = args[1]
   local names = redis.call('SMEMBERS', H .. 'handlers')
@@ -131,9 +131,10 @@ local function jb_handler_list(keys, args)
   local out = {'ok'}
   for _, name in ipairs(names) do
     local h = redis.call('HMGET', H .. 'handler:' .. name, 'domains', 'categories', 'disabled',
-      'open')
+      'open', 'webhook')
     out[#out + 1] = name
     for i = 1, 4 do out[#out + 1] = h[i] or '0' end
+    out[#out + 1] = (h[5] and h[5] ~= '') and '1' or '0'
   end
   return out
 end

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import re
 import threading
 import time
 import uuid
@@ -205,7 +206,9 @@ def test_webhook_urls_are_checked_and_can_be_set_and_cleared(redis_factory, gate
     actioned_case(g, "https://%s/after" % dom)
     headers, body = delivered(rec, 1)[0]
     assert verify(secret, headers, body) and "/after" in json.loads(body)["urls"][0]
+    assert re.search(r"^later\s.*\syes$", g.admin("handler", "list").stdout, re.M)
     g.admin("handler", "webhook", "later", "--clear")
+    assert not re.search(r"^later\s.*\syes$", g.admin("handler", "list").stdout, re.M)
     actioned_case(g, "https://%s/cleared" % dom)
     assert len(referrals(g, key)["referrals"]) == 3
     time.sleep(2)
