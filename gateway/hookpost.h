@@ -15,7 +15,8 @@
 #define HOOKPOST_TOTAL_MS 10000L        /* the whole exchange */
 #define HOOKPOST_READ_MAX 65536         /* bytes of the answer read, at most */
 
-/* Once, before any thread posts. Returns 0, or -1 when libcurl cannot start. */
+/* Before the first post (libcurl's global init: thread-safe in Debian's build, whose
+ * curl-config --features lists threadsafe). Returns 0, or -1 when libcurl cannot start. */
 int hookpost_init(void);
 
 /* POSTs the len bytes of body (application/json) to url with headers (each "Name: value";
