@@ -15,7 +15,7 @@
 
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc libpcre2-8 \
+PKGS     := libmicrohttpd hiredis libsodium jansson libidn2 libpsl libutf8proc libpcre2-8 libcurl \
             libjpeg libpng libwebpmux libwebp opencc zlib
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wold-style-definition -Wcast-qual -Wpointer-arith -Wvla \
@@ -77,7 +77,7 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h gateway/*.h rules/*.h workers/*.h)
 # connect): the prelude that redis/prelude.c prints (the constants C and Lua share, from
 # lib/schema.h), then redis/*.lua in this order (each file uses what the ones before define).
 LUA_SRC  := redis/common.lua redis/reports.lua redis/accounts.lua redis/workers.lua \
-            redis/review.lua redis/referrals.lua redis/model.lua
+            redis/review.lua redis/referrals.lua redis/hooks.lua redis/model.lua
 $(BUILD)/gen/prelude: redis/prelude.c lib/schema.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) $(INC_redis) $< -o $@ $(LDFLAGS)

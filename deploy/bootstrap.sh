@@ -12,6 +12,7 @@ pkgs=(
   libmicrohttpd-dev libhiredis-dev libpcre2-dev libsodium-dev libjansson-dev
   libidn2-dev libpsl-dev publicsuffix libutf8proc-dev libvectorscan-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev liblinear-dev libopencc-dev zlib1g-dev
+  libcurl4-openssl-dev
   # run
   redis-server redis-tools
   # test

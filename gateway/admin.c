@@ -26,12 +26,16 @@ static void usage(FILE *out)
             "  apikey create NAME    make a platform API key; prints it once, as the last line\n"
             "  apikey revoke NAME    revoke NAME's key at once\n"
             "  handler add NAME [--domains a.com,b.cn] [--categories fraud,..] [--platform]\n"
+            "              [--webhook URL]\n"
             "                        add a handler referrals go to (at least one list; with\n"
             "                        both, cases of those categories on those domains); prints\n"
-            "                        its API key once, as the last line (--platform: the key\n"
-            "                        is the platform NAME's too)\n"
+            "                        its webhook secret, then its API key once, as the last line\n"
+            "                        (--platform: the key is the platform NAME's too)\n"
             "  handler list          the handlers, their lists and open referrals\n"
             "  handler disable NAME  stop NAME's referrals and its key's access at once\n"
+            "  handler webhook NAME URL|--clear\n"
+            "                        push NAME's new referrals to URL (https; http to loopback\n"
+            "                        only), or no longer; prints the webhook secret\n"
             "  reviewer add NAME [--role reviewer|supervisor]\n"
             "                        add a reviewer; the password (10 to 1024 bytes) is read\n"
             "                        from standard input, and stored only as an Argon2id hash\n"
@@ -121,7 +125,7 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
     return rc;
 }
 
-/* handler add|list|disable: argv after "handler". */
+/* handler add|list|disable|webhook: argv after "handler". */
 static int cmd_handler(const struct conf *c, int argc, char **argv)
 {
     char err[512];

@@ -1,6 +1,11 @@
 /* admin_handlers — `jubao-admin handler add NAME [--domains a.com,b.cn] [--categories fraud,..]
- * [--platform]`, `handler list`, `handler disable NAME`: the organisations referrals go to
- * (docs/API.md, "Handlers"; redis/referrals.lua).
+ * [--platform] [--webhook URL]`, `handler list`, `handler disable NAME`, `handler webhook NAME
+ * URL|--clear`: the organisations referrals go to (docs/API.md, "Handlers"; redis/referrals.lua,
+ * redis/hooks.lua).
+ *
+ * A webhook URL is https, or http to a loopback address only (tests, a receiver on the same
+ * machine), with no userinfo; it is stored as typed. The handler's webhook secret is derived
+ * (crypto_webhook_secret), printed by add and by `handler webhook`, and stored nowhere.
  *
  * add writes the handler's record (handlers' slot) first, then its key's record (the key's
  * slot): a stop between them leaves a handler without a key, which `disable` retires; the key
@@ -15,12 +20,14 @@
 
 #include "admin.h"
 #include "category.h"
+#include "crypto.h"
 #include "fcall_referrals.h"
 #include "global.h"
 #include "isotime.h"
 #include "url.h"
 
 #define LIST_MAX 1024       /* bytes of a --domains or --categories list */
+#define WEBHOOK_URL_MAX 2048    /* bytes of a webhook URL */
 
 /* The registrable domain the URL code reads in http://<prefix>d/ into out. Returns 0, or -1
  * when that is no URL. */
@@ -82,6 +89,40 @@ static int list_canonical(const char *in, bool domains, char out[LIST_MAX])
     return 0;
 }
 
+/* Whether url may be a webhook's (see the top). Returns 0 or -1 (printed). */
+static int webhook_check(const char *url)
+{
+    struct url_parts p;
+    size_t len = strlen(url), at = strncmp(url, "https://", 8) == 0  ? 8
+                                  : strncmp(url, "http://", 7) == 0 ? 7
+                                                                     : 0;
+    size_t auth = at + strcspn(url + at, "/?#");
+    const char *why = !at ? "it is not http:// or https://"
+                      : len > WEBHOOK_URL_MAX ? "it is too long"
+                      : memchr(url + at, '@', auth - at) ? "it has userinfo"
+                      : strpbrk(url, " \t\r\n\\\"") ? "it has a space, a quote or a backslash"
+                      : NULL;
+    if (!why && url_canonicalize(url, len, &p, NULL, 0) < 0)
+        why = "it is no URL";
+    else if (!why) {
+        bool loop = strcmp(p.host, "127.0.0.1") == 0 || strcmp(p.host, "[::1]") == 0 ||
+                    strcmp(p.host, "localhost") == 0;
+        if (at == 7 && !loop)
+            why = "http is for a loopback address only: use https";
+        url_parts_free(&p);
+    }
+    if (why)
+        fprintf(stderr, "jubao-admin: the webhook URL is refused: %s\n", why);
+    return why ? -1 : 0;
+}
+
+static void webhook_secret_print(const struct keys *keys, const char *name, const char *at)
+{
+    char secret[CRYPTO_HEX_LEN];
+    crypto_webhook_secret(keys, name, at, secret);
+    printf("webhook secret for %s (signs X-Jubao-Signature; keep it secret):\n%s\n", name, secret);
+}
+
 /* Runs one call built with rc. Returns its job (the caller frees it), or NULL (printed). */
 static struct store_job *run1(struct store *st, struct store_job *j, int rc)
 {
@@ -96,9 +137,19 @@ static struct store_job *run1(struct store *st, struct store_job *j, int rc)
     return j;
 }
 
+/* What add was told. */
+struct handler_new {
+    const char *name;
+    char domains[LIST_MAX], cats[LIST_MAX];
+    bool platform;
+    const char *webhook;
+};
+
 static int handler_add(struct store *st, const struct shards *sh, const struct keys *keys,
-                       const char *name, const char *domains, const char *cats, bool platform)
+                       const struct handler_new *hn)
 {
+    const char *name = hn->name, *domains = hn->domains, *cats = hn->cats;
+    bool platform = hn->platform;
     char iso[ISOTIME_LEN], hp[GLOBAL_PREFIX_MAX], key[48], hash[CRYPTO_HEX_LEN];
     int live = platform ? admin_apikey_live(st, sh, name) : 0;
     if (live == 1)
@@ -111,7 +162,7 @@ static int handler_add(struct store *st, const struct shards *sh, const struct k
     crypto_random_apikey(key);
     crypto_keyed_hash(keys, CRYPTO_APIKEY, key, strlen(key), hash);
     struct store_job *j = store_job_new(NULL, NULL);
-    j = run1(st, j, j ? fcall_handler_add(j, hp, name, domains, cats, hash, iso) : -1);
+    j = run1(st, j, j ? fcall_handler_add(j, hp, name, domains, cats, hash, iso, hn->webhook) : -1);
     enum fcall_answer a = j ? fcall_handler_reply(store_job_reply(j, 0)) : FCALL_OTHER;
     store_job_free(j);
     if (a == FCALL_EXISTS)
@@ -128,6 +179,9 @@ static int handler_add(struct store *st, const struct shards *sh, const struct k
     }
     printf("handler %s added (domains: %s; categories: %s)\n", name, *domains ? domains : "-",
            *cats ? cats : "-");
+    if (hn->webhook[0])
+        printf("webhook: %s\n", hn->webhook);
+    webhook_secret_print(keys, name, iso);
     printf("handler API key for %s (shown only now; keep it secret):\n%s\n", name, key);
     return 0;
 }
@@ -141,12 +195,14 @@ static int handler_list(struct store *st, const struct shards *sh)
     if (!j)
         return 1;
     const struct store_reply *r = store_job_reply(j, 0);
-    printf("%-24s %-8s %-6s %-30s %s\n", "NAME", "STATE", "OPEN", "DOMAINS", "CATEGORIES");
-    for (size_t i = 1; i + 5 <= store_reply_count(r); i += 5) {
+    printf("%-24s %-8s %-6s %-30s %-24s %s\n", "NAME", "STATE", "OPEN", "DOMAINS", "CATEGORIES",
+           "WEBHOOK");
+    for (size_t i = 1; i + 6 <= store_reply_count(r); i += 6) {
         const char *dom = store_reply_str_at(r, i + 1), *cat = store_reply_str_at(r, i + 2);
-        printf("%-24s %-8s %-6s %-30s %s\n", store_reply_str_at(r, i),
+        printf("%-24s %-8s %-6s %-30s %-24s %s\n", store_reply_str_at(r, i),
                strcmp(store_reply_str_at(r, i + 3), "0") ? "disabled" : "enabled",
-               store_reply_str_at(r, i + 4), *dom ? dom : "-", *cat ? cat : "-");
+               store_reply_str_at(r, i + 4), *dom ? dom : "-", *cat ? cat : "-",
+               strcmp(store_reply_str_at(r, i + 5), "1") ? "-" : "yes");
     }
     store_job_free(j);
     return 0;
@@ -169,12 +225,38 @@ static int handler_disable(struct store *st, const struct shards *sh, const char
     return 0;
 }
 
-/* handler add NAME [--domains L] [--categories L] [--platform]. */
+/* handler webhook NAME URL|--clear */
+static int handler_webhook(struct store *st, const struct shards *sh, const struct keys *keys,
+                           const char *name, const char *arg)
+{
+    char hp[GLOBAL_PREFIX_MAX], err[256] = "";
+    const char *url = strcmp(arg, "--clear") == 0 ? "" : arg, *at = "";
+    if (*url && webhook_check(url) < 0)
+        return 2;
+    global_prefix(sh, GLOBAL_HANDLERS, "", hp);
+    struct store_job *j = store_job_new(NULL, NULL);
+    j = run1(st, j, j ? fcall_handler_webhook(j, hp, name, url) : -1);
+    enum fcall_answer a = FCALL_OTHER;
+    if (j && fcall_handler_webhook_reply(store_job_reply(j, 0), &a, &at, err, sizeof err) < 0)
+        fprintf(stderr, "jubao-admin: %s\n", err);
+    if (a == FCALL_UNKNOWN)
+        fprintf(stderr, "jubao-admin: no handler %s\n", name);
+    if (a == FCALL_OK && *url) {
+        printf("the handler %s's new referrals go to %s\n", name, url);
+        webhook_secret_print(keys, name, at);
+    } else if (a == FCALL_OK) {
+        printf("the handler %s has no webhook now\n", name);
+    }
+    store_job_free(j);
+    return a == FCALL_OK ? 0 : 1;
+}
+
+/* handler add NAME [--domains L] [--categories L] [--platform] [--webhook URL]. */
 static int add_args(struct store *st, const struct shards *sh, const struct keys *keys,
                     int argc, char **argv)
 {
-    char domains[LIST_MAX] = "", cats[LIST_MAX] = "";
-    bool platform = false;
+    struct handler_new hn = {.name = argv[1], .webhook = ""};
+    char *domains = hn.domains, *cats = hn.cats;
     for (int i = 2; i < argc; i++) {
         bool more = i + 1 < argc;
         if (strcmp(argv[i], "--domains") == 0 && more) {
@@ -184,7 +266,11 @@ static int add_args(struct store *st, const struct shards *sh, const struct keys
             if (list_canonical(argv[++i], false, cats) < 0)
                 return 2;
         } else if (strcmp(argv[i], "--platform") == 0) {
-            platform = true;
+            hn.platform = true;
+        } else if (strcmp(argv[i], "--webhook") == 0 && more) {
+            if (webhook_check(argv[++i]) < 0)
+                return 2;
+            hn.webhook = argv[i];
         } else {
             fprintf(stderr, "jubao-admin: handler add: unknown argument %s\n", argv[i]);
             return 2;
@@ -194,7 +280,7 @@ static int add_args(struct store *st, const struct shards *sh, const struct keys
         fprintf(stderr, "jubao-admin: a handler needs --domains, --categories or both\n");
         return 2;
     }
-    return handler_add(st, sh, keys, argv[1], domains, cats, platform);
+    return handler_add(st, sh, keys, &hn);
 }
 
 int admin_handler(const struct conf *c, struct store *st, const struct keys *keys, int argc,
@@ -210,6 +296,8 @@ int admin_handler(const struct conf *c, struct store *st, const struct keys *key
         rc = handler_list(st, sh);
     else if (argc == 2 && strcmp(argv[0], "disable") == 0)
         rc = handler_disable(st, sh, argv[1]);
+    else if (argc == 3 && strcmp(argv[0], "webhook") == 0)
+        rc = handler_webhook(st, sh, keys, argv[1], argv[2]);
     shards_free(sh);
     return rc;
 }

@@ -27,6 +27,7 @@
 #define RETRY_AFTER_SECONDS 2L    /* when the store failed: long enough to reconnect */
 
 struct auditor;
+struct webhook;
 struct pwcheck;
 struct route;
 struct rules_live;
@@ -40,6 +41,7 @@ struct api {
     struct rules_live *rules;
     struct model_live *model;   /* the triage model in force (may hold none) */
     struct auditor *auditor;    /* writes decisions one at a time (auditor.c) */
+    struct webhook *webhook;    /* pushes referrals to handlers' webhooks (webhook.c) */
     struct pwcheck *pwcheck;    /* verifies passwords off the HTTP threads (session.c) */
     struct buf categories;      /* GET /api/v1/categories, rendered once */
     struct shards *shards;      /* redis_shards' table (lib/shard.h), once layout_known */

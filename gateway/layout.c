@@ -5,6 +5,7 @@
 #include "call.h"
 #include "log.h"
 #include "shard.h"
+#include "webhook.h"
 
 int layout_start(struct api *api, long n)
 {
@@ -12,7 +13,8 @@ int layout_start(struct api *api, long n)
         return 0;
     api->shards = shards_new((unsigned)n);
     api->auditor = api->shards ? auditor_new(api->store, api->conf, api->keys, api->shards) : NULL;
-    if (!api->auditor)
+    api->webhook = api->auditor ? webhook_new(api->store, api->keys, api->shards) : NULL;
+    if (!api->webhook)
         return -1;
     atomic_store_explicit(&api->layout_known, true, memory_order_release);
     return 0;
@@ -51,6 +53,7 @@ bool layout_ready(struct api *api)
 
 void layout_stop(struct api *api)
 {
+    webhook_free(api->webhook);
     auditor_free(api->auditor);
     shards_free(api->shards);
 }

@@ -1,4 +1,5 @@
-/* layout — the gateway's table of shards (lib/shard.h) and the auditor that works over it.
+/* layout — the gateway's table of shards (lib/shard.h) and the threads that work over it: the
+ * auditor and the webhook deliveries.
  *
  * The number of shards comes from Redis when redis_shards is not set: jb:meta's, or the
  * unsharded layout's one, or 16 for a Redis without data. A gateway that starts before its
@@ -13,8 +14,8 @@
 
 struct api;
 
-/* Makes the table of n shards and starts the auditor (n = 0: not known yet; later, at the
- * first layout_ready). Returns 0, or -1 when memory ran out. */
+/* Makes the table of n shards and starts the auditor and the webhook thread (n = 0: not known
+ * yet; later, at the first layout_ready). Returns 0, or -1 when memory ran out (or threads). */
 int layout_start(struct api *api, long n);
 
 /* True when the table is there (asking Redis for the number first when it is not); false
@@ -23,7 +24,7 @@ int layout_start(struct api *api, long n);
  * meanwhile. */
 bool layout_ready(struct api *api);
 
-/* Stops the auditor and frees the table. */
+/* Stops the threads and frees the table. */
 void layout_stop(struct api *api);
 
 #endif

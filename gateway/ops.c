@@ -83,7 +83,7 @@ void ops_metrics_done(struct call *call, struct http_req *req)
     if (store_job_ok(call->job) == 0) {
         review_render_stats(&b, call, 1);
         size_t at = 1 + (size_t)review_stats_calls(call);
-        referral_render_stats(&b, store_job_reply(call->job, at));
+        referral_render_stats(&b, call->job, (int)at);
         render_model_stats(&b, store_job_reply(call->job, 0));
     }
     if (b.oom)

@@ -115,12 +115,14 @@ void referral_list(struct call *call, struct http_req *req)
     q->n = n;
 }
 
-static void render_referral(struct buf *b, const struct fcall_referral *f,
-                            const struct store_reply *r)
+void referral_render(struct buf *b, const struct fcall_referral *f,
+                     const struct store_reply *r, const char *event)
 {
     char deadline[ISOTIME_LEN];
     isotime_format((time_t)(f->deadline_ms / 1000), deadline);
     buf_puts(b, "{");
+    if (event)
+        buf_json_kv(b, "event", event);
     buf_json_kv(b, "cursor", f->cursor);
     buf_json_kv(b, "referral", f->referral);
     buf_json_kv(b, "case", f->case_id);
@@ -188,7 +190,7 @@ void referral_list_done(struct call *call, struct http_req *req)
     buf_puts(&b, "{\"referrals\":[");
     for (size_t i = 0; i < out.n; i++) {
         buf_puts(&b, i ? "," : "");
-        render_referral(&b, &list[i], r);
+        referral_render(&b, &list[i], r, NULL);
         next = list[i].cursor;
     }
     buf_puts(&b, "]");
@@ -363,17 +365,39 @@ void referral_stats_begin(struct call *call)
     char hp[GLOBAL_PREFIX_MAX];
     handlers_prefix(call, hp);
     fcall_referral_stats(call->job, hp, call_wall_ms());
+    fcall_hook_stats(call->job, hp);
 }
 
-void referral_render_stats(struct buf *b, const struct store_reply *r)
+/* jb_hook_stats' reply r: the webhook deliveries by handler and result (every gateway's). */
+static void render_hook_stats(struct buf *b, const struct store_reply *r)
 {
     char err[128];
-    long n = fcall_list_reply(r, "jb_referral_stats", err, sizeof err);
+    long n = fcall_list_reply(r, "jb_hook_stats", err, sizeof err);
     if (n < 0)
         return;
-    buf_puts(b, "# HELP jubao_referrals_overdue Referrals past their deadline without an "
-                "outcome, by handler.\n# TYPE jubao_referrals_overdue gauge\n");
-    for (long i = 1; i + 1 <= n; i += 2)
-        buf_printf(b, "jubao_referrals_overdue{handler=\"%s\"} %s\n",
-                   store_reply_str_at(r, (size_t)i), store_reply_str_at(r, (size_t)i + 1));
+    buf_puts(b, "# HELP jubao_webhook_deliveries_total Webhook POSTs of referrals, by handler "
+                "and result (failed: no answer or not 2xx).\n"
+                "# TYPE jubao_webhook_deliveries_total counter\n");
+    for (long i = 1; i + 2 <= n; i += 3) {
+        const char *h = store_reply_str_at(r, (size_t)i);
+        buf_printf(b, "jubao_webhook_deliveries_total{handler=\"%s\",result=\"sent\"} %s\n", h,
+                   store_reply_str_at(r, (size_t)i + 1));
+        buf_printf(b, "jubao_webhook_deliveries_total{handler=\"%s\",result=\"failed\"} %s\n",
+                   h, store_reply_str_at(r, (size_t)i + 2));
+    }
+}
+
+void referral_render_stats(struct buf *b, const struct store_job *job, int at)
+{
+    char err[128];
+    const struct store_reply *r = store_job_reply(job, at);
+    long n = fcall_list_reply(r, "jb_referral_stats", err, sizeof err);
+    if (n >= 0) {
+        buf_puts(b, "# HELP jubao_referrals_overdue Referrals past their deadline without an "
+                    "outcome, by handler.\n# TYPE jubao_referrals_overdue gauge\n");
+        for (long i = 1; i + 1 <= n; i += 2)
+            buf_printf(b, "jubao_referrals_overdue{handler=\"%s\"} %s\n",
+                       store_reply_str_at(r, (size_t)i), store_reply_str_at(r, (size_t)i + 1));
+    }
+    render_hook_stats(b, store_job_reply(job, at + 1));
 }

@@ -12,6 +12,7 @@
 #define JUBAO_REFERRAL_H
 
 #include "call.h"
+#include "fcall_referrals.h"
 
 void referral_list(struct call *call, struct http_req *req);        /* GET /api/v1/referrals */
 void referral_list_done(struct call *call, struct http_req *req);
@@ -20,8 +21,14 @@ void referral_outcome_done(struct call *call, struct http_req *req);
 void referral_lists(struct call *call, struct http_req *req);  /* GET .../review/referrals/{list} */
 void referral_lists_done(struct call *call, struct http_req *req);
 
-/* Appends jb_referral_stats to call->job (for /metrics), and renders its reply. */
+/* Renders f (an entry of jb_referrals' reply r, or of jb_hook_claim's) as the object of API.md;
+ * event, unless NULL, as its first member (a webhook's body). */
+void referral_render(struct buf *b, const struct fcall_referral *f,
+                     const struct store_reply *r, const char *event);
+
+/* Appends jb_referral_stats and jb_hook_stats to call->job (for /metrics), and renders their
+ * replies (at and at + 1 of job). */
 void referral_stats_begin(struct call *call);
-void referral_render_stats(struct buf *b, const struct store_reply *r);
+void referral_render_stats(struct buf *b, const struct store_job *job, int at);
 
 #endif

@@ -219,6 +219,32 @@ void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const 
     to_hex(h, sizeof h, out);
 }
 
+void crypto_webhook_secret(const struct keys *k, const char *name, const char *created_at,
+                           char out[CRYPTO_HEX_LEN])
+{
+    crypto_generichash_state st;
+    unsigned char h[32];
+    crypto_generichash_init(&st, k->purpose[CRYPTO_WEBHOOK], 32, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+    crypto_generichash_update(&st, (const unsigned char *)created_at, strlen(created_at));
+    crypto_generichash_final(&st, h, sizeof h);
+    to_hex(h, sizeof h, out);
+    sodium_memzero(h, sizeof h);
+}
+
+void crypto_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t len,
+                            char out[CRYPTO_HEX_LEN])
+{
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, key, keylen);
+    crypto_auth_hmacsha256_update(&st, msg, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
+    to_hex(mac, sizeof mac, out);
+}
+
 void crypto_digest(const void *data, size_t len, char out[CRYPTO_HEX_LEN])
 {
     unsigned char h[32];

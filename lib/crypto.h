@@ -27,8 +27,9 @@ enum crypto_purpose {
     CRYPTO_CSRF = 7,        /* the web form's anti-forgery tokens */
     CRYPTO_POW = 8,         /* proof-of-work challenges */
     CRYPTO_CLIENT_SLOT = 9, /* an anonymous client's slot bucket (shard.h, shards_client_tag) */
+    CRYPTO_WEBHOOK = 10,    /* handlers' webhook secrets (crypto_webhook_secret) */
 };
-#define CRYPTO_PURPOSE_LAST CRYPTO_CLIENT_SLOT
+#define CRYPTO_PURPOSE_LAST CRYPTO_WEBHOOK
 
 struct keys;
 
@@ -65,6 +66,16 @@ void crypto_daykey_forget(const struct keys *k, long before);
 /* Keyed BLAKE2b-256 of data, with the key of the given purpose, as hex. */
 void crypto_keyed_hash(const struct keys *k, enum crypto_purpose purpose, const void *data,
                        size_t len, char out[CRYPTO_HEX_LEN]);
+
+/* A handler's webhook secret: the keyed hash (CRYPTO_WEBHOOK) of "<name>\n<created_at>", as
+ * hex. Derived, never stored: Redis holds nothing that signs a webhook, and any gateway of the
+ * same master key signs alike. */
+void crypto_webhook_secret(const struct keys *k, const char *name, const char *created_at,
+                           char out[CRYPTO_HEX_LEN]);
+
+/* HMAC-SHA256 of msg under key (its bytes as given), as hex. */
+void crypto_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t len,
+                            char out[CRYPTO_HEX_LEN]);
 
 /* Unkeyed BLAKE2b-256 of data as hex (the case key of a canonical URL). */
 void crypto_digest(const void *data, size_t len, char out[CRYPTO_HEX_LEN]);

@@ -9,10 +9,18 @@
 
 int fcall_handler_add(struct store_job *j, const char *hp, const char *name,
                       const char *domains, const char *categories, const char *key_hash,
-                      const char *iso)
+                      const char *iso, const char *webhook)
 {
     return fc_begin(j, "jb_handler_add", 0) | fc_str(j, hp) | fc_str(j, name) |
-           fc_str(j, domains) | fc_str(j, categories) | fc_str(j, key_hash) | fc_str(j, iso);
+           fc_str(j, domains) | fc_str(j, categories) | fc_str(j, key_hash) | fc_str(j, iso) |
+           fc_str(j, webhook);
+}
+
+int fcall_handler_webhook(struct store_job *j, const char *hp, const char *name,
+                          const char *webhook)
+{
+    return fc_begin(j, "jb_handler_webhook", 0) | fc_str(j, hp) | fc_str(j, name) |
+           fc_str(j, webhook);
 }
 
 int fcall_handler_disable(struct store_job *j, const char *hp, const char *name,
@@ -20,6 +28,17 @@ int fcall_handler_disable(struct store_job *j, const char *hp, const char *name,
 {
     return fc_begin(j, "jb_handler_disable", 0) | fc_str(j, hp) | fc_str(j, name) |
            fc_str(j, iso);
+}
+
+int fcall_handler_webhook_reply(const struct store_reply *r, enum fcall_answer *a,
+                                const char **created_at, char *err, size_t errlen)
+{
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_UNKNOWN, FCALL_OTHER};
+    static const size_t min[] = {2, 1};
+    if (fc_answer(r, "jb_handler_webhook", want, min, a, err, errlen) < 0)
+        return -1;
+    *created_at = *a == FCALL_OK ? fc_at(r, 1) : "";
+    return 0;
 }
 
 enum fcall_answer fcall_handler_reply(const struct store_reply *r)
@@ -98,6 +117,22 @@ int fcall_referrals(struct store_job *j, const char *hp, const char *handler,
            fc_str(j, start) | store_job_argll(j, count);
 }
 
+/* Reads the referral at position i of r (jb_referrals' layout) into f. Returns the position
+ * after it, or 0 when the reply is short. */
+static size_t referral_at(const struct store_reply *r, size_t i, struct fcall_referral *f)
+{
+    size_t count = store_reply_count(r);
+    if (i + 9 > count)
+        return 0;
+    long long nd = fc_num(r, i + 8);
+    if (nd < 0 || (size_t)nd > count - i - 9)
+        return 0;
+    *f = (struct fcall_referral){fc_at(r, i), fc_at(r, i + 1), fc_at(r, i + 2), fc_at(r, i + 3),
+                                 fc_at(r, i + 4), fc_at(r, i + 5), fc_at(r, i + 6),
+                                 fc_num(r, i + 7), (size_t)nd, i + 9};
+    return i + 9 + (size_t)nd;
+}
+
 int fcall_referrals_reply(const struct store_reply *r, struct fcall_referrals_out *out,
                           struct fcall_referral *refs, size_t max, char *err, size_t errlen)
 {
@@ -107,19 +142,48 @@ int fcall_referrals_reply(const struct store_reply *r, struct fcall_referrals_ou
         return -1;
     size_t count = store_reply_count(r);
     for (size_t i = 1; out->answer == FCALL_OK && i < count && out->n < max; out->n++) {
-        if (i + 9 > count)
+        i = referral_at(r, i, &refs[out->n]);
+        if (!i)
             return fc_shape("jb_referrals", err, errlen);
-        long long nd = fc_num(r, i + 8);
-        if (nd < 0 || (size_t)nd > count - i - 9)
-            return fc_shape("jb_referrals", err, errlen);
-        refs[out->n] = (struct fcall_referral){fc_at(r, i), fc_at(r, i + 1), fc_at(r, i + 2),
-                                               fc_at(r, i + 3), fc_at(r, i + 4),
-                                               fc_at(r, i + 5), fc_at(r, i + 6),
-                                               fc_num(r, i + 7), (size_t)nd, i + 9};
-        i += 9 + (size_t)nd;
     }
     out->reply_ = r;
     return 0;
+}
+
+int fcall_hook_claim(struct store_job *j, const char *hp, long long now_ms, long long lease_ms)
+{
+    return fc_begin(j, "jb_hook_claim", 0) | fc_str(j, hp) | store_job_argll(j, now_ms) |
+           store_job_argll(j, lease_ms);
+}
+
+int fcall_hook_claim_reply(const struct store_reply *r, struct fcall_hook_out *out, char *err,
+                           size_t errlen)
+{
+    static const enum fcall_answer want[] = {FCALL_OK, FCALL_EMPTY, FCALL_OTHER};
+    static const size_t min[] = {7, 1};
+    memset(out, 0, sizeof *out);
+    if (fc_answer(r, "jb_hook_claim", want, min, &out->answer, err, errlen) < 0)
+        return -1;
+    if (out->answer != FCALL_OK)
+        return 0;
+    *out = (struct fcall_hook_out){FCALL_OK, fc_at(r, 1), fc_at(r, 2), fc_at(r, 3), fc_at(r, 4),
+                                   fc_num(r, 5), fc_num(r, 6), {0}};
+    if (!referral_at(r, 7, &out->ref))
+        return fc_shape("jb_hook_claim", err, errlen);
+    return 0;
+}
+
+int fcall_hook_result(struct store_job *j, const char *hp, const struct fcall_hook_out *h,
+                      bool sent, long long again_ms)
+{
+    int rc = fc_begin(j, "jb_hook_result", 0) | fc_str(j, hp) | fc_str(j, h->member) |
+             store_job_argll(j, h->lease_ms) | fc_str(j, sent ? "sent" : "failed");
+    return rc | (again_ms < 0 ? fc_str(j, "") : store_job_argll(j, again_ms));
+}
+
+int fcall_hook_stats(struct store_job *j, const char *hp)
+{
+    return fc_begin(j, "jb_hook_stats", 0) | fc_str(j, hp);
 }
 
 int fcall_outcome(struct store_job *j, const struct fcall_outcome_in *in)

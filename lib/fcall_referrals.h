@@ -11,16 +11,23 @@
 
 #include "fcall_review.h"
 
-/* jb_handler_add (answers OK or EXISTS), jb_handler_disable (OK or UNKNOWN). */
+/* jb_handler_add (answers OK or EXISTS; webhook "" for none), jb_handler_disable and
+ * jb_handler_webhook (OK or UNKNOWN; webhook "" clears it). */
 int fcall_handler_add(struct store_job *job, const char *hp, const char *name,
                       const char *domains, const char *categories, const char *key_hash,
-                      const char *iso);
+                      const char *iso, const char *webhook);
+int fcall_handler_webhook(struct store_job *job, const char *hp, const char *name,
+                          const char *webhook);
+/* jb_handler_webhook's answer, and on OK the handler's created_at (its secret's). */
+int fcall_handler_webhook_reply(const struct store_reply *r, enum fcall_answer *a,
+                                const char **created_at, char *err, size_t errlen);
 int fcall_handler_disable(struct store_job *job, const char *hp, const char *name,
                           const char *iso);
 /* The answer word of either. */
 enum fcall_answer fcall_handler_reply(const struct store_reply *r);
 
-/* jb_handler_list: {'ok', then name, domains, categories, disabled, open} per handler. */
+/* jb_handler_list: {'ok', then name, domains, categories, disabled, open, webhook ('1' or
+ * '0')} per handler. */
 int fcall_handler_list(struct store_job *job, const char *hp);
 
 /* jb_case_brief: what a referral shows of an actioned case. */
@@ -91,6 +98,24 @@ int fcall_ref_events_reply(const struct store_reply *r, struct fcall_ref_event *
 /* jb_ref_done: clears an event. jb_case_outcome: writes an outcome to its case. */
 int fcall_ref_done(struct store_job *job, const char *hp, const char *event_id);
 int fcall_case_outcome(struct store_job *job, const struct fcall_ref_event *ev);
+
+/* jb_hook_claim (redis/hooks.lua): the earliest due webhook delivery, under a lease. */
+struct fcall_hook_out {
+    enum fcall_answer answer;   /* OK, EMPTY (nothing due) */
+    const char *member;         /* "n:<referral>" (new) or "d:<referral>" (overdue) */
+    const char *handler, *webhook, *created_at;     /* created_at: the handler's */
+    long long tries, lease_ms;  /* tries: this one included; lease_ms: its end, for the result */
+    struct fcall_referral ref;  /* its descriptions are in the reply from ref.desc_at on */
+};
+int fcall_hook_claim(struct store_job *job, const char *hp, long long now_ms, long long lease_ms);
+int fcall_hook_claim_reply(const struct store_reply *r, struct fcall_hook_out *out, char *err,
+                           size_t errlen);
+/* jb_hook_result: sent, or failed and due again at again_ms (-1: given up). Answers OK or
+ * ALREADY (another gateway claimed it since). jb_hook_stats: {'ok', name, sent, failed ...}, read
+ * with fcall_list_reply. */
+int fcall_hook_result(struct store_job *job, const char *hp, const struct fcall_hook_out *h,
+                      bool sent, long long again_ms);
+int fcall_hook_stats(struct store_job *job, const char *hp);
 
 /* jb_referral_lists (which: "overdue" or "unrouted") and jb_referral_stats: {'ok', ...} replies
  * read with fcall_list_reply (the count of elements after 'ok', or -1). */

@@ -1,14 +1,16 @@
 --[[ Handlers and referrals (docs/API.md, "Handlers"). A handler is handler:<name> {name,
-domains, categories (comma-separated; either may be ''), disabled, created_at}, indexed by
+domains, categories (comma-separated; either may be ''), disabled, created_at, webhook ('' or
+a URL; hook_ok, hook_failed: its deliveries, hooks.lua)}, indexed by
 hdomain:<registrable domain> and hcat:<category>. All of them, and every referral, sit under
 the handlers' prefix H (lib/global.h: one slot), because routing a case reads every handler that
 may match it in one call, and a referral is made once per actioned decision and handler: few.
 
-A referral is referral:<rid> {handler, case, deadline_ms, created_at, outcome, outcome_at,
-outcome_note}, an entry of its handler's stream referrals:<handler> (the handler's feed), and,
-while it has no outcome, a member of ref_open scored by its deadline. What a handler sees of the
-case is copied once into rcase:<case> {url, domain, category, severity, note, prefix (the case's
-shard's), deadline_ms}, rcase:<case>:desc (the reviewers' redacted descriptions) and
+A referral is referral:<rid> {handler, case, deadline_ms, created_at, cursor (its feed entry's
+id), outcome, outcome_at, outcome_note, hook_n_tries, hook_d_tries}, an entry of its
+handler's stream referrals:<handler> (the handler's feed), and, while it has no outcome, a
+member of ref_open scored by its deadline. What a handler sees of the case is copied once
+into rcase:<case> {url, domain, category, severity, note, prefix (the case's shard's),
+deadline_ms}, rcase:<case>:desc (the reviewers' redacted descriptions) and
 rcase:<case>:feeds (platform, report, platform_ref of the platforms that filed it);
 rcase:<case>:tried holds the handlers the case was referred to, rcase:<case>:open its referrals
 without an outcome. A case no handler takes waits in unrouted (scored by the time).
@@ -43,6 +45,17 @@ local function takes(h, domain, category)
   return #cats > 0 or #doms > 0
 end
 
+--[[ A handler with a webhook gets each new referral pushed (hooks.lua): member 'n:<rid>' of
+hook_due, due now, and 'd:<rid>', due at its deadline (sent only if it still has no outcome
+then). The score of a member is when it is due, or the end of a gateway's lease on it. ]]
+local function hook_schedule(H, name, rid, now, deadline)
+  local url = redis.call('HGET', H .. 'handler:' .. name, 'webhook')
+  if url and url ~= '' then
+    redis.call('ZADD', H .. 'hook_due', now, 'n:' .. rid)
+    redis.call('ZADD', H .. 'hook_due', deadline, 'd:' .. rid)
+  end
+end
+
 -- Refers case cid to every enabled handler that takes it and has not had it; to unrouted when
 -- none has an open referral of it then. Returns the number of referrals made.
 local function route(H, cid, now, iso)
@@ -60,8 +73,9 @@ local function route(H, cid, now, iso)
         'deadline_ms', c[3], 'created_at', iso)
       if keep > 0 then redis.call('EXPIRE', H .. 'referral:' .. rid, keep) end
       -- the feed keeps what the retention keeps: entries older than it go as new ones come
-      redis.call('XADD', H .. 'referrals:' .. name, 'MINID', '~', tostring(now - KEEP_MS), '*',
-        'referral', rid)
+      local sid = redis.call('XADD', H .. 'referrals:' .. name, 'MINID', '~',
+        tostring(now - KEEP_MS), '*', 'referral', rid)
+      redis.call('HSET', H .. 'referral:' .. rid, 'cursor', sid)
       redis.call('HINCRBY', H .. 'handler:' .. name, 'open', 1)
       redis.call('ZADD', H .. 'ref_open', tonumber(c[3]), rid)
       redis.call('SADD', rk .. ':tried', name)
@@ -71,6 +85,7 @@ local function route(H, cid, now, iso)
         redis.call('EXPIRE', rk .. ':open', keep)
       end
       redis.call('ZADD', H .. 'ref_events', now, 'r:' .. rid)
+      hook_schedule(H, name, rid, now, tonumber(c[3]))
       made = made + 1
     end
   end
@@ -83,13 +98,14 @@ local function route(H, cid, now, iso)
 end
 
 --[[ jb_handler_add  ARGV: 1 H  2 name  3 domains  4 categories  5 key hash  6 now iso
+      7 webhook URL ('' none; checked by the caller)
 Returns 'ok' | 'exists'. ]]
 local function jb_handler_add(keys, args)
   local H, name = args[1], args[2]
   local hk = H .. 'handler:' .. name
   if redis.call('EXISTS', hk) == 1 then return 'exists' end
   redis.call('HSET', hk, 'name', name, 'domains', args[3], 'categories', args[4],
-    'key', args[5], 'disabled', '0', 'created_at', args[6])
+    'key', args[5], 'disabled', '0', 'created_at', args[6], 'webhook', args[7] or '')
   redis.call('SADD', H .. 'handlers', name)
   for _, d in ipairs(csv(args[3])) do redis.call('SADD', H .. 'hdomain:' .. d, name) end
   for _, c in ipairs(csv(args[4])) do redis.call('SADD', H .. 'hcat:' .. c, name) end
@@ -107,7 +123,7 @@ end
 
 --[[ jb_handler_list  ARGV: 1 H
 Returns {'ok', then for each handler by name: name, domains, categories, disabled, referrals
-without an outcome}. ]]
+without an outcome, '1' when it has a webhook else '0'}. ]]
 local function jb_handler_list(keys, args)
   local H = args[1]
   local names = redis.call('SMEMBERS', H .. 'handlers')
@@ -115,9 +131,10 @@ local function jb_handler_list(keys, args)
   local out = {'ok'}
   for _, name in ipairs(names) do
     local h = redis.call('HMGET', H .. 'handler:' .. name, 'domains', 'categories', 'disabled',
-      'open')
+      'open', 'webhook')
     out[#out + 1] = name
     for i = 1, 4 do out[#out + 1] = h[i] or '0' end
+    out[#out + 1] = (h[5] and h[5] ~= '') and '1' or '0'
   end
   return out
 end

@@ -183,6 +183,35 @@ static void test_digest_known_answer(void **state)
     assert_string_equal(h, "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
 }
 
+static void test_hmac_sha256_known_answer(void **state)
+{
+    (void)state;
+    char h[CRYPTO_HEX_LEN];
+    /* RFC 4231, test case 2. */
+    const char *msg = "what do ya want for nothing?";
+    crypto_hmac_sha256_hex("Jefe", 4, msg, strlen(msg), h);
+    assert_string_equal(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+/* A handler's webhook secret: the same for the same handler and master key (every gateway
+ * signs alike), another for another name, creation time or master key. */
+static void test_webhook_secret_per_handler_and_key(void **state)
+{
+    struct fixture *f = *state;
+    char a[CRYPTO_HEX_LEN], b[CRYPTO_HEX_LEN];
+    const char *at = "2026-12-03T20:00:00Z";
+    crypto_webhook_secret(f->ka, "weibo", at, a);
+    assert_hex(a, 64);
+    crypto_webhook_secret(f->ka, "weibo", at, b);
+    assert_string_equal(a, b);
+    crypto_webhook_secret(f->ka, "weibo2", at, b);
+    assert_string_not_equal(a, b);
+    crypto_webhook_secret(f->ka, "weibo", "2026-12-03T20:00:01Z", b);
+    assert_string_not_equal(a, b);
+    crypto_webhook_secret(f->kb, "weibo", at, b);
+    assert_string_not_equal(a, b);
+}
+
 /* The audit hash covers every field, with its bounds (no two entries serialize alike), the
  * sequence number and the key. */
 static void test_audit_hash_covers_every_field(void **state)
@@ -236,6 +265,8 @@ int main(void)
         T(test_audit_hash_covers_every_field),
         T(test_keyed_hash_stable_and_keyed),
         T(test_digest_known_answer),
+        T(test_hmac_sha256_known_answer),
+        T(test_webhook_secret_per_handler_and_key),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
