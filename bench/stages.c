@@ -123,7 +123,8 @@ int main(int argc, char **argv)
             intake_verdict_free(&x);
     });
     STAGE("who reports: pseudonyms (intake_scope_make)", 0,
-          intake_scope_make(&sc, &conf, keys, NULL, "127.0.0.1", time(NULL), NULL, body, len));
+          intake_scope_make(&sc, &conf, keys, shards, NULL, "127.0.0.1", time(NULL), NULL, body,
+                            len));
     STAGE("the jb_admit command (intake_command)", 0, {
         struct store_job *j = store_job_new(NULL, NULL);
         intake_command(j, &sc, shards, &in, 0, &r, 0);
