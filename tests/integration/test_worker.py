@@ -58,21 +58,22 @@ def post_while_consumers_stopped(r, w, g, key, tag):
     """Stops every consumer (SIGSTOP), posts a batch, and waits until a stopped consumer
     holds some of it: a consumer blocked in XREADGROUP is handed new entries by Redis even while
     stopped. A consumer whose blocking read timed out meanwhile gets nothing; then they are
-    continued and it is tried again with a few more reports. Returns (results, pids stopped,
+    continued and it is tried again with 20 more reports. Returns (results, pids stopped,
     {pid: entries held}); the caller continues them."""
     results = []
-    for attempt in range(6):
+    attempts = 12   # on 16 shards a consumer blocks on one shard's stream at a time
+    for attempt in range(attempts):
         pids = w.consumer_pids()
         assert pids, w.child_descriptions()
         for p in pids:
             os.kill(p, signal.SIGSTOP)
         try:
-            results += post_batch(g, key, tag, n=100 if attempt == 0 else 5)
+            results += post_batch(g, key, tag, n=100 if attempt == 0 else 20)
             try:
-                wait_until(lambda: any(holding(r, w, pids).values()), 1,
+                wait_until(lambda: any(holding(r, w, pids).values()), 2,
                            what="a stopped consumer to hold entries")
             except AssertionError:
-                if attempt < 5:
+                if attempt < attempts - 1:
                     for p in pids:
                         os.kill(p, signal.SIGCONT)
                     time.sleep(0.05)
