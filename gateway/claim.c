@@ -77,7 +77,8 @@ void claim_request(struct call *call, struct http_req *req)
         return;
     unsigned n = shards_count(call->api->shards);
     for (unsigned i = 0; n > 1 && i < n; i++)
-        fcall_peek(call->job, shards_prefix(call->api->shards, i), queue);
+        fcall_peek(call->job, shards_prefix(call->api->shards, i), queue,
+                   call->api->conf->review_deadline);
     call_job_send(call, req);
 }
 
@@ -97,7 +98,7 @@ static int claim_order(struct call *call, struct http_req *req, struct claim *s)
             review_refusal(req, FCALL_OTHER, err, "lease_not_held");
             return -1;
         }
-        if (peek[i].rank < 0)
+        if (peek[i].empty)
             continue;
         unsigned k = s->norder++;   /* insertion: n is small (CLUSTER_SHARDS_MAX) */
         while (k > 0 && fcall_peek_before(&peek[i], &peek[s->order[k - 1]])) {
@@ -118,7 +119,8 @@ static bool claim_next(struct call *call, struct http_req *req, struct claim *s,
     char iso[32];
     isotime_format(time(NULL), iso);
     struct fcall_claim_in in = {shards_prefix(call->api->shards, s->order[s->tried++]), s->name,
-                                queue, call->api->conf->review_lease * 1000, iso, CLAIM_REPORTS};
+                                queue, call->api->conf->review_lease * 1000, iso, CLAIM_REPORTS,
+                                call->api->conf->review_deadline};
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_claim(call->job, &in);
         call_job_send(call, req);
@@ -182,6 +184,18 @@ static void json_evidence(struct buf *b, const struct fcall_claim_out *c)
     buf_puts(b, "]");
 }
 
+/* Appends "deadline_at" and "seconds_left" (negative when past, by Redis' clock). */
+static void json_deadline(struct buf *b, const struct fcall_claim_out *c)
+{
+    long long deadline = atoll(c->deadline_ms), left_ms = deadline - atoll(c->now_ms);
+    char iso[32];
+    isotime_format((time_t)(deadline / 1000), iso);
+    buf_json_kv(b, "deadline_at", iso);
+    /* whole seconds, rounded down: a moment past is -1, not 0 */
+    long long left = left_ms >= 0 ? left_ms / 1000 : -((999 - left_ms) / 1000);
+    buf_printf(b, ",\"seconds_left\":%lld", left);
+}
+
 void claim_done(struct call *call, struct http_req *req)
 {
     struct claim *s = call->state;
@@ -229,6 +243,7 @@ void claim_done(struct call *call, struct http_req *req)
     json_column(&b, "descriptions", &c, 2);
     json_evidence(&b, &c);
     buf_json_kv(&b, "first_reported_at", c.created_at);
+    json_deadline(&b, &c);
     buf_puts(&b, "}");
     http_add_header(req, "Cache-Control", "no-store");
     call_answer_json(req, 200, &b);

@@ -369,7 +369,7 @@ void review_stats_begin(struct call *call)
     unsigned n = shards_count(call->api->shards);
     for (unsigned i = 0; i < n; i++)
         p[i] = shards_prefix(call->api->shards, i);
-    fcall_review_stats_all(call->job, p, n);
+    fcall_review_stats_all(call->job, p, n, call->api->conf->review_deadline);
 }
 
 void review_render_stats(struct buf *b, struct call *call, size_t first)
@@ -400,13 +400,14 @@ void review_render_stats(struct buf *b, struct call *call, size_t first)
     static const char *const gauges[][2] = {
         {"jubao_review_queue_length", "Undecided cases in the queue, leased or not."},
         {"jubao_review_leases", "Cases under a live lease."},
-        {"jubao_review_queue_oldest_age_seconds", "Age of the oldest undecided case."}};
-    for (size_t g = 0; g < 3; g++) {
+        {"jubao_review_queue_oldest_age_seconds", "Age of the oldest undecided case."},
+        {"jubao_review_overdue", "Undecided cases past their review deadline (up to 1000 a band)."}};
+    for (size_t g = 0; g < 4; g++) {
         buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g][0], gauges[g][1],
                    gauges[g][0]);
         for (size_t i = 0; i < nq; i++) {
             struct fcall_queue_stats q = qs[i];
-            long long v = g == 0 ? q.length : g == 1 ? q.leased
+            long long v = g == 0 ? q.length : g == 1 ? q.leased : g == 3 ? q.overdue
                                                      : (q.oldest_ms < 0 ? 0 : q.oldest_ms / 1000);
             buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], q.name, v);
         }
