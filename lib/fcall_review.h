@@ -194,8 +194,9 @@ struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stat
  * none of them) SCHEMA_PREFIX. Returns the number of calls appended, or -1. */
 int fcall_review_stats_all(struct store_job *job, const char *const *prefixes, size_t n,
                            const long *deadlines);
-/* Their sum (lengths, leases, overdue entries and counts added, the oldest age the largest), from replies
- * first..first+calls of job, into sum (its queues in sumq[0..FCALL_QUEUES_MAX), *nq of them). */
+/* Their sum (lengths, leases, overdue entries and counts added, the oldest age the largest),
+ * from replies first..first+calls of job, into sum (its queues in sumq[0..FCALL_QUEUES_MAX),
+ * *nq of them). */
 #define FCALL_QUEUES_MAX 4
 int fcall_review_stats_sum(struct store_job *job, size_t first, int calls,
                            struct fcall_review_stats_out *sum, struct fcall_queue_stats *sumq,
