@@ -160,7 +160,7 @@ CLUSTER_SUITE := test_intake test_batch test_idempotency test_ratelimit test_sta
                  test_limits test_framing test_web test_review test_decisions test_session \
                  test_login test_duplicates test_privacy test_pseudonyms test_worker \
                  test_triage test_rules_gateway test_naughty test_jsontestsuite \
-                 test_referrals test_worker_names
+                 test_referrals test_worker_names test_review_deadlines
 integration-cluster: $(PROGS)
 	JUBAO_BUILD=$(abspath $(BUILD)) JUBAO_TEST_REDIS=cluster /usr/bin/python3 -m pytest -q \
 	  $(patsubst %,tests/integration/%.py,$(CLUSTER_SUITE))

@@ -1,5 +1,5 @@
-/* review — see review.h: claim, renew, release, break, the evidence, the queues and the
- * review metrics. */
+/* review — see review.h: renew, release, break, the evidence, the queues and the review
+ * metrics (the claim is claim.c's). */
 #include "review.h"
 
 #include <stdio.h>
@@ -13,10 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
-#include "rules.h"
 #include "shard.h"
-
-#define CLAIM_REPORTS 50           /* reports whose texts a claimed case shows */
 
 const struct store_reply *review_first_reply(struct call *call, struct http_req *req)
 {
@@ -59,15 +56,12 @@ bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
 
 /* A review request in two steps (docs/SCALING.md, review across shards): jb_whoami resolves
  * the session (its own slot), then the case's call runs on the case's shard for the reviewer
- * it named. A claim peeks at every shard's queue in the first step and tries the shards best
- * first, each at most once. */
+ * it named (a claim's steps are claim.c's). */
 struct step {
     bool resolved;                  /* the session was resolved: the replies are the case's */
     bool alias_asked, alias_wait;   /* the case's alias was asked for; its answer is next */
     const char *prefix;             /* the case's shard's (idshard.h) */
     char name[128], role[32];
-    unsigned order[CLUSTER_SHARDS_MAX]; /* a claim's shards, best first */
-    unsigned norder, tried;
 };
 
 /* Starts a step request: its state and the jb_whoami call. Returns it, or NULL having
@@ -134,186 +128,6 @@ static bool step_alias(struct call *call, struct http_req *req, struct step *s)
 static void lease_iso(const char *ms, char iso[32])
 {
     isotime_format((time_t)(atoll(ms) / 1000), iso);
-}
-
-/* ---- claim --------------------------------------------------------------------------- */
-
-/* POST /api/v1/review/claim {"queue": "default"} */
-void review_claim(struct call *call, struct http_req *req)
-{
-    static const char *const names[] = {"queue"};
-    if (call_take_json(call, req, true) < 0 || call_only_fields(call, req, names, 1) < 0)
-        return;
-    const struct jdoc *q = jdoc_get(call->doc, "queue");
-    const char *queue = q ? jdoc_string(q, NULL) : "default";
-    if (!queue) {
-        call_answer_error(req, 400, "wrong_type", "queue must be a string", "queue");
-        return;
-    }
-    if (strcmp(queue, "default") != 0 && strcmp(queue, "escalated") != 0) {
-        call_answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
-        return;
-    }
-    struct step *s = step_begin(call, req);
-    if (!s)
-        return;
-    unsigned n = shards_count(call->api->shards);
-    for (unsigned i = 0; n > 1 && i < n; i++)
-        fcall_peek(call->job, shards_prefix(call->api->shards, i), queue);
-    call_job_send(call, req);
-}
-
-/* Orders the claim's shards best first by the peeks (replies 1..n of the first step), leaving
- * out the empty ones; with one shard, that one. Returns 0, or -1 having answered. */
-static int claim_order(struct call *call, struct http_req *req, struct step *s)
-{
-    unsigned n = shards_count(call->api->shards);
-    if (n == 1) {
-        s->norder = 1;
-        return 0;
-    }
-    struct fcall_peek_out peek[CLUSTER_SHARDS_MAX];
-    char err[256] = "";
-    for (unsigned i = 0; i < n; i++) {
-        if (fcall_peek_reply(store_job_reply(call->job, 1 + i), &peek[i], err, sizeof err) < 0) {
-            review_refusal(req, FCALL_OTHER, err, "lease_not_held");
-            return -1;
-        }
-        if (peek[i].rank < 0)
-            continue;
-        unsigned k = s->norder++;   /* insertion: n is small (CLUSTER_SHARDS_MAX) */
-        while (k > 0 && fcall_peek_before(&peek[i], &peek[s->order[k - 1]])) {
-            s->order[k] = s->order[k - 1];
-            k--;
-        }
-        s->order[k] = i;
-    }
-    return 0;
-}
-
-/* Sends the claim on the next shard of the order; false when every one was tried. */
-static bool claim_next(struct call *call, struct http_req *req, struct step *s,
-                       const char *queue)
-{
-    if (s->tried >= s->norder)
-        return false;
-    char iso[32];
-    isotime_format(time(NULL), iso);
-    struct fcall_claim_in in = {shards_prefix(call->api->shards, s->order[s->tried++]), s->name,
-                                queue, call->api->conf->review_lease * 1000, iso, CLAIM_REPORTS};
-    if (call_job_begin(call, req, NULL, 0) == 0) {
-        fcall_claim(call->job, &in);
-        call_job_send(call, req);
-    }
-    return true;
-}
-
-/* Appends "key": [ … ] from a comma-separated list. */
-static void json_csv(struct buf *b, const char *key, const char *csv)
-{
-    buf_printf(b, ",\"%s\":[", key);
-    for (size_t i = 0, n = 0; csv[i]; n++) {
-        size_t len = strcspn(csv + i, ",");
-        buf_puts(b, n ? "," : "");
-        buf_json_str(b, csv + i, len);
-        i += len + (csv[i + len] == ',');
-    }
-    buf_puts(b, "]");
-}
-
-/* The column col (0 url, 1 title, 2 description) of report i of a claim. */
-static const char *claim_column(const struct fcall_claim_out *c, size_t i, int col)
-{
-    struct fcall_claim_report rep = fcall_claim_report(c, i);
-    return col == 0 ? rep.canonical : col == 1 ? rep.title : rep.description;
-}
-
-/* Appends "key": [ … ] of the distinct non-empty texts at column col of the claim's
- * reports. */
-static void json_column(struct buf *b, const char *key, const struct fcall_claim_out *c, int col)
-{
-    buf_printf(b, ",\"%s\":[", key);
-    size_t shown = 0;
-    for (size_t i = 0; i < c->nreports; i++) {
-        const char *s = claim_column(c, i, col);
-        bool seen = !*s;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(claim_column(c, j, col), s) == 0;
-        if (seen)
-            continue;
-        buf_puts(b, shown++ ? "," : "");
-        buf_json_str(b, s, strlen(s));
-    }
-    buf_puts(b, "]");
-}
-
-/* Appends "evidence": [{"report", "type", "href"}, …] of the claim's reports with one. */
-static void json_evidence(struct buf *b, const struct fcall_claim_out *c)
-{
-    buf_puts(b, ",\"evidence\":[");
-    for (size_t i = 0, shown = 0; i < c->nreports; i++) {
-        struct fcall_claim_report rep = fcall_claim_report(c, i);
-        if (!*rep.evidence_type)
-            continue;
-        buf_puts(b, shown++ ? ",{" : "{");
-        buf_json_kv(b, "report", rep.id);
-        buf_json_kv(b, "type", rep.evidence_type);
-        buf_printf(b, ",\"href\":\"/api/v1/review/cases/%s/evidence/%s\"}", c->case_id,
-                   rep.id);
-    }
-    buf_puts(b, "]");
-}
-
-void review_claim_done(struct call *call, struct http_req *req)
-{
-    struct step *s = call->state;
-    const struct jdoc *q = jdoc_get(call->doc, "queue");
-    const char *queue = q ? jdoc_string(q, NULL) : "default";
-    if (!s->resolved) {
-        if (step_resolved(call, req, s) < 0 || claim_order(call, req, s) < 0)
-            return;
-        if (strcmp(queue, "escalated") == 0 && strcmp(s->role, "supervisor") != 0)
-            review_refusal(req, FCALL_FORBIDDEN, "", "lease_not_held");
-        else if (!claim_next(call, req, s, queue))
-            http_respond(req, 204, NULL, "", 0);
-        return;
-    }
-    const struct store_reply *r = review_first_reply(call, req);
-    if (!r)
-        return;
-    struct fcall_claim_out c;
-    char err[256] = "";
-    fcall_claim_reply(r, &c, err, sizeof err);
-    if (c.answer == FCALL_EMPTY) {  /* lost the race for that shard's head: the next best */
-        if (!claim_next(call, req, s, queue))
-            http_respond(req, 204, NULL, "", 0);
-        return;
-    }
-    if (review_refusal(req, c.answer, err, "lease_not_held"))
-        return;
-    metrics_add(M_CLAIMS, 1);
-    char iso[32];
-    lease_iso(c.lease_until_ms, iso);
-    struct buf b = {0};
-    buf_puts(&b, "{");
-    buf_json_kv(&b, "case", c.case_id);
-    buf_json_kv(&b, "queue", c.queue);
-    buf_json_kv(&b, "lease_expires_at", iso);
-    buf_json_kv(&b, "category", c.category);
-    json_csv(&b, "suggested_categories", c.suggested);
-    json_csv(&b, "rule_hits", c.rule_hits);
-    call_json_suggestions(&b, c.scores);
-    buf_json_kv(&b, "severity", rules_severity_name(atoi(c.severity)));
-    buf_printf(&b, ",\"priority\":%d,\"report_count\":%ld,\"reporter_count\":%ld",
-               atoi(c.band), atol(c.reports), atol(c.reporters));
-    json_column(&b, "urls", &c, 0);
-    json_column(&b, "titles", &c, 1);
-    json_column(&b, "descriptions", &c, 2);
-    json_evidence(&b, &c);
-    buf_json_kv(&b, "first_reported_at", c.created_at);
-    buf_puts(&b, "}");
-    http_add_header(req, "Cache-Control", "no-store");
-    call_answer_json(req, 200, &b);
 }
 
 /* ---- renew, release, break ----------------------------------------------------------- */
@@ -555,7 +369,7 @@ void review_stats_begin(struct call *call)
     unsigned n = shards_count(call->api->shards);
     for (unsigned i = 0; i < n; i++)
         p[i] = shards_prefix(call->api->shards, i);
-    fcall_review_stats_all(call->job, p, n);
+    fcall_review_stats_all(call->job, p, n, call->api->conf->review_deadline);
 }
 
 void review_render_stats(struct buf *b, struct call *call, size_t first)
@@ -586,13 +400,14 @@ void review_render_stats(struct buf *b, struct call *call, size_t first)
     static const char *const gauges[][2] = {
         {"jubao_review_queue_length", "Undecided cases in the queue, leased or not."},
         {"jubao_review_leases", "Cases under a live lease."},
-        {"jubao_review_queue_oldest_age_seconds", "Age of the oldest undecided case."}};
-    for (size_t g = 0; g < 3; g++) {
+        {"jubao_review_queue_oldest_age_seconds", "Age of the oldest undecided case."},
+        {"jubao_review_overdue", "Undecided cases past their review deadline (up to 1000 a band)."}};
+    for (size_t g = 0; g < 4; g++) {
         buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g][0], gauges[g][1],
                    gauges[g][0]);
         for (size_t i = 0; i < nq; i++) {
             struct fcall_queue_stats q = qs[i];
-            long long v = g == 0 ? q.length : g == 1 ? q.leased
+            long long v = g == 0 ? q.length : g == 1 ? q.leased : g == 3 ? q.overdue
                                                      : (q.oldest_ms < 0 ? 0 : q.oldest_ms / 1000);
             buf_printf(b, "%s{queue=\"%s\"} %lld\n", gauges[g][0], q.name, v);
         }

@@ -1,5 +1,5 @@
-/* review — the reviewers' routes of API.md: claim, renew, release and break a lease
- * (review.c), the evidence of a claimed case, the supervisors' view of the queues, and the
+/* review — the reviewers' routes of API.md: renew, release and break a lease (review.c; the
+ * claim is claim.h's), the evidence of a claimed case, the supervisors' view of the queues, and the
  * decision (decision.c, written to the audit chain by auditor.h). Each handler is a row's in
  * routes.c: handle once the body is in, *_done after the store answered.
  *
@@ -16,8 +16,6 @@
 #include "call.h"
 #include "fcall.h"
 
-void review_claim(struct call *call, struct http_req *req);     /* POST .../review/claim */
-void review_claim_done(struct call *call, struct http_req *req);
 void review_renew(struct call *call, struct http_req *req);     /* POST .../cases/{case}/renew */
 void review_renew_done(struct call *call, struct http_req *req);
 void review_release(struct call *call, struct http_req *req);   /* .../release */
@@ -31,7 +29,7 @@ void review_queues_done(struct call *call, struct http_req *req);
 void review_decision(struct call *call, struct http_req *req);  /* .../decision (decision.c) */
 void review_decision_done(struct call *call, struct http_req *req);
 
-/* ---- what review.c shares with decision.c, feed.c and ops.c ---- */
+/* ---- what review.c shares with claim.c, decision.c, feed.c and ops.c ---- */
 
 /* The first reply of the request's job, or NULL having answered 503 when the store failed. */
 const struct store_reply *review_first_reply(struct call *call, struct http_req *req);

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "call.h"
+#include "claim.h"
 #include "feed.h"
 #include "global.h"
 #include "layout.h"
@@ -85,7 +86,7 @@ static const struct route public_routes[] = {
      .handle = session_signout, .resume = session_signout_done,
      .label = "DELETE /api/v1/session"},
     {"POST", "/api/v1/review/claim", AUTH_SESSION, BODY_JSON_OR_EMPTY,
-     .handle = review_claim, .resume = review_claim_done, .label = "/api/v1/review/claim"},
+     .handle = claim_request, .resume = claim_done, .label = "/api/v1/review/claim"},
     REVIEW("renew", BODY_JSON_OR_EMPTY, renew),
     REVIEW("release", BODY_JSON_OR_EMPTY, release),
     REVIEW("decision", BODY_JSON, decision),

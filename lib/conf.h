@@ -59,6 +59,7 @@ struct conf {
     long pow_extra;            /* reports a client may buy past the limit per window */
     long evidence_budget_daily; /* bytes of evidence per anonymous client per day */
     long review_lease;         /* seconds */
+    long review_deadline[4];   /* seconds a queued case has, by its band (0 lowest .. 3) */
     long no_violation_window;  /* days */
     long referral_deadline_critical, referral_deadline_high;    /* seconds, by the case's */
     long referral_deadline_medium, referral_deadline_low;       /* severity (4, 3, 2, 1-0) */

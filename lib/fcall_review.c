@@ -8,13 +8,23 @@
 #include "fcall_int.h"
 #include "schema.h"
 
-#define CLAIM_FIXED 13  /* elements of a claim before the reports' */
+#define CLAIM_FIXED 15  /* elements of a claim before the reports' */
 #define CLAIM_STRIDE 5  /* per report: url, title, description, evidence type, id */
 
-/* ARGV: prefix, queue. */
-int fcall_peek(struct store_job *j, const char *prefix, const char *queue)
+/* Appends the bands' deadline times, band 0 first. */
+static int fc_deadlines(struct store_job *j, const long *deadlines)
 {
-    return fc_begin(j, "jb_peek", 0) | fc_str(j, prefix) | fc_str(j, queue);
+    int rc = 0;
+    for (int b = 0; b < SCHEMA_BANDS; b++)
+        rc |= store_job_argll(j, deadlines[b]);
+    return rc;
+}
+
+/* ARGV: prefix, queue, the bands' times. */
+int fcall_peek(struct store_job *j, const char *prefix, const char *queue, const long *deadlines)
+{
+    return fc_begin(j, "jb_peek", 0) | fc_str(j, prefix) | fc_str(j, queue) |
+           fc_deadlines(j, deadlines);
 }
 
 int fcall_peek_reply(const struct store_reply *r, struct fcall_peek_out *out, char *err,
@@ -23,11 +33,12 @@ int fcall_peek_reply(const struct store_reply *r, struct fcall_peek_out *out, ch
     memset(out, 0, sizeof *out);
     if (fc_check(r, err, errlen) < 0)
         return -1;
-    if (store_reply_count(r) < 2)
+    if (store_reply_count(r) < 3)
         return fc_shape("jb_peek", err, errlen);
-    const char *rank = fc_at(r, 0);
-    out->rank = !*rank ? -1 : atoi(rank) >= SCHEMA_BANDS ? FCALL_PEEK_ENDED : atoi(rank);
-    out->entry = fc_at(r, 1);
+    out->empty = !*fc_at(r, 0);
+    out->deadline_ms = atoll(fc_at(r, 0));
+    out->band = atoi(fc_at(r, 1));
+    out->entry = fc_at(r, 2);
     return 0;
 }
 
@@ -43,17 +54,20 @@ static int entry_older(const char *a, const char *b)
 
 int fcall_peek_before(const struct fcall_peek_out *a, const struct fcall_peek_out *b)
 {
-    if (a->rank != b->rank)
-        return a->rank > b->rank;
-    return a->rank >= 0 && entry_older(a->entry, b->entry);
+    if (a->deadline_ms != b->deadline_ms)
+        return a->deadline_ms < b->deadline_ms;
+    if (a->band != b->band)
+        return a->band > b->band;
+    return entry_older(a->entry, b->entry);
 }
 
-/* ARGV: prefix, queue, lease ms, now iso, reports to show, reviewer. */
+/* ARGV: prefix, queue, lease ms, now iso, reports to show, reviewer, the bands' times. */
 int fcall_claim(struct store_job *j, const struct fcall_claim_in *in)
 {
     return fc_begin(j, "jb_claim", 0) | fc_str(j, in->prefix) | fc_str(j, in->queue) |
            store_job_argll(j, in->lease_ms) | fc_str(j, in->iso) |
-           store_job_argll(j, in->reports) | fc_str(j, in->reviewer);
+           store_job_argll(j, in->reports) | fc_str(j, in->reviewer) |
+           fc_deadlines(j, in->deadlines);
 }
 
 int fcall_claim_reply(const struct store_reply *r, struct fcall_claim_out *out, char *err,
@@ -66,7 +80,8 @@ int fcall_claim_reply(const struct store_reply *r, struct fcall_claim_out *out, 
         return -1;
     const char **f[] = {&out->case_id, &out->lease_until_ms, &out->queue, &out->category,
                         &out->suggested, &out->rule_hits, &out->severity, &out->band,
-                        &out->reports, &out->reporters, &out->created_at, &out->scores};
+                        &out->reports, &out->reporters, &out->created_at, &out->scores,
+                        &out->deadline_ms, &out->now_ms};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         *f[i] = fc_at(r, i + 1);
     if (out->answer == FCALL_OK)
@@ -265,21 +280,22 @@ struct fcall_feed_entry fcall_feed_entry(const struct fcall_feed_out *out, size_
                                      store_reply_at(out->reply_, 2 + 2 * i)};
 }
 
-/* ARGV: prefix. */
-int fcall_review_stats(struct store_job *j, const char *prefix)
+/* ARGV: prefix, the bands' times. */
+int fcall_review_stats(struct store_job *j, const char *prefix, const long *deadlines)
 {
-    return fc_begin(j, "jb_review_stats", 0) | fc_str(j, prefix);
+    return fc_begin(j, "jb_review_stats", 0) | fc_str(j, prefix) | fc_deadlines(j, deadlines);
 }
 
-int fcall_review_stats_all(struct store_job *j, const char *const *prefixes, size_t n)
+int fcall_review_stats_all(struct store_job *j, const char *const *prefixes, size_t n,
+                           const long *deadlines)
 {
     int rc = 0, calls = 0, global = 0;
     for (size_t i = 0; i < n; i++, calls++) {
-        rc |= fcall_review_stats(j, prefixes[i]);
+        rc |= fcall_review_stats(j, prefixes[i], deadlines);
         global |= strcmp(prefixes[i], SCHEMA_PREFIX) == 0;
     }
     if (!global) {
-        rc |= fcall_review_stats(j, SCHEMA_PREFIX);
+        rc |= fcall_review_stats(j, SCHEMA_PREFIX, deadlines);
         calls++;
     }
     return rc < 0 ? -1 : calls;
@@ -297,10 +313,11 @@ static void stats_add_queues(const struct fcall_review_stats_out *st,
         if (k == *nq) {
             if (k == FCALL_QUEUES_MAX)
                 continue;
-            sumq[(*nq)++] = (struct fcall_queue_stats){q.name, 0, 0, -1};
+            sumq[(*nq)++] = (struct fcall_queue_stats){q.name, 0, 0, -1, 0};
         }
         sumq[k].length += q.length;
         sumq[k].leased += q.leased;
+        sumq[k].overdue += q.overdue;
         if (q.oldest_ms > sumq[k].oldest_ms)
             sumq[k].oldest_ms = q.oldest_ms;
     }
@@ -340,7 +357,7 @@ int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_st
                       &out->no_violation, &out->escalate};
     for (size_t i = 0; i < 6; i++)
         *f[i] = fc_num(r, i);
-    out->nqueues = (store_reply_count(r) - 6) / 4;
+    out->nqueues = (store_reply_count(r) - 6) / 5;
     out->reply_ = r;
     return 0;
 }
@@ -348,8 +365,8 @@ int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_st
 struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stats_out *out,
                                                   size_t i)
 {
-    size_t at = 6 + 4 * i;
+    size_t at = 6 + 5 * i;
     const struct store_reply *r = out->reply_;
     return (struct fcall_queue_stats){fc_at(r, at), fc_num(r, at + 1), fc_num(r, at + 2),
-                                      fc_num(r, at + 3)};
+                                      fc_num(r, at + 3), fc_num(r, at + 4)};
 }

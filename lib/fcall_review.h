@@ -15,18 +15,23 @@
 
 #include "fcall.h"
 
+/* Review deadlines (redis/review.lua): a queue entry's is its time plus its band's time, from
+ * deadlines[band] in seconds (struct conf's review_deadline, band 0 first, SCHEMA_BANDS of
+ * them), which every call below that orders or counts by deadline is given. */
+
 /* jb_peek: what a claim on one shard would take first, without taking it. */
 struct fcall_peek_out {
-    int rank;                   /* a lease that ended: FCALL_PEEK_ENDED; else the band of the
-                                 * oldest entry not delivered yet; -1: nothing to claim */
-    const char *entry;          /* that entry's stream id ("0-0" for an ended lease) */
+    bool empty;                 /* nothing to claim */
+    long long deadline_ms;      /* the review deadline of what a claim takes first */
+    int band;
+    const char *entry;          /* its stream id */
 };
-#define FCALL_PEEK_ENDED 1000
-int fcall_peek(struct store_job *job, const char *prefix, const char *queue);
+int fcall_peek(struct store_job *job, const char *prefix, const char *queue,
+               const long *deadlines);
 int fcall_peek_reply(const struct store_reply *r, struct fcall_peek_out *out, char *err,
                      size_t errlen);
-/* Whether a claim should try a's shard before b's: an ended lease, then the higher band, then
- * the older entry. */
+/* Whether a claim should try a's shard before b's (neither empty): the earlier deadline, then
+ * the higher band, then the older entry. */
 int fcall_peek_before(const struct fcall_peek_out *a, const struct fcall_peek_out *b);
 
 /* jb_claim: the next case of a queue in one shard, under a lease. */
@@ -36,6 +41,7 @@ struct fcall_claim_in {
     long long lease_ms;
     const char *iso;
     long long reports;          /* the case's latest reports to show, at most */
+    const long *deadlines;      /* the bands' times (above) */
 };
 struct fcall_claim_report {
     const char *canonical, *title, *description;    /* title, description: redacted */
@@ -47,6 +53,7 @@ struct fcall_claim_out {
     const char *case_id, *lease_until_ms, *queue;
     const char *category, *suggested, *rule_hits, *severity, *band;
     const char *reports, *reporters, *created_at, *scores;
+    const char *deadline_ms, *now_ms;   /* the case's review deadline; Redis' clock then */
     size_t nreports;            /* read with fcall_claim_report */
     const struct store_reply *reply_;
 };
@@ -170,13 +177,14 @@ struct fcall_queue_stats {
     const char *name;
     long long length, leased;
     long long oldest_ms;        /* the oldest entry's age; -1 when empty */
+    long long overdue;          /* entries past their review deadline (up to 1000 a band) */
 };
 struct fcall_review_stats_out {
     long long dead_letters, routed, data_loss, actioned, no_violation, escalate;
     size_t nqueues;             /* read with fcall_review_stats_queue */
     const struct store_reply *reply_;
 };
-int fcall_review_stats(struct store_job *job, const char *prefix);
+int fcall_review_stats(struct store_job *job, const char *prefix, const long *deadlines);
 int fcall_review_stats_reply(const struct store_reply *r, struct fcall_review_stats_out *out,
                              char *err, size_t errlen);
 struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stats_out *out,
@@ -184,9 +192,11 @@ struct fcall_queue_stats fcall_review_stats_queue(const struct fcall_review_stat
 
 /* Every shard's and the global prefix's figures in one job: prefixes[0..n), then (when it is
  * none of them) SCHEMA_PREFIX. Returns the number of calls appended, or -1. */
-int fcall_review_stats_all(struct store_job *job, const char *const *prefixes, size_t n);
-/* Their sum (lengths, leases and counts added, the oldest age the largest), from replies
- * first..first+calls of job, into sum (its queues in sumq[0..FCALL_QUEUES_MAX), *nq of them). */
+int fcall_review_stats_all(struct store_job *job, const char *const *prefixes, size_t n,
+                           const long *deadlines);
+/* Their sum (lengths, leases, overdue entries and counts added, the oldest age the largest),
+ * from replies first..first+calls of job, into sum (its queues in sumq[0..FCALL_QUEUES_MAX),
+ * *nq of them). */
 #define FCALL_QUEUES_MAX 4
 int fcall_review_stats_sum(struct store_job *job, size_t first, int calls,
                            struct fcall_review_stats_out *sum, struct fcall_queue_stats *sumq,

@@ -1,96 +1,150 @@
--- The case of the next entry of a review stream for reviewer name, or nil.
-local function next_entry(k, name)
-  if redis.call('EXISTS', k) == 0 then return nil end
-  local r = redis.call('XREADGROUP', 'GROUP', REVIEWERS, name, 'COUNT', 1, 'STREAMS', k, '>')
-  if not r or not r[1] or not r[1][2][1] then return nil end
-  local e = r[1][2][1]
-  local f = {}
-  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-  return f['case'], e[1]
+--[[ Review deadlines (docs/API.md, "Review"): a queue entry's deadline is its time (when the
+case entered the band: its queueing, a re-weighing into a higher band, an escalation) plus its
+band's time, review_deadline_band<N>, which the gateway passes in seconds, band 0 first. It is
+computed, not stored, so that entries from before deadlines have one, and it follows the
+configuration. Within a band the stream order is therefore the deadline order: the heads of
+the bands and the ended leases are all a claim compares. ]]
+local DEADLINE_DEFAULTS = {259200, 86400, 14400, 3600}
+
+-- The bands' times in ms from args[at] on (band 0 first; the defaults when absent).
+local function band_times(args, at)
+  local d = {}
+  for b = 0, BANDS - 1 do
+    d[b] = (tonumber(args[at + b]) or DEADLINE_DEFAULTS[b + 1]) * 1000
+  end
+  return d
 end
 
--- The next case of a queue to offer: a lease that ran out or was released, else the oldest
--- entry of the highest band. Returns case id, stream, entry id; or nil.
-local function next_case(prefix, queue, name, now)
+-- The deadline (ms) of stream entry id of a band.
+local function entry_deadline(id, band, times)
+  return tonumber(string.match(id, '^(%d+)')) + times[band]
+end
+
+-- Whether candidate a ({deadline, band, entry}) goes before b: the earlier deadline, then the
+-- higher band, then the older entry.
+local function before(a, b)
+  if not b then return true end
+  if a[1] ~= b[1] then return a[1] < b[1] end
+  if a[2] ~= b[2] then return a[2] > b[2] end
+  local am, as = string.match(a[3], '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b[3], '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+
+-- The next entry of stream k not yet delivered to the reviewers, or nil.
+local function band_head(k)
+  if redis.call('EXISTS', k) == 0 then return nil end
+  local last = '0-0'
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', k)) do
+    local f = {}
+    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+    if f['name'] == REVIEWERS then last = f['last-delivered-id'] end
+  end
+  local e = redis.call('XRANGE', k, '(' .. last, '+', 'COUNT', 1)[1]
+  return e and e[1]
+end
+
+-- What a claim of queue takes first: {deadline, band, entry, stream, case of an ended lease
+-- (nil for a band's head)}, or nil. Looks at the first ten ended leases (by their end) and
+-- each band's head: bounded work. tidy (a claim's): drops the ended leases of cases that
+-- expired under them (retention_days); a peek (no writes) puts such a lease first instead.
+local function best_candidate(prefix, queue, times, now, tidy)
+  local best
   local lk = prefix .. 'leases:' .. queue
   for _, cid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 10)) do
     local c = redis.call('HMGET', prefix .. 'case:' .. cid, 'lease_stream', 'lease_entry')
     if c[1] and c[2] then
-      redis.call('XCLAIM', c[1], REVIEWERS, name, 0, c[2], 'JUSTID')
-      return cid, c[1], c[2]
+      local band = tonumber(string.match(c[1], ':(%d+)$')) or 0
+      local cand = {entry_deadline(c[2], band, times), band, c[2], c[1], cid}
+      if before(cand, best) then best = cand end
+    elseif tidy then
+      redis.call('ZREM', lk, cid)
+    else          -- a peek sends the claim there first, to drop it
+      best = {0, BANDS, '0-0'}
     end
-    redis.call('ZREM', lk, cid)   -- the case expired (retention_days) under its lease
   end
   for band = BANDS - 1, 0, -1 do
     local k = queue_key(prefix, queue, band)
-    local cid, entry = next_entry(k, name)
-    if cid then return cid, k, entry end
+    local id = band_head(k)
+    if id then
+      local cand = {entry_deadline(id, band, times), band, id, k}
+      if before(cand, best) then best = cand end
+    end
   end
-  return nil
+  return best
 end
 
---[[ jb_peek  ARGV: 1 prefix (a shard's)  2 queue
-What a claim on this shard would take first, without taking it (docs/SCALING.md, review across
-shards): {rank, entry id}; rank BANDS for a lease that ended (a claim takes those first), else
-the band of the oldest entry not yet delivered, '' when the queue is empty. ]]
-local function jb_peek(keys, args)
-  local prefix, queue = args[1], args[2]
-  local ended = redis.call('ZRANGEBYSCORE', prefix .. 'leases:' .. queue, '-inf', now_ms(),
-    'LIMIT', 0, 1)[1]
-  if ended then return {tostring(BANDS), '0-0'} end
-  for band = BANDS - 1, 0, -1 do
-    local k = queue_key(prefix, queue, band)
-    if redis.call('EXISTS', k) == 1 then
-      local last = '0-0'
-      for _, g in ipairs(redis.call('XINFO', 'GROUPS', k)) do
-        local f = {}
-        for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
-        if f['name'] == REVIEWERS then last = f['last-delivered-id'] end
-      end
-      local e = redis.call('XRANGE', k, '(' .. last, '+', 'COUNT', 1)[1]
-      if e then return {tostring(band), e[1]} end
-    end
+-- Takes candidate cand for reviewer name: the ended lease's entry claimed, or the band's head
+-- delivered. Returns case id, stream, entry id; or nil (an entry without a case).
+local function take(cand, name)
+  if cand[5] then
+    redis.call('XCLAIM', cand[4], REVIEWERS, name, 0, cand[3], 'JUSTID')
+    return cand[5], cand[4], cand[3]
   end
-  return {'', ''}
+  local r = redis.call('XREADGROUP', 'GROUP', REVIEWERS, name, 'COUNT', 1, 'STREAMS', cand[4],
+    '>')
+  local e = r and r[1] and r[1][2][1]
+  if not e then return nil end
+  local f = {}
+  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+  return f['case'], cand[4], e[1]
+end
+
+--[[ jb_peek  ARGV: 1 prefix (a shard's)  2 queue  3.. the bands' deadline times (band 0 first)
+What a claim on this shard would take first, without taking it (docs/SCALING.md, review across
+shards): {deadline ms, band, entry id}, {'', '', ''} when the queue is empty. ]]
+local function jb_peek(keys, args)
+  local cand = best_candidate(args[1], args[2], band_times(args, 3), now_ms())
+  if not cand then return {'', '', ''} end
+  return {tostring(cand[1]), tostring(cand[2]), cand[3]}
 end
 
 --[[ jb_claim  ARGV: 1 prefix (the shard's)  2 queue  3 lease ms  4 now iso  5 reports to show
       6 reviewer (of a live session: the gateway resolved it with jb_whoami; the role for the
-      escalated queue is checked there too)
+      escalated queue is checked there too)  7.. the bands' deadline times (band 0 first)
+The case with the earliest review deadline (above), an ended lease's or a band's next.
 Returns {'unauthorized'} | {'forbidden'} | {'empty'} | {'ok', case, lease until ms, queue,
 category, suggested, rule_hits, severity, band, reports, reporters, created_at,
-suggested_scores, then canonical url, redacted title, redacted description, evidence type ('' none) and report id
-for each report shown}. ]]
+suggested_scores, deadline ms, now ms, then canonical url, redacted title, redacted description,
+evidence type ('' none) and report id for each report shown}. ]]
 local function jb_claim(keys, args)
   local prefix, queue, name = args[1], args[2], args[6]
   local now = now_ms()
+  local times = band_times(args, 7)
   for _ = 1, 100 do
-    local cid, stream, entry = next_case(prefix, queue, name, now)
-    if not cid then return {'empty'} end
-    local ck = prefix .. 'case:' .. cid
-    local status = redis.call('HGET', ck, 'status')
-    if status == 'received' or status == 'in_review' then
-      local lease_until = now + tonumber(args[3])
-      redis.call('HSET', ck, 'lease_holder', name, 'lease_until', lease_until,
-        'lease_stream', stream, 'lease_entry', entry, 'lease_queue', queue)
-      if status == 'received' then redis.call('HSET', ck, 'status', 'in_review', 'updated_at', args[4]) end
-      redis.call('ZADD', prefix .. 'leases:' .. queue, lease_until, cid)
-      local c = redis.call('HMGET', ck, 'category', 'suggested', 'rule_hits', 'severity', 'band',
-        'reports', 'reporters', 'created_at', 'suggested_scores')
-      local out = {'ok', cid, tostring(lease_until), queue}
-      for i = 1, 9 do out[#out + 1] = c[i] or '' end
-      for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
-        local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
-          'description_redacted', 'evidence_type')
-        for i = 1, 4 do out[#out + 1] = r[i] or '' end
-        out[#out + 1] = rid
+    local cand = best_candidate(prefix, queue, times, now, true)
+    if not cand then return {'empty'} end
+    local cid, stream, entry = take(cand, name)
+    if cid then
+      local ck = prefix .. 'case:' .. cid
+      local status = redis.call('HGET', ck, 'status')
+      if status == 'received' or status == 'in_review' then
+        local lease_until = now + tonumber(args[3])
+        redis.call('HSET', ck, 'lease_holder', name, 'lease_until', lease_until,
+          'lease_stream', stream, 'lease_entry', entry, 'lease_queue', queue)
+        if status == 'received' then
+          redis.call('HSET', ck, 'status', 'in_review', 'updated_at', args[4])
+        end
+        redis.call('ZADD', prefix .. 'leases:' .. queue, lease_until, cid)
+        local c = redis.call('HMGET', ck, 'category', 'suggested', 'rule_hits', 'severity', 'band',
+          'reports', 'reporters', 'created_at', 'suggested_scores')
+        local out = {'ok', cid, tostring(lease_until), queue}
+        for i = 1, 9 do out[#out + 1] = c[i] or '' end
+        out[#out + 1] = tostring(cand[1]); out[#out + 1] = tostring(now)
+        for _, rid in ipairs(redis.call('LRANGE', ck .. ':reports', -tonumber(args[5]), -1)) do
+          local r = redis.call('HMGET', prefix .. 'report:' .. rid, 'canonical', 'title_redacted',
+            'description_redacted', 'evidence_type')
+          for i = 1, 4 do out[#out + 1] = r[i] or '' end
+          out[#out + 1] = rid
+        end
+        return out
       end
-      return out
+      -- decided, or gone: the entry is spent
+      redis.call('XACK', stream, REVIEWERS, entry)
+      redis.call('XDEL', stream, entry)
+      redis.call('ZREM', prefix .. 'leases:' .. queue, cid)
     end
-    -- decided, or gone: the entry is spent
-    redis.call('XACK', stream, REVIEWERS, entry)
-    redis.call('XDEL', stream, entry)
-    redis.call('ZREM', prefix .. 'leases:' .. queue, cid)
   end
   return {'empty'}
 end
@@ -303,18 +357,22 @@ local function jb_feed(keys, args)
   return out
 end
 
---[[ jb_review_stats  ARGV: 1 prefix
+--[[ jb_review_stats  ARGV: 1 prefix  2.. the bands' deadline times (band 0 first)
 Returns {dead letters, routed, data loss, actioned, no_violation, escalate, then for each queue:
-name, length, leased, oldest entry's age ms (-1 when empty)}. ]]
+name, length, leased, oldest entry's age ms (-1 when empty), entries past their deadline}.
+The last is counted up to OVERDUE_MAX a band (bounded work per scrape): a band's entries past
+their deadline are its oldest, those before (now - the band's time). ]]
+local OVERDUE_MAX = 1000
 local function jb_review_stats(keys, args)
   local prefix = args[1]
   local now = now_ms()
+  local times = band_times(args, 2)
   local s = redis.call('HMGET', prefix .. 'stats', 'dead_letters', 'routed', 'data_loss',
     'decisions:actioned', 'decisions:no_violation', 'decisions:escalate')
   local out = {}
   for i = 1, 6 do out[i] = s[i] or '0' end
   for _, q in ipairs(QUEUES) do
-    local len, oldest = 0, -1
+    local len, oldest, overdue = 0, -1, 0
     for band = 0, BANDS - 1 do
       local k = queue_key(prefix, q, band)
       len = len + redis.call('XLEN', k)
@@ -322,11 +380,16 @@ local function jb_review_stats(keys, args)
       if first then
         local age = now - tonumber(string.match(first[1], '^(%d+)'))
         if age > oldest then oldest = age end
+        if age > times[band] then
+          overdue = overdue + #redis.call('XRANGE', k, '-', tostring(now - times[band] - 1),
+            'COUNT', OVERDUE_MAX)
+        end
       end
     end
     out[#out + 1] = q; out[#out + 1] = tostring(len)
     out[#out + 1] = tostring(redis.call('ZCOUNT', prefix .. 'leases:' .. q, '(' .. now, '+inf'))
     out[#out + 1] = tostring(oldest)
+    out[#out + 1] = tostring(overdue)
   end
   return out
 end

@@ -66,6 +66,9 @@
       firstReported: '首次举报',
       caseQueue: '所在队列',
       priority: '优先级',
+      deadline: '审核期限',
+      deadlineLeft: '{0}（剩余 {1}）',
+      deadlineOver: '{0}（已超期 {1}）',
       urls: '链接（已去活，请勿访问）',
       titles: '标题',
       descriptions: '描述（个人信息已脱敏）',
@@ -163,6 +166,9 @@
       firstReported: 'First reported',
       caseQueue: 'Queue',
       priority: 'Priority',
+      deadline: 'Review deadline',
+      deadlineLeft: '{0} ({1} left)',
+      deadlineOver: '{0} (overdue by {1})',
       urls: 'URLs (defanged; do not visit)',
       titles: 'Titles',
       descriptions: 'Descriptions (personal data redacted)',
@@ -443,6 +449,7 @@
     ui.caseFirst = el('dd', { id: 'case-first-reported' });
     ui.caseQueue = el('dd', { id: 'case-queue' });
     ui.casePriority = el('dd', { id: 'case-priority' });
+    ui.caseDeadline = el('dd', { id: 'case-deadline', class: 'deadline' });
     ui.caseUrls = el('ul', { id: 'case-urls', class: 'case-list urls', 'data-empty': t('none') });
     ui.caseTitles = el('ul', { id: 'case-titles', class: 'case-list', 'data-empty': t('none') });
     ui.caseDescriptions = el('ul', { id: 'case-descriptions', class: 'case-list texts', 'data-empty': t('none') });
@@ -495,7 +502,8 @@
             fact(t('reporters'), ui.caseReporters),
             fact(t('firstReported'), ui.caseFirst),
             fact(t('caseQueue'), ui.caseQueue),
-            fact(t('priority'), ui.casePriority)),
+            fact(t('priority'), ui.casePriority),
+            fact(t('deadline'), ui.caseDeadline)),
           el('h3', { text: t('urls') }), ui.caseUrls,
           el('h3', { text: t('titles') }), ui.caseTitles,
           el('h3', { text: t('descriptions') }), ui.caseDescriptions,
@@ -821,6 +829,9 @@
     ui.caseFirst.textContent = c.first_reported_at ? formatTime(c.first_reported_at) : '';
     ui.caseQueue.textContent = c.queue ? tOr('queue_' + c.queue, c.queue) : '';
     ui.casePriority.textContent = c.priority != null ? String(c.priority) : '';
+    /* the time left by the server's clock, counted down by this one from now on */
+    current.deadlineEnd = typeof c.seconds_left === 'number' ? Date.now() + c.seconds_left * 1000 : NaN;
+    ui.caseDeadline.setAttribute('data-deadline', c.deadline_at || '');
     fillList(ui.caseUrls, list(c.urls), defang);
     fillList(ui.caseTitles, list(c.titles));
     fillList(ui.caseDescriptions, list(c.descriptions));
@@ -855,8 +866,22 @@
     leaseTimer = setInterval(tickLease, 1000);
   }
 
+  function tickDeadline() {
+    const iso = current.deadline_at;
+    const left = (current.deadlineEnd - Date.now()) / 1000;
+    if (!iso || isNaN(left)) {
+      ui.caseDeadline.textContent = '';
+      return;
+    }
+    const when = formatTime(iso, true);
+    ui.caseDeadline.textContent = left > 0 ? t('deadlineLeft', when, countdown(left))
+      : t('deadlineOver', when, countdown(-left));
+    ui.caseDeadline.classList.toggle('deadline-over', left <= 0);
+  }
+
   function tickLease() {
     if (!current) return;
+    tickDeadline();
     const iso = current.lease_expires_at;
     const end = new Date(iso).getTime();
     if (isNaN(end)) {

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  PASSWORD, browserSuite, consoleLogin, fileReport, lookUp, makePng, uniqueUrl, waitUntil,
+  PASSWORD, browserSuite, consoleLogin, fileReport, lookUp, makePng, screenshots, uniqueUrl,
+  waitUntil,
 } from './harness.mjs';
 
 const suite = browserSuite();
@@ -102,6 +103,11 @@ describe('the reviewer console', () => {
     await page.locator('#case').waitFor({ state: 'visible', timeout: 10000 });
     assert.equal(await text(page, '#case-id'), caseId, '#case-id');
     assert.ok((await text(page, '#case-lease')).length > 0, '#case-lease');
+    // the review deadline: the claim's deadline_at, and the time left (band 2 here: 4 h)
+    assert.match(await page.getAttribute('#case-deadline', 'data-deadline'),
+                 /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, '#case-deadline data-deadline');
+    assert.match(await text(page, '#case-deadline'), /\(3:5\d:\d\d left\)$/, '#case-deadline');
+    await screenshots(page, 'review-case-deadline');
     assert.match(await text(page, '#case-category'), /gambling|赌博/i, '#case-category');
     assert.ok(await page.locator('#case-severity').count() === 1, '#case-severity');
     // the shipped packs read the reporter's own words ("网站提供网络赌博"): the reviewer sees the
