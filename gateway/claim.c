@@ -20,41 +20,10 @@
  * session and peeks at every shard's queue, then the claim tries the shards best first, each
  * at most once. */
 struct claim {
-    bool resolved;                  /* the session was resolved: the replies are claims */
-    char name[128], role[32];
+    struct review_who who;          /* first: review_begin */
     unsigned order[CLUSTER_SHARDS_MAX]; /* the shards, best first */
     unsigned norder, tried;
 };
-
-/* Starts a claim: its state and the jb_whoami call. Returns it, or NULL having answered. */
-static struct claim *claim_begin(struct call *call, struct http_req *req)
-{
-    struct claim *s = calloc(1, sizeof *s);
-    if (!s) {
-        call_answer_error(req, 503, "overloaded", "out of memory", NULL);
-        return NULL;
-    }
-    call_set_state(call, s, free);
-    return review_whoami_begin(call, req) < 0 ? NULL : s;
-}
-
-/* The first step's answer: the session's reviewer into s. Returns 0, or -1 having answered
- * (401 for a session unknown, over, or of a disabled reviewer). */
-static int claim_resolved(struct call *call, struct http_req *req, struct claim *s)
-{
-    const struct store_reply *r = review_first_reply(call, req);
-    if (!r)
-        return -1;
-    struct fcall_whoami_out who;
-    char err[256] = "";
-    fcall_whoami_reply(r, &who, err, sizeof err);
-    if (review_refusal(req, who.answer, err, "lease_not_held"))
-        return -1;
-    snprintf(s->name, sizeof s->name, "%s", who.name);
-    snprintf(s->role, sizeof s->role, "%s", who.role);
-    s->resolved = true;
-    return 0;
-}
 
 /* POST /api/v1/review/claim {"queue": "default"} */
 void claim_request(struct call *call, struct http_req *req)
@@ -72,7 +41,7 @@ void claim_request(struct call *call, struct http_req *req)
         call_answer_error(req, 400, "unknown_queue", "queue is default or escalated", "queue");
         return;
     }
-    struct claim *s = claim_begin(call, req);
+    struct claim *s = review_begin(call, req, sizeof *s);
     if (!s)
         return;
     unsigned n = shards_count(call->api->shards);
@@ -118,7 +87,7 @@ static bool claim_next(struct call *call, struct http_req *req, struct claim *s,
         return false;
     char iso[32];
     isotime_format(time(NULL), iso);
-    struct fcall_claim_in in = {shards_prefix(call->api->shards, s->order[s->tried++]), s->name,
+    struct fcall_claim_in in = {shards_prefix(call->api->shards, s->order[s->tried++]), s->who.name,
                                 queue, call->api->conf->review_lease * 1000, iso, CLAIM_REPORTS,
                                 call->api->conf->review_deadline};
     if (call_job_begin(call, req, NULL, 0) == 0) {
@@ -201,10 +170,10 @@ void claim_done(struct call *call, struct http_req *req)
     struct claim *s = call->state;
     const struct jdoc *q = jdoc_get(call->doc, "queue");
     const char *queue = q ? jdoc_string(q, NULL) : "default";
-    if (!s->resolved) {
-        if (claim_resolved(call, req, s) < 0 || claim_order(call, req, s) < 0)
+    if (!s->who.resolved) {
+        if (review_resolved(call, req, &s->who) < 0 || claim_order(call, req, s) < 0)
             return;
-        if (strcmp(queue, "escalated") == 0 && strcmp(s->role, "supervisor") != 0)
+        if (strcmp(queue, "escalated") == 0 && strcmp(s->who.role, "supervisor") != 0)
             review_refusal(req, FCALL_FORBIDDEN, "", "lease_not_held");
         else if (!claim_next(call, req, s, queue))
             http_respond(req, 204, NULL, "", 0);

@@ -58,17 +58,14 @@ bool review_refusal(struct http_req *req, enum fcall_answer a, const char *err,
  * the session (its own slot), then the case's call runs on the case's shard for the reviewer
  * it named (a claim's steps are claim.c's). */
 struct step {
-    bool resolved;                  /* the session was resolved: the replies are the case's */
+    struct review_who who;          /* first: review_begin */
     bool alias_asked, alias_wait;   /* the case's alias was asked for; its answer is next */
     const char *prefix;             /* the case's shard's (idshard.h) */
-    char name[128], role[32];
 };
 
-/* Starts a step request: its state and the jb_whoami call. Returns it, or NULL having
- * answered. */
-static struct step *step_begin(struct call *call, struct http_req *req)
+void *review_begin(struct call *call, struct http_req *req, size_t size)
 {
-    struct step *s = calloc(1, sizeof *s);
+    void *s = calloc(1, size);
     if (!s) {
         call_answer_error(req, 503, "overloaded", "out of memory", NULL);
         return NULL;
@@ -77,9 +74,7 @@ static struct step *step_begin(struct call *call, struct http_req *req)
     return review_whoami_begin(call, req) < 0 ? NULL : s;
 }
 
-/* The first step's answer: the session's reviewer into s. Returns 0, or -1 having answered
- * (401 for a session unknown, over, or of a disabled reviewer). */
-static int step_resolved(struct call *call, struct http_req *req, struct step *s)
+int review_resolved(struct call *call, struct http_req *req, struct review_who *w)
 {
     const struct store_reply *r = review_first_reply(call, req);
     if (!r)
@@ -89,9 +84,17 @@ static int step_resolved(struct call *call, struct http_req *req, struct step *s
     fcall_whoami_reply(r, &who, err, sizeof err);
     if (review_refusal(req, who.answer, err, "lease_not_held"))
         return -1;
-    snprintf(s->name, sizeof s->name, "%s", who.name);
-    snprintf(s->role, sizeof s->role, "%s", who.role);
-    s->resolved = true;
+    snprintf(w->name, sizeof w->name, "%s", who.name);
+    snprintf(w->role, sizeof w->role, "%s", who.role);
+    w->resolved = true;
+    return 0;
+}
+
+/* A step request's: the session's reviewer, then the case's shard (idshard.h). */
+static int step_resolved(struct call *call, struct http_req *req, struct step *s)
+{
+    if (review_resolved(call, req, &s->who) < 0)
+        return -1;
     s->prefix = idshard_named(call->api->shards, call->path_id);
     return 0;
 }
@@ -152,7 +155,7 @@ enum lease_action { LEASE_RENEW, LEASE_RELEASE, LEASE_BREAK };
  * action is read again in lease_done). */
 static void lease(struct call *call, struct http_req *req)
 {
-    if (review_case_request(call, req, NULL, 0) < 0 || !step_begin(call, req))
+    if (review_case_request(call, req, NULL, 0) < 0 || !review_begin(call, req, sizeof(struct step)))
         return;
     call_job_send(call, req);
 }
@@ -162,7 +165,7 @@ static void lease_send(struct call *call, struct http_req *req, struct step *s,
                        enum lease_action action)
 {
     static const char *const names[] = {"renew", "release", "break"};
-    struct fcall_lease_in in = {s->prefix, s->name, call->path_id, names[action],
+    struct fcall_lease_in in = {s->prefix, s->who.name, call->path_id, names[action],
                                 call->api->conf->review_lease * 1000};
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_lease(call->job, &in);
@@ -173,10 +176,10 @@ static void lease_send(struct call *call, struct http_req *req, struct step *s,
 static void lease_done(struct call *call, struct http_req *req, enum lease_action action)
 {
     struct step *s = call->state;
-    if (!s->resolved) {
+    if (!s->who.resolved) {
         if (step_resolved(call, req, s) < 0)
             return;
-        if (action == LEASE_BREAK && strcmp(s->role, "supervisor") != 0) {
+        if (action == LEASE_BREAK && strcmp(s->who.role, "supervisor") != 0) {
             review_refusal(req, FCALL_FORBIDDEN, "", "not_leased");
             return;
         }
@@ -243,14 +246,14 @@ void review_evidence(struct call *call, struct http_req *req)
         call_answer_error(req, 404, "not_found", "no such evidence", NULL);
         return;
     }
-    if (step_begin(call, req))
+    if (review_begin(call, req, sizeof(struct step)))
         call_job_send(call, req);
 }
 
 /* Sends the evidence call on the case's shard. */
 static void evidence_send(struct call *call, struct http_req *req, struct step *s)
 {
-    struct fcall_evidence_in in = {s->prefix, s->name, call->path_id, call->path_id2};
+    struct fcall_evidence_in in = {s->prefix, s->who.name, call->path_id, call->path_id2};
     if (call_job_begin(call, req, NULL, 0) == 0) {
         fcall_evidence(call->job, &in);
         call_job_send(call, req);
@@ -260,7 +263,7 @@ static void evidence_send(struct call *call, struct http_req *req, struct step *
 void review_evidence_done(struct call *call, struct http_req *req)
 {
     struct step *s = call->state;
-    if (!s->resolved) {
+    if (!s->who.resolved) {
         if (step_resolved(call, req, s) == 0)
             evidence_send(call, req, s);
         return;

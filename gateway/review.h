@@ -54,6 +54,21 @@ const char *review_body_string(struct call *call, struct http_req *req, const ch
  * -1 having answered. */
 int review_whoami_begin(struct call *call, struct http_req *req);
 
+/* Who a review request acts for, from its first call (jb_whoami). A request's state begins
+ * with it (review_begin). */
+struct review_who {
+    bool resolved;                  /* the session was resolved: the next replies are the case's */
+    char name[128], role[32];
+};
+
+/* Starts a review request: its state of size bytes (zeroed, beginning with a struct
+ * review_who) and the jb_whoami call. Returns the state, or NULL having answered. */
+void *review_begin(struct call *call, struct http_req *req, size_t size);
+
+/* The first call's answer: the session's reviewer into w. Returns 0, or -1 having answered
+ * (401 for a session unknown, over, or of a disabled reviewer). */
+int review_resolved(struct call *call, struct http_req *req, struct review_who *w);
+
 /* The review figures of every shard (and the global prefix's, where decisions count): their
  * calls appended to call->job (review_stats_calls of them), and rendered for /metrics from the
  * job's replies first.. on. */
