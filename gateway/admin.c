@@ -79,6 +79,22 @@ static struct store *admin_store(const struct conf *c)
     return st;
 }
 
+/* The data dir's keys into *keys and a store. Returns the store, or NULL (with *keys NULL)
+ * having said why on stderr. */
+static struct store *open_with_keys(const struct conf *c, struct keys **keys)
+{
+    char err[512];
+    *keys = keys_load(c->data_dir, err, sizeof err);
+    struct store *st = *keys ? admin_store(c) : NULL;
+    if (!st) {
+        if (!*keys)
+            fprintf(stderr, "jubao-admin: %s\n", err);
+        keys_free(*keys);
+        *keys = NULL;
+    }
+    return st;
+}
+
 /* After an account Function's one-call form returned rc: -1 with err on stderr when Redis
  * could not be reached or answered an error, else out's answer. */
 static enum fcall_answer account_answer(const struct conf *c, int rc,
@@ -106,19 +122,14 @@ static int cmd_init(const struct conf *c)
 
 static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
 {
-    char err[512];
     if (!name_valid(name)) {
         fprintf(stderr, "jubao-admin: a name is 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return 2;
     }
-    struct keys *keys = keys_load(c->data_dir, err, sizeof err);
-    struct store *st = keys ? admin_store(c) : NULL;
-    if (!st) {
-        if (!keys)
-            fprintf(stderr, "jubao-admin: %s\n", err);
-        keys_free(keys);
+    struct keys *keys;
+    struct store *st = open_with_keys(c, &keys);
+    if (!st)
         return 1;
-    }
     int rc = admin_apikey(c, st, keys, verb, name);
     store_free(st);
     keys_free(keys);
@@ -128,19 +139,14 @@ static int cmd_apikey(const struct conf *c, const char *verb, const char *name)
 /* handler add|list|disable|webhook: argv after "handler". */
 static int cmd_handler(const struct conf *c, int argc, char **argv)
 {
-    char err[512];
     if (argc >= 2 && !name_valid(argv[1])) {
         fprintf(stderr, "jubao-admin: a name is 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return 2;
     }
-    struct keys *keys = keys_load(c->data_dir, err, sizeof err);
-    struct store *st = keys ? admin_store(c) : NULL;
-    if (!st) {
-        if (!keys)
-            fprintf(stderr, "jubao-admin: %s\n", err);
-        keys_free(keys);
+    struct keys *keys;
+    struct store *st = open_with_keys(c, &keys);
+    if (!st)
         return 1;
-    }
     int rc = admin_handler(c, st, keys, argc, argv);
     store_free(st);
     keys_free(keys);
