@@ -116,7 +116,8 @@ def test_referral_outcome_reaches_reporter_page_and_feed(redis_factory, gateway,
     assert referrals(g, host_key, after=page["next"])["referrals"] == []
     # what the handlers' slot keeps of the case goes with the case (retention_days)
     hp = "jb:{0}:" if r.shards() == 1 else "jb:{h}:"      # the handlers' slot (lib/global.h)
-    assert 0 < r.client().ttl(hp + "rcase:" + case) <= r.client().ttl(r.case_key(case))
+    # (read one after the other: the second may be a second later)
+    assert 0 < r.client().ttl(hp + "rcase:" + case) <= r.client().ttl(r.case_key(case)) + 2
     # bad input, another's referral, a key that is no handler's
     x = g.post("%s/%s/outcome" % (REFERRALS, ref["referral"]), {"outcome": "deleted"},
                key=host_key)
